@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Turns one scripts/bench run (a directory of per-run JSON files, each
+{"server", "round", "config", "result"}) into one table on stdout and one
+JSON file: the median over rounds of each figure for each server, and
+Rampart's ratio to each peer (Rampart / peer).
+
+    report.py SCENARIO RUNS_DIR OUT_JSON --limits JSON --skipped FILE --parameters JSON
+"""
+import argparse
+import glob
+import json
+import os
+import platform
+import statistics
+
+# (figure, direction): "+" more is better, "-" less is better, "=" must be 0.
+Figure = tuple[str, str]
+
+
+def figures(scenario: str, config: str, result: dict) -> list[tuple[str, str, float | None]]:
+    out = []
+    if scenario == "smtp":
+        out.append((f"{config} msg/s", "+", result.get("messages_per_s")))
+        out.append((f"{config} p50 ms", "-", result.get("p50_ms")))
+        out.append((f"{config} p99 ms", "-", result.get("p99_ms")))
+        out.append((f"{config} lost", "=", result.get("lost")))
+        out.append((f"{config} refused", "-", result.get("errors")))
+    elif scenario == "imap":
+        out.append(("ops/s (all commands)", "+", result.get("operations_per_s")))
+        for name, stats in sorted(result.get("commands", {}).items()):
+            if ":" in name:
+                continue
+            out.append((f"{name} p50 ms", "-", stats.get("p50_ms")))
+            out.append((f"{name} p99 ms", "-", stats.get("p99_ms")))
+        out.append(("IDLE wake-ups missed", "-", result.get("idle_wakeups_missed")))
+        out.append(("errors", "-", result.get("errors")))
+    elif scenario == "idle":
+        out.append(("connections idling", "+", result.get("established")))
+        out.append(("alive at end", "+", result.get("alive_at_end")))
+        out.append(("RSS KiB/connection", "-", result.get("rss_kib_per_connection")))
+        out.append(("PSS KiB/connection", "-", result.get("pss_kib_per_connection")))
+        out.append(("RSS total MiB", "-", result.get("rss_total_mib")))
+        out.append(("PSS total MiB", "-", result.get("pss_total_mib")))
+        out.append(("seconds to open all", "-", result.get("open_seconds")))
+    elif scenario == "jmap":
+        out.append(("requests/s", "+", result.get("requests_per_s")))
+        for name, stats in sorted(result.get("calls", {}).items()):
+            if ":" in name:
+                continue
+            out.append((f"{name}/s", "+", stats.get("per_s")))
+            out.append((f"{name} p50 ms", "-", stats.get("p50_ms")))
+            out.append((f"{name} p99 ms", "-", stats.get("p99_ms")))
+        out.append(("errors", "-", result.get("errors")))
+    return out
+
+
+def machine() -> dict:
+    memory_kib = 0
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                memory_kib = int(line.split()[1])
+    cpu = ""
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"cores": os.cpu_count(), "memory_mib": memory_kib // 1024, "cpu": cpu,
+            "kernel": platform.release(), "load_average": os.getloadavg()}
+
+
+def fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value != value:
+        return "-"
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario")
+    parser.add_argument("runs_dir")
+    parser.add_argument("out")
+    parser.add_argument("--limits", default="{}")
+    parser.add_argument("--skipped", help="file of server<TAB>why lines")
+    parser.add_argument("--parameters", default="{}")
+    args = parser.parse_args()
+
+    paths = sorted(glob.glob(os.path.join(args.runs_dir, "*.json")), key=os.path.getmtime)
+    runs = [json.load(open(path)) for path in paths]   # in the order they ran
+    skipped = {}
+    if args.skipped and os.path.exists(args.skipped):
+        for line in open(args.skipped):
+            if "\t" in line:
+                server, why = line.rstrip("\n").split("\t", 1)
+                skipped[server] = why
+    servers: list[str] = []
+    values: dict[tuple[str, str], list] = {}
+    directions: dict[str, str] = {}
+    order: list[str] = []
+    for run in runs:
+        if run["server"] not in servers:
+            servers.append(run["server"])
+        for name, direction, value in figures(args.scenario, run["config"], run["result"]):
+            if name not in directions:
+                directions[name] = direction
+                order.append(name)
+            if value is not None:
+                values.setdefault((run["server"], name), []).append(value)
+
+    def median(server: str, name: str):
+        found = values.get((server, name))
+        if not found:
+            return None
+        if directions[name] == "=":
+            return sum(found)   # losses add up over rounds
+        return statistics.median(found)
+
+    servers.sort(key=lambda server: server != "rampart")   # Rampart first, peers in run order
+    table = {server: {name: median(server, name) for name in order} for server in servers}
+    peers = [s for s in servers if s != "rampart"]
+    has_rampart = "rampart" in servers
+    columns = servers + ([f"rampart/{p}" for p in peers] if has_rampart else [])
+    width = max([len(n) for n in order] + [10]) + 2
+    limits = json.loads(args.limits)
+
+    print()
+    print(f"scenario {args.scenario}: median of {max([r['round'] for r in runs] + [0])} round(s); "
+          "+ more is better, - less is better, = must be 0")
+    m = machine()
+    print(f"machine: {m['cores']} cores, {m['memory_mib']} MiB, {m['cpu']}; "
+          f"disk {fmt(limits.get('fsyncs_per_s'))} fsync/s ({fmt(limits.get('fsync_ms'))} ms each), "
+          f"loopback {fmt(limits.get('loopback_MB_per_s'))} MB/s")
+    print("".ljust(width + 2) + "".join(c.rjust(max(12, len(c) + 2)) for c in columns))
+    for name in order:
+        row = f"{directions[name]} {name.ljust(width)}"
+        for server in servers:
+            row += fmt(table[server][name]).rjust(max(12, len(server) + 2))
+        if has_rampart:
+            for peer in peers:
+                mine, theirs = table["rampart"][name], table[peer][name]
+                ratio = "-" if mine is None or not theirs else f"{mine / theirs:.2f}x"
+                row += ratio.rjust(max(12, len(f"rampart/{peer}") + 2))
+        print(row)
+    for server, why in skipped.items():
+        print(why if why.startswith(server) else f"{server}: {why}")
+    lost = {s: table[s][n] for s in servers for n in order if directions[n] == "=" and table[s][n]}
+    if lost:
+        print(f"LOSS: acknowledged messages that never arrived: {lost}")
+
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as out:
+        json.dump({"scenario": args.scenario, "machine": m, "limits": limits,
+                   "parameters": json.loads(args.parameters), "skipped": skipped,
+                   "medians": table, "directions": directions, "runs": runs}, out, indent=1)
+    print(f"results: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

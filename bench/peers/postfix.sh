@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# A throwaway Postfix instance for benchmarks, the usual Postfix + Dovecot
+# stack: SMTP on 127.0.0.1:12025 accepts mail for userN@example.test and
+# delivers it over LMTP into the bench Dovecot (127.0.0.1:11024), which this
+# script starts too. Its own config directory, queue and log live under
+# $BENCH_ROOT/postfix; the system's /etc/postfix is neither read nor changed.
+#
+#   bench/peers/postfix.sh install|start|stop|reset|status|pids
+#
+# Durability is Postfix's default: the queue file is fsynced before "250"
+# (then Dovecot's LMTP fsyncs the delivered message before answering).
+set -euo pipefail
+PEER=postfix
+HERE=$(dirname "${BASH_SOURCE[0]}")
+source "$HERE/common.sh"
+
+POSTFIX_SMTP_PORT=${POSTFIX_SMTP_PORT:-12025}
+DOVECOT_LMTP_PORT=${DOVECOT_LMTP_PORT:-11024}
+
+peer_install() {
+  ensure_packages postfix
+  stop_packaged_daemon postfix /var/spool/postfix/pid/master.pid
+  "$HERE/dovecot.sh" install
+}
+
+write_config() {
+  local dir=$1
+  mkdir -p "$dir"/{etc,queue,data,log}
+  chown postfix: "$dir/data"
+  user_list | sed "s/\$/@$BENCH_DOMAIN OK/" >"$dir/etc/vmailbox"
+  cat >"$dir/etc/main.cf" <<EOF
+# Written by bench/peers/postfix.sh; not the system's /etc/postfix.
+compatibility_level = 3.6
+queue_directory = $dir/queue
+data_directory = $dir/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = postfix.bench.$BENCH_DOMAIN
+mydomain = $BENCH_DOMAIN
+myorigin = \$mydomain
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+virtual_mailbox_domains = $BENCH_DOMAIN
+virtual_mailbox_maps = texthash:$dir/etc/vmailbox
+virtual_transport = lmtp:inet:127.0.0.1:$DOVECOT_LMTP_PORT
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+maillog_file_prefixes = $dir/log
+maillog_file = $dir/log/postfix.log
+smtpd_banner = \$myhostname ESMTP
+EOF
+  cat >"$dir/etc/master.cf" <<'EOF'
+# service  type  private unpriv chroot wakeup maxproc command
+127.0.0.1:PORT inet n    -      n      -      -       smtpd
+pickup     unix  n       -      n      60     1       pickup
+cleanup    unix  n       -      n      -      0       cleanup
+qmgr       unix  n       -      n      300    1       qmgr
+rewrite    unix  -       -      n      -      -       trivial-rewrite
+bounce     unix  -       -      n      -      0       bounce
+defer      unix  -       -      n      -      0       bounce
+trace      unix  -       -      n      -      0       bounce
+verify     unix  -       -      n      -      1       verify
+flush      unix  n       -      n      1000?  0       flush
+proxymap   unix  -       -      n      -      -       proxymap
+smtp       unix  -       -      n      -      -       smtp
+relay      unix  -       -      n      -      -       smtp
+showq      unix  n       -      n      -      -       showq
+error      unix  -       -      n      -      -       error
+retry      unix  -       -      n      -      -       error
+discard    unix  -       -      n      -      -       discard
+lmtp       unix  -       -      n      -      -       lmtp
+anvil      unix  -       -      n      -      1       anvil
+scache     unix  -       -      n      -      1       scache
+postlog    unix-dgram n  -      n      -      1       postlogd
+EOF
+  sed -i "s/^127.0.0.1:PORT/127.0.0.1:$POSTFIX_SMTP_PORT/" "$dir/etc/master.cf"
+}
+
+peer_start() {
+  local dir
+  dir=$(peer_dir)
+  "$HERE/dovecot.sh" start
+  if recorded_alive; then peer_log "already running"; return 0; fi
+  stop_recorded
+  require_ports_free "$POSTFIX_SMTP_PORT"
+  write_config "$dir"
+  rm -f "$dir/queue/pid/master.pid"
+  postfix -c "$dir/etc" set-permissions >/dev/null 2>&1 || true
+  script -qec "postfix -c $dir/etc check" /dev/null || peer_die "postfix check failed"
+  postfix -c "$dir/etc" start >>"$dir/log/start.log" 2>&1 </dev/null
+  wait_file "$dir/queue/pid/master.pid"
+  record_pid "$(tr -d ' ' <"$dir/queue/pid/master.pid")"
+  wait_port "$POSTFIX_SMTP_PORT"
+  peer_log "running: smtp 127.0.0.1:$POSTFIX_SMTP_PORT -> lmtp 127.0.0.1:$DOVECOT_LMTP_PORT, data in $dir"
+}
+
+peer_stop() {
+  stop_recorded
+  [[ ${POSTFIX_KEEP_DOVECOT:-} ]] || "$HERE/dovecot.sh" stop
+}
+
+peer_reset() { :; }
+
+[[ ${BASH_SOURCE[0]} == "$0" ]] && {
+  if [[ ${1:-} == reset ]]; then
+    # Reset the Dovecot it delivers into as well.
+    peer_stop; rm -rf "$(peer_dir)"; "$HERE/dovecot.sh" reset >/dev/null; peer_install; peer_start
+  else
+    peer_main "$@"
+  fi
+}

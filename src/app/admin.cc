@@ -1,0 +1,165 @@
+// domain, user and alias subcommands: the directory, straight on the store.
+#include <termios.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/open.h"
+#include "directory/directory.h"
+
+namespace rampart::app {
+namespace {
+
+int report(const Error& error, const std::string& what) {
+  std::cerr << "rampart: " << what << ": " << errc_name(error.code);
+  if (!error.detail.empty()) std::cerr << " (" << error.detail << ")";
+  std::cerr << "\n";
+  return kExitFailure;
+}
+
+// Echo off while the user types; restored on every path out.
+class NoEcho {
+ public:
+  NoEcho() {
+    if (tcgetattr(STDIN_FILENO, &saved_) == 0) {
+      termios quiet = saved_;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    }
+  }
+  ~NoEcho() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+  }
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+std::optional<std::string> read_line() {
+  std::string line;
+  if (!std::getline(std::cin, line)) return std::nullopt;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// From standard input when it is not a terminal (one line), else prompted twice.
+std::optional<std::string> read_password() {
+  if (!isatty(STDIN_FILENO)) return read_line();
+  std::optional<std::string> first, second;
+  {
+    NoEcho quiet;
+    std::cerr << "Password: " << std::flush;
+    first = read_line();
+    std::cerr << "\nRepeat password: " << std::flush;
+    second = read_line();
+    std::cerr << "\n";
+  }
+  if (!first || !second) return std::nullopt;
+  if (*first != *second) {
+    std::cerr << "rampart: the passwords differ\n";
+    return std::nullopt;
+  }
+  return first;
+}
+
+}  // namespace
+
+int domain_command(const std::filesystem::path& config_path, const std::string& verb,
+                   const std::string& name) {
+  auto opened = open_store(config_path);
+  if (!opened) return kExitFailure;
+  directory::Directory directory(**opened);
+  if (verb == "list") {
+    auto domains = directory.list_domains();
+    if (!domains) return report(domains.error(), "cannot list domains");
+    for (const auto& domain : *domains) std::cout << domain.name << "\n";
+    return kExitOk;
+  }
+  auto done = verb == "add" ? directory.add_domain(name) : directory.remove_domain(name);
+  if (!done) return report(done.error(), "cannot " + verb + " domain " + name);
+  std::cout << (verb == "add" ? "added" : "removed") << " domain " << name << "\n";
+  return kExitOk;
+}
+
+int user_command(const std::filesystem::path& config_path, const std::string& verb,
+                 const std::string& address) {
+  auto opened = open_store(config_path);
+  if (!opened) return kExitFailure;
+  directory::Directory directory(**opened);
+  if (verb == "list") {
+    auto accounts = directory.list_accounts(address);
+    if (!accounts) return report(accounts.error(), "cannot list accounts");
+    for (const auto& account : *accounts) std::cout << account.address << "\n";
+    return kExitOk;
+  }
+  if (verb == "remove") {
+    auto removed = directory.remove_account(address);
+    if (!removed) return report(removed.error(), "cannot remove " + address);
+    std::cout << "removed " << address << " and all its mail\n";
+    return kExitOk;
+  }
+  auto password = read_password();
+  if (!password) {
+    std::cerr << "rampart: no password given\n";
+    return kExitFailure;
+  }
+  if (verb == "add") {
+    auto account = directory.add_account(address, *password);
+    if (!account) return report(account.error(), "cannot add " + address);
+    std::cout << "added " << account->address << "\n";
+  } else {
+    auto changed = directory.set_password(address, *password);
+    if (!changed) return report(changed.error(), "cannot set the password of " + address);
+    std::cout << "password changed for " << address << "\n";
+  }
+  return kExitOk;
+}
+
+int alias_command(const std::filesystem::path& config_path, const std::string& verb,
+                  const std::string& address, const std::string& target) {
+  auto opened = open_store(config_path);
+  if (!opened) return kExitFailure;
+  directory::Directory directory(**opened);
+  if (verb == "list") {
+    auto aliases = directory.list_aliases(address);
+    if (!aliases) return report(aliases.error(), "cannot list aliases");
+    for (const auto& alias : *aliases) std::cout << alias.address << " -> " << alias.target << "\n";
+    return kExitOk;
+  }
+  if (verb == "add") {
+    auto added = directory.add_alias(address, target);
+    if (!added) return report(added.error(), "cannot add alias " + address);
+    std::cout << "added alias " << address << " -> " << target << "\n";
+    return kExitOk;
+  }
+  auto removed = directory.remove_alias(address);
+  if (!removed) return report(removed.error(), "cannot remove alias " + address);
+  std::cout << "removed alias " << address << "\n";
+  return kExitOk;
+}
+
+int queue_command(const std::filesystem::path& config_path, const std::string& /*verb: list*/) {
+  auto opened = open_store(config_path);
+  if (!opened) return kExitFailure;
+  auto entries = (*opened)->list_queue();
+  if (!entries) return report(entries.error(), "cannot read the queue");
+  // One line per message: id, queued time (UTC), size, sender, then its recipients.
+  for (const auto& entry : *entries) {
+    const std::time_t queued = entry.queued_at;
+    std::tm utc{};
+    gmtime_r(&queued, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    std::cout << entry.id << "  " << stamp << "  " << entry.size << " bytes  <" << entry.sender
+              << ">  attempts " << entry.attempts << "\n";
+    for (const auto& recipient : entry.recipients)
+      std::cout << "    -> <" << recipient.address << ">\n";
+  }
+  std::cout << entries->size() << " message(s) queued\n";
+  return kExitOk;
+}
+
+}  // namespace rampart::app

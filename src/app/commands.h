@@ -1,0 +1,27 @@
+// The `rampart` subcommands. Each returns the process exit status and prints its own
+// errors as "rampart: <what went wrong>" on standard error.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace rampart::app {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int serve(const std::filesystem::path& config_path);
+int check_config(const std::filesystem::path& config_path);
+
+// Admin commands on the directory. `what` is the verb (add, list, remove, passwd).
+int domain_command(const std::filesystem::path& config_path, const std::string& verb,
+                   const std::string& name);
+int user_command(const std::filesystem::path& config_path, const std::string& verb,
+                 const std::string& address);
+int alias_command(const std::filesystem::path& config_path, const std::string& verb,
+                  const std::string& address, const std::string& target);
+
+int queue_command(const std::filesystem::path& config_path, const std::string& verb);
+
+}  // namespace rampart::app

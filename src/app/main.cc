@@ -1,0 +1,78 @@
+// rampart: the server and its admin command.
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  namespace app = rampart::app;
+  CLI::App cli{"Rampart mail, calendar and contacts server"};
+  cli.require_subcommand(1);
+  std::filesystem::path config = "/etc/rampart/rampart.toml";
+  auto add_config = [&config](CLI::App* command) {
+    command->add_option("--config,-c", config, "configuration file (TOML)")->capture_default_str();
+  };
+
+  auto* serve = cli.add_subcommand("serve", "run the server");
+  add_config(serve);
+  auto* check = cli.add_subcommand("check-config", "check the configuration and exit");
+  add_config(check);
+
+  std::string name, target;
+  auto* domain = cli.add_subcommand("domain", "manage the domains mail is accepted for");
+  domain->require_subcommand(1);
+  for (const char* verb : {"add", "remove"}) {
+    auto* command = domain->add_subcommand(verb, std::string(verb) + " a domain");
+    command->add_option("name", name, "domain name")->required();
+    add_config(command);
+  }
+  add_config(domain->add_subcommand("list", "list the domains"));
+
+  auto* user = cli.add_subcommand("user", "manage accounts");
+  user->require_subcommand(1);
+  for (const auto& [verb, help] :
+       {std::pair{"add", "add an account (password from standard input or a prompt)"},
+        std::pair{"passwd", "set an account's password (standard input or a prompt)"},
+        std::pair{"remove", "remove an account and all its mail"}}) {
+    auto* command = user->add_subcommand(verb, help);
+    command->add_option("address", name, "local@domain")->required();
+    add_config(command);
+  }
+  auto* user_list = user->add_subcommand("list", "list accounts");
+  user_list->add_option("domain", name, "only this domain");
+  add_config(user_list);
+
+  auto* alias = cli.add_subcommand("alias", "manage aliases (local@domain or @domain)");
+  alias->require_subcommand(1);
+  auto* alias_add = alias->add_subcommand("add", "add an alias for an account or alias");
+  alias_add->add_option("address", name, "alias address, or @domain for a catch-all")->required();
+  alias_add->add_option("target", target, "where its mail goes")->required();
+  add_config(alias_add);
+  auto* alias_remove = alias->add_subcommand("remove", "remove an alias");
+  alias_remove->add_option("address", name, "alias address")->required();
+  add_config(alias_remove);
+  auto* alias_list = alias->add_subcommand("list", "list aliases");
+  alias_list->add_option("domain", name, "only this domain");
+  add_config(alias_list);
+
+  auto* queue = cli.add_subcommand("queue", "inspect the outbound queue");
+  queue->require_subcommand(1);
+  add_config(queue->add_subcommand("list", "list queued messages"));
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return cli.exit(help);
+  } catch (const CLI::ParseError& error) {
+    cli.exit(error);
+    return app::kExitUsage;
+  }
+
+  if (serve->parsed()) return app::serve(config);
+  if (check->parsed()) return app::check_config(config);
+  auto verb_of = [](CLI::App* group) { return group->get_subcommands().front()->get_name(); };
+  if (domain->parsed()) return app::domain_command(config, verb_of(domain), name);
+  if (user->parsed()) return app::user_command(config, verb_of(user), name);
+  if (alias->parsed()) return app::alias_command(config, verb_of(alias), name, target);
+  if (queue->parsed()) return app::queue_command(config, verb_of(queue));
+  return app::kExitUsage;
+}

@@ -1,0 +1,188 @@
+// `rampart serve` and `rampart check-config`.
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/open.h"
+#include "base/log.h"
+#include "delivery/delivery.h"
+#include "directory/directory.h"
+#include "net/server.h"
+#include "net/tls.h"
+#include "smtp/session.h"
+
+namespace rampart::app {
+namespace {
+
+namespace asio = boost::asio;
+
+log::Level parse_level(const std::string& word) {
+  if (word == "debug") return log::Level::Debug;
+  if (word == "warn") return log::Level::Warn;
+  if (word == "error") return log::Level::Error;
+  return log::Level::Info;
+}
+
+// A protocol this build does not serve yet: the listener is real, and every client is
+// told in its own protocol's words that the service is unavailable, then disconnected.
+struct Unavailable {
+  const char* service;
+  bool implicit_tls;
+  std::string reply;
+};
+
+std::vector<std::pair<const std::vector<Endpoint>*, Unavailable>> unavailable_services(
+    const Config& config) {
+  const std::string imap = "* BYE [UNAVAILABLE] IMAP is not available in this version\r\n";
+  const std::string pop3 = "-ERR [SYS/PERM] POP3 is not available in this version\r\n";
+  const std::string http =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 31\r\n"
+      "Connection: close\r\n\r\nnot available in this version\r\n";
+  const Config::Listen& listen = config.listen;
+  return {{&listen.imap, {"imap", false, imap}},
+          {&listen.imaps, {"imaps", true, imap}},
+          {&listen.pop3, {"pop3", false, pop3}},
+          {&listen.http, {"http", false, http}},
+          {&listen.https, {"https", true, http}}};
+}
+
+net::SessionHandler unavailable_handler(Unavailable service,
+                                        std::shared_ptr<asio::ssl::context> tls) {
+  return
+      [service = std::move(service), tls](asio::ip::tcp::socket socket) -> asio::awaitable<void> {
+        boost::system::error_code error;
+        // A client that never finishes the handshake must not hold the connection.
+        asio::steady_timer deadline(socket.get_executor(), std::chrono::seconds(30));
+        deadline.async_wait([&socket](boost::system::error_code waited) {
+          if (!waited) socket.close();
+        });
+        if (service.implicit_tls) {
+          asio::ssl::stream<asio::ip::tcp::socket&> stream(socket, *tls);
+          co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                          asio::redirect_error(asio::use_awaitable, error));
+          if (!error) {
+            co_await asio::async_write(stream, asio::buffer(service.reply),
+                                       asio::redirect_error(asio::use_awaitable, error));
+          }
+          if (!error)
+            co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, error));
+        } else {
+          co_await asio::async_write(socket, asio::buffer(service.reply),
+                                     asio::redirect_error(asio::use_awaitable, error));
+        }
+        deadline.cancel();
+        socket.shutdown(asio::ip::tcp::socket::shutdown_both, error);
+      };
+}
+
+// Every service but plain HTTP offers TLS (implicit or STARTTLS).
+bool needs_tls(const Config& config) {
+  const Config::Listen& listen = config.listen;
+  return !(listen.smtp.empty() && listen.submission.empty() && listen.submissions.empty() &&
+           listen.imap.empty() && listen.imaps.empty() && listen.pop3.empty() &&
+           listen.https.empty());
+}
+
+struct SmtpListener {
+  const std::vector<Endpoint>* endpoints;
+  const char* service;
+  smtp::SessionOptions options;
+};
+
+}  // namespace
+
+int check_config(const std::filesystem::path& config_path) {
+  auto config = load_config_or_report(config_path);
+  if (!config) return kExitFailure;
+  if (!config->tls.cert.empty()) {
+    auto context = net::make_server_context({config->tls.cert, config->tls.key});
+    if (!context) {
+      std::cerr << "rampart: " << config_path.string() << ": tls: " << context.error().detail
+                << "\n";
+      return kExitFailure;
+    }
+  }
+  std::cout << "config OK: " << config_path.string() << "\n";
+  return kExitOk;
+}
+
+int serve(const std::filesystem::path& config_path) {
+  auto config = load_config_or_report(config_path);
+  if (!config) return kExitFailure;
+  log::set_min_level(parse_level(config->log_level));
+  log::info("rampart starting with " + config_path.string() + ", data in " +
+            config->data_dir.string());
+  auto store = open_store(*config);
+  if (!store) return kExitFailure;
+
+  std::shared_ptr<asio::ssl::context> tls;
+  if (needs_tls(*config)) {
+    auto files = net::ensure_tls_files({config->tls.cert, config->tls.key}, config->data_dir,
+                                       config->hostname);
+    auto context = files
+                       ? net::make_server_context(*files)
+                       : Result<std::shared_ptr<asio::ssl::context>>(tl::unexpected(files.error()));
+    if (!context) {
+      log::error("tls: " + context.error().detail);
+      return kExitFailure;
+    }
+    tls = *context;
+  }
+
+  directory::Directory directory(**store);
+  delivery::Delivery delivery(**store);
+  // Store, directory and password hashing block: they run here, never on network threads.
+  asio::thread_pool blocking(32);
+  smtp::Services smtp_services{directory, delivery, blocking, tls};
+
+  net::Server server({});
+  int listeners = 0;
+  const std::vector<SmtpListener> smtp_listeners = {
+      {&config->listen.smtp, "smtp", {.mode = smtp::Mode::Mx, .hostname = config->hostname}},
+      {&config->listen.submission,
+       "submission",
+       {.mode = smtp::Mode::Submission, .hostname = config->hostname}},
+      {&config->listen.submissions,
+       "submissions",
+       {.mode = smtp::Mode::Submission, .implicit_tls = true, .hostname = config->hostname}},
+      {&config->listen.lmtp, "lmtp", {.mode = smtp::Mode::Lmtp, .hostname = config->hostname}}};
+  for (const SmtpListener& listener : smtp_listeners) {
+    for (const Endpoint& endpoint : *listener.endpoints) {
+      const smtp::SessionOptions& options = listener.options;
+      auto listening = server.listen(
+          endpoint, listener.service, [&options, &smtp_services](asio::ip::tcp::socket socket) {
+            return smtp::run_session(std::move(socket), options, smtp_services);
+          });
+      if (!listening) {
+        log::error(listening.error().detail);
+        return kExitFailure;
+      }
+      ++listeners;
+    }
+  }
+  for (const auto& [endpoints, service] : unavailable_services(*config)) {
+    for (const Endpoint& endpoint : *endpoints) {
+      auto listening = server.listen(endpoint, service.service, unavailable_handler(service, tls));
+      if (!listening) {
+        log::error(listening.error().detail);
+        return kExitFailure;
+      }
+      log::warn(std::string(service.service) + " on " + endpoint.text() +
+                " is not implemented in this version: clients are told it is unavailable");
+      ++listeners;
+    }
+  }
+  if (listeners == 0) log::warn("no [listen] entries: serving nothing");
+  log::info("ready");
+  server.run();
+  blocking.join();
+  return kExitOk;
+}
+
+}  // namespace rampart::app

@@ -1,0 +1,163 @@
+#include "base/config.h"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+
+#include "base/files.h"
+
+namespace rampart {
+namespace {
+
+std::string where(std::string_view source_name, const toml::source_region& region) {
+  return std::string(source_name) + ":" + std::to_string(region.begin.line);
+}
+
+Error bad_key(std::string_view source_name, const toml::node& node, std::string_view key,
+              std::string_view problem) {
+  return Error{Errc::BadInput, where(source_name, node.source()) + ": " + std::string(key) + ": " +
+                                   std::string(problem)};
+}
+
+Result<std::string> string_value(std::string_view source, const toml::node& node,
+                                 std::string_view key) {
+  if (auto value = node.value<std::string>(); value && node.is_string()) return *value;
+  return tl::unexpected(bad_key(source, node, key, "expected a string"));
+}
+
+Result<std::vector<Endpoint>> endpoint_list(std::string_view source, const toml::node& node,
+                                            std::string_view key) {
+  const toml::array* array = node.as_array();
+  if (!array)
+    return tl::unexpected(bad_key(source, node, key, "expected a list of \"address:port\""));
+  std::vector<Endpoint> endpoints;
+  for (const toml::node& element : *array) {
+    auto text = string_value(source, element, key);
+    if (!text) return tl::unexpected(text.error());
+    auto endpoint = parse_endpoint(*text);
+    if (!endpoint) return tl::unexpected(bad_key(source, element, key, endpoint.error().detail));
+    endpoints.push_back(*endpoint);
+  }
+  return endpoints;
+}
+
+}  // namespace
+
+std::string Endpoint::text() const {
+  if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
+  return address + ":" + std::to_string(port);
+}
+
+Result<Endpoint> parse_endpoint(std::string_view text) {
+  Endpoint endpoint;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return fail(Errc::BadInput, "\"" + std::string(text) + "\" is not \"[address]:port\"");
+    }
+    endpoint.address = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) {
+      return fail(Errc::BadInput, "\"" + std::string(text) + "\" is not \"address:port\"");
+    }
+    endpoint.address = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [end, error] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (endpoint.address.empty() || error != std::errc() ||
+      end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
+    return fail(Errc::BadInput,
+                "\"" + std::string(text) + "\" has no valid address and port 1-65535");
+  }
+  endpoint.port = static_cast<std::uint16_t>(port);
+  return endpoint;
+}
+
+Result<Config> parse_config(std::string_view text, std::string_view source) {
+  // Debian's toml++ is built with exceptions: a syntax error arrives as a throw.
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& error) {
+    return fail(Errc::BadInput,
+                where(source, error.source()) + ": " + std::string(error.description()));
+  }
+  Config config;
+  for (const auto& [key, node] : root) {
+    const std::string_view name = key.str();
+    if (name == "data_dir" || name == "hostname" || name == "log_level") {
+      auto value = string_value(source, node, name);
+      if (!value) return tl::unexpected(value.error());
+      if (value->empty()) return tl::unexpected(bad_key(source, node, name, "must not be empty"));
+      if (name == "data_dir") {
+        config.data_dir = *value;
+      } else if (name == "hostname") {
+        config.hostname = *value;
+      } else {
+        if (*value != "debug" && *value != "info" && *value != "warn" && *value != "error") {
+          return tl::unexpected(bad_key(source, node, name, "expected debug, info, warn or error"));
+        }
+        config.log_level = *value;
+      }
+    } else if (name == "listen") {
+      const toml::table* listen = node.as_table();
+      if (!listen) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+      Config::Listen& out = config.listen;
+      const std::pair<std::string_view, std::vector<Endpoint>*> services[] = {
+          {"smtp", &out.smtp},
+          {"submission", &out.submission},
+          {"submissions", &out.submissions},
+          {"lmtp", &out.lmtp},
+          {"imap", &out.imap},
+          {"imaps", &out.imaps},
+          {"pop3", &out.pop3},
+          {"http", &out.http},
+          {"https", &out.https}};
+      for (const auto& [service_key, service_node] : *listen) {
+        const std::string full = "listen." + std::string(service_key.str());
+        std::vector<Endpoint>* target = nullptr;
+        for (const auto& [service, list] : services) {
+          if (service == service_key.str()) target = list;
+        }
+        if (!target) return tl::unexpected(bad_key(source, service_node, full, "unknown key"));
+        auto endpoints = endpoint_list(source, service_node, full);
+        if (!endpoints) return tl::unexpected(endpoints.error());
+        *target = std::move(*endpoints);
+      }
+    } else if (name == "tls") {
+      const toml::table* tls = node.as_table();
+      if (!tls) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+      for (const auto& [tls_key, tls_node] : *tls) {
+        const std::string full = "tls." + std::string(tls_key.str());
+        if (tls_key.str() != "cert" && tls_key.str() != "key") {
+          return tl::unexpected(bad_key(source, tls_node, full, "unknown key"));
+        }
+        auto value = string_value(source, tls_node, full);
+        if (!value) return tl::unexpected(value.error());
+        (tls_key.str() == "cert" ? config.tls.cert : config.tls.key) = *value;
+      }
+      if (config.tls.cert.empty() != config.tls.key.empty()) {
+        return tl::unexpected(
+            bad_key(source, node, "tls", "cert and key go together: set both or neither"));
+      }
+    } else {
+      return tl::unexpected(bad_key(source, node, name, "unknown key"));
+    }
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  auto text = files::read_all(path);
+  if (!text) {
+    return fail(text.error().code, "cannot read config file: " + text.error().detail);
+  }
+  return parse_config(*text, path.string());
+}
+
+}  // namespace rampart

@@ -1,0 +1,44 @@
+// The server's configuration: one TOML file, documented in docs/config.md.
+// Parsing is strict: an unknown key, a value of the wrong type or a bad address is an
+// error naming the file, the line and the key, and the server refuses to start on it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace rampart {
+
+// "address:port", "[v6]:port".
+struct Endpoint {
+  std::string address;
+  std::uint16_t port = 0;
+  std::string text() const;
+};
+
+struct Config {
+  std::filesystem::path data_dir = "/var/lib/rampart";
+  std::string hostname = "localhost";
+  std::string log_level = "info";  // debug, info, warn, error
+
+  // Each list empty = that service off.
+  struct Listen {
+    std::vector<Endpoint> smtp, submission, submissions, lmtp, imap, imaps, pop3, http, https;
+  } listen;
+
+  // Both empty: a self-signed pair is made in data_dir on first start.
+  struct Tls {
+    std::filesystem::path cert, key;
+  } tls;
+};
+
+// `source_name` is what error messages call the text (usually its path).
+Result<Config> parse_config(std::string_view text, std::string_view source_name);
+Result<Config> load_config(const std::filesystem::path& path);
+Result<Endpoint> parse_endpoint(std::string_view text);
+
+}  // namespace rampart

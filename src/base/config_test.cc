@@ -1,0 +1,86 @@
+#include "base/config.h"
+
+#include <gtest/gtest.h>
+
+namespace rampart {
+namespace {
+
+TEST(Config, ReadsEveryDocumentedKey) {
+  auto config = parse_config(R"(
+data_dir = "/srv/mail"
+hostname = "mail.example.org"
+log_level = "debug"
+[listen]
+smtp = ["0.0.0.0:25"]
+submission = ["127.0.0.1:587", "[::1]:587"]
+submissions = ["0.0.0.0:465"]
+imap = ["0.0.0.0:143"]
+imaps = ["0.0.0.0:993"]
+pop3 = ["0.0.0.0:110"]
+http = ["0.0.0.0:80"]
+https = ["0.0.0.0:443"]
+[tls]
+cert = "/etc/rampart/cert.pem"
+key = "/etc/rampart/key.pem"
+)",
+                             "test.toml");
+  ASSERT_TRUE(config) << config.error().detail;
+  EXPECT_EQ(config->data_dir, "/srv/mail");
+  EXPECT_EQ(config->hostname, "mail.example.org");
+  EXPECT_EQ(config->log_level, "debug");
+  ASSERT_EQ(config->listen.submission.size(), 2u);
+  EXPECT_EQ(config->listen.submission[1].address, "::1");
+  EXPECT_EQ(config->listen.submission[1].port, 587);
+  EXPECT_EQ(config->listen.submission[1].text(), "[::1]:587");
+  EXPECT_EQ(config->listen.https[0].port, 443);
+  EXPECT_EQ(config->tls.key, "/etc/rampart/key.pem");
+}
+
+TEST(Config, MissingListenKeyMeansServiceOff) {
+  auto config = parse_config("[listen]\nimap = [\"127.0.0.1:2143\"]\n", "t.toml");
+  ASSERT_TRUE(config);
+  EXPECT_TRUE(config->listen.smtp.empty());
+  EXPECT_EQ(config->listen.imap.size(), 1u);
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndKey) {
+  auto config = parse_config("hostname = \"a\"\n\n[listen]\nimapz = [\"1.2.3.4:1\"]\n", "f.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().detail, "f.toml:4: listen.imapz: unknown key");
+}
+
+TEST(Config, WrongTypeIsAnError) {
+  auto config = parse_config("hostname = 5\n", "f.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().detail, "f.toml:1: hostname: expected a string");
+}
+
+TEST(Config, BadPortIsAnError) {
+  for (const char* bad :
+       {"1.2.3.4:0", "1.2.3.4:70000", "1.2.3.4", ":25", "1.2.3.4:2x", "[::1]25"}) {
+    auto config = parse_config(std::string("[listen]\nsmtp = [\"") + bad + "\"]\n", "f.toml");
+    ASSERT_FALSE(config) << bad;
+    EXPECT_NE(config.error().detail.find("f.toml:2: listen.smtp:"), std::string::npos)
+        << config.error().detail;
+  }
+}
+
+TEST(Config, TomlSyntaxErrorNamesTheLine) {
+  auto config = parse_config("hostname = \"a\"\ndata_dir = \n", "f.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().detail.rfind("f.toml:2: ", 0), 0u) << config.error().detail;
+}
+
+TEST(Config, CertWithoutKeyIsAnError) {
+  auto config = parse_config("[tls]\ncert = \"/c.pem\"\n", "f.toml");
+  ASSERT_FALSE(config);
+}
+
+TEST(Config, UnreadableFileIsAnError) {
+  auto config = load_config("/nonexistent/rampart.toml");
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().detail.find("/nonexistent/rampart.toml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rampart

@@ -1,0 +1,35 @@
+// Where accepted mail goes: into local mailboxes, or into the outbound queue for
+// remote recipients. The one place a message enters the store from outside (SMTP,
+// LMTP, later Sieve redirects and imports). It parses the MIME structure once and
+// writes each blob once. Blocking and thread-safe; call it from the blocking pool.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "store/store.h"
+
+namespace rampart::delivery {
+
+class Delivery {
+ public:
+  explicit Delivery(store::Store& store) : store_(store) {}
+
+  // Is `domain` (any case) one we accept mail for?
+  Result<bool> is_local_domain(std::string_view domain);
+
+  // Delivers `message` to the INBOX of each account (duplicates delivered once) in one
+  // commit. Returns once the message is durable in every one of them, or fails whole.
+  Result<std::vector<store::Appended>> deliver_local(std::string message,
+                                                     const std::vector<store::AccountId>& accounts);
+
+  // Puts `message` in the outbound queue for `entry.recipients`; durable on return.
+  Result<store::QueueEntry> enqueue(std::string message, const store::QueueEntry& entry);
+
+ private:
+  store::Store& store_;
+};
+
+}  // namespace rampart::delivery

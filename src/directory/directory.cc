@@ -1,0 +1,267 @@
+#include "directory/directory.h"
+
+#include <argon2.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace rampart::directory {
+namespace {
+
+// OWASP's Argon2id minimum: 19 MiB, 2 passes, 1 lane. Keeps a login flood from
+// exhausting memory while staying far beyond GPU-friendly costs.
+constexpr uint32_t kArgonPasses = 2;
+constexpr uint32_t kArgonMemoryKib = 19 * 1024;
+constexpr uint32_t kArgonLanes = 1;
+constexpr std::size_t kSaltBytes = 16;
+constexpr std::size_t kHashBytes = 32;
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool is_label_char(unsigned char c) { return std::isalnum(c) || c == '-' || c >= 0x80; }
+
+}  // namespace
+
+Result<std::string> normalize_domain(std::string_view domain) {
+  // RFC 5321 §4.5.3.1.2: a domain is at most 255 octets; labels at most 63.
+  if (domain.empty() || domain.size() > 253) return fail(Errc::BadInput, "domain length");
+  std::string out = lowercase(domain);
+  std::size_t label_start = 0;
+  for (std::size_t i = 0; i <= out.size(); ++i) {
+    if (i == out.size() || out[i] == '.') {
+      const std::size_t length = i - label_start;
+      if (length == 0 || length > 63) return fail(Errc::BadInput, "empty or long domain label");
+      if (out[label_start] == '-' || out[i - 1] == '-') {
+        return fail(Errc::BadInput, "domain label starts or ends with '-'");
+      }
+      label_start = i + 1;
+    } else if (!is_label_char(static_cast<unsigned char>(out[i]))) {
+      return fail(Errc::BadInput, "invalid character in domain");
+    }
+  }
+  return out;
+}
+
+Result<std::string> normalize_address(std::string_view address) {
+  const auto at = address.rfind('@');
+  if (at == std::string_view::npos) return fail(Errc::BadInput, "address has no '@'");
+  const std::string_view local = address.substr(0, at);
+  if (local.empty() || local.size() > 64) return fail(Errc::BadInput, "local part length");
+  for (unsigned char c : local) {
+    // Quoted local parts and specials are refused for accounts: they only invite
+    // ambiguity between protocols.
+    if (c <= 0x20 || c == 0x7f || c == '@' || c == '"' || c == '(' || c == ')' || c == ',' ||
+        c == ':' || c == ';' || c == '<' || c == '>' || c == '[' || c == ']' || c == '\\') {
+      return fail(Errc::BadInput, "invalid character in local part");
+    }
+  }
+  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
+    return fail(Errc::BadInput, "misplaced '.' in local part");
+  }
+  auto domain = normalize_domain(address.substr(at + 1));
+  if (!domain) return tl::unexpected(domain.error());
+  return lowercase(local) + "@" + *domain;
+}
+
+Result<std::string> hash_password(std::string_view password) {
+  unsigned char salt[kSaltBytes];
+  if (RAND_bytes(salt, sizeof salt) != 1) return fail(Errc::Internal, "RAND_bytes failed");
+  const std::size_t encoded_length = argon2_encodedlen(kArgonPasses, kArgonMemoryKib, kArgonLanes,
+                                                       kSaltBytes, kHashBytes, Argon2_id);
+  std::string encoded(encoded_length, '\0');
+  const int status = argon2id_hash_encoded(kArgonPasses, kArgonMemoryKib, kArgonLanes,
+                                           password.data(), password.size(), salt, sizeof salt,
+                                           kHashBytes, encoded.data(), encoded.size());
+  if (status != ARGON2_OK) return fail(Errc::Internal, argon2_error_message(status));
+  encoded.resize(encoded.find('\0'));
+  return encoded;
+}
+
+bool verify_password(std::string_view phc_hash, std::string_view password) {
+  const std::string hash(phc_hash);  // argon2 wants a NUL-terminated string
+  return argon2id_verify(hash.c_str(), password.data(), password.size()) == ARGON2_OK;
+}
+
+Result<void> Directory::add_domain(std::string_view name) {
+  auto domain = normalize_domain(name);
+  if (!domain) return tl::unexpected(domain.error());
+  return store_.add_domain(*domain);
+}
+
+Result<void> Directory::remove_domain(std::string_view name) {
+  auto domain = normalize_domain(name);
+  if (!domain) return tl::unexpected(domain.error());
+  return store_.remove_domain(*domain);
+}
+
+Result<std::vector<store::Domain>> Directory::list_domains() { return store_.list_domains(); }
+
+namespace {
+
+Result<void> check_password(std::string_view password) {
+  if (password.size() < Directory::kMinPasswordBytes) {
+    return fail(Errc::BadInput,
+                "password shorter than " + std::to_string(Directory::kMinPasswordBytes) + " bytes");
+  }
+  if (password.size() > Directory::kMaxPasswordBytes)
+    return fail(Errc::BadInput, "password too long");
+  if (password.find('\0') != std::string_view::npos) return fail(Errc::BadInput, "NUL in password");
+  return {};
+}
+
+std::string_view domain_of(std::string_view address) {
+  return address.substr(address.rfind('@') + 1);
+}
+
+}  // namespace
+
+Result<store::Account> Directory::add_account(std::string_view address, std::string_view password) {
+  auto normalized = normalize_address(address);
+  if (!normalized) return tl::unexpected(normalized.error());
+  if (auto checked = check_password(password); !checked) return tl::unexpected(checked.error());
+  auto has_domain = store_.has_domain(domain_of(*normalized));
+  if (!has_domain) return tl::unexpected(has_domain.error());
+  if (!*has_domain) {
+    return fail(Errc::NotFound,
+                "domain " + std::string(domain_of(*normalized)) + " does not exist");
+  }
+  auto alias = store_.find_alias(*normalized);
+  if (!alias) return tl::unexpected(alias.error());
+  if (*alias) return fail(Errc::Exists, *normalized + " is an alias");
+  auto hash = hash_password(password);
+  if (!hash) return tl::unexpected(hash.error());
+  return store_.add_account(*normalized, *hash);
+}
+
+Result<void> Directory::set_password(std::string_view address, std::string_view password) {
+  auto normalized = normalize_address(address);
+  if (!normalized) return tl::unexpected(normalized.error());
+  if (auto checked = check_password(password); !checked) return tl::unexpected(checked.error());
+  auto account = store_.find_account(*normalized);
+  if (!account) return tl::unexpected(account.error());
+  auto hash = hash_password(password);
+  if (!hash) return tl::unexpected(hash.error());
+  return store_.set_password_hash(account->id, *hash);
+}
+
+Result<void> Directory::remove_account(std::string_view address) {
+  auto normalized = normalize_address(address);
+  if (!normalized) return tl::unexpected(normalized.error());
+  auto account = store_.find_account(*normalized);
+  if (!account) return tl::unexpected(account.error());
+  return store_.remove_account(account->id);
+}
+
+Result<std::vector<store::Account>> Directory::list_accounts(std::string_view domain) {
+  if (domain.empty()) return store_.list_accounts();
+  auto normalized = normalize_domain(domain);
+  if (!normalized) return tl::unexpected(normalized.error());
+  return store_.list_accounts(*normalized);
+}
+
+Result<void> Directory::add_alias(std::string_view address, std::string_view target) {
+  std::string alias;
+  if (!address.empty() && address.front() == '@') {
+    auto domain = normalize_domain(address.substr(1));
+    if (!domain) return tl::unexpected(domain.error());
+    alias = "@" + *domain;
+  } else {
+    auto normalized = normalize_address(address);
+    if (!normalized) return tl::unexpected(normalized.error());
+    alias = *normalized;
+  }
+  auto has_domain = store_.has_domain(domain_of(alias));
+  if (!has_domain) return tl::unexpected(has_domain.error());
+  if (!*has_domain)
+    return fail(Errc::NotFound, "domain " + std::string(domain_of(alias)) + " does not exist");
+  auto normalized_target = normalize_address(target);
+  if (!normalized_target) return tl::unexpected(normalized_target.error());
+  if (*normalized_target == alias) return fail(Errc::BadInput, "alias points to itself");
+  if (alias.front() != '@') {
+    auto existing = store_.find_account(alias);
+    if (existing) return fail(Errc::Exists, alias + " is an account");
+    if (existing.error().code != Errc::NotFound) return tl::unexpected(existing.error());
+  }
+  // The target must lead to an account now, so mail is never accepted for nowhere.
+  auto resolved = resolve_recipient(*normalized_target);
+  if (!resolved) {
+    return fail(resolved.error().code,
+                "target " + *normalized_target + " is not an account or alias here");
+  }
+  return store_.add_alias(alias, *normalized_target);
+}
+
+Result<void> Directory::remove_alias(std::string_view address) {
+  if (!address.empty() && address.front() == '@') {
+    auto domain = normalize_domain(address.substr(1));
+    if (!domain) return tl::unexpected(domain.error());
+    return store_.remove_alias("@" + *domain);
+  }
+  auto normalized = normalize_address(address);
+  if (!normalized) return tl::unexpected(normalized.error());
+  return store_.remove_alias(*normalized);
+}
+
+Result<std::vector<store::Alias>> Directory::list_aliases(std::string_view domain) {
+  if (domain.empty()) return store_.list_aliases();
+  auto normalized = normalize_domain(domain);
+  if (!normalized) return tl::unexpected(normalized.error());
+  return store_.list_aliases(*normalized);
+}
+
+Result<store::Account> Directory::resolve_recipient(std::string_view address) {
+  auto normalized = normalize_address(address);
+  if (!normalized) return tl::unexpected(normalized.error());
+  std::string current = *normalized;
+  for (int depth = 0; depth <= kMaxAliasDepth; ++depth) {
+    auto account = store_.find_account(current);
+    if (account || account.error().code != Errc::NotFound) return account;
+    // user+tag@domain → user@domain (plus-addressing), tried before aliases.
+    const std::string_view local = std::string_view(current).substr(0, current.rfind('@'));
+    if (const auto plus = local.find('+'); plus != std::string_view::npos && plus > 0) {
+      const std::string untagged =
+          std::string(local.substr(0, plus)) + "@" + std::string(domain_of(current));
+      auto base = store_.find_account(untagged);
+      if (base || base.error().code != Errc::NotFound) return base;
+      current = untagged;
+    }
+    auto alias = store_.find_alias(current);
+    if (!alias) return tl::unexpected(alias.error());
+    if (!*alias) {
+      auto catch_all = store_.find_alias("@" + std::string(domain_of(current)));
+      if (!catch_all) return tl::unexpected(catch_all.error());
+      if (!*catch_all) return fail(Errc::NotFound, "no such recipient " + current);
+      alias = std::move(catch_all);
+    }
+    current = (*alias)->target;
+  }
+  return fail(Errc::NotFound, "alias chain too deep for " + *normalized);
+}
+
+Result<store::Account> Directory::authenticate(std::string_view address,
+                                               std::string_view password) {
+  // Hashed once for the process, so an unknown user costs one verification too.
+  static const std::string kDecoyHash = hash_password("rampart-decoy-password").value_or("");
+  auto normalized = normalize_address(address);
+  auto account = normalized ? store_.find_account(*normalized)
+                            : Result<store::Account>(tl::unexpected(normalized.error()));
+  if (!account) {
+    if (account.error().code != Errc::NotFound && account.error().code != Errc::BadInput) {
+      return tl::unexpected(account.error());
+    }
+    verify_password(kDecoyHash, password);
+    return fail(Errc::NotFound, "unknown user");
+  }
+  if (!verify_password(account->password_hash, password)) {
+    return fail(Errc::NoPermission, "wrong password for " + account->address);
+  }
+  return account;
+}
+
+}  // namespace rampart::directory

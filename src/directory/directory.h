@@ -1,0 +1,62 @@
+// The directory: domains, accounts, aliases and passwords, with the policy the store
+// does not know (address syntax, Argon2id hashing, plus-addressing, catch-alls).
+// Blocking and thread-safe like the store it wraps; call it from a blocking pool.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "store/store.h"
+
+namespace rampart::directory {
+
+// Lowercases and checks an address (local@domain, RFC 5321 lengths, no spaces or
+// control characters). BadInput with a reason otherwise.
+Result<std::string> normalize_address(std::string_view address);
+Result<std::string> normalize_domain(std::string_view domain);
+
+// Argon2id in PHC string form; verification is constant-time in the hash.
+Result<std::string> hash_password(std::string_view password);
+bool verify_password(std::string_view phc_hash, std::string_view password);
+
+class Directory {
+ public:
+  explicit Directory(store::Store& store) : store_(store) {}
+
+  Result<void> add_domain(std::string_view name);
+  Result<void> remove_domain(std::string_view name);
+  Result<std::vector<store::Domain>> list_domains();
+
+  // The domain must already exist. Passwords shorter than kMinPasswordBytes are refused.
+  Result<store::Account> add_account(std::string_view address, std::string_view password);
+  Result<void> set_password(std::string_view address, std::string_view password);
+  Result<void> remove_account(std::string_view address);
+  Result<std::vector<store::Account>> list_accounts(std::string_view domain = {});
+
+  // `address` is local@domain or @domain (catch-all); the target must be an account
+  // or another alias, and the alias domain must be ours.
+  Result<void> add_alias(std::string_view address, std::string_view target);
+  Result<void> remove_alias(std::string_view address);
+  Result<std::vector<store::Alias>> list_aliases(std::string_view domain = {});
+
+  // The account mail for `address` lands in: the account itself, then the address with
+  // its +tag removed, then an alias (followed up to kMaxAliasDepth), then the domain's
+  // catch-all. NotFound when nothing matches.
+  Result<store::Account> resolve_recipient(std::string_view address);
+
+  // NotFound for an unknown user and NoPermission for a wrong password; callers must
+  // answer both the same way. A hash is computed for unknown users too, so the time
+  // taken does not tell them apart.
+  Result<store::Account> authenticate(std::string_view address, std::string_view password);
+
+  static constexpr std::size_t kMinPasswordBytes = 8;
+  static constexpr std::size_t kMaxPasswordBytes = 1024;
+  static constexpr int kMaxAliasDepth = 8;
+
+ private:
+  store::Store& store_;
+};
+
+}  // namespace rampart::directory

@@ -1,0 +1,177 @@
+#include "net/server.h"
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "base/log.h"
+
+namespace rampart::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct Server::State {
+  struct Listener {
+    tcp::acceptor acceptor;
+    std::string service;
+    std::string endpoint_text;
+    SessionHandler handler;
+  };
+
+  explicit State(ServerOptions server_options)
+      : options(server_options),
+        threads(options.threads > 0 ? options.threads
+                                    : std::max(1u, std::thread::hardware_concurrency())),
+        io(threads),
+        signals(io, SIGTERM, SIGINT) {}
+
+  asio::awaitable<void> accept_loop(Listener& listener);
+  asio::awaitable<void> run_session(tcp::socket socket, Listener& listener, std::string peer);
+  bool admit(const std::string& peer);
+  void release(const std::string& peer);
+  asio::awaitable<void> shut_down();
+
+  ServerOptions options;
+  int threads;
+  asio::io_context io;
+  asio::signal_set signals;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  std::atomic<std::size_t> sessions{0};
+  std::atomic<bool> stopping{false};
+  std::mutex per_ip_mutex;
+  std::unordered_map<std::string, int> per_ip;
+};
+
+asio::awaitable<void> Server::State::accept_loop(Listener& listener) {
+  for (;;) {
+    boost::system::error_code error;
+    // Each connection gets its own strand: its reads, writes and timers never run at once.
+    tcp::socket socket = co_await listener.acceptor.async_accept(
+        asio::make_strand(io), asio::redirect_error(asio::use_awaitable, error));
+    if (stopping) co_return;
+    if (error) {
+      // EMFILE and friends: log, back off briefly, keep serving the connections we have.
+      log::warn(listener.service + " accept on " + listener.endpoint_text + ": " + error.message());
+      asio::steady_timer pause(io, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
+      continue;
+    }
+    const auto peer = socket.remote_endpoint(error).address().to_string();
+    if (!error && !admit(peer)) {
+      log::warn(listener.service + ": refused a connection from " + peer + ": over " +
+                std::to_string(options.max_connections_per_ip) + " from that address");
+      socket.close(error);
+      continue;
+    }
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, run_session(std::move(socket), listener, peer), asio::detached);
+  }
+}
+
+bool Server::State::admit(const std::string& peer) {
+  std::lock_guard lock(per_ip_mutex);
+  int& count = per_ip[peer];
+  if (count >= options.max_connections_per_ip) return false;
+  ++count;
+  return true;
+}
+
+void Server::State::release(const std::string& peer) {
+  std::lock_guard lock(per_ip_mutex);
+  if (auto found = per_ip.find(peer); found != per_ip.end() && --found->second <= 0) {
+    per_ip.erase(found);
+  }
+}
+
+asio::awaitable<void> Server::State::run_session(tcp::socket socket, Listener& listener,
+                                                 std::string peer) {
+  ++sessions;
+  try {
+    co_await listener.handler(std::move(socket));
+  } catch (const std::exception& exception) {
+    log::error(listener.service + " session from " + peer + " ended by a bug: " + exception.what());
+  }
+  release(peer);
+  --sessions;
+}
+
+asio::awaitable<void> Server::State::shut_down() {
+  if (stopping.exchange(true)) co_return;
+  log::info("stopping: no new connections; waiting up to " +
+            std::to_string(options.shutdown_grace.count()) + "s for " +
+            std::to_string(sessions.load()) + " session(s)");
+  for (auto& listener : listeners) {
+    boost::system::error_code ignored;
+    listener->acceptor.close(ignored);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options.shutdown_grace;
+  asio::steady_timer timer(io);
+  while (sessions > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(50));
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  if (sessions > 0) log::warn(std::to_string(sessions.load()) + " session(s) cut off at shutdown");
+  io.stop();
+}
+
+Server::Server(ServerOptions options) : state_(std::make_unique<State>(options)) {}
+
+Server::~Server() = default;
+
+Result<void> Server::listen(const Endpoint& endpoint, std::string service, SessionHandler handler) {
+  boost::system::error_code error;
+  const auto address = asio::ip::make_address(endpoint.address, error);
+  if (error) return fail(Errc::BadInput, service + ": bad address " + endpoint.address);
+  const tcp::endpoint target(address, endpoint.port);
+  tcp::acceptor acceptor(state_->io);
+  acceptor.open(target.protocol(), error);
+  if (!error) acceptor.set_option(tcp::acceptor::reuse_address(true), error);
+  if (!error && address.is_v6()) acceptor.set_option(asio::ip::v6_only(true), error);
+  if (!error) acceptor.bind(target, error);
+  if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    return fail(Errc::Internal,
+                service + ": cannot listen on " + endpoint.text() + ": " + error.message());
+  }
+  state_->listeners.push_back(std::make_unique<State::Listener>(State::Listener{
+      std::move(acceptor), std::move(service), endpoint.text(), std::move(handler)}));
+  const auto& listener = *state_->listeners.back();
+  log::info("listening on " + listener.endpoint_text + " (" + listener.service + ")");
+  return {};
+}
+
+void Server::run() {
+  State& state = *state_;
+  state.signals.async_wait([&state](const boost::system::error_code& error, int signal_number) {
+    if (error) return;
+    log::info(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT"));
+    asio::co_spawn(state.io, state.shut_down(), asio::detached);
+  });
+  for (auto& listener : state.listeners) {
+    asio::co_spawn(state.io, state.accept_loop(*listener), asio::detached);
+  }
+  std::vector<std::thread> workers;
+  for (int i = 1; i < state.threads; ++i) workers.emplace_back([&state] { state.io.run(); });
+  state.io.run();
+  for (auto& worker : workers) worker.join();
+  log::info("stopped");
+}
+
+void Server::stop() { asio::co_spawn(state_->io, state_->shut_down(), asio::detached); }
+
+std::size_t Server::active_sessions() const { return state_->sessions.load(); }
+
+}  // namespace rampart::net

@@ -1,0 +1,92 @@
+#include "net/stream.h"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace rampart::net {
+
+namespace asio = boost::asio;
+
+Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls)
+    : socket_(std::move(socket)), tls_context_(std::move(tls)), deadline_(socket_.get_executor()) {
+  boost::system::error_code error;
+  const auto peer = socket_.remote_endpoint(error);
+  if (!error) {
+    auto address = peer.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    }
+    peer_address_ = address.to_string();
+    loopback_ = address.is_loopback();
+  }
+}
+
+// The timer shares the connection's strand, so closing from its handler cannot race
+// with the read or write it interrupts.
+void Stream::arm(std::chrono::seconds timeout) {
+  deadline_.expires_after(timeout);
+  deadline_.async_wait([this](boost::system::error_code error) {
+    if (!error) {
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    }
+  });
+}
+
+asio::awaitable<bool> Stream::read_some(std::string& buffer, std::size_t max_bytes,
+                                        std::chrono::seconds timeout) {
+  const std::size_t old_size = buffer.size();
+  buffer.resize(old_size + max_bytes);
+  const auto target = asio::buffer(buffer.data() + old_size, max_bytes);
+  boost::system::error_code error;
+  arm(timeout);
+  const std::size_t n = tls_stream_ ? co_await tls_stream_->async_read_some(
+                                          target, asio::redirect_error(asio::use_awaitable, error))
+                                    : co_await socket_.async_read_some(
+                                          target, asio::redirect_error(asio::use_awaitable, error));
+  deadline_.cancel();
+  buffer.resize(old_size + n);
+  co_return !error || n > 0;
+}
+
+asio::awaitable<bool> Stream::write(std::string_view bytes, std::chrono::seconds timeout) {
+  boost::system::error_code error;
+  arm(timeout);
+  if (tls_stream_) {
+    co_await asio::async_write(*tls_stream_, asio::buffer(bytes),
+                               asio::redirect_error(asio::use_awaitable, error));
+  } else {
+    co_await asio::async_write(socket_, asio::buffer(bytes),
+                               asio::redirect_error(asio::use_awaitable, error));
+  }
+  deadline_.cancel();
+  if (error) close();
+  co_return !error;
+}
+
+asio::awaitable<bool> Stream::start_tls(std::chrono::seconds timeout) {
+  if (!can_start_tls()) co_return false;
+  tls_stream_.emplace(socket_, *tls_context_);
+  boost::system::error_code error;
+  arm(timeout);
+  co_await tls_stream_->async_handshake(asio::ssl::stream_base::server,
+                                        asio::redirect_error(asio::use_awaitable, error));
+  deadline_.cancel();
+  if (error) close();
+  co_return !error;
+}
+
+void Stream::close() {
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+std::string Stream::tls_description() const {
+  if (!tls_stream_) return {};
+  SSL* ssl = const_cast<Stream*>(this)->tls_stream_->native_handle();
+  return std::string(SSL_get_version(ssl)) + " " + SSL_CIPHER_get_name(SSL_get_current_cipher(ssl));
+}
+
+}  // namespace rampart::net

@@ -1,0 +1,31 @@
+// TLS for every listener: one server context per certificate, Mozilla "intermediate"
+// profile (TLS 1.2 and 1.3, ECDHE with AEAD ciphers only, server cipher preference
+// off as that profile says, no compression, no renegotiation, no session tickets
+// across restarts).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace rampart::net {
+
+struct TlsFiles {
+  std::filesystem::path cert, key;
+};
+
+// When `files` is empty, uses data_dir/tls/{cert,key}.pem, creating a self-signed
+// pair for `hostname` there on first use (logged). Returns the files in force.
+Result<TlsFiles> ensure_tls_files(const TlsFiles& configured, const std::filesystem::path& data_dir,
+                                  std::string_view hostname);
+
+// Loads and checks the pair (the key must match the certificate).
+Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(const TlsFiles& files);
+
+}  // namespace rampart::net

@@ -1,0 +1,664 @@
+#include "smtp/session.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <boost/asio/thread_pool.hpp>
+#include <charconv>
+#include <ctime>
+#include <optional>
+
+#include "base/base64.h"
+#include "base/log.h"
+#include "delivery/delivery.h"
+#include "directory/directory.h"
+#include "mime/header.h"
+#include "net/offload.h"
+#include "net/stream.h"
+#include "smtp/command_parser.h"
+#include "smtp/data_reader.h"
+#include "smtp/replies.h"
+
+namespace rampart::smtp {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::chrono::seconds kTlsHandshakeTimeout{30};
+
+std::string random_id() {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+std::string rfc5322_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[64];
+  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S +0000", &utc);
+  return text;
+}
+
+std::string_view domain_of(std::string_view address) {
+  const auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
+}
+
+// The From: addresses of a message, from its header block alone.
+std::vector<std::string> from_addresses(std::string_view message) {
+  std::size_t end = message.find("\r\n\r\n");
+  if (end == std::string_view::npos) end = message.find("\n\n");
+  const std::string_view header =
+      message.substr(0, end == std::string_view::npos ? message.size() : end + 2);
+  std::vector<std::string> addresses;
+  for (std::string_view value : mime::find_header(header, "From")) {
+    for (const mime::Address& address : mime::parse_address_list(value)) {
+      if (address.kind == mime::Address::Kind::Mailbox)
+        addresses.push_back(mime::address_spec(address));
+    }
+  }
+  return addresses;
+}
+
+struct Recipient {
+  std::string address;           // as the client wrote it
+  store::AccountId account = 0;  // 0: a remote recipient, for the outbound queue
+  Parameters parameters;         // NOTIFY, ORCPT: kept for DSNs
+};
+
+class Session {
+ public:
+  Session(asio::ip::tcp::socket socket, const SessionOptions& options, Services& services)
+      : options_(options),
+        services_(services),
+        stream_(std::move(socket), services.tls),
+        parser_(Limits{}) {}
+
+  asio::awaitable<void> run();
+
+ private:
+  // Replies are collected and sent when the client has nothing more pipelined.
+  void reply(int code, std::string_view enhanced, std::string_view text) {
+    output_ += format_reply(code, enhanced, text);
+  }
+  asio::awaitable<bool> flush();
+  asio::awaitable<bool> read_more(std::chrono::seconds timeout);
+  asio::awaitable<std::optional<std::string>> read_line();
+
+  asio::awaitable<bool> execute(Command& command);  // false: end the session
+  void hello(const Command& command);
+  asio::awaitable<void> auth(const Command& command);
+  asio::awaitable<void> mail(const Command& command);
+  asio::awaitable<void> rcpt(const Command& command);
+  asio::awaitable<bool> data();
+  asio::awaitable<bool> bdat(const Command& command);
+  asio::awaitable<void> finish_message(std::string message, bool too_big);
+  bool count_error();
+  void reset_transaction();
+  std::string received_header(std::string_view recipient) const;
+
+  bool auth_allowed() const {
+    return options_.mode == Mode::Submission && (stream_.is_tls() || stream_.is_loopback());
+  }
+
+  const SessionOptions& options_;
+  Services& services_;
+  net::Stream stream_;
+  CommandParser parser_;
+  std::string input_;
+  std::string output_;
+  std::string helo_;
+  bool extended_ = false;
+  std::optional<store::Account> user_;
+  std::optional<std::string> mail_from_;
+  Parameters mail_parameters_;
+  std::vector<Recipient> recipients_;
+  std::string chunks_;  // BDAT data so far
+  bool chunking_ = false;
+  bool chunks_too_big_ = false;
+  int errors_ = 0;
+  int transactions_ = 0;
+  bool closing_ = false;
+};
+
+asio::awaitable<bool> Session::flush() {
+  if (output_.empty()) co_return true;
+  const bool ok = co_await stream_.write(output_, options_.command_timeout);
+  output_.clear();
+  co_return ok;
+}
+
+asio::awaitable<bool> Session::read_more(std::chrono::seconds timeout) {
+  co_return co_await stream_.read_some(input_, kReadChunk, timeout);
+}
+
+// A SASL response line; the parser's limits apply.
+asio::awaitable<std::optional<std::string>> Session::read_line() {
+  for (;;) {
+    const auto end = input_.find('\n');
+    if (end != std::string::npos) {
+      std::string line = input_.substr(0, end);
+      input_.erase(0, end + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      co_return line;
+    }
+    if (input_.size() > 16 * 1024 || !co_await flush() ||
+        !co_await read_more(options_.command_timeout)) {
+      co_return std::nullopt;
+    }
+  }
+}
+
+asio::awaitable<void> Session::run() {
+  if (options_.implicit_tls && !co_await stream_.start_tls(kTlsHandshakeTimeout)) co_return;
+  reply(220, "",
+        options_.hostname + (options_.mode == Mode::Lmtp ? " LMTP" : " ESMTP") + " Rampart");
+  for (;;) {
+    std::string_view pending = input_;
+    Step step = parser_.feed(pending);
+    input_.erase(0, input_.size() - pending.size());
+    if (auto* command = std::get_if<Command>(&step)) {
+      if (!co_await execute(*command)) break;
+    } else if (auto* bad = std::get_if<BadCommand>(&step)) {
+      reply(bad->code, bad->enhanced, bad->text);
+      if (count_error()) break;
+    } else {
+      if (!co_await flush() || !co_await read_more(options_.command_timeout)) co_return;
+    }
+  }
+  co_await flush();
+  stream_.close();
+}
+
+bool Session::count_error() {
+  if (++errors_ < options_.max_errors) return false;
+  reply(421, "4.7.0", options_.hostname + " Too many errors, closing connection");
+  return true;
+}
+
+void Session::reset_transaction() {
+  mail_from_.reset();
+  mail_parameters_.clear();
+  recipients_.clear();
+  chunks_.clear();
+  chunking_ = false;
+  chunks_too_big_ = false;
+}
+
+asio::awaitable<bool> Session::execute(Command& command) {
+  const bool lmtp = options_.mode == Mode::Lmtp;
+  switch (command.verb) {
+    case Verb::Helo:
+    case Verb::Ehlo:
+    case Verb::Lhlo:
+      if (lmtp != (command.verb == Verb::Lhlo)) {
+        reply(500, "5.5.1", lmtp ? "LMTP speaks LHLO" : "Command not recognized");
+        co_return !count_error();
+      }
+      hello(command);
+      co_return true;
+    case Verb::Starttls: {
+      if (!stream_.can_start_tls()) {
+        reply(stream_.is_tls() ? 503 : 502, stream_.is_tls() ? "5.5.1" : "5.5.1",
+              stream_.is_tls() ? "TLS already active" : "STARTTLS not available");
+        co_return !count_error();
+      }
+      reply(220, "2.0.0", "Ready to start TLS");
+      if (!co_await flush()) co_return false;
+      // ARCHITECTURE rule 8: whatever the client pipelined before the handshake is
+      // discarded, so nothing sent in plaintext runs inside the TLS session.
+      input_.clear();
+      parser_.reset();
+      if (!co_await stream_.start_tls(kTlsHandshakeTimeout)) co_return false;
+      helo_.clear();
+      extended_ = false;
+      user_.reset();
+      reset_transaction();
+      co_return true;
+    }
+    case Verb::Auth:
+      co_await auth(command);
+      co_return !closing_;
+    case Verb::Mail:
+      co_await mail(command);
+      co_return !closing_;
+    case Verb::Rcpt:
+      co_await rcpt(command);
+      co_return !closing_;
+    case Verb::Data:
+      co_return co_await data();
+    case Verb::Bdat:
+      co_return co_await bdat(command);
+    case Verb::Rset:
+      reset_transaction();
+      reply(250, "2.0.0", "Ok");
+      co_return true;
+    case Verb::Noop:
+      reply(250, "2.0.0", "Ok");
+      co_return true;
+    case Verb::Quit:
+      reply(221, "2.0.0", "Bye");
+      co_return false;
+    case Verb::Vrfy:
+      // Never confirms an address: VRFY is an enumeration tool.
+      reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery");
+      co_return true;
+    case Verb::Expn:
+      reply(502, "5.5.1", "EXPN not available");
+      co_return true;
+    case Verb::Help:
+      reply(214, "2.0.0", "See RFC 5321");
+      co_return true;
+  }
+  co_return true;
+}
+
+void Session::hello(const Command& command) {
+  helo_ = command.domain;
+  extended_ = command.verb != Verb::Helo;
+  reset_transaction();
+  if (!extended_) {
+    reply(250, "", options_.hostname);
+    return;
+  }
+  std::vector<std::string> lines = {
+      options_.hostname, "PIPELINING", "SIZE " + std::to_string(options_.max_message_bytes),
+      "8BITMIME",        "SMTPUTF8",   "ENHANCEDSTATUSCODES",
+      "CHUNKING",        "DSN"};
+  if (stream_.can_start_tls()) lines.push_back("STARTTLS");
+  if (auth_allowed() && !user_) lines.push_back("AUTH PLAIN LOGIN");
+  output_ += format_multiline_reply(250, lines);
+}
+
+asio::awaitable<void> Session::auth(const Command& command) {
+  if (options_.mode != Mode::Submission) {
+    reply(502, "5.5.1", "AUTH not available on this port");
+    closing_ = count_error();
+    co_return;
+  }
+  if (!auth_allowed()) {
+    reply(538, "5.7.11", "Encryption required: use STARTTLS first");
+    closing_ = count_error();
+    co_return;
+  }
+  if (helo_.empty() || !extended_) {
+    reply(503, "5.5.1", "Send EHLO first");
+    co_return;
+  }
+  if (user_) {
+    reply(503, "5.5.1", "Already authenticated");
+    co_return;
+  }
+  if (mail_from_) {
+    reply(503, "5.5.1", "AUTH not allowed during a transaction");
+    co_return;
+  }
+  // Reads the client's next SASL response, or "*" to cancel (RFC 4954 §4).
+  auto next_response =
+      [this](std::string_view challenge) -> asio::awaitable<std::optional<std::string>> {
+    output_ += "334 " + std::string(challenge) + "\r\n";
+    co_return co_await read_line();
+  };
+  std::string username, password;
+  std::optional<std::string> decoded;
+  if (command.mechanism == "PLAIN") {
+    std::optional<std::string> response = command.initial_response;
+    if (response->empty()) response = co_await next_response("");
+    if (!response) {
+      closing_ = true;
+      co_return;
+    }
+    if (*response == "*") {
+      reply(501, "5.0.0", "Authentication cancelled");
+      co_return;
+    }
+    decoded = *response == "=" ? std::string() : base64_decode(*response);
+    // authzid NUL authcid NUL passwd; an authzid must name the same user.
+    const auto first = decoded ? decoded->find('\0') : std::string::npos;
+    const auto second = first == std::string::npos ? first : decoded->find('\0', first + 1);
+    if (second == std::string::npos) {
+      reply(501, "5.5.2", "Malformed PLAIN response");
+      closing_ = count_error();
+      co_return;
+    }
+    const std::string authzid = decoded->substr(0, first);
+    username = decoded->substr(first + 1, second - first - 1);
+    password = decoded->substr(second + 1);
+    if (!authzid.empty() && authzid != username) {
+      reply(535, "5.7.8", "Authentication credentials invalid");
+      closing_ = count_error();
+      co_return;
+    }
+  } else if (command.mechanism == "LOGIN") {
+    std::optional<std::string> response = command.initial_response;
+    if (response->empty()) response = co_await next_response("VXNlcm5hbWU6");  // "Username:"
+    if (response && *response != "*") {
+      decoded = base64_decode(*response);
+      if (decoded) username = *decoded;
+      response = co_await next_response("UGFzc3dvcmQ6");  // "Password:"
+    }
+    if (!response) {
+      closing_ = true;
+      co_return;
+    }
+    if (*response == "*") {
+      reply(501, "5.0.0", "Authentication cancelled");
+      co_return;
+    }
+    decoded = decoded ? base64_decode(*response) : std::nullopt;
+    if (!decoded) {
+      reply(501, "5.5.2", "Malformed LOGIN response");
+      closing_ = count_error();
+      co_return;
+    }
+    password = *decoded;
+  } else {
+    reply(504, "5.5.4", "Unrecognized authentication mechanism");
+    closing_ = count_error();
+    co_return;
+  }
+  auto account = co_await net::offload(
+      services_.blocking, [&] { return services_.directory.authenticate(username, password); });
+  if (!account) {
+    const bool unavailable =
+        account.error().code != Errc::NotFound && account.error().code != Errc::NoPermission;
+    log::info("smtp auth failed for " + username + " from " + stream_.peer_address());
+    if (unavailable) {
+      reply(454, "4.7.0", "Temporary authentication failure");
+    } else {
+      reply(535, "5.7.8", "Authentication credentials invalid");
+      closing_ = count_error();
+    }
+    co_return;
+  }
+  user_ = *account;
+  reply(235, "2.7.0", "Authentication successful");
+}
+
+asio::awaitable<void> Session::mail(const Command& command) {
+  if (helo_.empty()) {
+    reply(503, "5.5.1", "Send HELO/EHLO first");
+    closing_ = count_error();
+    co_return;
+  }
+  if (mail_from_) {
+    reply(503, "5.5.1", "Nested MAIL command");
+    closing_ = count_error();
+    co_return;
+  }
+  if (options_.mode == Mode::Submission && !user_) {
+    reply(530, "5.7.0", "Authentication required");
+    closing_ = count_error();
+    co_return;
+  }
+  if (transactions_ >= options_.max_transactions) {
+    reply(421, "4.7.0", options_.hostname + " Too many messages in one connection");
+    closing_ = true;
+    co_return;
+  }
+  for (const auto& [key, value] : command.parameters) {
+    bool valid = false;
+    if (key == "SIZE") {
+      std::uint64_t size = 0;
+      const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), size);
+      valid = error == std::errc() && end == value.data() + value.size();
+      if (valid && size > options_.max_message_bytes) {
+        reply(552, "5.3.4", "Message size exceeds fixed limit");
+        co_return;
+      }
+    } else if (key == "BODY") {
+      valid = value == "7BIT" || value == "8BITMIME";
+    } else if (key == "SMTPUTF8") {
+      valid = value.empty();
+    } else if (key == "RET") {
+      valid = value == "FULL" || value == "HDRS";
+    } else if (key == "ENVID") {
+      valid = !value.empty() && value.size() <= 100;
+    } else if (key == "AUTH") {
+      valid = true;  // RFC 4954 §5: accepted, not trusted
+    }
+    if (!valid) {
+      reply(555, "5.5.4", "Unsupported parameter " + key);
+      closing_ = count_error();
+      co_return;
+    }
+  }
+  if (user_) {
+    // Submission: the envelope sender must be the user or one of its aliases.
+    const std::string from = command.path;
+    auto owner = co_await net::offload(services_.blocking,
+                                       [&] { return services_.directory.resolve_recipient(from); });
+    if (from.empty() || !owner || owner->id != user_->id) {
+      reply(553, "5.7.1", "Sender address not owned by user " + user_->address);
+      co_return;
+    }
+  }
+  mail_from_ = command.path;
+  mail_parameters_ = command.parameters;
+  reply(250, "2.1.0", "Ok");
+}
+
+asio::awaitable<void> Session::rcpt(const Command& command) {
+  if (!mail_from_) {
+    reply(503, "5.5.1", "Need MAIL command first");
+    closing_ = count_error();
+    co_return;
+  }
+  for (const auto& [key, value] : command.parameters) {
+    if (key != "NOTIFY" && key != "ORCPT") {
+      reply(555, "5.5.4", "Unsupported parameter " + key);
+      closing_ = count_error();
+      co_return;
+    }
+  }
+  if (recipients_.size() >= options_.max_recipients) {
+    reply(452, "4.5.3", "Too many recipients");
+    co_return;
+  }
+  std::string address = command.path;
+  if (address.find('@') == std::string::npos) address += "@" + options_.hostname;  // <Postmaster>
+  const std::string domain(domain_of(address));
+  auto local = co_await net::offload(services_.blocking,
+                                     [&] { return services_.delivery.is_local_domain(domain); });
+  if (!local) {
+    reply(451, "4.3.0", "Temporary failure, try again later");
+    co_return;
+  }
+  if (!*local) {
+    // Only an authenticated user may send beyond our domains: no open relay.
+    if (!user_) {
+      reply(554, "5.7.1", "Relay access denied");
+      closing_ = count_error();
+      co_return;
+    }
+    recipients_.push_back({command.path, 0, command.parameters});
+    reply(250, "2.1.5", "Ok");
+    co_return;
+  }
+  auto account = co_await net::offload(
+      services_.blocking, [&] { return services_.directory.resolve_recipient(address); });
+  if (!account) {
+    if (account.error().code == Errc::NotFound || account.error().code == Errc::BadInput) {
+      reply(550, "5.1.1", "User unknown");
+      closing_ = count_error();
+    } else {
+      reply(451, "4.3.0", "Temporary failure, try again later");
+    }
+    co_return;
+  }
+  recipients_.push_back({command.path, account->id, command.parameters});
+  reply(250, "2.1.5", "Ok");
+}
+
+asio::awaitable<bool> Session::data() {
+  if (!mail_from_) {
+    reply(503, "5.5.1", "Need MAIL command first");
+    co_return !count_error();
+  }
+  if (recipients_.empty()) {
+    reply(554, "5.5.1", "No valid recipients");
+    co_return !count_error();
+  }
+  if (chunking_) {
+    reply(503, "5.5.1", "DATA not allowed after BDAT");
+    co_return !count_error();
+  }
+  reply(354, "", "End data with <CR><LF>.<CR><LF>");
+  if (!co_await flush()) co_return false;
+  DataReader reader(options_.max_message_bytes);
+  for (;;) {
+    std::string_view pending = input_;
+    const auto status = reader.feed(pending);
+    input_.erase(0, input_.size() - pending.size());
+    if (status == DataReader::Status::Done) break;
+    if (!co_await read_more(options_.data_timeout)) co_return false;
+  }
+  const bool too_big = reader.too_big();
+  co_await finish_message(reader.take(), too_big);
+  co_return !closing_;
+}
+
+asio::awaitable<bool> Session::bdat(const Command& command) {
+  // RFC 3030 §2: the chunk's bytes follow whatever the answer, so read them first.
+  const bool usable = mail_from_ && !recipients_.empty();
+  std::uint64_t left = command.chunk_size;
+  while (left > 0) {
+    if (input_.empty() && !co_await read_more(options_.data_timeout)) co_return false;
+    const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(left, input_.size()));
+    if (usable && !chunks_too_big_) {
+      if (chunks_.size() + take > options_.max_message_bytes) {
+        chunks_too_big_ = true;
+        chunks_.clear();
+      } else {
+        chunks_.append(input_, 0, take);
+      }
+    }
+    input_.erase(0, take);
+    left -= take;
+  }
+  if (!mail_from_) {
+    reply(503, "5.5.1", "Need MAIL command first");
+    co_return !count_error();
+  }
+  if (recipients_.empty()) {
+    reply(554, "5.5.1", "No valid recipients");
+    co_return !count_error();
+  }
+  chunking_ = true;
+  if (!command.last_chunk) {
+    reply(250, "2.0.0", std::to_string(command.chunk_size) + " octets received");
+    co_return true;
+  }
+  co_await finish_message(std::move(chunks_), chunks_too_big_);
+  co_return !closing_;
+}
+
+std::string Session::received_header(std::string_view recipient) const {
+  const bool tls = stream_.is_tls();
+  const std::string with = options_.mode == Mode::Lmtp ? "LMTP"
+                                                       : std::string(extended_ ? "ESMTP" : "SMTP") +
+                                                             (tls ? "S" : "") + (user_ ? "A" : "");
+  std::string header = "Received: from " + helo_ + " ([" + stream_.peer_address() + "])\r\n\tby " +
+                       options_.hostname + " (Rampart) with " + with;
+  if (tls) header += "\r\n\t(" + stream_.tls_description() + ")";
+  if (!recipient.empty()) header += "\r\n\tfor <" + std::string(recipient) + ">";
+  header += "; " + rfc5322_now() + "\r\n";
+  return header;
+}
+
+asio::awaitable<void> Session::finish_message(std::string message, bool too_big) {
+  const std::vector<Recipient> recipients = std::move(recipients_);
+  const std::string mail_from = *mail_from_;
+  const Parameters mail_parameters = std::move(mail_parameters_);
+  reset_transaction();
+  ++transactions_;
+  auto reply_all = [&](int code, std::string_view enhanced, std::string_view text) {
+    // LMTP (RFC 2033 §4.2): one reply per accepted recipient.
+    const std::size_t count = options_.mode == Mode::Lmtp ? recipients.size() : 1;
+    for (std::size_t i = 0; i < count; ++i) reply(code, enhanced, text);
+  };
+  if (too_big) {
+    reply_all(552, "5.3.4", "Message size exceeds fixed limit");
+    co_return;
+  }
+  if (user_) {
+    // Submission: every From: address must be the user's too (shared/ARCHITECTURE: no
+    // identity taken from what a client merely claims).
+    const std::vector<std::string> from = from_addresses(message);
+    const store::AccountId user = user_->id;
+    auto owned = co_await net::offload(services_.blocking, [&]() -> bool {
+      for (const std::string& address : from) {
+        auto owner = services_.directory.resolve_recipient(address);
+        if (!owner || owner->id != user) return false;
+      }
+      return true;
+    });
+    if (!owned) {
+      reply_all(553, "5.7.1", "From: header address not owned by user " + user_->address);
+      co_return;
+    }
+  }
+  const std::string id = random_id();
+  std::vector<store::AccountId> accounts;
+  store::QueueEntry outbound{.account = user_ ? user_->id : 0, .sender = mail_from};
+  for (const auto& [key, value] : mail_parameters) {
+    if (key == "RET") outbound.ret = value;
+    if (key == "ENVID") outbound.envid = value;
+  }
+  for (const auto& recipient : recipients) {
+    if (recipient.account != 0) {
+      accounts.push_back(recipient.account);
+      continue;
+    }
+    store::QueuedRecipient& queued = outbound.recipients.emplace_back();
+    queued.address = recipient.address;
+    for (const auto& [key, value] : recipient.parameters) {
+      (key == "NOTIFY" ? queued.notify : queued.orcpt) = value;
+    }
+  }
+  // Received names a recipient only when there is just one: one copy serves them all.
+  std::string received = received_header(recipients.size() == 1 ? recipients[0].address : "");
+  const std::size_t message_size = received.size() + message.size();
+  auto stored = co_await net::offload(services_.blocking, [&]() -> Result<void> {
+    if (!accounts.empty()) {
+      // Final delivery: Return-Path records the envelope sender (RFC 5321 §4.4).
+      auto delivered = services_.delivery.deliver_local(
+          "Return-Path: <" + mail_from + ">\r\n" + received + message, accounts);
+      if (!delivered) return tl::unexpected(delivered.error());
+    }
+    if (!outbound.recipients.empty()) {
+      auto queued = services_.delivery.enqueue(received + message, outbound);
+      if (!queued) return tl::unexpected(queued.error());
+    }
+    return {};
+  });
+  if (!stored) {
+    log::error("smtp " + id + " not stored: " + stored.error().detail);
+    const Reply failure = reply_for(stored.error().code);
+    reply_all(failure.code, failure.enhanced, failure.text);
+    co_return;
+  }
+  log::info("smtp " + id + " from <" + mail_from + "> to " + std::to_string(recipients.size()) +
+            " recipient(s), " + std::to_string(message_size) + " bytes, via " +
+            stream_.peer_address());
+  reply_all(250, "2.0.0", "Ok: queued as " + id);
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(asio::ip::tcp::socket socket, const SessionOptions& options,
+                                  Services& services) {
+  Session session(std::move(socket), options, services);
+  co_await session.run();
+}
+
+}  // namespace rampart::smtp

@@ -1,0 +1,55 @@
+// One SMTP or LMTP connection from greeting to QUIT: inbound MX (port 25, mail for our
+// domains only, no AUTH), submission (587 STARTTLS / 465 implicit TLS, AUTH required,
+// sender must be the user's), and LMTP (RFC 2033, from a local MTA: one reply per
+// recipient). Runs on the connection's strand; store and directory calls go to the
+// blocking pool.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace boost::asio {
+class thread_pool;
+namespace ssl {
+class context;
+}
+}  // namespace boost::asio
+
+namespace rampart::directory {
+class Directory;
+}
+namespace rampart::delivery {
+class Delivery;
+}
+
+namespace rampart::smtp {
+
+enum class Mode { Mx, Submission, Lmtp };
+
+struct SessionOptions {
+  Mode mode = Mode::Mx;
+  bool implicit_tls = false;
+  std::string hostname = "localhost";
+  std::size_t max_message_bytes = 64 << 20;
+  std::size_t max_recipients = 100;
+  int max_errors = 10;                        // syntax and sequence errors before 421
+  int max_transactions = 1000;                // messages per connection
+  std::chrono::seconds command_timeout{300};  // RFC 5321 §4.5.3.2: at least 5 minutes
+  std::chrono::seconds data_timeout{600};
+};
+
+struct Services {
+  directory::Directory& directory;
+  delivery::Delivery& delivery;
+  boost::asio::thread_pool& blocking;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS, no implicit TLS
+};
+
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
+                                         const SessionOptions& options, Services& services);
+
+}  // namespace rampart::smtp

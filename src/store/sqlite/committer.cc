@@ -1,0 +1,208 @@
+#include <algorithm>
+
+#include "base/log.h"
+#include "store/sqlite/committer_internal.h"
+
+namespace rampart::store::sqlite {
+
+ModSeq Transaction::modseq(AccountId account) {
+  auto [event, inserted] = events_.try_emplace(account);
+  if (inserted) {
+    Query query(connection_,
+                "UPDATE accounts SET modseq = modseq + 1 WHERE id = ? RETURNING modseq", account);
+    if (!query.next()) throw Failure{SQLITE_CONSTRAINT_FOREIGNKEY, "no such account"};
+    event->second.account = account;
+    event->second.modseq = query.get<ModSeq>(0);
+  }
+  return event->second.modseq;
+}
+
+void Transaction::record(AccountId account, ChangeKind kind, MailboxId mailbox, MessageId message,
+                         Uid uid) {
+  const ModSeq modseq = this->modseq(account);
+  Query(connection_,
+        "INSERT INTO changes (account, modseq, kind, mailbox, message, uid) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        account, modseq, static_cast<int>(kind), mailbox, message, uid)
+      .run();
+  auto& touched = events_[account].mailboxes;
+  if (std::find(touched.begin(), touched.end(), mailbox) == touched.end()) {
+    touched.push_back(mailbox);
+  }
+  if (message != 0) {
+    message_mailboxes_.emplace(mailbox, account);
+  } else {
+    mailboxes_logged_.insert(mailbox);
+  }
+}
+
+void Transaction::finish() {
+  for (auto [mailbox, account] : message_mailboxes_) {
+    const ModSeq modseq = this->modseq(account);
+    Query(connection_, "UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", modseq, mailbox)
+        .run();
+    // Counts and highest_modseq are mailbox state too (JMAP Mailbox/changes, STATUS).
+    if (!mailboxes_logged_.contains(mailbox) && connection_.changes() > 0) {
+      record(account, ChangeKind::MailboxUpdated, mailbox);
+    }
+  }
+}
+
+Committer::Committer(std::unique_ptr<Connection> connection, const BlobFiles& blobs,
+                     LocalChangeBus& bus, std::size_t max_batch)
+    : connection_(std::move(connection)),
+      blobs_(blobs),
+      bus_(bus),
+      max_batch_(std::max<std::size_t>(max_batch, 1)),
+      thread_([this] { loop(); }) {}
+
+Committer::~Committer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  queued_.notify_one();
+  thread_.join();
+}
+
+Result<void> Committer::run(const Work& work, std::vector<std::string> written_blobs) {
+  Item item{&work, std::move(written_blobs), {}};
+  std::unique_lock lock(mutex_);
+  queue_.push_back(&item);
+  queued_.notify_one();
+  finished_.wait(lock, [&] { return item.done; });
+  return item.result;
+}
+
+void Committer::loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;
+    // Whatever queued up during the previous commit's fsync goes into this one.
+    std::vector<Item*> batch;
+    while (!queue_.empty() && batch.size() < max_batch_) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    commit(batch);
+    lock.lock();
+    for (Item* item : batch) item->done = true;
+    finished_.notify_all();
+  }
+}
+
+void Committer::commit(const std::vector<Item*>& batch) {
+  Connection& connection = *connection_;
+  // The writers renamed their blob files into place; those renames must be durable
+  // before a committed row names them. One fsync per directory serves the whole batch.
+  std::set<std::filesystem::path> directories;
+  for (Item* item : batch) {
+    for (const auto& blob : item->written_blobs) directories.insert(blobs_.directory(blob));
+  }
+  for (const auto& directory : directories) {
+    if (auto synced = files::sync_directory(directory); !synced) {
+      for (Item* item : batch) {
+        for (const auto& blob : item->written_blobs) {
+          if (blobs_.directory(blob) == directory) item->result = tl::unexpected(synced.error());
+        }
+      }
+    }
+  }
+
+  std::vector<Transaction> committed;   // of the items that succeeded
+  std::vector<std::string> candidates;  // blobs that may now be unreferenced
+  auto fail_succeeded = [&](const Error& error) {
+    for (Item* item : batch) {
+      if (item->result) item->result = tl::unexpected(error);
+    }
+    committed.clear();
+  };
+  try {
+    Query(connection, "BEGIN IMMEDIATE").run();
+    for (Item* item : batch) {
+      if (!item->result) continue;
+      Transaction transaction(connection);
+      Query(connection, "SAVEPOINT item").run();
+      try {
+        item->result = (*item->work)(transaction);
+        if (item->result) transaction.finish();
+      } catch (const Failure& failure) {
+        item->result = tl::unexpected(to_error(failure));
+      }
+      if (!connection.in_transaction()) {
+        // SQLite rolled the whole transaction back (disk full, I/O error): the
+        // items before this one lost their work too.
+        fail_succeeded(item->result.error());
+        break;
+      }
+      if (item->result) {
+        Query(connection, "RELEASE item").run();
+        committed.push_back(std::move(transaction));
+      } else {
+        Query(connection, "ROLLBACK TO item").run();
+        Query(connection, "RELEASE item").run();
+      }
+    }
+    for (const auto& transaction : committed) {
+      candidates.insert(candidates.end(), transaction.released_blobs_.begin(),
+                        transaction.released_blobs_.end());
+    }
+    if (connection.in_transaction()) {
+      for (const auto& blob : candidates) {
+        Query(connection,
+              "DELETE FROM blobs WHERE id = ?1 "
+              "AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1) "
+              "AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = ?1)",
+              blob)
+            .run();
+      }
+      Query(connection, "COMMIT").run();
+    }
+  } catch (const Failure& failure) {
+    if (connection.in_transaction()) {
+      try {
+        Query(connection, "ROLLBACK").run();
+      } catch (const Failure& rollback) {
+        log::error("store: rollback failed: " + rollback.message);
+      }
+    }
+    fail_succeeded(to_error(failure));
+  }
+
+  // Files whose row is gone, or never came: unreferenced blobs and the blobs of failed
+  // deliveries. Only this thread deletes blob files and it checks for each new row
+  // that its file exists, so a delivery racing with this cannot lose its blob.
+  for (Item* item : batch) {
+    candidates.insert(candidates.end(), item->written_blobs.begin(), item->written_blobs.end());
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  for (const auto& blob : candidates) {
+    try {
+      if (!Query(connection, "SELECT 1 FROM blobs WHERE id = ?", blob).next()) blobs_.remove(blob);
+    } catch (const Failure& failure) {
+      log::warn("store: leaving blob " + blob + ": " + failure.message);  // an orphan is harmless
+    }
+  }
+
+  // Published before the writers wake, so a caller's own event precedes its return.
+  std::map<AccountId, ChangeEvent> events;
+  for (const auto& transaction : committed) {
+    for (const auto& [account, event] : transaction.events_) {
+      ChangeEvent& merged = events[account];
+      merged.account = account;
+      merged.modseq = std::max(merged.modseq, event.modseq);
+      for (MailboxId mailbox : event.mailboxes) {
+        if (std::find(merged.mailboxes.begin(), merged.mailboxes.end(), mailbox) ==
+            merged.mailboxes.end()) {
+          merged.mailboxes.push_back(mailbox);
+        }
+      }
+    }
+  }
+  for (const auto& [account, event] : events) bus_.publish(event);
+}
+
+}  // namespace rampart::store::sqlite

@@ -1,0 +1,150 @@
+#include <iterator>
+#include <string>
+
+#include "store/sqlite/schema_internal.h"
+
+namespace rampart::store::sqlite {
+namespace {
+
+// kMigrations[i] takes the schema from version i to i + 1. Append, never edit: a
+// database in the field may stand at any earlier version.
+//
+// AUTOINCREMENT on ids that clients see (JMAP ids, IMAP mailbox ids): SQLite would
+// otherwise reuse the largest id after its row is deleted.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE store_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_uidvalidity INTEGER NOT NULL
+);
+INSERT INTO store_state (id, last_uidvalidity) VALUES (1, 0);
+
+CREATE TABLE domains (
+  name TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
+CREATE TABLE accounts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  address TEXT NOT NULL UNIQUE,
+  domain TEXT NOT NULL REFERENCES domains (name),
+  password_hash TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  modseq INTEGER NOT NULL DEFAULT 0,
+  -- changes_since(since < changes_floor) is TooBig: the log below it was pruned.
+  changes_floor INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX accounts_by_domain ON accounts (domain);
+
+CREATE TABLE aliases (
+  address TEXT PRIMARY KEY,
+  domain TEXT NOT NULL REFERENCES domains (name) ON DELETE CASCADE,
+  target TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX aliases_by_domain ON aliases (domain);
+
+CREATE TABLE mailboxes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  role INTEGER NOT NULL,
+  subscribed INTEGER NOT NULL,
+  uidvalidity INTEGER NOT NULL,
+  uidnext INTEGER NOT NULL,
+  highest_modseq INTEGER NOT NULL,
+  message_count INTEGER NOT NULL DEFAULT 0,
+  unseen_count INTEGER NOT NULL DEFAULT 0,
+  total_size INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (account, name)
+);
+CREATE UNIQUE INDEX mailboxes_by_role ON mailboxes (account, role) WHERE role != 0;
+
+-- One row per distinct message content; the file is blobs/<id[0:2]>/<id[2:]>.
+-- A row exists only while its file is durable.
+CREATE TABLE blobs (
+  id TEXT PRIMARY KEY,
+  structure BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  mailbox INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  flags TEXT NOT NULL,  -- sorted, space-separated
+  internal_date INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  blob_id TEXT NOT NULL REFERENCES blobs (id),
+  UNIQUE (mailbox, uid)
+);
+CREATE INDEX messages_by_blob ON messages (blob_id);
+
+-- mailbox and message are plain numbers: the log outlives what it describes.
+CREATE TABLE changes (
+  account INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  modseq INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  mailbox INTEGER NOT NULL,
+  message INTEGER NOT NULL,
+  uid INTEGER NOT NULL
+);
+CREATE INDEX changes_by_modseq ON changes (account, modseq);
+)sql",
+    R"sql(
+CREATE TABLE queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+  sender TEXT NOT NULL,
+  ret TEXT NOT NULL,
+  envid TEXT NOT NULL,
+  blob_id TEXT NOT NULL REFERENCES blobs (id),
+  size INTEGER NOT NULL,
+  queued_at INTEGER NOT NULL,
+  next_attempt INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX queue_by_blob ON queue (blob_id);
+CREATE INDEX queue_by_next_attempt ON queue (next_attempt);
+
+CREATE TABLE queue_recipients (
+  queue INTEGER NOT NULL REFERENCES queue (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  notify TEXT NOT NULL,
+  orcpt TEXT NOT NULL,
+  PRIMARY KEY (queue, position)
+) WITHOUT ROWID;
+)sql",
+};
+
+}  // namespace
+
+Result<void> migrate(Connection& connection) {
+  try {
+    int version = 0;
+    {
+      Query query(connection, "PRAGMA user_version");
+      if (query.next()) version = query.get<int>(0);
+    }
+    const int newest = static_cast<int>(std::size(kMigrations));
+    if (version > newest) {
+      return fail(Errc::Internal, "database schema version " + std::to_string(version) +
+                                      " is newer than this program's " + std::to_string(newest));
+    }
+    for (; version < newest; ++version) {
+      connection.execute_script("BEGIN IMMEDIATE");
+      try {
+        connection.execute_script(kMigrations[version]);
+        connection.execute_script(("PRAGMA user_version = " + std::to_string(version + 1)).c_str());
+        connection.execute_script("COMMIT");
+      } catch (const Failure&) {
+        if (connection.in_transaction()) connection.execute_script("ROLLBACK");
+        throw;
+      }
+    }
+  } catch (const Failure& failure) {
+    return tl::unexpected(to_error(failure));
+  }
+  return {};
+}
+
+}  // namespace rampart::store::sqlite

@@ -1,0 +1,93 @@
+"""Runs the real `rampart` binary for integration tests: a temporary data directory,
+free loopback ports, and the server's log collected for assertions."""
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+RAMPART = os.environ.get("RAMPART_BIN", os.path.join(os.path.dirname(__file__), "..", "build", "rampart"))
+SERVICES = ["smtp", "submission", "submissions", "lmtp", "imap", "imaps", "pop3", "http", "https"]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run(args, stdin=None, config=None):
+    """Runs `rampart ARGS --config CONFIG`; returns the CompletedProcess."""
+    command = [RAMPART, *args]
+    if config:
+        command += ["--config", config]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=120)
+
+
+class Instance:
+    """A data directory and config; start()/stop() run `rampart serve` on it."""
+
+    def __init__(self, services=SERVICES, extra=""):
+        self.dir = tempfile.TemporaryDirectory(prefix="rampart-test-")
+        self.data = os.path.join(self.dir.name, "data")
+        self.config = os.path.join(self.dir.name, "rampart.toml")
+        self.ports = {service: free_port() for service in services}
+        listen = "\n".join(f'{s} = ["127.0.0.1:{p}"]' for s, p in self.ports.items())
+        with open(self.config, "w") as f:
+            f.write(f'data_dir = "{self.data}"\nhostname = "mail.test"\n{extra}\n[listen]\n{listen}\n')
+        self.process = None
+        self.log = []
+        self._log_lock = threading.Lock()
+
+    def cli(self, *args, stdin=None):
+        return run(list(args), stdin=stdin, config=self.config)
+
+    def start(self):
+        self.process = subprocess.Popen([RAMPART, "serve", "--config", self.config],
+                                        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._read_log, daemon=True).start()
+        self.wait_for_log("ready")
+
+    def _read_log(self):
+        for line in self.process.stderr:
+            with self._log_lock:
+                self.log.append(line.rstrip("\n"))
+
+    def log_text(self):
+        with self._log_lock:
+            return "\n".join(self.log)
+
+    def wait_for_log(self, text, deadline=30):
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if text in self.log_text():
+                return
+            if self.process.poll() is not None and text not in self.log_text():
+                time.sleep(0.05)  # let the reader thread drain the pipe
+                if text in self.log_text():
+                    return
+                raise AssertionError(f"server exited ({self.process.returncode}) before '{text}':\n{self.log_text()}")
+            time.sleep(0.02)
+        raise AssertionError(f"'{text}' not logged within {deadline}s:\n{self.log_text()}")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=30)
+        return self.process.returncode if self.process else None
+
+    def close(self):
+        self.stop(signal.SIGKILL)
+        self.dir.cleanup()
+
+
+class InstanceTest(unittest.TestCase):
+    services = SERVICES
+
+    def setUp(self):
+        self.instance = Instance(self.services)
+        self.addCleanup(self.instance.close)
