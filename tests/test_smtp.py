@@ -113,6 +113,22 @@ class SmtpTest(SmtpFixture):
         self.assertIn(b"with ESMTPA", raw)
         self.assertTrue(raw.endswith(b"Subject: from alice\r\n\r\nbody\r\n"))
 
+    def test_submission_queues_remote_recipients(self):
+        with smtplib.SMTP("127.0.0.1", self.port("submission"), timeout=30) as client:
+            client.login("alice@example.test", PASSWORD)
+            client.ehlo("laptop")
+            refused = client.sendmail("alice@example.test", ["friend@elsewhere.test", "bob@example.test"],
+                                      b"From: alice@example.test\r\nSubject: out\r\n\r\nhello world\r\n",
+                                      rcpt_options=["NOTIFY=FAILURE"])
+            self.assertEqual(refused, {})
+        self.assertEqual(len(self.inbox("bob@example.test")), 1)
+        queue = self.instance.cli("queue", "list")
+        self.assertEqual(queue.returncode, 0, queue.stderr)
+        self.assertIn("<alice@example.test>", queue.stdout)
+        self.assertIn("-> <friend@elsewhere.test>", queue.stdout)
+        self.assertNotIn("bob@example.test", queue.stdout)
+        self.assertIn("1 message(s) queued", queue.stdout)
+
     def test_starttls_then_auth_login(self):
         with smtplib.SMTP("127.0.0.1", self.port("submission"), timeout=30) as client:
             client.starttls(context=insecure_context())

@@ -19,7 +19,7 @@ def base_arguments(description: str, default_port: int) -> argparse.ArgumentPars
     parser.add_argument("--users", type=int, default=50, help="users user1..userN exist")
     parser.add_argument("--user-format", default="user{n}",
                         help="login name of user n, e.g. user{n}@example.test")
-    parser.add_argument("--password", default="benchpw")
+    parser.add_argument("--password", default="bench-password")
     parser.add_argument("--time-limit", type=float, default=120.0,
                         help="hard bound in seconds on the whole run")
     parser.add_argument("--label", default="", help="copied into the output")

@@ -143,7 +143,7 @@ def main() -> None:
         if has_rampart:
             for peer in peers:
                 mine, theirs = table["rampart"][name], table[peer][name]
-                ratio = "-" if mine is None or not theirs else f"{mine / theirs:.2f}x"
+                ratio = "-" if mine is None or not theirs or mine != mine or theirs != theirs else f"{mine / theirs:.2f}x"
                 row += ratio.rjust(max(12, len(f"rampart/{peer}") + 2))
         print(row)
     for server, why in skipped.items():

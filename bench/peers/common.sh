@@ -9,7 +9,7 @@
 
 BENCH_ROOT=${BENCH_ROOT:-/tmp/rampart-bench}
 BENCH_USERS=${BENCH_USERS:-50}
-BENCH_PASSWORD=${BENCH_PASSWORD:-benchpw}
+BENCH_PASSWORD=${BENCH_PASSWORD:-bench-password}
 BENCH_DOMAIN=${BENCH_DOMAIN:-example.test}
 # Upper bound on concurrent connections an instance must accept (idle scenario).
 BENCH_MAX_CONNECTIONS=${BENCH_MAX_CONNECTIONS:-1200}

@@ -26,7 +26,7 @@ class Lexer {
       if (is_space(s_[i_])) {
         ++i_;
       } else if (s_[i_] == '(') {
-        skip_comment();
+        skip_comment(s_, i_);
       } else {
         break;
       }
@@ -67,19 +67,6 @@ class Lexer {
   static bool is_special(char c) {
     return c == '<' || c == '>' || c == '@' || c == ',' || c == ';' || c == ':' || c == '.' ||
            c == '\\' || c == ']' || c == ')';
-  }
-  void skip_comment() {
-    int depth = 0;
-    for (; i_ < s_.size(); ++i_) {
-      if (s_[i_] == '\\') {
-        ++i_;
-      } else if (s_[i_] == '(') {
-        ++depth;
-      } else if (s_[i_] == ')' && --depth == 0) {
-        ++i_;
-        return;
-      }
-    }
   }
 
   std::string_view s_;

@@ -23,10 +23,10 @@ std::string decode_quoted_printable(std::string_view encoded, bool* damaged = nu
 // unknown encodings are returned as they are). `raw` is the whole message.
 std::string decode_body(std::string_view raw, const Part& part, bool* damaged = nullptr);
 
-// `bytes` in `charset` (a MIME charset name, any case; empty means us-ascii) as UTF-8.
-// us-ascii and utf-8 text that is not valid UTF-8 is read as windows-1252, as mail
-// clients do; invalid sequences in other charsets become U+FFFD. An unknown charset
-// gives the bytes unchanged and `known` false.
+// `bytes` in `charset` (a MIME charset name, any case) as UTF-8. With no charset or
+// us-ascii, 8-bit text is kept if it is valid UTF-8 and read as windows-1252 if not,
+// as mail clients do; invalid sequences in utf-8 and other charsets become U+FFFD. An
+// unknown charset gives the bytes unchanged and `known` false.
 std::string to_utf8(std::string_view bytes, std::string_view charset, bool* damaged = nullptr,
                     bool* known = nullptr);
 

@@ -72,6 +72,9 @@ std::vector<Address> parse_address_list(std::string_view value, CharsetConverter
 ContentValue parse_content_value(std::string_view value, CharsetConverter& charsets,
                                  const Defects& defects);
 
+// Skips an RFC 5322 comment starting at s[i] == '(' (nested, with quoted pairs).
+void skip_comment(std::string_view s, std::size_t& i);
+
 // ASCII helpers.
 inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
 inline bool is_wsp(char c) { return c == ' ' || c == '\t'; }
