@@ -1,11 +1,6 @@
 // `rampart serve` and `rampart check-config`.
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <iostream>
 
 #include "app/commands.h"
@@ -14,6 +9,7 @@
 #include "delivery/delivery.h"
 #include "directory/directory.h"
 #include "net/server.h"
+#include "net/stream.h"
 #include "net/tls.h"
 #include "smtp/session.h"
 
@@ -56,28 +52,11 @@ net::SessionHandler unavailable_handler(Unavailable service,
                                         std::shared_ptr<asio::ssl::context> tls) {
   return
       [service = std::move(service), tls](asio::ip::tcp::socket socket) -> asio::awaitable<void> {
-        boost::system::error_code error;
-        // A client that never finishes the handshake must not hold the connection.
-        asio::steady_timer deadline(socket.get_executor(), std::chrono::seconds(30));
-        deadline.async_wait([&socket](boost::system::error_code waited) {
-          if (!waited) socket.close();
-        });
-        if (service.implicit_tls) {
-          asio::ssl::stream<asio::ip::tcp::socket&> stream(socket, *tls);
-          co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                          asio::redirect_error(asio::use_awaitable, error));
-          if (!error) {
-            co_await asio::async_write(stream, asio::buffer(service.reply),
-                                       asio::redirect_error(asio::use_awaitable, error));
-          }
-          if (!error)
-            co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, error));
-        } else {
-          co_await asio::async_write(socket, asio::buffer(service.reply),
-                                     asio::redirect_error(asio::use_awaitable, error));
-        }
-        deadline.cancel();
-        socket.shutdown(asio::ip::tcp::socket::shutdown_both, error);
+        constexpr std::chrono::seconds kTimeout{30};
+        net::Stream stream(std::move(socket), tls);
+        if (service.implicit_tls && !co_await stream.start_tls(kTimeout)) co_return;
+        co_await stream.write(service.reply, kTimeout);
+        stream.close();
       };
 }
 
