@@ -231,6 +231,14 @@ class SmtpTest(SmtpFixture):
             replies = [stream.readline() for _ in range(11)]
             self.assertEqual([r[:3] for r in replies], [b"500"] * 10 + [b"421"])
             self.assertEqual(stream.readline(), b"", "the server hung up")
+        with socket.create_connection(("127.0.0.1", self.port("smtp")), timeout=30) as raw:
+            stream = raw.makefile("rwb")
+            stream.readline()
+            stream.write(b"NOOP\r\n" * 101)
+            stream.flush()
+            replies = [stream.readline()[:3] for _ in range(101)]
+            self.assertEqual(replies, [b"250"] * 100 + [b"421"])
+            self.assertEqual(stream.readline(), b"", "the server hung up")
 
     def test_lmtp_replies_per_recipient(self):
         with smtplib.LMTP("127.0.0.1", self.port("lmtp"), timeout=30) as client:

@@ -127,6 +127,7 @@ class Session {
   bool chunks_too_big_ = false;
   int errors_ = 0;
   int transactions_ = 0;
+  int junk_commands_ = 0;
   bool closing_ = false;
 };
 
@@ -196,6 +197,14 @@ void Session::reset_transaction() {
 
 asio::awaitable<bool> Session::execute(Command& command) {
   const bool lmtp = options_.mode == Mode::Lmtp;
+  // Commands that move no mail are capped, so a client cannot hold a session forever.
+  if (command.verb == Verb::Noop || command.verb == Verb::Rset || command.verb == Verb::Vrfy ||
+      command.verb == Verb::Expn || command.verb == Verb::Help) {
+    if (++junk_commands_ > options_.max_junk_commands) {
+      reply(421, "4.7.0", options_.hostname + " Too many commands without mail, closing");
+      co_return false;
+    }
+  }
   switch (command.verb) {
     case Verb::Helo:
     case Verb::Ehlo:
@@ -208,8 +217,11 @@ asio::awaitable<bool> Session::execute(Command& command) {
       co_return true;
     case Verb::Starttls: {
       if (!stream_.can_start_tls()) {
-        reply(stream_.is_tls() ? 503 : 502, stream_.is_tls() ? "5.5.1" : "5.5.1",
-              stream_.is_tls() ? "TLS already active" : "STARTTLS not available");
+        if (stream_.is_tls()) {
+          reply(503, "5.5.1", "TLS already active");
+        } else {
+          reply(502, "5.5.1", "STARTTLS not available");
+        }
         co_return !count_error();
       }
       reply(220, "2.0.0", "Ready to start TLS");

@@ -36,8 +36,9 @@ struct SessionOptions {
   std::string hostname = "localhost";
   std::size_t max_message_bytes = 64 << 20;
   std::size_t max_recipients = 100;
-  int max_errors = 10;                        // syntax and sequence errors before 421
-  int max_transactions = 1000;                // messages per connection
+  int max_errors = 10;          // syntax and sequence errors before 421
+  int max_transactions = 1000;  // messages per connection
+  int max_junk_commands = 100;  // NOOP, RSET, VRFY, EXPN, HELP per connection, as Postfix
   std::chrono::seconds command_timeout{300};  // RFC 5321 §4.5.3.2: at least 5 minutes
   std::chrono::seconds data_timeout{600};
 };
