@@ -254,6 +254,29 @@ class SmtpTest(SmtpFixture):
         self.assertIn(b"with LMTP", self.inbox("alice@example.test")[0])
         self.assertEqual(len(self.inbox("bob@example.test")), 1)
 
+    def test_connections_per_address_are_capped(self):
+        held = []
+        try:
+            for _ in range(100):
+                connection = socket.create_connection(("127.0.0.1", self.port("smtp")), timeout=30)
+                held.append(connection)
+                self.assertTrue(connection.recv(1000).startswith(b"220"))
+            with socket.create_connection(("127.0.0.1", self.port("smtp")), timeout=30) as extra:
+                self.assertEqual(extra.recv(1000), b"", "the 101st connection is closed at once")
+        finally:
+            for connection in held:
+                connection.close()
+        self.instance.wait_for_log("over 100 from that address")
+        deadline = time.monotonic() + 30
+        while True:  # the server notices the closed connections as they go
+            try:
+                with smtplib.SMTP("127.0.0.1", self.port("smtp"), timeout=30) as client:
+                    self.assertEqual(client.noop()[0], 250)
+                break
+            except smtplib.SMTPServerDisconnected:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+
     def test_swaks_and_curl(self):
         swaks = subprocess.run(["swaks", "--server", f"127.0.0.1:{self.port('submission')}", "--tls",
                                 "--auth", "PLAIN", "--auth-user", "alice@example.test", "--auth-password", PASSWORD,
