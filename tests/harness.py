@@ -36,7 +36,9 @@ class Instance:
         self.data = os.path.join(self.dir.name, "data")
         self.config = os.path.join(self.dir.name, "rampart.toml")
         self.ports = {service: free_port() for service in services}
-        listen = "\n".join(f'{s} = ["127.0.0.1:{p}"]' for s, p in self.ports.items())
+        self.lmtp_socket = os.path.join(self.dir.name, "lmtp.sock")  # LMTP also listens here
+        listen = "\n".join(f'{s} = ["127.0.0.1:{p}"' + (f', "unix:{self.lmtp_socket}"' if s == "lmtp" else "") + "]"
+                           for s, p in self.ports.items())
         with open(self.config, "w") as f:
             f.write(f'data_dir = "{self.data}"\nhostname = "mail.test"\n{extra}\n[listen]\n{listen}\n')
         self.process = None

@@ -240,6 +240,13 @@ class SmtpTest(SmtpFixture):
             self.assertEqual(replies, [b"250"] * 100 + [b"421"])
             self.assertEqual(stream.readline(), b"", "the server hung up")
 
+    def test_lmtp_on_a_unix_socket(self):
+        with smtplib.LMTP(self.instance.lmtp_socket, timeout=30) as client:
+            client.sendmail("x@remote.test", ["alice@example.test"], b"Subject: via socket\r\n\r\nx\r\n")
+        [raw] = self.inbox("alice@example.test")
+        self.assertRegex(raw, rb"Received: from \S+ \(local socket\)\r\n")
+        self.assertIn(b"with LMTP", raw)
+
     def test_lmtp_replies_per_recipient(self):
         with smtplib.LMTP("127.0.0.1", self.port("lmtp"), timeout=30) as client:
             self.assertEqual(client.docmd("EHLO", "mta")[0], 500, "LMTP refuses EHLO")

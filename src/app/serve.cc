@@ -50,14 +50,13 @@ std::vector<std::pair<const std::vector<Endpoint>*, Unavailable>> unavailable_se
 
 net::SessionHandler unavailable_handler(Unavailable service,
                                         std::shared_ptr<asio::ssl::context> tls) {
-  return
-      [service = std::move(service), tls](asio::ip::tcp::socket socket) -> asio::awaitable<void> {
-        constexpr std::chrono::seconds kTimeout{30};
-        net::Stream stream(std::move(socket), tls);
-        if (service.implicit_tls && !co_await stream.start_tls(kTimeout)) co_return;
-        co_await stream.write(service.reply, kTimeout);
-        stream.close();
-      };
+  return [service = std::move(service), tls](net::Socket socket) -> asio::awaitable<void> {
+    constexpr std::chrono::seconds kTimeout{30};
+    net::Stream stream(std::move(socket), tls);
+    if (service.implicit_tls && !co_await stream.start_tls(kTimeout)) co_return;
+    co_await stream.write(service.reply, kTimeout);
+    stream.close();
+  };
 }
 
 // Every service but plain HTTP offers TLS (implicit or STARTTLS).
@@ -134,8 +133,8 @@ int serve(const std::filesystem::path& config_path) {
   for (const SmtpListener& listener : smtp_listeners) {
     for (const Endpoint& endpoint : *listener.endpoints) {
       const smtp::SessionOptions& options = listener.options;
-      auto listening = server.listen(
-          endpoint, listener.service, [&options, &smtp_services](asio::ip::tcp::socket socket) {
+      auto listening =
+          server.listen(endpoint, listener.service, [&options, &smtp_services](net::Socket socket) {
             return smtp::run_session(std::move(socket), options, smtp_services);
           });
       if (!listening) {

@@ -44,12 +44,21 @@ Result<std::vector<Endpoint>> endpoint_list(std::string_view source, const toml:
 }  // namespace
 
 std::string Endpoint::text() const {
+  if (!unix_path.empty()) return "unix:" + unix_path.string();
   if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
   return address + ":" + std::to_string(port);
 }
 
 Result<Endpoint> parse_endpoint(std::string_view text) {
   Endpoint endpoint;
+  if (text.starts_with("unix:")) {
+    const std::string_view path = text.substr(5);
+    if (path.empty() || path.front() != '/' || path.size() > 100) {
+      return fail(Errc::BadInput, "\"" + std::string(text) + "\" is not \"unix:/absolute/path\"");
+    }
+    endpoint.unix_path = std::string(path);
+    return endpoint;
+  }
   std::string_view port_text;
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');

@@ -13,10 +13,11 @@
 
 namespace rampart {
 
-// "address:port", "[v6]:port".
+// "address:port", "[v6]:port", or "unix:/absolute/path" for a Unix-domain socket.
 struct Endpoint {
   std::string address;
   std::uint16_t port = 0;
+  std::filesystem::path unix_path;  // set for a Unix socket; address and port unused
   std::string text() const;
 };
 

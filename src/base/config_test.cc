@@ -36,6 +36,15 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->tls.key, "/etc/rampart/key.pem");
 }
 
+TEST(Config, UnixSocketEndpoints) {
+  auto config = parse_config("[listen]\nlmtp = [\"unix:/run/rampart/lmtp.sock\"]\n", "t.toml");
+  ASSERT_TRUE(config) << config.error().detail;
+  EXPECT_EQ(config->listen.lmtp[0].unix_path, "/run/rampart/lmtp.sock");
+  EXPECT_EQ(config->listen.lmtp[0].text(), "unix:/run/rampart/lmtp.sock");
+  EXPECT_FALSE(parse_config("[listen]\nlmtp = [\"unix:relative\"]\n", "t.toml"));
+  EXPECT_FALSE(parse_config("[listen]\nlmtp = [\"unix:\"]\n", "t.toml"));
+}
+
 TEST(Config, MissingListenKeyMeansServiceOff) {
   auto config = parse_config("[listen]\nimap = [\"127.0.0.1:2143\"]\n", "t.toml");
   ASSERT_TRUE(config);

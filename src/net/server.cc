@@ -3,14 +3,18 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -20,11 +24,11 @@
 namespace rampart::net {
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
+using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
 
 struct Server::State {
   struct Listener {
-    tcp::acceptor acceptor;
+    Acceptor acceptor;
     std::string service;
     std::string endpoint_text;
     SessionHandler handler;
@@ -38,7 +42,7 @@ struct Server::State {
         signals(io, SIGTERM, SIGINT) {}
 
   asio::awaitable<void> accept_loop(Listener& listener);
-  asio::awaitable<void> run_session(tcp::socket socket, Listener& listener, std::string peer);
+  asio::awaitable<void> run_session(Socket socket, Listener& listener, std::string peer);
   bool admit(const std::string& peer);
   void release(const std::string& peer);
   asio::awaitable<void> shut_down();
@@ -58,7 +62,7 @@ asio::awaitable<void> Server::State::accept_loop(Listener& listener) {
   for (;;) {
     boost::system::error_code error;
     // Each connection gets its own strand: its reads, writes and timers never run at once.
-    tcp::socket socket = co_await listener.acceptor.async_accept(
+    Socket socket = co_await listener.acceptor.async_accept(
         asio::make_strand(io), asio::redirect_error(asio::use_awaitable, error));
     if (stopping) co_return;
     if (error) {
@@ -68,8 +72,8 @@ asio::awaitable<void> Server::State::accept_loop(Listener& listener) {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
       continue;
     }
-    const auto peer = socket.remote_endpoint(error).address().to_string();
-    if (!error && !admit(peer)) {
+    const std::string peer = peer_of(socket).address;
+    if (!admit(peer)) {
       log::warn(listener.service + ": refused a connection from " + peer + ": over " +
                 std::to_string(options.max_connections_per_ip) + " from that address");
       socket.close(error);
@@ -95,7 +99,7 @@ void Server::State::release(const std::string& peer) {
   }
 }
 
-asio::awaitable<void> Server::State::run_session(tcp::socket socket, Listener& listener,
+asio::awaitable<void> Server::State::run_session(Socket socket, Listener& listener,
                                                  std::string peer) {
   ++sessions;
   try {
@@ -133,13 +137,28 @@ Server::~Server() = default;
 
 Result<void> Server::listen(const Endpoint& endpoint, std::string service, SessionHandler handler) {
   boost::system::error_code error;
-  const auto address = asio::ip::make_address(endpoint.address, error);
-  if (error) return fail(Errc::BadInput, service + ": bad address " + endpoint.address);
-  const tcp::endpoint target(address, endpoint.port);
-  tcp::acceptor acceptor(state_->io);
+  asio::generic::stream_protocol::endpoint target;
+  bool v6 = false;
+  if (!endpoint.unix_path.empty()) {
+    // A socket file left by an earlier run is replaced; any other file is not.
+    std::error_code status_error;
+    if (std::filesystem::is_socket(
+            std::filesystem::symlink_status(endpoint.unix_path, status_error))) {
+      std::filesystem::remove(endpoint.unix_path, status_error);
+    }
+    target = asio::local::stream_protocol::endpoint(endpoint.unix_path.string());
+  } else {
+    const auto address = asio::ip::make_address(endpoint.address, error);
+    if (error) return fail(Errc::BadInput, service + ": bad address " + endpoint.address);
+    target = asio::ip::tcp::endpoint(address, endpoint.port);
+    v6 = address.is_v6();
+  }
+  Acceptor acceptor(state_->io);
   acceptor.open(target.protocol(), error);
-  if (!error) acceptor.set_option(tcp::acceptor::reuse_address(true), error);
-  if (!error && address.is_v6()) acceptor.set_option(asio::ip::v6_only(true), error);
+  if (!error && endpoint.unix_path.empty()) {
+    acceptor.set_option(asio::socket_base::reuse_address(true), error);
+  }
+  if (!error && v6) acceptor.set_option(asio::ip::v6_only(true), error);
   if (!error) acceptor.bind(target, error);
   if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
   if (error) {

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -14,12 +13,13 @@
 
 #include "base/config.h"
 #include "base/result.h"
+#include "net/socket.h"
 
 namespace rampart::net {
 
 // Runs one connection to its end. Exceptions are caught, logged with the service
 // name and the peer, and end only that connection.
-using SessionHandler = std::function<boost::asio::awaitable<void>(boost::asio::ip::tcp::socket)>;
+using SessionHandler = std::function<boost::asio::awaitable<void>(Socket)>;
 
 struct ServerOptions {
   int threads = 0;  // 0 = one per core

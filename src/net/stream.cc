@@ -8,19 +8,11 @@ namespace rampart::net {
 
 namespace asio = boost::asio;
 
-Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls)
-    : socket_(std::move(socket)), tls_context_(std::move(tls)), deadline_(socket_.get_executor()) {
-  boost::system::error_code error;
-  const auto peer = socket_.remote_endpoint(error);
-  if (!error) {
-    auto address = peer.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    }
-    peer_address_ = address.to_string();
-    loopback_ = address.is_loopback();
-  }
-}
+Stream::Stream(Socket socket, std::shared_ptr<asio::ssl::context> tls)
+    : socket_(std::move(socket)),
+      tls_context_(std::move(tls)),
+      deadline_(socket_.get_executor()),
+      peer_(peer_of(socket_)) {}
 
 // The timer shares the connection's strand, so closing from its handler cannot race
 // with the read or write it interrupts.
@@ -79,7 +71,7 @@ asio::awaitable<bool> Stream::start_tls(std::chrono::seconds timeout) {
 
 void Stream::close() {
   boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.shutdown(Socket::shutdown_both, ignored);
   socket_.close(ignored);
 }
 

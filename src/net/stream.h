@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,11 +12,13 @@
 #include <string>
 #include <string_view>
 
+#include "net/socket.h"
+
 namespace rampart::net {
 
 class Stream {
  public:
-  Stream(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls);
+  Stream(Socket socket, std::shared_ptr<boost::asio::ssl::context> tls);
 
   // Appends what arrives to `buffer`, at most `max_bytes`. False on EOF, error or timeout.
   boost::asio::awaitable<bool> read_some(std::string& buffer, std::size_t max_bytes,
@@ -30,21 +31,20 @@ class Stream {
 
   bool is_tls() const { return tls_stream_.has_value(); }
   bool can_start_tls() const { return tls_context_ != nullptr && !is_tls(); }
-  // 127.0.0.0/8 or ::1: where plaintext passwords are allowed without TLS.
-  bool is_loopback() const { return loopback_; }
-  const std::string& peer_address() const { return peer_address_; }
+  // 127.0.0.0/8, ::1 or a Unix socket: where plaintext passwords are allowed without TLS.
+  bool is_loopback() const { return peer_.loopback; }
+  const std::string& peer_address() const { return peer_.address; }
   // "TLSv1.3 TLS_AES_256_GCM_SHA384", for Received: headers and logs.
   std::string tls_description() const;
 
  private:
   void arm(std::chrono::seconds timeout);
 
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;
-  std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_stream_;
+  std::optional<boost::asio::ssl::stream<Socket&>> tls_stream_;
   boost::asio::steady_timer deadline_;
-  std::string peer_address_;
-  bool loopback_ = false;
+  Peer peer_;
 };
 
 }  // namespace rampart::net

@@ -77,7 +77,7 @@ struct Recipient {
 
 class Session {
  public:
-  Session(asio::ip::tcp::socket socket, const SessionOptions& options, Services& services)
+  Session(net::Socket socket, const SessionOptions& options, Services& services)
       : options_(options),
         services_(services),
         stream_(std::move(socket), services.tls),
@@ -579,8 +579,10 @@ std::string Session::received_header(std::string_view recipient) const {
   const std::string with = options_.mode == Mode::Lmtp ? "LMTP"
                                                        : std::string(extended_ ? "ESMTP" : "SMTP") +
                                                              (tls ? "S" : "") + (user_ ? "A" : "");
-  std::string header = "Received: from " + helo_ + " ([" + stream_.peer_address() + "])\r\n\tby " +
-                       options_.hostname + " (Rampart) with " + with;
+  const std::string peer =
+      stream_.peer_address() == "local" ? "(local socket)" : "([" + stream_.peer_address() + "])";
+  std::string header = "Received: from " + helo_ + " " + peer + "\r\n\tby " + options_.hostname +
+                       " (Rampart) with " + with;
   if (tls) header += "\r\n\t(" + stream_.tls_description() + ")";
   if (!recipient.empty()) header += "\r\n\tfor <" + std::string(recipient) + ">";
   header += "; " + rfc5322_now() + "\r\n";
@@ -667,7 +669,7 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
 
 }  // namespace
 
-asio::awaitable<void> run_session(asio::ip::tcp::socket socket, const SessionOptions& options,
+asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
                                   Services& services) {
   Session session(std::move(socket), options, services);
   co_await session.run();

@@ -6,11 +6,12 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
+
+#include "net/socket.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -50,7 +51,7 @@ struct Services {
   std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS, no implicit TLS
 };
 
-boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
-                                         const SessionOptions& options, Services& services);
+boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
+                                         Services& services);
 
 }  // namespace rampart::smtp
