@@ -1,0 +1,114 @@
+// IMAP commands, literals and raw continuation lines: any bytes give commands, literals,
+// errors or NeedMore; every call makes progress, and the steps are the same however the
+// bytes are split. The first byte picks LITERAL+ or LITERAL- and the split point.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "imap/command_parser.h"
+
+namespace {
+
+using rampart::imap::BadCommand;
+using rampart::imap::Command;
+using rampart::imap::CommandParser;
+using rampart::imap::Limits;
+using rampart::imap::LineStep;
+using rampart::imap::NeedLiteral;
+using rampart::imap::NeedMore;
+using rampart::imap::Step;
+using rampart::imap::Token;
+
+using Event = std::variant<Step, LineStep>;
+
+void check(bool condition) {
+  if (!condition) __builtin_trap();
+}
+
+// Returns the number of tokens under `tokens`; checks depth and literal sizes.
+std::size_t check_tokens(const std::vector<Token>& tokens, const Limits& limits, int depth) {
+  check(depth <= limits.max_nesting);
+  std::size_t count = tokens.size();
+  for (const Token& token : tokens) {
+    check(token.kind == Token::Kind::List || token.children.empty());
+    check(!token.literal || token.text.size() <= limits.max_literal);
+    check(token.binary || token.text.find('\0') == std::string::npos);
+    if (token.kind == Token::Kind::List) {
+      count += check_tokens(token.children, limits, depth + 1);
+    }
+  }
+  return count;
+}
+
+// Drives one parser over the chunks as a session would, reading a raw line after IDLE
+// and AUTHENTICATE.
+std::vector<Event> run(const Limits& limits, const std::vector<std::string_view>& chunks) {
+  CommandParser parser(limits);
+  std::vector<Event> events;
+  bool want_line = false;
+  bool closed = false;
+  for (std::string_view input : chunks) {
+    while (!input.empty()) {
+      const std::size_t before = input.size();
+      if (want_line) {
+        LineStep step = parser.take_line(input);
+        if (std::holds_alternative<NeedMore>(step)) {
+          check(input.empty());
+        } else {
+          if (const auto* line = std::get_if<std::string>(&step)) {
+            check(line->size() <= limits.max_line);
+          }
+          want_line = false;
+          events.emplace_back(std::move(step));
+        }
+      } else {
+        Step step = parser.feed(input);
+        if (std::holds_alternative<NeedMore>(step)) {
+          check(input.empty());
+        } else {
+          check(!closed);  // nothing after a fatal error
+          if (const auto* command = std::get_if<Command>(&step)) {
+            check(!command->tag.empty() && !command->name.empty());
+            check(check_tokens(command->arguments, limits, 0) <= limits.max_arguments);
+            want_line = command->name == "IDLE" || command->name == "AUTHENTICATE";
+          } else if (const auto* literal = std::get_if<NeedLiteral>(&step)) {
+            check(literal->size <= limits.max_literal);
+          } else if (const auto* bad = std::get_if<BadCommand>(&step)) {
+            check(!bad->tag.empty() && !bad->text.empty());
+            closed = bad->fatal;
+          }
+          events.emplace_back(std::move(step));
+        }
+      }
+      check(input.size() < before);  // no progress: would hang a session
+    }
+    std::string_view empty;
+    check(std::holds_alternative<NeedMore>(parser.feed(empty)));
+  }
+  return events;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const Limits limits{.max_line = 256,
+                      .max_literal = 1024,
+                      .max_nesting = 8,
+                      .max_command = 4096,
+                      .max_arguments = 64,
+                      .literal_plus = (data[0] & 1) == 0};
+  const std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+  const std::size_t cut = (data[0] * 131u + data[size - 1]) % (bytes.size() + 1);
+  const std::vector<Event> whole = run(limits, {bytes});
+  check(run(limits, {bytes.substr(0, cut), bytes.substr(cut)}) == whole);
+  if (bytes.size() <= 1024) {
+    std::vector<std::string_view> bytewise;
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytewise.push_back(bytes.substr(i, 1));
+    check(run(limits, bytewise) == whole);
+  }
+  return 0;
+}
