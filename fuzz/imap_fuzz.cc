@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "imap/command_parser.h"
+#include "imap/mailbox_name.h"
 
 namespace {
 
@@ -109,6 +110,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::string_view> bytewise;
     for (std::size_t i = 0; i < bytes.size(); ++i) bytewise.push_back(bytes.substr(i, 1));
     check(run(limits, bytewise) == whole);
+  }
+  // Mailbox names: whatever decodes is in canonical form, so it encodes back the same.
+  if (const auto decoded = rampart::imap::decode_mutf7(bytes)) {
+    check(rampart::imap::encode_mutf7(*decoded) == bytes);
   }
   return 0;
 }
