@@ -8,7 +8,9 @@
 #include <variant>
 #include <vector>
 
+#include "imap/body_section.h"
 #include "imap/command_parser.h"
+#include "imap/fetch_format.h"
 #include "imap/mailbox_name.h"
 
 namespace {
@@ -111,6 +113,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t i = 0; i < bytes.size(); ++i) bytewise.push_back(bytes.substr(i, 1));
     check(run(limits, bytewise) == whole);
   }
+  // FETCH items: whatever parses can be cut out of a message, and any message's
+  // structure can be formatted.
+  if (const auto request = rampart::imap::parse_body_request(bytes)) {
+    static const std::string kMessage =
+        "Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n"
+        "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ntwo\r\n--b--\r\n";
+    rampart::imap::extract_section(kMessage, rampart::mime::parse(kMessage), *request);
+    check(!request->response_name().empty());
+  }
+  const rampart::mime::Message message =
+      rampart::mime::parse(bytes, {.max_depth = 8, .max_parts = 64});
+  rampart::imap::format_body_structure(message.root, true, {});
+  rampart::imap::format_envelope(message.envelope, {.utf8 = true});
   // Mailbox names: whatever decodes is in canonical form, so it encodes back the same.
   if (const auto decoded = rampart::imap::decode_mutf7(bytes)) {
     check(rampart::imap::encode_mutf7(*decoded) == bytes);
