@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/ascii.h"
 #include "mime/message.h"
 
 namespace rampart::delivery {
@@ -18,10 +19,7 @@ store::NewMessage prepare(std::string message) {
 }  // namespace
 
 Result<bool> Delivery::is_local_domain(std::string_view domain) {
-  std::string lower(domain);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return store_.has_domain(lower);
+  return store_.has_domain(lowercase(domain));
 }
 
 Result<std::vector<store::Appended>> Delivery::deliver_local(

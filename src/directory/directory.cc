@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/ascii.h"
+
 namespace rampart::directory {
 namespace {
 
@@ -16,13 +18,6 @@ constexpr uint32_t kArgonMemoryKib = 19 * 1024;
 constexpr uint32_t kArgonLanes = 1;
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::size_t kHashBytes = 32;
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool is_label_char(unsigned char c) { return std::isalnum(c) || c == '-' || c >= 0x80; }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "base/ascii.h"
 #include "mime/body.h"
 #include "mime/header.h"
 
@@ -13,7 +14,7 @@ namespace {
 bool consume(std::string_view& text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+    if (ascii_upper(text[i]) != prefix[i]) return false;
   }
   text.remove_prefix(prefix.size());
   return true;
@@ -25,13 +26,6 @@ std::optional<std::uint64_t> consume_number(std::string_view& text) {
   if (error != std::errc() || end == text.data()) return std::nullopt;
   text.remove_prefix(static_cast<std::size_t>(end - text.data()));
   return value;
-}
-
-std::string uppercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
 }
 
 // section-spec inside the brackets.

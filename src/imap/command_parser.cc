@@ -7,6 +7,8 @@
 #include <limits>
 #include <utility>
 
+#include "base/ascii.h"
+
 namespace rampart::imap {
 namespace {
 
@@ -14,8 +16,6 @@ namespace {
 constexpr std::size_t kTailBytes = 32;
 // RFC 7888 §4: with LITERAL- only, a non-synchronizing literal holds at most 4096 bytes.
 constexpr std::uint64_t kLiteralMinusBytes = 4096;
-
-char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
 
 bool is_ctl(char c) {
   const auto byte = static_cast<unsigned char>(c);
@@ -94,9 +94,7 @@ std::optional<LiteralMarker> literal_at_end(std::string_view line) {
 }  // namespace
 
 bool Token::is(std::string_view keyword) const {
-  return kind == Kind::Atom && text.size() == keyword.size() &&
-         std::equal(text.begin(), text.end(), keyword.begin(),
-                    [](char x, char y) { return upper(x) == upper(y); });
+  return kind == Kind::Atom && iequals(text, keyword);
 }
 
 std::optional<std::string_view> Token::astring() const {
@@ -264,7 +262,7 @@ std::optional<Step> CommandParser::parse_line(std::string_view line) {
       while (i < line.size() && is_name_char(line[i])) ++i;
       if (i < line.size() && line[i] != ' ') return false;
       command_.name.resize(i - start);
-      std::transform(line.begin() + start, line.begin() + i, command_.name.begin(), upper);
+      std::transform(line.begin() + start, line.begin() + i, command_.name.begin(), ascii_upper);
       return i > start;
     };
     if (!read_name()) return fail("Missing or invalid command name");

@@ -3,17 +3,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/ascii.h"
+
 namespace rampart::imap {
 namespace {
 
 constexpr std::size_t kMaxQuotedBytes = 1024;
-
-std::string uppercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
 bool is_ascii(std::string_view text) {
   return std::all_of(text.begin(), text.end(),

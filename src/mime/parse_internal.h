@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/ascii.h"
 #include "mime/header.h"
 #include "mime/message.h"
 
@@ -76,11 +77,8 @@ ContentValue parse_content_value(std::string_view value, CharsetConverter& chars
 void skip_comment(std::string_view s, std::size_t& i);
 
 // ASCII helpers.
-inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
 inline bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-bool iequals(std::string_view a, std::string_view b);
-std::string lowercase(std::string_view text);
 std::string_view trim(std::string_view text);
 
 }  // namespace rampart::mime
