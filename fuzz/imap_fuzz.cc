@@ -12,6 +12,7 @@
 #include "imap/command_parser.h"
 #include "imap/fetch_format.h"
 #include "imap/mailbox_name.h"
+#include "imap/search_program.h"
 
 namespace {
 
@@ -77,6 +78,11 @@ std::vector<Event> run(const Limits& limits, const std::vector<std::string_view>
             check(!command->tag.empty() && !command->name.empty());
             check(check_tokens(command->arguments, limits, 0) <= limits.max_arguments);
             want_line = command->name == "IDLE" || command->name == "AUTHENTICATE";
+            // Any command's arguments go through the SEARCH program parser too.
+            rampart::imap::SearchError search_error;
+            if (!rampart::imap::parse_search(command->arguments, search_error)) {
+              check(!search_error.text.empty());
+            }
           } else if (const auto* literal = std::get_if<NeedLiteral>(&step)) {
             check(literal->size <= limits.max_literal);
           } else if (const auto* bad = std::get_if<BadCommand>(&step)) {

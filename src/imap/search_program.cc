@@ -1,0 +1,317 @@
+#include "imap/search_program.h"
+
+#include <array>
+#include <charconv>
+
+#include "base/ascii.h"
+
+namespace rampart::imap {
+namespace {
+
+// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
+  year -= month <= 2;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const unsigned year_of_era = static_cast<unsigned>(year - era * 400);
+  const unsigned day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+class Reader {
+ public:
+  Reader(const std::vector<Token>& tokens, SearchError& error) : tokens_(tokens), error_(error) {}
+
+  bool done() const { return next_ >= tokens_.size(); }
+  const Token& peek() const { return tokens_[next_]; }
+  const Token* take() { return done() ? nullptr : &tokens_[next_++]; }
+
+  std::optional<SearchKey> key(int depth);
+  bool failed(std::string text) {
+    error_.text = std::move(text);
+    return false;
+  }
+
+ private:
+  std::optional<std::string> astring(const char* what) {
+    const Token* token = take();
+    if (!token || !token->astring()) {
+      failed(std::string("expected ") + what);
+      return std::nullopt;
+    }
+    return std::string(*token->astring());
+  }
+  std::optional<std::uint64_t> number(const char* what) {
+    const Token* token = take();
+    if (!token || !token->number()) {
+      failed(std::string("expected ") + what);
+      return std::nullopt;
+    }
+    return token->number();
+  }
+  std::optional<std::int64_t> date() {
+    const Token* token = take();
+    const auto text = token ? token->astring() : std::nullopt;
+    const auto parsed = text ? parse_search_date(*text) : std::nullopt;
+    if (!parsed) failed("expected a date like 1-Feb-1994");
+    return parsed;
+  }
+
+  const std::vector<Token>& tokens_;
+  std::size_t next_ = 0;
+  SearchError& error_;
+};
+
+constexpr int kMaxDepth = 32;
+
+std::optional<SearchKey> Reader::key(int depth) {
+  if (depth > kMaxDepth) {
+    failed("search criteria nested too deeply");
+    return std::nullopt;
+  }
+  const Token* token = take();
+  if (!token) {
+    failed("missing search key");
+    return std::nullopt;
+  }
+  SearchKey key;
+  if (token->kind == Token::Kind::List) {
+    if (token->children.empty()) {
+      failed("empty parenthesised search key");
+      return std::nullopt;
+    }
+    Reader inner(token->children, error_);
+    key.kind = SearchKey::Kind::And;
+    while (!inner.done()) {
+      auto child = inner.key(depth + 1);
+      if (!child) return std::nullopt;
+      key.children.push_back(std::move(*child));
+    }
+    return key;
+  }
+  if (token->kind != Token::Kind::Atom) {
+    failed("expected a search key");
+    return std::nullopt;
+  }
+  const std::string word = uppercase(token->text);
+  using Kind = SearchKey::Kind;
+  struct Simple {
+    const char* word;
+    Kind kind;
+    const char* flag;
+  };
+  static constexpr std::array<Simple, 16> kSimple = {{
+      {"ALL", Kind::All, ""},
+      {"ANSWERED", Kind::Flag, "\\Answered"},
+      {"DELETED", Kind::Flag, "\\Deleted"},
+      {"DRAFT", Kind::Flag, "\\Draft"},
+      {"FLAGGED", Kind::Flag, "\\Flagged"},
+      {"SEEN", Kind::Flag, "\\Seen"},
+      {"UNANSWERED", Kind::NotFlag, "\\Answered"},
+      {"UNDELETED", Kind::NotFlag, "\\Deleted"},
+      {"UNDRAFT", Kind::NotFlag, "\\Draft"},
+      {"UNFLAGGED", Kind::NotFlag, "\\Flagged"},
+      {"UNSEEN", Kind::NotFlag, "\\Seen"},
+      {"NEW", Kind::New, ""},
+      {"OLD", Kind::Old, ""},
+      {"RECENT", Kind::Recent, ""},
+      {"KEYWORD", Kind::Flag, nullptr},
+      {"UNKEYWORD", Kind::NotFlag, nullptr},
+  }};
+  for (const Simple& simple : kSimple) {
+    if (word != simple.word) continue;
+    key.kind = simple.kind;
+    if (simple.flag) {
+      key.text = simple.flag;
+    } else {
+      const Token* flag = take();
+      if (!flag || flag->kind != Token::Kind::Atom || flag->text.empty() || flag->text[0] == '\\') {
+        failed("expected a keyword");
+        return std::nullopt;
+      }
+      key.text = flag->text;
+    }
+    return key;
+  }
+  static constexpr std::array<std::pair<const char*, Kind>, 7> kText = {{{"BCC", Kind::Bcc},
+                                                                         {"BODY", Kind::Body},
+                                                                         {"CC", Kind::Cc},
+                                                                         {"FROM", Kind::From},
+                                                                         {"SUBJECT", Kind::Subject},
+                                                                         {"TEXT", Kind::Text},
+                                                                         {"TO", Kind::To}}};
+  for (const auto& [name, kind] : kText) {
+    if (word != name) continue;
+    auto text = astring("a string");
+    if (!text) return std::nullopt;
+    key.kind = kind;
+    key.text = std::move(*text);
+    return key;
+  }
+  static constexpr std::array<std::pair<const char*, Kind>, 6> kDates = {
+      {{"BEFORE", Kind::Before},
+       {"ON", Kind::On},
+       {"SINCE", Kind::Since},
+       {"SENTBEFORE", Kind::SentBefore},
+       {"SENTON", Kind::SentOn},
+       {"SENTSINCE", Kind::SentSince}}};
+  for (const auto& [name, kind] : kDates) {
+    if (word != name) continue;
+    auto date = this->date();
+    if (!date) return std::nullopt;
+    key.kind = kind;
+    key.date = *date;
+    return key;
+  }
+  static constexpr std::array<std::pair<const char*, Kind>, 4> kNumbers = {
+      {{"LARGER", Kind::Larger},
+       {"SMALLER", Kind::Smaller},
+       {"OLDER", Kind::Older},
+       {"YOUNGER", Kind::Younger}}};
+  for (const auto& [name, kind] : kNumbers) {
+    if (word != name) continue;
+    auto value = number("a number");
+    if (!value) return std::nullopt;
+    key.kind = kind;
+    key.number = *value;
+    return key;
+  }
+  if (word == "HEADER") {
+    auto field = astring("a header field name");
+    auto value = field ? astring("a string") : std::nullopt;
+    if (!value) return std::nullopt;
+    key.kind = Kind::Header;
+    key.text = std::move(*field);
+    key.text2 = std::move(*value);
+    return key;
+  }
+  if (word == "NOT" || word == "OR") {
+    key.kind = word == "NOT" ? Kind::Not : Kind::Or;
+    for (int i = 0; i < (word == "NOT" ? 1 : 2); ++i) {
+      auto child = this->key(depth + 1);
+      if (!child) return std::nullopt;
+      key.children.push_back(std::move(*child));
+    }
+    return key;
+  }
+  if (word == "UID") {
+    const Token* set = take();
+    auto parsed =
+        set && set->kind == Token::Kind::Atom ? parse_sequence_set(set->text) : std::nullopt;
+    if (!parsed) {
+      failed("expected a UID set");
+      return std::nullopt;
+    }
+    key.kind = Kind::Uid;
+    key.set = std::move(*parsed);
+    return key;
+  }
+  if (word == "MODSEQ") {
+    // RFC 7162 §3.1.5: MODSEQ [entry-name entry-type-req] mod-sequence-valzer.
+    if (!done() && peek().kind == Token::Kind::String) {
+      take();
+      const Token* type = take();
+      if (!type || !(type->is("priv") || type->is("shared") || type->is("all"))) {
+        failed("expected priv, shared or all");
+        return std::nullopt;
+      }
+    }
+    auto value = number("a mod-sequence");
+    if (!value) return std::nullopt;
+    key.kind = Kind::ModSeq;
+    key.number = *value;
+    return key;
+  }
+  if (auto set = parse_sequence_set(token->text)) {
+    key.kind = Kind::SequenceSet;
+    key.set = std::move(*set);
+    return key;
+  }
+  failed("unknown search key " + token->text);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_search_date(std::string_view text) {
+  static constexpr std::array<const char*, 12> kMonths = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+  const auto first = text.find('-');
+  const auto second = first == std::string_view::npos ? first : text.find('-', first + 1);
+  if (second == std::string_view::npos || second != first + 4) return std::nullopt;
+  unsigned day = 0;
+  int year = 0;
+  const std::string_view day_text = text.substr(0, first);
+  const std::string_view year_text = text.substr(second + 1);
+  const auto day_result = std::from_chars(day_text.data(), day_text.data() + day_text.size(), day);
+  const auto year_result =
+      std::from_chars(year_text.data(), year_text.data() + year_text.size(), year);
+  if (day_text.empty() || day_text.size() > 2 ||
+      day_result.ptr != day_text.data() + day_text.size() || year_text.size() != 4 ||
+      year_result.ptr != year_text.data() + year_text.size()) {
+    return std::nullopt;
+  }
+  const std::string month = uppercase(text.substr(first + 1, 3));
+  for (unsigned m = 0; m < kMonths.size(); ++m) {
+    if (month != kMonths[m]) continue;
+    static constexpr unsigned kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (day == 0 || day > kDays[m]) return std::nullopt;
+    return days_from_civil(year, m + 1, day);
+  }
+  return std::nullopt;
+}
+
+std::optional<SearchProgram> parse_search(const std::vector<Token>& arguments, SearchError& error) {
+  SearchProgram program;
+  std::size_t start = 0;
+  // RFC 4731: RETURN (options) comes first, then CHARSET, then the keys.
+  if (start < arguments.size() && arguments[start].is("RETURN")) {
+    if (start + 1 >= arguments.size() || arguments[start + 1].kind != Token::Kind::List) {
+      error.text = "RETURN needs a list of options";
+      return std::nullopt;
+    }
+    program.result.requested = true;
+    for (const Token& option : arguments[start + 1].children) {
+      bool* flag = option.is("MIN")     ? &program.result.min
+                   : option.is("MAX")   ? &program.result.max
+                   : option.is("ALL")   ? &program.result.all
+                   : option.is("COUNT") ? &program.result.count
+                   : option.is("SAVE")  ? &program.result.save
+                                        : nullptr;
+      if (!flag) {
+        error.text = "unknown RETURN option";
+        return std::nullopt;
+      }
+      *flag = true;
+    }
+    // RFC 4731 §3.1: RETURN () means RETURN (ALL).
+    if (arguments[start + 1].children.empty()) program.result.all = true;
+    start += 2;
+  }
+  if (start < arguments.size() && arguments[start].is("CHARSET")) {
+    const auto charset =
+        start + 1 < arguments.size() ? arguments[start + 1].astring() : std::nullopt;
+    if (!charset) {
+      error.text = "CHARSET needs a name";
+      return std::nullopt;
+    }
+    program.charset = uppercase(*charset);
+    start += 2;
+  }
+  if (start >= arguments.size()) {
+    error.text = "missing search criteria";
+    return std::nullopt;
+  }
+  const std::vector<Token> keys(arguments.begin() + static_cast<std::ptrdiff_t>(start),
+                                arguments.end());
+  Reader reader(keys, error);
+  program.key.kind = SearchKey::Kind::And;
+  while (!reader.done()) {
+    auto key = reader.key(0);
+    if (!key) return std::nullopt;
+    program.key.children.push_back(std::move(*key));
+  }
+  return program;
+}
+
+}  // namespace rampart::imap
