@@ -1,20 +1,11 @@
 // RFC 5322 §3.3 date-time, with the obsolete forms of §4.3.
+#include "base/civil_date.h"
 #include "mime/header.h"
 #include "mime/parse_internal.h"
 
 namespace rampart::mime {
 
 namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 bool read_number(std::string_view token, int& number) {
   if (token.empty() || token.size() > 4) return false;
