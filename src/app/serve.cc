@@ -18,13 +18,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-log::Level parse_level(const std::string& word) {
-  if (word == "debug") return log::Level::Debug;
-  if (word == "warn") return log::Level::Warn;
-  if (word == "error") return log::Level::Error;
-  return log::Level::Info;
-}
-
 // A protocol this build does not serve yet: the listener is real, and every client is
 // told in its own protocol's words that the service is unavailable, then disconnected.
 struct Unavailable {
@@ -93,7 +86,7 @@ int check_config(const std::filesystem::path& config_path) {
 int serve(const std::filesystem::path& config_path) {
   auto config = load_config_or_report(config_path);
   if (!config) return kExitFailure;
-  log::set_min_level(parse_level(config->log_level));
+  log::set_min_level(config->log_level);
   log::info("rampart starting with " + config_path.string() + ", data in " +
             config->data_dir.string());
   auto store = open_store(*config);

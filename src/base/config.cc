@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "base/files.h"
@@ -108,10 +109,16 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
       } else if (name == "hostname") {
         config.hostname = *value;
       } else {
-        if (*value != "debug" && *value != "info" && *value != "warn" && *value != "error") {
+        const std::pair<std::string_view, log::Level> levels[] = {{"debug", log::Level::Debug},
+                                                                  {"info", log::Level::Info},
+                                                                  {"warn", log::Level::Warn},
+                                                                  {"error", log::Level::Error}};
+        const auto* level = std::find_if(std::begin(levels), std::end(levels),
+                                         [&](const auto& entry) { return entry.first == *value; });
+        if (level == std::end(levels)) {
           return tl::unexpected(bad_key(source, node, name, "expected debug, info, warn or error"));
         }
-        config.log_level = *value;
+        config.log_level = level->second;
       }
     } else if (name == "listen") {
       const toml::table* listen = node.as_table();

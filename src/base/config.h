@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/log.h"
 #include "base/result.h"
 
 namespace rampart {
@@ -24,7 +25,7 @@ struct Endpoint {
 struct Config {
   std::filesystem::path data_dir = "/var/lib/rampart";
   std::string hostname = "localhost";
-  std::string log_level = "info";  // debug, info, warn, error
+  log::Level log_level = log::Level::Info;  // "debug", "info", "warn" or "error"
 
   // Each list empty = that service off.
   struct Listen {

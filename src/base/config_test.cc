@@ -27,7 +27,7 @@ key = "/etc/rampart/key.pem"
   ASSERT_TRUE(config) << config.error().detail;
   EXPECT_EQ(config->data_dir, "/srv/mail");
   EXPECT_EQ(config->hostname, "mail.example.org");
-  EXPECT_EQ(config->log_level, "debug");
+  EXPECT_EQ(config->log_level, log::Level::Debug);
   ASSERT_EQ(config->listen.submission.size(), 2u);
   EXPECT_EQ(config->listen.submission[1].address, "::1");
   EXPECT_EQ(config->listen.submission[1].port, 587);

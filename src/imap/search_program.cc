@@ -86,85 +86,85 @@ std::optional<SearchKey> Reader::key(int depth) {
   }
   const std::string word = uppercase(token->text);
   using Kind = SearchKey::Kind;
+  // Keys of one word and at most one argument, by the argument they take.
+  enum class Argument { None, Keyword, String, Date, Number };
   struct Simple {
     const char* word;
     Kind kind;
-    const char* flag;
+    Argument argument;
+    const char* flag = "";  // the system flag of Flag/NotFlag keys without an argument
   };
-  static constexpr std::array<Simple, 16> kSimple = {{
-      {"ALL", Kind::All, ""},
-      {"ANSWERED", Kind::Flag, "\\Answered"},
-      {"DELETED", Kind::Flag, "\\Deleted"},
-      {"DRAFT", Kind::Flag, "\\Draft"},
-      {"FLAGGED", Kind::Flag, "\\Flagged"},
-      {"SEEN", Kind::Flag, "\\Seen"},
-      {"UNANSWERED", Kind::NotFlag, "\\Answered"},
-      {"UNDELETED", Kind::NotFlag, "\\Deleted"},
-      {"UNDRAFT", Kind::NotFlag, "\\Draft"},
-      {"UNFLAGGED", Kind::NotFlag, "\\Flagged"},
-      {"UNSEEN", Kind::NotFlag, "\\Seen"},
-      {"NEW", Kind::New, ""},
-      {"OLD", Kind::Old, ""},
-      {"RECENT", Kind::Recent, ""},
-      {"KEYWORD", Kind::Flag, nullptr},
-      {"UNKEYWORD", Kind::NotFlag, nullptr},
+  static constexpr std::array<Simple, 33> kSimple = {{
+      {"ALL", Kind::All, Argument::None},
+      {"ANSWERED", Kind::Flag, Argument::None, "\\Answered"},
+      {"DELETED", Kind::Flag, Argument::None, "\\Deleted"},
+      {"DRAFT", Kind::Flag, Argument::None, "\\Draft"},
+      {"FLAGGED", Kind::Flag, Argument::None, "\\Flagged"},
+      {"SEEN", Kind::Flag, Argument::None, "\\Seen"},
+      {"UNANSWERED", Kind::NotFlag, Argument::None, "\\Answered"},
+      {"UNDELETED", Kind::NotFlag, Argument::None, "\\Deleted"},
+      {"UNDRAFT", Kind::NotFlag, Argument::None, "\\Draft"},
+      {"UNFLAGGED", Kind::NotFlag, Argument::None, "\\Flagged"},
+      {"UNSEEN", Kind::NotFlag, Argument::None, "\\Seen"},
+      {"NEW", Kind::New, Argument::None},
+      {"OLD", Kind::Old, Argument::None},
+      {"RECENT", Kind::Recent, Argument::None},
+      {"KEYWORD", Kind::Flag, Argument::Keyword},
+      {"UNKEYWORD", Kind::NotFlag, Argument::Keyword},
+      {"BCC", Kind::Bcc, Argument::String},
+      {"BODY", Kind::Body, Argument::String},
+      {"CC", Kind::Cc, Argument::String},
+      {"FROM", Kind::From, Argument::String},
+      {"SUBJECT", Kind::Subject, Argument::String},
+      {"TEXT", Kind::Text, Argument::String},
+      {"TO", Kind::To, Argument::String},
+      {"BEFORE", Kind::Before, Argument::Date},
+      {"ON", Kind::On, Argument::Date},
+      {"SINCE", Kind::Since, Argument::Date},
+      {"SENTBEFORE", Kind::SentBefore, Argument::Date},
+      {"SENTON", Kind::SentOn, Argument::Date},
+      {"SENTSINCE", Kind::SentSince, Argument::Date},
+      {"LARGER", Kind::Larger, Argument::Number},
+      {"SMALLER", Kind::Smaller, Argument::Number},
+      {"OLDER", Kind::Older, Argument::Number},
+      {"YOUNGER", Kind::Younger, Argument::Number},
   }};
   for (const Simple& simple : kSimple) {
     if (word != simple.word) continue;
     key.kind = simple.kind;
-    if (simple.flag) {
-      key.text = simple.flag;
-    } else {
-      const Token* flag = take();
-      if (!flag || flag->kind != Token::Kind::Atom || flag->text.empty() || flag->text[0] == '\\') {
-        failed("expected a keyword");
-        return std::nullopt;
+    switch (simple.argument) {
+      case Argument::None:
+        key.text = simple.flag;
+        break;
+      case Argument::Keyword: {
+        const Token* flag = take();
+        if (!flag || flag->kind != Token::Kind::Atom || flag->text.empty() ||
+            flag->text[0] == '\\') {
+          failed("expected a keyword");
+          return std::nullopt;
+        }
+        key.text = flag->text;
+        break;
       }
-      key.text = flag->text;
+      case Argument::String: {
+        auto text = astring("a string");
+        if (!text) return std::nullopt;
+        key.text = std::move(*text);
+        break;
+      }
+      case Argument::Date: {
+        auto date = this->date();
+        if (!date) return std::nullopt;
+        key.date = *date;
+        break;
+      }
+      case Argument::Number: {
+        auto value = number("a number");
+        if (!value) return std::nullopt;
+        key.number = *value;
+        break;
+      }
     }
-    return key;
-  }
-  static constexpr std::array<std::pair<const char*, Kind>, 7> kText = {{{"BCC", Kind::Bcc},
-                                                                         {"BODY", Kind::Body},
-                                                                         {"CC", Kind::Cc},
-                                                                         {"FROM", Kind::From},
-                                                                         {"SUBJECT", Kind::Subject},
-                                                                         {"TEXT", Kind::Text},
-                                                                         {"TO", Kind::To}}};
-  for (const auto& [name, kind] : kText) {
-    if (word != name) continue;
-    auto text = astring("a string");
-    if (!text) return std::nullopt;
-    key.kind = kind;
-    key.text = std::move(*text);
-    return key;
-  }
-  static constexpr std::array<std::pair<const char*, Kind>, 6> kDates = {
-      {{"BEFORE", Kind::Before},
-       {"ON", Kind::On},
-       {"SINCE", Kind::Since},
-       {"SENTBEFORE", Kind::SentBefore},
-       {"SENTON", Kind::SentOn},
-       {"SENTSINCE", Kind::SentSince}}};
-  for (const auto& [name, kind] : kDates) {
-    if (word != name) continue;
-    auto date = this->date();
-    if (!date) return std::nullopt;
-    key.kind = kind;
-    key.date = *date;
-    return key;
-  }
-  static constexpr std::array<std::pair<const char*, Kind>, 4> kNumbers = {
-      {{"LARGER", Kind::Larger},
-       {"SMALLER", Kind::Smaller},
-       {"OLDER", Kind::Older},
-       {"YOUNGER", Kind::Younger}}};
-  for (const auto& [name, kind] : kNumbers) {
-    if (word != name) continue;
-    auto value = number("a number");
-    if (!value) return std::nullopt;
-    key.kind = kind;
-    key.number = *value;
     return key;
   }
   if (word == "HEADER") {

@@ -189,8 +189,5 @@ void Server::run() {
   log::info("stopped");
 }
 
-void Server::stop() { asio::co_spawn(state_->io, state_->shut_down(), asio::detached); }
-
-std::size_t Server::active_sessions() const { return state_->sessions.load(); }
 
 }  // namespace rampart::net

@@ -39,12 +39,8 @@ class Server {
   // accepting starts in `run`. `service` names the listener in logs.
   Result<void> listen(const Endpoint& endpoint, std::string service, SessionHandler handler);
 
-  // Blocks until a stop signal (or `stop()`) and the shutdown sequence have finished.
+  // Blocks until a stop signal and the shutdown sequence have finished.
   void run();
-  // Starts the shutdown sequence from any thread.
-  void stop();
-
-  std::size_t active_sessions() const;
 
  private:
   struct State;
