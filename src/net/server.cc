@@ -189,5 +189,4 @@ void Server::run() {
   log::info("stopped");
 }
 
-
 }  // namespace rampart::net
