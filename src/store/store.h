@@ -137,6 +137,14 @@ struct FlagChange {
   std::optional<ModSeq> unchanged_since;
 };
 
+// What changed in one mailbox after a MODSEQ, read in one transaction (IMAP
+// NOOP/IDLE updates, CONDSTORE CHANGEDSINCE, QRESYNC).
+struct MailboxChanges {
+  Mailbox mailbox;                   // its current state
+  std::vector<MessageMeta> changed;  // created or changed after `since`: now, ascending UID
+  std::vector<Uid> removed;          // expunged after `since`, ascending, each once
+};
+
 struct FlagResult {
   std::vector<MessageMeta> changed;  // new state of each changed message
   std::vector<Uid> conflicts;
@@ -256,9 +264,23 @@ class Store {
   // durable commit; the result is in target order.
   virtual Result<std::vector<Appended>> deliver(const NewMessage& message,
                                                 const std::vector<DeliveryTarget>& targets) = 0;
-  virtual Result<Appended> append(MailboxId mailbox, const NewMessage& message) = 0;
+  // Appends all of `messages` in one commit, or none of them (IMAP MULTIAPPEND); the
+  // result is in input order with ascending UIDs.
+  virtual Result<std::vector<Appended>> append_messages(
+      MailboxId mailbox, const std::vector<NewMessage>& messages) = 0;
+  Result<Appended> append(MailboxId mailbox, const NewMessage& message) {
+    auto appended = append_messages(mailbox, {message});
+    if (!appended) return tl::unexpected(appended.error());
+    return appended->front();
+  }
   virtual Result<MailboxSnapshot> snapshot(MailboxId mailbox) = 0;
+  // Changes after `since`; TooBig when the change log no longer reaches back that far
+  // (IMAP then compares a full snapshot instead).
+  virtual Result<MailboxChanges> mailbox_changes(MailboxId mailbox, ModSeq since) = 0;
   virtual Result<MessageMeta> get_message(MessageId id) = 0;
+  // The mailbox's messages with these UIDs, ascending; absent UIDs are skipped.
+  virtual Result<std::vector<MessageMeta>> get_messages(MailboxId mailbox,
+                                                        const std::vector<Uid>& uids) = 0;
   virtual Result<std::string> read_blob(std::string_view blob_id) = 0;
   virtual Result<std::string> read_structure(MessageId id) = 0;
   virtual Result<FlagResult> change_flags(MailboxId mailbox, const std::vector<Uid>& uids,

@@ -429,7 +429,7 @@ TEST_F(StoreTest, ReopensAtTheSchemaVersionAndRefusesANewerOne) {
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 3);
   sqlite3_finalize(statement);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
@@ -555,6 +555,57 @@ TEST_F(StoreTest, QueueKeepsEntriesDurablyAndHoldsTheirBlob) {
   ASSERT_TRUE(store_->remove_account(alice.id));
   EXPECT_EQ(store_->list_queue()->front().account, 0);
   EXPECT_EQ(*store_->read_blob(queued->blob_id), mail.raw);
+}
+
+TEST_F(StoreTest, AppendsSeveralMessagesAtomically) {
+  const Account account = add_account(*store_);
+  const MailboxId box = inbox(*store_, account.id);
+  auto appended = store_->append_messages(box, {message("a"), message("b"), message("c")});
+  ASSERT_TRUE(appended) << appended.error().detail;
+  ASSERT_EQ(appended->size(), 3u);
+  EXPECT_EQ((*appended)[2].uid, 3u);
+  // A bad flag in the last message keeps the first two out as well.
+  auto refused = store_->append_messages(box, {message("d"), message("e", {"bad flag"})});
+  EXPECT_EQ(refused.error().code, Errc::BadInput);
+  EXPECT_EQ(store_->get_mailbox(box)->message_count, 3u);
+}
+
+TEST_F(StoreTest, ReportsWhatChangedInOneMailboxSinceAModseq) {
+  const Account account = add_account(*store_);
+  const MailboxId box = inbox(*store_, account.id);
+  const MailboxId other = store_->create_mailbox(account.id, "Other")->id;
+  ASSERT_TRUE(store_->append_messages(box, {message("1"), message("2"), message("3")}));
+  const ModSeq since = store_->get_mailbox(box)->highest_modseq;
+  ASSERT_TRUE(
+      store_->change_flags(box, {2}, {.operation = FlagOperation::Add, .flags = {"\\Seen"}}));
+  ASSERT_TRUE(store_->expunge(box, {1}));
+  ASSERT_TRUE(store_->append(box, message("4")));
+  ASSERT_TRUE(store_->append(other, message("elsewhere")));
+
+  auto changes = store_->mailbox_changes(box, since);
+  ASSERT_TRUE(changes) << changes.error().detail;
+  ASSERT_EQ(changes->changed.size(), 2u);
+  EXPECT_EQ(changes->changed[0].uid, 2u);
+  EXPECT_EQ(changes->changed[0].flags, Flags{"\\Seen"});
+  EXPECT_EQ(changes->changed[1].uid, 4u);
+  EXPECT_EQ(changes->removed, std::vector<Uid>{1});
+  EXPECT_EQ(changes->mailbox.message_count, 3u);
+  EXPECT_TRUE(store_->mailbox_changes(box, changes->mailbox.highest_modseq)->changed.empty());
+}
+
+TEST_F(StoreTest, GetsMessagesByUidSkippingAbsentOnes) {
+  const Account account = add_account(*store_);
+  const MailboxId box = inbox(*store_, account.id);
+  std::vector<NewMessage> many;
+  for (int i = 0; i < 40; ++i) many.push_back(message(std::to_string(i)));
+  ASSERT_TRUE(store_->append_messages(box, many));
+  EXPECT_EQ(store_->get_messages(box, {3, 1, 99})->size(), 2u);
+  std::vector<Uid> wanted;
+  for (Uid uid = 2; uid <= 60; uid += 2) wanted.push_back(uid);
+  auto found = store_->get_messages(box, wanted);
+  ASSERT_EQ(found->size(), 20u);
+  EXPECT_EQ(found->front().uid, 2u);
+  EXPECT_EQ(found->back().uid, 40u);
 }
 
 }  // namespace

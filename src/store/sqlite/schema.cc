@@ -114,6 +114,11 @@ CREATE TABLE queue_recipients (
   PRIMARY KEY (queue, position)
 ) WITHOUT ROWID;
 )sql",
+    // v3: what changed in one mailbox since a MODSEQ (IMAP updates, QRESYNC).
+    R"sql(
+CREATE INDEX messages_by_modseq ON messages (mailbox, modseq);
+CREATE INDEX changes_by_mailbox ON changes (mailbox, modseq);
+)sql",
 };
 
 }  // namespace

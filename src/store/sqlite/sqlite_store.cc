@@ -97,9 +97,21 @@ std::vector<MessageMeta> load_messages(Connection& connection, MailboxId mailbox
   std::sort(uids.begin(), uids.end());
   uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
   std::vector<MessageMeta> messages;
-  for (Uid uid : uids) {
-    Query query(connection, sql(kSelectMessage, "WHERE mailbox = ? AND uid = ?"), mailbox, uid);
-    if (query.next()) messages.push_back(message_from(query));
+  if (uids.size() <= 16) {
+    for (Uid uid : uids) {
+      Query query(connection, sql(kSelectMessage, "WHERE mailbox = ? AND uid = ?"), mailbox, uid);
+      if (query.next()) messages.push_back(message_from(query));
+    }
+    return messages;
+  }
+  // Many UIDs (FETCH 1:*): one range scan beats a lookup per UID.
+  Query query(connection,
+              sql(kSelectMessage, "WHERE mailbox = ? AND uid BETWEEN ? AND ? ORDER BY uid"),
+              mailbox, uids.front(), uids.back());
+  while (query.next()) {
+    if (std::binary_search(uids.begin(), uids.end(), query.get<Uid>(2))) {
+      messages.push_back(message_from(query));
+    }
   }
   return messages;
 }
@@ -491,10 +503,9 @@ class SqliteStore final : public Store {
     return add_message(message, targets);
   }
 
-  Result<Appended> append(MailboxId mailbox, const NewMessage& message) override {
-    auto appended = add_message(message, {{.account = 0, .mailbox = mailbox}});
-    if (!appended) return tl::unexpected(appended.error());
-    return appended->front();
+  Result<std::vector<Appended>> append_messages(MailboxId mailbox,
+                                                const std::vector<NewMessage>& messages) override {
+    return add_messages(messages, mailbox);
   }
 
   Result<MailboxSnapshot> snapshot(MailboxId id) override {
@@ -506,6 +517,35 @@ class SqliteStore final : public Store {
       Query query(connection, sql(kSelectMessage, "WHERE mailbox = ? ORDER BY uid"), id);
       while (query.next()) snapshot.messages.push_back(message_from(query));
       return snapshot;
+    });
+  }
+
+  Result<MailboxChanges> mailbox_changes(MailboxId id, ModSeq since) override {
+    return read([&](Connection& connection) -> Result<MailboxChanges> {
+      auto mailbox = load_mailbox(connection, id);
+      if (!mailbox) return tl::unexpected(mailbox.error());
+      Query floor(connection, "SELECT changes_floor FROM accounts WHERE id = ?", mailbox->account);
+      if (!floor.next()) return fail(Errc::NotFound, "no such account");
+      if (since < floor.get<ModSeq>(0)) return fail(Errc::TooBig, "change log pruned");
+      MailboxChanges changes{.mailbox = std::move(*mailbox), .changed = {}, .removed = {}};
+      Query changed(connection,
+                    sql(kSelectMessage, "WHERE mailbox = ? AND modseq > ? ORDER BY uid"), id,
+                    since);
+      while (changed.next()) changes.changed.push_back(message_from(changed));
+      Query removed(
+          connection,
+          "SELECT DISTINCT uid FROM changes WHERE mailbox = ? AND modseq > ? AND kind = ? "
+          "ORDER BY uid",
+          id, since, static_cast<int>(ChangeKind::MessageDestroyed));
+      while (removed.next()) changes.removed.push_back(removed.get<Uid>(0));
+      return changes;
+    });
+  }
+
+  Result<std::vector<MessageMeta>> get_messages(MailboxId mailbox,
+                                                const std::vector<Uid>& uids) override {
+    return read([&](Connection& connection) -> Result<std::vector<MessageMeta>> {
+      return load_messages(connection, mailbox, uids);
     });
   }
 
@@ -729,6 +769,23 @@ class SqliteStore final : public Store {
     return std::move(*out);
   }
 
+  // On the committer thread: the blob's row, and its file again if an earlier batch
+  // deleted it since it was written (its last reference went, or a delivery of the same
+  // bytes failed).
+  Result<void> ensure_blob_row(Transaction& transaction, const NewMessage& message,
+                               const std::string& blob_id) {
+    Connection& connection = transaction.connection();
+    if (Query(connection, "SELECT 1 FROM blobs WHERE id = ?", blob_id).next()) return {};
+    if (!blobs_.exists(blob_id)) {
+      auto written = blobs_.write(blob_id, message.raw, files::SyncDirectory::Yes);
+      if (!written) return tl::unexpected(written.error());
+    }
+    Query(connection, "INSERT INTO blobs (id, structure) VALUES (?, ?)", blob_id,
+          Bytes{message.structure})
+        .run();
+    return {};
+  }
+
   // Writes the blob file (on this thread, in parallel with other writers; the committer
   // syncs its directory once per batch), then runs `work` in a commit with the blob's
   // row in place.
@@ -741,18 +798,8 @@ class SqliteStore final : public Store {
     }
     return write(
         [&](Transaction& transaction) -> Result<Value> {
-          Connection& connection = transaction.connection();
-          if (!Query(connection, "SELECT 1 FROM blobs WHERE id = ?", blob_id).next()) {
-            // An earlier batch may have deleted the file since we looked: its last
-            // reference went, or a delivery of the same bytes failed.
-            if (!blobs_.exists(blob_id)) {
-              auto written = blobs_.write(blob_id, message.raw, files::SyncDirectory::Yes);
-              if (!written) return tl::unexpected(written.error());
-            }
-            Query(connection, "INSERT INTO blobs (id, structure) VALUES (?, ?)", blob_id,
-                  Bytes{message.structure})
-                .run();
-          }
+          auto ensured = ensure_blob_row(transaction, message, blob_id);
+          if (!ensured) return tl::unexpected(ensured.error());
           return work(transaction);
         },
         {blob_id});
@@ -778,6 +825,41 @@ class SqliteStore final : public Store {
                              }
                              return appended;
                            });
+  }
+
+  // Several messages into one mailbox in one commit: each blob file is written first,
+  // then one transaction adds every row.
+  Result<std::vector<Appended>> add_messages(const std::vector<NewMessage>& messages,
+                                             MailboxId mailbox) {
+    std::vector<MessageMeta> metas;
+    std::vector<std::string> blob_ids;
+    for (const NewMessage& message : messages) {
+      auto flags = normalize_flags(message.flags);
+      if (!flags) return tl::unexpected(flags.error());
+      metas.push_back(
+          {.flags = std::move(*flags),
+           .internal_date = message.internal_date ? message.internal_date : now_seconds(),
+           .size = message.raw.size(),
+           .blob_id = sha256_hex(message.raw)});
+      if (!blobs_.exists(metas.back().blob_id)) {
+        auto written = blobs_.write(metas.back().blob_id, message.raw, files::SyncDirectory::No);
+        if (!written) return tl::unexpected(written.error());
+      }
+      blob_ids.push_back(metas.back().blob_id);
+    }
+    return write(
+        [&](Transaction& transaction) -> Result<std::vector<Appended>> {
+          std::vector<Appended> appended;
+          for (std::size_t i = 0; i < messages.size(); ++i) {
+            auto ensured = ensure_blob_row(transaction, messages[i], metas[i].blob_id);
+            if (!ensured) return tl::unexpected(ensured.error());
+            auto added = insert_message(transaction, {.account = 0, .mailbox = mailbox}, metas[i]);
+            if (!added) return tl::unexpected(added.error());
+            appended.push_back(*added);
+          }
+          return appended;
+        },
+        std::move(blob_ids));
   }
 
   Result<std::vector<Appended>> copy_or_move(MailboxId from, const std::vector<Uid>& uids,
