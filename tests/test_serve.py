@@ -23,14 +23,15 @@ class Serve(InstanceTest):
         with smtplib.SMTP("127.0.0.1", instance.ports["smtp"], timeout=10) as client:
             self.assertEqual(client.noop()[0], 250)
 
-        with self.assertRaises(imaplib.IMAP4.error):
-            imaplib.IMAP4("127.0.0.1", instance.ports["imap"], timeout=10)
+        with imaplib.IMAP4("127.0.0.1", instance.ports["imap"], timeout=10) as client:
+            self.assertIn("STARTTLS", client.capabilities)
 
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        with self.assertRaises(imaplib.IMAP4.error):
-            imaplib.IMAP4_SSL("127.0.0.1", instance.ports["imaps"], ssl_context=context, timeout=10)
+        with imaplib.IMAP4_SSL("127.0.0.1", instance.ports["imaps"], ssl_context=context,
+                               timeout=10) as client:
+            self.assertIn("AUTH=PLAIN", client.capabilities)
 
         with self.assertRaises(poplib.error_proto):
             poplib.POP3("127.0.0.1", instance.ports["pop3"], timeout=10)

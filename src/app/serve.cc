@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
+#include "imap/session.h"
 #include "net/server.h"
 #include "net/stream.h"
 #include "net/tls.h"
@@ -28,15 +29,12 @@ struct Unavailable {
 
 std::vector<std::pair<const std::vector<Endpoint>*, Unavailable>> unavailable_services(
     const Config& config) {
-  const std::string imap = "* BYE [UNAVAILABLE] IMAP is not available in this version\r\n";
   const std::string pop3 = "-ERR [SYS/PERM] POP3 is not available in this version\r\n";
   const std::string http =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 31\r\n"
       "Connection: close\r\n\r\nnot available in this version\r\n";
   const Config::Listen& listen = config.listen;
-  return {{&listen.imap, {"imap", false, imap}},
-          {&listen.imaps, {"imaps", true, imap}},
-          {&listen.pop3, {"pop3", false, pop3}},
+  return {{&listen.pop3, {"pop3", false, pop3}},
           {&listen.http, {"http", false, http}},
           {&listen.https, {"https", true, http}}};
 }
@@ -111,6 +109,7 @@ int serve(const std::filesystem::path& config_path) {
   // Store, directory and password hashing block: they run here, never on network threads.
   asio::thread_pool blocking(32);
   smtp::Services smtp_services{directory, delivery, blocking, tls};
+  imap::Services imap_services{directory, **store, blocking, tls};
 
   net::Server server({});
   int listeners = 0;
@@ -129,6 +128,22 @@ int serve(const std::filesystem::path& config_path) {
       auto listening =
           server.listen(endpoint, listener.service, [&options, &smtp_services](net::Socket socket) {
             return smtp::run_session(std::move(socket), options, smtp_services);
+          });
+      if (!listening) {
+        log::error(listening.error().detail);
+        return kExitFailure;
+      }
+      ++listeners;
+    }
+  }
+  const imap::SessionOptions imap_options{}, imaps_options{.implicit_tls = true};
+  for (const auto& [endpoints, service, options] :
+       {std::tuple{&config->listen.imap, "imap", &imap_options},
+        std::tuple{&config->listen.imaps, "imaps", &imaps_options}}) {
+    for (const Endpoint& endpoint : *endpoints) {
+      auto listening =
+          server.listen(endpoint, service, [options, &imap_services](net::Socket socket) {
+            return imap::run_session(std::move(socket), *options, imap_services);
           });
       if (!listening) {
         log::error(listening.error().detail);

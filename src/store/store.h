@@ -119,6 +119,7 @@ struct Appended {
   MailboxId mailbox = 0;
   Uid uid = 0;
   ModSeq modseq = 0;
+  Uid source_uid = 0;  // copies and moves: the UID in the source mailbox
 };
 
 // A consistent view of one mailbox, read in one transaction.

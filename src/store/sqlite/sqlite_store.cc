@@ -875,6 +875,7 @@ class SqliteStore final : public Store {
         auto added =
             insert_message(transaction, {.account = target->account, .mailbox = to}, message);
         if (!added) return tl::unexpected(added.error());
+        added->source_uid = message.uid;
         appended.push_back(*added);
         if (move) remove_message(transaction, source->account, message);
       }

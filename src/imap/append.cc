@@ -1,0 +1,88 @@
+// APPEND with MULTIAPPEND (RFC 3502: all messages or none), UIDPLUS's APPENDUID
+// (RFC 4315), literal8 (RFC 3516) and UTF8=ACCEPT's UTF8 (...) form (RFC 6855).
+#include "base/log.h"
+#include "imap/responses_internal.h"
+#include "imap/session_internal.h"
+#include "mime/message.h"
+
+namespace rampart::imap {
+
+namespace asio = boost::asio;
+
+asio::awaitable<void> Session::append(const Command& command) {
+  const Arguments& arguments = command.arguments;
+  if (arguments.size() < 2) {
+    reply(command, "BAD APPEND takes a mailbox and a message");
+    co_return;
+  }
+  auto name = mailbox_argument(command, arguments[0]);
+  if (!name) co_return;
+  std::vector<store::NewMessage> messages;
+  for (std::size_t at = 1; at < arguments.size();) {
+    store::NewMessage message;
+    if (arguments[at].kind == Token::Kind::List) {
+      for (const Token& flag : arguments[at].children) {
+        if (flag.kind != Token::Kind::Atom || flag.text == "\\Recent") {
+          reply(command, "BAD Invalid flag");
+          co_return;
+        }
+        message.flags.push_back(flag.text);
+      }
+      ++at;
+    }
+    if (at < arguments.size() && arguments[at].kind == Token::Kind::String &&
+        !arguments[at].literal) {
+      auto date = parse_date_time(arguments[at].text);
+      if (!date) {
+        reply(command, "BAD Invalid date-time");
+        co_return;
+      }
+      message.internal_date = *date;
+      ++at;
+    }
+    const Token* literal = at < arguments.size() ? &arguments[at] : nullptr;
+    // RFC 6855 §4: UTF8 (~{n}...) carries a message with UTF-8 headers.
+    if (literal && literal->is("UTF8") && at + 1 < arguments.size() &&
+        arguments[at + 1].kind == Token::Kind::List && arguments[at + 1].children.size() == 1) {
+      literal = &arguments[++at].children[0];
+    }
+    if (!literal || literal->kind != Token::Kind::String || !literal->literal) {
+      reply(command, "BAD APPEND expects the message as a literal");
+      co_return;
+    }
+    if (literal->text.empty()) {
+      reply(command, "NO [CANNOT] Refusing an empty message");
+      co_return;
+    }
+    message.raw = literal->text;
+    messages.push_back(std::move(message));
+    ++at;
+  }
+  struct Appended {
+    std::uint32_t uidvalidity = 0;
+    std::vector<store::Appended> appended;
+  };
+  auto appended = co_await blocking([&]() -> Result<Appended> {
+    auto mailbox = services_.store.find_mailbox(account_.id, *name);
+    if (!mailbox) return tl::unexpected(mailbox.error());
+    for (auto& message : messages)
+      message.structure = mime::encode_structure(mime::parse(message.raw));
+    auto added = services_.store.append_messages(mailbox->id, messages);
+    if (!added) return tl::unexpected(added.error());
+    return Appended{mailbox->uidvalidity, std::move(*added)};
+  });
+  if (!appended) {
+    const Errc code = appended.error().code;
+    if (code == Errc::Internal) log::error("imap: APPEND: " + appended.error().detail);
+    reply(command, code == Errc::NotFound   ? "NO [TRYCREATE] No such mailbox"
+                   : code == Errc::BadInput ? "BAD Invalid flag"
+                                            : no_for(code, "APPEND failed"));
+    co_return;
+  }
+  std::vector<std::uint32_t> uids;
+  for (const auto& message : appended->appended) uids.push_back(message.uid);
+  reply(command, "OK [APPENDUID " + std::to_string(appended->uidvalidity) + " " +
+                     format_set(std::move(uids)) + "] APPEND completed");
+}
+
+}  // namespace rampart::imap

@@ -1,0 +1,336 @@
+// FETCH and UID FETCH (RFC 9051 §6.4.5), with BINARY (RFC 3516) and CONDSTORE /
+// QRESYNC modifiers (RFC 7162 §3.1.4, §3.2.6).
+#include <algorithm>
+
+#include "base/ascii.h"
+#include "base/log.h"
+#include "imap/body_section.h"
+#include "imap/responses_internal.h"
+#include "imap/session_internal.h"
+#include "mime/message.h"
+
+namespace rampart::imap {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t kMessagesPerBatch = 100;
+constexpr std::size_t kFlushBytes = 1 << 20;
+
+struct WantedSection {
+  BodyRequest request;
+  std::string name;  // in the response
+};
+
+struct FetchItems {
+  enum class Item {
+    Flags,
+    InternalDate,
+    Size,
+    Envelope,
+    Body,
+    BodyStructure,
+    Uid,
+    ModSeq,
+    Section
+  };
+  std::vector<Item> order;
+  std::vector<WantedSection> sections;  // in the order of Item::Section entries
+  bool needs_structure = false, needs_blob = false, sets_seen = false;
+};
+
+bool add_item(FetchItems& items, const Token& token) {
+  using Item = FetchItems::Item;
+  if (token.kind != Token::Kind::Atom) return false;
+  const std::string name = uppercase(token.text);
+  auto add = [&](Item item) { items.order.push_back(item); };
+  auto add_section = [&](BodyRequest request, std::string response_name) {
+    items.needs_structure = true;
+    items.needs_blob = true;
+    if (!request.peek && request.item != BodyRequest::Item::BinarySize) items.sets_seen = true;
+    items.sections.push_back({std::move(request), std::move(response_name)});
+    add(Item::Section);
+  };
+  if (name == "FLAGS") {
+    add(Item::Flags);
+  } else if (name == "INTERNALDATE") {
+    add(Item::InternalDate);
+  } else if (name == "RFC822.SIZE") {
+    add(Item::Size);
+  } else if (name == "ENVELOPE") {
+    add(Item::Envelope);
+    items.needs_structure = true;
+  } else if (name == "BODY") {
+    add(Item::Body);
+    items.needs_structure = true;
+  } else if (name == "BODYSTRUCTURE") {
+    add(Item::BodyStructure);
+    items.needs_structure = true;
+  } else if (name == "UID") {
+    add(Item::Uid);
+  } else if (name == "MODSEQ") {
+    add(Item::ModSeq);
+  } else if (name == "RFC822") {
+    add_section({.item = BodyRequest::Item::Body, .peek = false, .section = {}}, "RFC822");
+  } else if (name == "RFC822.HEADER") {
+    BodyRequest request{.item = BodyRequest::Item::Body, .peek = true, .section = {}};
+    request.section.text = imap::Section::Text::Header;
+    add_section(std::move(request), "RFC822.HEADER");
+  } else if (name == "RFC822.TEXT") {
+    BodyRequest request{.item = BodyRequest::Item::Body, .peek = false, .section = {}};
+    request.section.text = imap::Section::Text::Text;
+    add_section(std::move(request), "RFC822.TEXT");
+  } else if (auto request = parse_body_request(token.text)) {
+    std::string response_name = request->response_name();
+    add_section(std::move(*request), std::move(response_name));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::optional<FetchItems> parse_items(const Token& token) {
+  FetchItems items;
+  if (token.kind == Token::Kind::List) {
+    for (const Token& child : token.children) {
+      if (!add_item(items, child)) return std::nullopt;
+    }
+    if (token.children.empty()) return std::nullopt;
+    return items;
+  }
+  using Item = FetchItems::Item;
+  if (token.is("ALL") || token.is("FAST") || token.is("FULL")) {
+    items.order = {Item::Flags, Item::InternalDate, Item::Size};
+    if (!token.is("FAST")) {
+      items.order.push_back(Item::Envelope);
+      items.needs_structure = true;
+    }
+    if (token.is("FULL")) items.order.push_back(Item::Body);
+    return items;
+  }
+  if (!add_item(items, token)) return std::nullopt;
+  return items;
+}
+
+struct Loaded {
+  store::MessageMeta meta;
+  std::string structure;
+  std::string raw;
+  bool flags_changed = false;  // \Seen was just set
+};
+
+void append_literal(std::string& out, std::string_view bytes, bool binary) {
+  const bool nul = binary && bytes.find('\0') != std::string_view::npos;
+  out += nul ? "~{" : "{";
+  out += std::to_string(bytes.size()) + "}\r\n";
+  out.append(bytes);
+}
+
+}  // namespace
+
+asio::awaitable<void> Session::fetch(const Command& command) {
+  const Arguments& arguments = command.arguments;
+  if (arguments.size() < 2 || arguments.size() > 3) {
+    reply(command, "BAD FETCH takes a message set, items and optional modifiers");
+    co_return;
+  }
+  auto uids = message_set(command, arguments[0]);
+  if (!uids) co_return;
+  auto items = parse_items(arguments[1]);
+  if (!items) {
+    reply(command, "BAD Invalid FETCH item");
+    co_return;
+  }
+  std::optional<store::ModSeq> changed_since;
+  bool vanished = false;
+  if (arguments.size() == 3) {
+    const Token& modifiers = arguments[2];
+    if (modifiers.kind != Token::Kind::List) {
+      reply(command, "BAD Invalid FETCH modifier");
+      co_return;
+    }
+    for (std::size_t i = 0; i < modifiers.children.size(); ++i) {
+      const Token& modifier = modifiers.children[i];
+      if (modifier.is("CHANGEDSINCE") && i + 1 < modifiers.children.size() &&
+          modifiers.children[i + 1].number()) {
+        changed_since = *modifiers.children[++i].number();
+      } else if (modifier.is("VANISHED") && command.uid && qresync_) {
+        vanished = true;
+      } else {
+        reply(command, "BAD Invalid FETCH modifier");
+        co_return;
+      }
+    }
+    // RFC 7162 §3.2.6: VANISHED only with CHANGEDSINCE.
+    if (vanished && !changed_since) {
+      reply(command, "BAD VANISHED needs CHANGEDSINCE");
+      co_return;
+    }
+  }
+  using Item = FetchItems::Item;
+  if (changed_since || std::count(items->order.begin(), items->order.end(), Item::ModSeq) > 0) {
+    condstore_ = true;  // RFC 7162 §3.1: a CONDSTORE-enabling command
+  }
+  const bool with_uid =
+      command.uid || std::count(items->order.begin(), items->order.end(), Item::Uid);
+  const bool with_modseq =
+      changed_since || std::count(items->order.begin(), items->order.end(), Item::ModSeq);
+  const bool set_seen = items->sets_seen && !selected_->read_only;
+  const store::MailboxId id = selected_->mailbox.id;
+
+  if (vanished) {
+    auto changes =
+        co_await blocking([&] { return services_.store.mailbox_changes(id, *changed_since); });
+    if (changes) {
+      // Expunged UIDs within the requested set (the set may name UIDs no longer here).
+      auto set = parse_sequence_set(arguments[0].text);
+      std::vector<store::Uid> gone;
+      for (store::Uid uid : changes->removed) {
+        if (set && set->contains(uid, selected_->mailbox.uidnext) && !selected_->view.msn_of(uid)) {
+          gone.push_back(uid);
+        }
+      }
+      if (!gone.empty()) untagged("VANISHED (EARLIER) " + format_set(std::move(gone)));
+    }
+  }
+
+  bool unknown_encoding = false;
+  for (std::size_t start = 0; start < uids->size(); start += kMessagesPerBatch) {
+    const std::vector<store::Uid> batch(
+        uids->begin() + start, uids->begin() + std::min(uids->size(), start + kMessagesPerBatch));
+    auto loaded = co_await blocking([&]() -> Result<std::vector<Loaded>> {
+      auto metas = services_.store.get_messages(id, batch);
+      if (!metas) return tl::unexpected(metas.error());
+      std::vector<Loaded> out;
+      std::vector<store::Uid> unseen;
+      for (auto& meta : *metas) {
+        if (changed_since && meta.modseq <= *changed_since) continue;
+        if (set_seen && !std::binary_search(meta.flags.begin(), meta.flags.end(), "\\Seen")) {
+          unseen.push_back(meta.uid);
+        }
+        out.push_back({std::move(meta), {}, {}, false});
+      }
+      if (!unseen.empty()) {
+        auto seen = services_.store.change_flags(
+            id, unseen, {.operation = store::FlagOperation::Add, .flags = {"\\Seen"}});
+        if (!seen) return tl::unexpected(seen.error());
+        for (auto& changed : seen->changed) {
+          for (auto& message : out) {
+            if (message.meta.uid != changed.uid) continue;
+            message.meta.flags = changed.flags;
+            message.meta.modseq = changed.modseq;
+            message.flags_changed = true;
+          }
+        }
+      }
+      for (auto& message : out) {
+        if (items->needs_structure) {
+          auto structure = services_.store.read_structure(message.meta.id);
+          if (!structure) return tl::unexpected(structure.error());
+          message.structure = std::move(*structure);
+        }
+        if (items->needs_blob) {
+          auto raw = services_.store.read_blob(message.meta.blob_id);
+          if (!raw) return tl::unexpected(raw.error());
+          message.raw = std::move(*raw);
+        }
+      }
+      return out;
+    });
+    if (!loaded) {
+      log::error("imap: FETCH in " + selected_->mailbox.name + ": " + loaded.error().detail);
+      reply(command, no_for(loaded.error().code, "FETCH failed"));
+      co_return;
+    }
+    MailboxView& view = selected_->view;
+    for (Loaded& message : *loaded) {
+      const auto msn = view.msn_of(message.meta.uid);
+      if (!msn) continue;
+      std::optional<mime::Message> parsed;
+      if (items->needs_structure) {
+        auto decoded = mime::decode_structure(message.structure);
+        // A damaged stored structure is rebuilt from the message itself.
+        parsed = decoded ? std::move(*decoded) : mime::parse(message.raw);
+      }
+      std::string& out = connection_.output();
+      out += "* " + std::to_string(*msn) + " FETCH (";
+      bool first = true;
+      auto next = [&](std::string_view name) {
+        if (!first) out += ' ';
+        first = false;
+        out += name;
+      };
+      if (with_uid) next("UID " + std::to_string(message.meta.uid));
+      std::size_t section = 0;
+      bool flags_sent = false;
+      for (Item item : items->order) {
+        switch (item) {
+          case Item::Flags:
+            next("FLAGS " + format_flags(message.meta.flags));
+            flags_sent = true;
+            break;
+          case Item::InternalDate:
+            next("INTERNALDATE " + format_date_time(message.meta.internal_date));
+            break;
+          case Item::Size:
+            next("RFC822.SIZE " + std::to_string(message.meta.size));
+            break;
+          case Item::Envelope:
+            next("ENVELOPE " + format_envelope(parsed->envelope, encoding()));
+            break;
+          case Item::Body:
+            next("BODY " + format_body_structure(parsed->root, false, encoding()));
+            break;
+          case Item::BodyStructure:
+            next("BODYSTRUCTURE " + format_body_structure(parsed->root, true, encoding()));
+            break;
+          case Item::Uid:
+          case Item::ModSeq:
+            break;  // UID first, MODSEQ last
+          case Item::Section: {
+            const WantedSection& wanted = items->sections[section++];
+            auto bytes = extract_section(message.raw, *parsed, wanted.request);
+            next(wanted.name + " ");
+            if (wanted.request.item == BodyRequest::Item::BinarySize) {
+              if (bytes) {
+                out += std::to_string(bytes->size());
+              } else {
+                out += "NIL";
+                unknown_encoding = true;
+              }
+              break;
+            }
+            if (!bytes) {
+              out += "NIL";
+              if (wanted.request.item == BodyRequest::Item::Binary) unknown_encoding = true;
+              break;
+            }
+            std::string_view view_bytes = *bytes;
+            if (wanted.request.partial_offset) {
+              const auto offset =
+                  std::min<std::uint64_t>(*wanted.request.partial_offset, view_bytes.size());
+              view_bytes = view_bytes.substr(offset, *wanted.request.partial_length);
+            }
+            append_literal(out, view_bytes, wanted.request.item == BodyRequest::Item::Binary);
+            break;
+          }
+        }
+      }
+      if (message.flags_changed) {
+        view.note_reported(message.meta.uid, message.meta.modseq);
+        if (!flags_sent) next("FLAGS " + format_flags(message.meta.flags));
+      }
+      if (with_modseq) next("MODSEQ (" + std::to_string(message.meta.modseq) + ")");
+      out += ")\r\n";
+    }
+    if (connection_.output().size() > kFlushBytes && !co_await connection_.flush()) co_return;
+  }
+  if (unknown_encoding) {
+    reply(command, "NO [UNKNOWN-CTE] Cannot decode a part's content transfer encoding");
+    co_return;
+  }
+  reply(command, "OK FETCH completed");
+}
+
+}  // namespace rampart::imap

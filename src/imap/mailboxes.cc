@@ -1,0 +1,388 @@
+// LIST, LSUB, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE and STATUS.
+#include <algorithm>
+
+#include "base/ascii.h"
+#include "imap/mailbox_name.h"
+#include "imap/responses_internal.h"
+#include "imap/session_internal.h"
+
+namespace rampart::imap {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// RFC 9051 §6.3.9: "*" matches anything, "%" anything but the hierarchy separator.
+bool matches(std::string_view pattern, std::string_view name) {
+  while (!pattern.empty()) {
+    const char c = pattern.front();
+    if (c == '*' || c == '%') {
+      pattern.remove_prefix(1);
+      for (std::size_t i = 0; i <= name.size(); ++i) {
+        if (matches(pattern, name.substr(i))) return true;
+        if (i < name.size() && c == '%' && name[i] == '/') return false;
+      }
+      return false;
+    }
+    if (name.empty() || name.front() != c) return false;
+    pattern.remove_prefix(1);
+    name.remove_prefix(1);
+  }
+  return name.empty();
+}
+
+// INBOX matches case-insensitively, also as the first level of a pattern.
+std::string canonical_pattern(std::string pattern) {
+  if (pattern.size() >= 5 && iequals(std::string_view(pattern).substr(0, 5), "INBOX") &&
+      (pattern.size() == 5 || pattern[5] == '/')) {
+    pattern.replace(0, 5, "INBOX");
+  }
+  return pattern;
+}
+
+const char* role_attribute(store::Role role) {
+  switch (role) {
+    case store::Role::Drafts:
+      return "\\Drafts";
+    case store::Role::Sent:
+      return "\\Sent";
+    case store::Role::Trash:
+      return "\\Trash";
+    case store::Role::Junk:
+      return "\\Junk";
+    case store::Role::Archive:
+      return "\\Archive";
+    case store::Role::Inbox:
+    case store::Role::None:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name) {
+  const std::string prefix = std::string(name) + "/";
+  return std::any_of(mailboxes.begin(), mailboxes.end(), [&](const store::Mailbox& mailbox) {
+    return mailbox.name.compare(0, prefix.size(), prefix) == 0;
+  });
+}
+
+bool has_subscribed_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name) {
+  const std::string prefix = std::string(name) + "/";
+  return std::any_of(mailboxes.begin(), mailboxes.end(), [&](const store::Mailbox& mailbox) {
+    return mailbox.subscribed && mailbox.name.compare(0, prefix.size(), prefix) == 0;
+  });
+}
+
+}  // namespace
+
+asio::awaitable<void> Session::list(const Command& command, bool lsub) {
+  const Arguments& arguments = command.arguments;
+  std::size_t at = 0;
+  bool select_subscribed = lsub, select_special_use = false, recursive = false;
+  bool return_subscribed = false, return_special_use = true, return_children = true;
+  const Token* status = nullptr;
+  if (!lsub && at < arguments.size() && arguments[at].kind == Token::Kind::List) {
+    for (const Token& option : arguments[at].children) {
+      if (option.is("SUBSCRIBED")) {
+        select_subscribed = true;
+      } else if (option.is("SPECIAL-USE")) {
+        select_special_use = true;
+      } else if (option.is("RECURSIVEMATCH")) {
+        recursive = true;
+      } else if (!option.is("REMOTE")) {
+        reply(command, "BAD Unknown LIST selection option");
+        co_return;
+      }
+    }
+    // RFC 5258 §3: RECURSIVEMATCH needs another selection option.
+    if (recursive && !select_subscribed && !select_special_use) {
+      reply(command, "BAD RECURSIVEMATCH needs SUBSCRIBED");
+      co_return;
+    }
+    ++at;
+  }
+  if (arguments.size() < at + 2) {
+    reply(command, "BAD LIST takes a reference and a mailbox pattern");
+    co_return;
+  }
+  // list-mailbox (RFC 9051 §9): an astring that may also hold "%" and "*".
+  auto pattern_of = [](const Token& token) -> std::optional<std::string_view> {
+    if (token.kind == Token::Kind::List || (token.kind == Token::Kind::String && token.binary)) {
+      return std::nullopt;
+    }
+    return std::string_view(token.text);
+  };
+  const auto reference = pattern_of(arguments[at]);
+  std::vector<std::string_view> raw_patterns;
+  if (arguments[at + 1].kind == Token::Kind::List && !lsub) {
+    for (const Token& pattern : arguments[at + 1].children) {
+      if (!pattern_of(pattern)) break;
+      raw_patterns.push_back(*pattern_of(pattern));
+    }
+  } else if (pattern_of(arguments[at + 1])) {
+    raw_patterns.push_back(*pattern_of(arguments[at + 1]));
+  }
+  if (!reference || raw_patterns.empty()) {
+    reply(command, "BAD LIST takes a reference and a mailbox pattern");
+    co_return;
+  }
+  at += 2;
+  if (at < arguments.size()) {
+    if (lsub || !arguments[at].is("RETURN") || at + 2 != arguments.size() ||
+        arguments[at + 1].kind != Token::Kind::List) {
+      reply(command, "BAD Unexpected LIST arguments");
+      co_return;
+    }
+    const auto& options = arguments[at + 1].children;
+    for (std::size_t i = 0; i < options.size(); ++i) {
+      if (options[i].is("SUBSCRIBED")) {
+        return_subscribed = true;
+      } else if (options[i].is("CHILDREN") || options[i].is("SPECIAL-USE")) {
+      } else if (options[i].is("STATUS") && i + 1 < options.size() &&
+                 options[i + 1].kind == Token::Kind::List) {
+        status = &options[++i];
+      } else {
+        reply(command, "BAD Unknown LIST return option");
+        co_return;
+      }
+    }
+  }
+  const char* verb = lsub ? "LSUB" : "LIST";
+  // RFC 9051 §6.3.9: an empty pattern asks for the hierarchy separator.
+  if (raw_patterns.size() == 1 && raw_patterns[0].empty()) {
+    untagged(std::string(verb) + " (\\Noselect) \"/\" \"\"");
+    reply(command, std::string("OK ") + verb + " completed");
+    co_return;
+  }
+  std::vector<std::string> patterns;
+  for (std::string_view raw : raw_patterns) {
+    std::string joined = std::string(*reference) + std::string(raw);
+    if (!utf8_) {
+      auto decoded = decode_mutf7(joined);
+      if (!decoded) {
+        reply(command, "BAD Mailbox pattern is not valid modified UTF-7");
+        co_return;
+      }
+      joined = std::move(*decoded);
+    }
+    patterns.push_back(canonical_pattern(std::move(joined)));
+  }
+  auto mailboxes = co_await blocking([&] { return services_.store.list_mailboxes(account_.id); });
+  if (!mailboxes) {
+    reply(command, no_for(mailboxes.error().code, "LIST failed"));
+    co_return;
+  }
+  std::sort(mailboxes->begin(), mailboxes->end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::vector<const store::Mailbox*> with_status;
+  for (const store::Mailbox& mailbox : *mailboxes) {
+    if (!std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& pattern) { return matches(pattern, mailbox.name); })) {
+      continue;
+    }
+    const char* role = role_attribute(mailbox.role);
+    const bool children_subscribed =
+        recursive && select_subscribed && has_subscribed_children(*mailboxes, mailbox.name);
+    if (select_subscribed && !mailbox.subscribed && !children_subscribed) continue;
+    if (select_special_use && role == nullptr) continue;
+    std::string attributes;
+    auto add = [&](std::string_view attribute) {
+      if (!attributes.empty()) attributes += ' ';
+      attributes += attribute;
+    };
+    if (!lsub && return_children) {
+      add(has_children(*mailboxes, mailbox.name) ? "\\HasChildren" : "\\HasNoChildren");
+    }
+    if (mailbox.subscribed && !lsub && (select_subscribed || return_subscribed)) {
+      add("\\Subscribed");
+    }
+    if (role != nullptr && (return_special_use || lsub)) add(role);
+    if (lsub && !mailbox.subscribed) add("\\Noselect");
+    std::string line =
+        std::string(verb) + " (" + attributes + ") \"/\" " + quote_mailbox(mailbox.name);
+    if (children_subscribed) line += " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
+    untagged(line);
+    if (status != nullptr) with_status.push_back(&mailbox);
+  }
+  for (const store::Mailbox* mailbox : with_status) {
+    std::optional<store::MailboxSnapshot> snapshot;
+    if (std::any_of(status->children.begin(), status->children.end(),
+                    [](const Token& item) { return item.is("DELETED"); })) {
+      auto taken = co_await blocking([&] { return services_.store.snapshot(mailbox->id); });
+      if (taken) snapshot = std::move(*taken);
+    }
+    auto items = status_items(status->children, *mailbox, snapshot ? &*snapshot : nullptr);
+    if (!items) {
+      reply(command, "BAD Unknown STATUS item");
+      co_return;
+    }
+    untagged("STATUS " + quote_mailbox(mailbox->name) + " (" + *items + ")");
+  }
+  reply(command, std::string("OK ") + verb + " completed");
+}
+
+std::optional<std::string> Session::status_items(const Arguments& items,
+                                                 const store::Mailbox& mailbox,
+                                                 const store::MailboxSnapshot* snapshot) {
+  std::string out;
+  for (const Token& item : items) {
+    std::uint64_t value = 0;
+    if (item.is("MESSAGES")) {
+      value = mailbox.message_count;
+    } else if (item.is("UIDNEXT")) {
+      value = mailbox.uidnext;
+    } else if (item.is("UIDVALIDITY")) {
+      value = mailbox.uidvalidity;
+    } else if (item.is("UNSEEN")) {
+      value = mailbox.unseen_count;
+    } else if (item.is("SIZE")) {
+      value = mailbox.total_size;
+    } else if (item.is("RECENT")) {
+      value = 0;  // no \Recent: IMAP4rev2 dropped it, and no client relies on it
+    } else if (item.is("HIGHESTMODSEQ")) {
+      value = mailbox.highest_modseq;
+      condstore_ = true;  // RFC 7162 §3.1: a CONDSTORE-enabling command
+    } else if (item.is("DELETED") && snapshot != nullptr) {
+      value = std::count_if(snapshot->messages.begin(), snapshot->messages.end(), [](auto& m) {
+        return std::binary_search(m.flags.begin(), m.flags.end(), "\\Deleted");
+      });
+    } else {
+      return std::nullopt;
+    }
+    if (!out.empty()) out += ' ';
+    out += uppercase(item.text) + " " + std::to_string(value);
+  }
+  return out;
+}
+
+asio::awaitable<void> Session::status(const Command& command) {
+  const Arguments& arguments = command.arguments;
+  if (arguments.size() != 2 || arguments[1].kind != Token::Kind::List ||
+      arguments[1].children.empty()) {
+    reply(command, "BAD STATUS takes a mailbox and a list of items");
+    co_return;
+  }
+  auto name = mailbox_argument(command, arguments[0]);
+  if (!name) co_return;
+  const bool deleted = std::any_of(arguments[1].children.begin(), arguments[1].children.end(),
+                                   [](const Token& item) { return item.is("DELETED"); });
+  auto found = co_await blocking([&]() -> Result<store::MailboxSnapshot> {
+    auto mailbox = services_.store.find_mailbox(account_.id, *name);
+    if (!mailbox) return tl::unexpected(mailbox.error());
+    if (deleted) return services_.store.snapshot(mailbox->id);
+    return store::MailboxSnapshot{.mailbox = std::move(*mailbox), .messages = {}};
+  });
+  if (!found) {
+    reply(command, no_for(found.error().code, "No such mailbox"));
+    co_return;
+  }
+  auto items = status_items(arguments[1].children, found->mailbox, &*found);
+  if (!items) {
+    reply(command, "BAD Unknown STATUS item");
+    co_return;
+  }
+  untagged("STATUS " + quote_mailbox(found->mailbox.name) + " (" + *items + ")");
+  reply(command, "OK STATUS completed");
+}
+
+asio::awaitable<void> Session::create(const Command& command) {
+  if (command.arguments.size() != 1) {
+    reply(command, "BAD CREATE takes a mailbox name");
+    co_return;
+  }
+  auto name = mailbox_argument(command, command.arguments[0]);
+  if (!name) co_return;
+  // RFC 9051 §6.3.4: a trailing separator says the name will have children.
+  while (!name->empty() && name->back() == '/') name->pop_back();
+  auto created = co_await blocking(
+      [&] { return services_.store.create_mailbox(account_.id, *name, store::Role::None); });
+  if (!created) {
+    reply(command, no_for(created.error().code, "CREATE failed"));
+    co_return;
+  }
+  reply(command, "OK CREATE completed");
+}
+
+asio::awaitable<void> Session::remove(const Command& command) {
+  if (command.arguments.size() != 1) {
+    reply(command, "BAD DELETE takes a mailbox name");
+    co_return;
+  }
+  auto name = mailbox_argument(command, command.arguments[0]);
+  if (!name) co_return;
+  if (*name == "INBOX") {
+    reply(command, "NO [CANNOT] INBOX cannot be deleted");
+    co_return;
+  }
+  auto removed = co_await blocking([&]() -> Result<store::MailboxId> {
+    auto mailboxes = services_.store.list_mailboxes(account_.id);
+    if (!mailboxes) return tl::unexpected(mailboxes.error());
+    auto it = std::find_if(mailboxes->begin(), mailboxes->end(),
+                           [&](const store::Mailbox& mailbox) { return mailbox.name == *name; });
+    if (it == mailboxes->end()) return fail(Errc::NotFound);
+    // Children would be left without a parent to list them under: Dovecot refuses too.
+    if (has_children(*mailboxes, *name)) return fail(Errc::Exists);
+    auto deleted = services_.store.delete_mailbox(it->id);
+    if (!deleted) return tl::unexpected(deleted.error());
+    return it->id;
+  });
+  if (!removed) {
+    reply(command, removed.error().code == Errc::Exists
+                       ? "NO [INUSE] Delete the mailbox's children first"
+                       : no_for(removed.error().code, "DELETE failed"));
+    co_return;
+  }
+  if (selected_ && selected_->mailbox.id == *removed) {
+    selected_.reset();
+    signal_->selected = 0;
+    untagged("OK [CLOSED] Mailbox deleted");
+  }
+  reply(command, "OK DELETE completed");
+}
+
+asio::awaitable<void> Session::rename(const Command& command) {
+  if (command.arguments.size() != 2) {
+    reply(command, "BAD RENAME takes two mailbox names");
+    co_return;
+  }
+  auto from = mailbox_argument(command, command.arguments[0]);
+  if (!from) co_return;
+  auto to = mailbox_argument(command, command.arguments[1]);
+  if (!to) co_return;
+  while (!to->empty() && to->back() == '/') to->pop_back();
+  if (*from == "INBOX") {
+    reply(command, "NO [CANNOT] Renaming INBOX is not supported");
+    co_return;
+  }
+  auto renamed = co_await blocking([&]() -> Result<void> {
+    auto mailbox = services_.store.find_mailbox(account_.id, *from);
+    if (!mailbox) return tl::unexpected(mailbox.error());
+    return services_.store.rename_mailbox(mailbox->id, *to);
+  });
+  if (!renamed) {
+    reply(command, no_for(renamed.error().code, "RENAME failed"));
+    co_return;
+  }
+  reply(command, "OK RENAME completed");
+}
+
+asio::awaitable<void> Session::subscribe(const Command& command, bool subscribed) {
+  if (command.arguments.size() != 1) {
+    reply(command, "BAD " + command.name + " takes a mailbox name");
+    co_return;
+  }
+  auto name = mailbox_argument(command, command.arguments[0]);
+  if (!name) co_return;
+  auto done = co_await blocking([&]() -> Result<void> {
+    auto mailbox = services_.store.find_mailbox(account_.id, *name);
+    if (!mailbox) return tl::unexpected(mailbox.error());
+    return services_.store.set_subscribed(mailbox->id, subscribed);
+  });
+  if (!done) {
+    reply(command, no_for(done.error().code, command.name + " failed"));
+    co_return;
+  }
+  reply(command, "OK " + command.name + " completed");
+}
+
+}  // namespace rampart::imap

@@ -1,0 +1,221 @@
+#include <boost/asio/thread_pool.hpp>
+
+#include "base/ascii.h"
+#include "base/base64.h"
+#include "base/log.h"
+#include "directory/directory.h"
+#include "imap/connection_internal.h"
+#include "imap/preauth_internal.h"
+#include "net/offload.h"
+
+namespace rampart::imap {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* kBaseCapabilities = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE";
+
+}  // namespace
+
+std::string preauth_capabilities(net::Stream& stream) {
+  std::string out = kBaseCapabilities;
+  if (stream.can_start_tls()) out += " STARTTLS";
+  // RFC 9051 §6.2.3: no plaintext passwords where they could be read on the wire.
+  out += stream.is_tls() || stream.is_loopback() ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED";
+  return out;
+}
+
+namespace {
+
+struct Credentials {
+  std::string user, password;
+};
+
+// RFC 4616: [authzid] NUL authcid NUL passwd; an authzid other than the user is refused.
+std::optional<Credentials> decode_plain(std::string_view response) {
+  auto decoded = base64_decode(response);
+  if (!decoded) return std::nullopt;
+  const auto first = decoded->find('\0');
+  if (first == std::string::npos) return std::nullopt;
+  const auto second = decoded->find('\0', first + 1);
+  if (second == std::string::npos) return std::nullopt;
+  Credentials credentials{decoded->substr(first + 1, second - first - 1),
+                          decoded->substr(second + 1)};
+  const std::string authzid = decoded->substr(0, first);
+  if (!authzid.empty() && authzid != credentials.user) return std::nullopt;
+  return credentials;
+}
+
+class Preauth {
+ public:
+  Preauth(Connection& connection, directory::Directory& directory, asio::thread_pool& blocking)
+      : connection_(connection), directory_(directory), blocking_(blocking) {}
+
+  asio::awaitable<std::optional<store::Account>> run();
+
+ private:
+  void reply(const Command& command, std::string_view text) {
+    connection_.send(command.tag + " " + std::string(text) + "\r\n");
+  }
+  // Takes a reference: GCC 12 destroys a braced temporary passed by value to a
+  // coroutine twice (GCC bug 101367), so callers pass a named variable.
+  asio::awaitable<std::optional<store::Account>> login(const Command& command,
+                                                       const Credentials& credentials);
+  asio::awaitable<std::optional<Credentials>> authenticate(const Command& command);
+  bool plaintext_allowed() const {
+    return connection_.stream().is_tls() || connection_.stream().is_loopback();
+  }
+
+  Connection& connection_;
+  directory::Directory& directory_;
+  asio::thread_pool& blocking_;
+};
+
+asio::awaitable<std::optional<store::Account>> Preauth::run() {
+  const auto timeout = connection_.options().preauth_timeout;
+  for (;;) {
+    auto command = co_await connection_.next_command(timeout);
+    if (!command) co_return std::nullopt;
+    const std::string& name = command->name;
+    if (command->uid) {
+      reply(*command, "BAD Log in first");
+    } else if (name == "CAPABILITY") {
+      connection_.send("* CAPABILITY " + preauth_capabilities(connection_.stream()) + "\r\n");
+      reply(*command, "OK CAPABILITY completed");
+    } else if (name == "NOOP") {
+      reply(*command, "OK NOOP completed");
+    } else if (name == "LOGOUT") {
+      connection_.send("* BYE Logging out\r\n");
+      reply(*command, "OK LOGOUT completed");
+      co_await connection_.flush();
+      co_return std::nullopt;
+    } else if (name == "ID") {
+      connection_.send(id_response());
+      reply(*command, "OK ID completed");
+    } else if (name == "STARTTLS") {
+      if (!connection_.stream().can_start_tls()) {
+        reply(*command, "BAD STARTTLS not available");
+        continue;
+      }
+      reply(*command, "OK Begin TLS negotiation now");
+      if (!co_await connection_.flush() || !co_await connection_.start_tls())
+        co_return std::nullopt;
+    } else if (name == "LOGIN") {
+      const auto& arguments = command->arguments;
+      if (arguments.size() != 2 || !arguments[0].astring() || !arguments[1].astring()) {
+        reply(*command, "BAD LOGIN takes a user name and a password");
+      } else if (!plaintext_allowed()) {
+        reply(*command, "NO [PRIVACYREQUIRED] Use STARTTLS first");
+      } else {
+        const Credentials credentials{std::string(*arguments[0].astring()),
+                                      std::string(*arguments[1].astring())};
+        auto account = co_await login(*command, credentials);
+        if (account) co_return account;
+      }
+    } else if (name == "AUTHENTICATE") {
+      if (!plaintext_allowed()) {
+        reply(*command, "NO [PRIVACYREQUIRED] Use STARTTLS first");
+        continue;
+      }
+      auto credentials = co_await authenticate(*command);
+      if (!credentials) continue;  // answered already
+      auto account = co_await login(*command, *credentials);
+      if (account) co_return account;
+    } else if (name == "SELECT" || name == "EXAMINE" || name == "LIST" || name == "ENABLE" ||
+               name == "CREATE" || name == "DELETE" || name == "RENAME" || name == "STATUS" ||
+               name == "APPEND" || name == "LSUB" || name == "NAMESPACE" || name == "IDLE" ||
+               name == "FETCH" || name == "STORE" || name == "SEARCH" || name == "SUBSCRIBE" ||
+               name == "UNSUBSCRIBE") {
+      reply(*command, "BAD Log in first");
+    } else {
+      reply(*command, "BAD Unknown command");
+    }
+  }
+}
+
+asio::awaitable<std::optional<Credentials>> Preauth::authenticate(const Command& command) {
+  const auto& arguments = command.arguments;
+  if (arguments.empty() || arguments.size() > 2 || arguments[0].kind != Token::Kind::Atom) {
+    reply(command, "BAD AUTHENTICATE takes a mechanism and an optional initial response");
+    co_return std::nullopt;
+  }
+  const auto timeout = connection_.options().preauth_timeout;
+  // SASL-IR (RFC 4959): the first response may come with the command; "=" is empty.
+  std::optional<std::string> initial;
+  if (arguments.size() == 2) {
+    initial = arguments[1].text == "=" ? std::string() : arguments[1].text;
+  }
+  auto next_response =
+      [&](std::string_view challenge) -> asio::awaitable<std::optional<std::string>> {
+    connection_.send("+ " + std::string(challenge) + "\r\n");
+    auto line = co_await connection_.read_line(timeout);
+    if (line && *line == "*") {
+      reply(command, "BAD AUTHENTICATE cancelled");
+      co_return std::nullopt;
+    }
+    if (!line) reply(command, "BAD Malformed AUTHENTICATE response");
+    co_return line;
+  };
+  if (arguments[0].is("PLAIN")) {
+    if (!initial) initial = co_await next_response("");
+    if (!initial) co_return std::nullopt;
+    auto credentials = decode_plain(*initial);
+    if (!credentials) reply(command, "BAD Malformed PLAIN response");
+    co_return credentials;
+  }
+  if (arguments[0].is("LOGIN")) {
+    // The de-facto LOGIN mechanism: "Username:" and "Password:" challenges, base64.
+    std::optional<std::string> user = initial;
+    if (!user) user = co_await next_response("VXNlcm5hbWU6");
+    if (!user) co_return std::nullopt;
+    auto password = co_await next_response("UGFzc3dvcmQ6");
+    if (!password) co_return std::nullopt;
+    auto decoded_user = base64_decode(*user);
+    auto decoded_password = base64_decode(*password);
+    if (!decoded_user || !decoded_password) {
+      reply(command, "BAD Malformed LOGIN response");
+      co_return std::nullopt;
+    }
+    co_return Credentials{std::move(*decoded_user), std::move(*decoded_password)};
+  }
+  reply(command, "NO [CANNOT] Unsupported authentication mechanism");
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::optional<store::Account>> Preauth::login(const Command& command,
+                                                              const Credentials& credentials) {
+  auto account = co_await net::offload(
+      blocking_, [&] { return directory_.authenticate(credentials.user, credentials.password); });
+  if (!account) {
+    // The same words for an unknown user and a wrong password.
+    log::info("imap: login failed for " + lowercase(credentials.user) + " from " +
+              connection_.stream().peer_address());
+    reply(command, account.error().code == Errc::Internal
+                       ? "NO [UNAVAILABLE] Try again later"
+                       : "NO [AUTHENTICATIONFAILED] Authentication failed");
+    co_return std::nullopt;
+  }
+  reply(command, "OK [CAPABILITY " + authenticated_capabilities() + "] Logged in");
+  co_return std::move(*account);
+}
+
+}  // namespace
+
+std::string authenticated_capabilities() {
+  return std::string(kBaseCapabilities) +
+         " NAMESPACE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED "
+         "LIST-STATUS SPECIAL-USE STATUS=SIZE MULTIAPPEND BINARY CHILDREN SORT "
+         "THREAD=ORDEREDSUBJECT THREAD=REFERENCES UTF8=ACCEPT COMPRESS=DEFLATE";
+}
+
+std::string id_response() { return "* ID (\"name\" \"Rampart\" \"vendor\" \"Rampart\")\r\n"; }
+
+asio::awaitable<std::optional<store::Account>> run_preauth(Connection& connection,
+                                                           directory::Directory& directory,
+                                                           asio::thread_pool& blocking) {
+  Preauth preauth(connection, directory, blocking);
+  co_return co_await preauth.run();
+}
+
+}  // namespace rampart::imap

@@ -1,0 +1,30 @@
+// Small pieces of IMAP response syntax shared by the commands.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "store/store.h"
+
+namespace rampart::imap {
+
+// "NO [NONEXISTENT] text" for a store or directory error; one switch, no default, so
+// a new Errc is a compile warning here.
+std::string no_for(Errc code, std::string_view text);
+
+// "(\Seen $Forwarded)".
+std::string format_flags(const store::Flags& flags);
+
+// Ascending numbers as a compact sequence set: "1:3,5,9:10"; empty for none.
+std::string format_set(std::vector<std::uint32_t> numbers);
+
+// "\"17-Jul-1996 02:44:25 +0000\"" (RFC 9051 date-time, in UTC).
+std::string format_date_time(std::int64_t unix_seconds);
+// "17-Jul-1996 02:44:25 -0700" to Unix seconds; nullopt when malformed.
+std::optional<std::int64_t> parse_date_time(std::string_view text);
+
+}  // namespace rampart::imap

@@ -1,0 +1,284 @@
+// SEARCH, ESEARCH (RFC 4731), SEARCHRES (RFC 5182), SORT and THREAD (RFC 5256):
+// evaluating a SearchProgram against the messages this session can see. Flags, sizes
+// and dates come from the store's metadata; header and text keys read the message.
+#include <algorithm>
+#include <ctime>
+
+#include "base/ascii.h"
+#include "imap/responses_internal.h"
+#include "imap/search_internal.h"
+#include "imap/search_program.h"
+#include "imap/session_internal.h"
+#include "mime/body.h"
+#include "mime/header.h"
+#include "mime/message.h"
+
+namespace rampart::imap {
+
+namespace asio = boost::asio;
+
+namespace {
+
+bool contains(std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) return true;
+  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
+  return it != haystack.end();
+}
+
+// One message while a program is evaluated: what the store keeps, and the message
+// itself, read only when a key needs it.
+class Candidate {
+ public:
+  Candidate(const store::MessageMeta& meta, std::uint32_t msn, store::Store& store)
+      : meta_(meta), msn_(msn), store_(store) {}
+
+  const store::MessageMeta& meta() const { return meta_; }
+  std::uint32_t msn() const { return msn_; }
+
+  const mime::Message& message() {
+    if (!message_) {
+      auto structure = store_.read_structure(meta_.id);
+      auto decoded = structure ? mime::decode_structure(*structure) : Result<mime::Message>();
+      message_ = decoded && structure ? std::move(*decoded) : mime::parse(raw());
+    }
+    return *message_;
+  }
+  const std::string& raw() {
+    if (!raw_) {
+      auto read = store_.read_blob(meta_.blob_id);
+      raw_ = read ? std::move(*read) : std::string();
+    }
+    return *raw_;
+  }
+  std::string_view header() {
+    const mime::Part& root = message().root;
+    return std::string_view(raw()).substr(root.header_begin, root.header_end - root.header_begin);
+  }
+
+ private:
+  const store::MessageMeta& meta_;
+  std::uint32_t msn_;
+  store::Store& store_;
+  std::optional<mime::Message> message_;
+  std::optional<std::string> raw_;
+};
+
+struct Context {
+  std::uint32_t exists = 0;
+  store::Uid largest_uid = 0;
+  const std::vector<store::Uid>& saved;
+  std::int64_t now = 0;
+};
+
+bool header_contains(Candidate& candidate, std::string_view field, std::string_view text) {
+  for (std::string_view value : mime::find_header(candidate.header(), field)) {
+    if (contains(mime::decode_text(mime::unfold(value)), text)) return true;
+  }
+  return false;
+}
+
+bool body_contains(Candidate& candidate, const mime::Part& part, std::string_view text) {
+  if (part.is_multipart() || part.is_message()) {
+    for (const auto& child : part.children) {
+      if (body_contains(candidate, child, text)) return true;
+    }
+    return part.is_message() && part.children.empty() &&
+           contains(std::string_view(candidate.raw()).substr(part.body_begin, part.size()), text);
+  }
+  if (part.type != "text") return false;
+  return contains(mime::decode_text_body(candidate.raw(), part), text);
+}
+
+std::int64_t day_of(std::int64_t unix_seconds) {
+  return unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
+}
+
+std::int64_t sent_day(Candidate& candidate) {
+  const mime::Envelope& envelope = candidate.message().envelope;
+  // RFC 9051 §6.4.4: the Date: header's own date, "disregarding time and timezone".
+  const std::int64_t when = envelope.date_unix
+                                ? *envelope.date_unix + envelope.date_zone_minutes * 60
+                                : candidate.meta().internal_date;
+  return day_of(when);
+}
+
+bool has_flag(const store::Flags& flags, std::string_view flag) {
+  return std::binary_search(flags.begin(), flags.end(), flag);
+}
+
+bool matches(const SearchKey& key, Candidate& candidate, const Context& context) {
+  using Kind = SearchKey::Kind;
+  const store::MessageMeta& meta = candidate.meta();
+  switch (key.kind) {
+    case Kind::All:
+      return true;
+    case Kind::And:
+      return std::all_of(key.children.begin(), key.children.end(), [&](const SearchKey& child) {
+        return matches(child, candidate, context);
+      });
+    case Kind::Or:
+      return matches(key.children[0], candidate, context) ||
+             matches(key.children[1], candidate, context);
+    case Kind::Not:
+      return !matches(key.children[0], candidate, context);
+    case Kind::SequenceSet:
+      if (key.set.saved) {
+        return std::binary_search(context.saved.begin(), context.saved.end(), meta.uid);
+      }
+      return key.set.contains(candidate.msn(), context.exists);
+    case Kind::Uid:
+      if (key.set.saved) {
+        return std::binary_search(context.saved.begin(), context.saved.end(), meta.uid);
+      }
+      return key.set.contains(meta.uid, context.largest_uid);
+    case Kind::Flag:
+      return has_flag(meta.flags, key.text);
+    case Kind::NotFlag:
+      return !has_flag(meta.flags, key.text);
+    case Kind::New:
+    case Kind::Recent:
+      return false;  // no message is \Recent (IMAP4rev2 dropped it)
+    case Kind::Old:
+      return true;
+    case Kind::Bcc:
+      return header_contains(candidate, "Bcc", key.text);
+    case Kind::Cc:
+      return header_contains(candidate, "Cc", key.text);
+    case Kind::From:
+      return header_contains(candidate, "From", key.text);
+    case Kind::To:
+      return header_contains(candidate, "To", key.text);
+    case Kind::Subject:
+      return header_contains(candidate, "Subject", key.text);
+    case Kind::Header:
+      if (key.text2.empty()) return !mime::find_header(candidate.header(), key.text).empty();
+      return header_contains(candidate, key.text, key.text2);
+    case Kind::Body:
+      return body_contains(candidate, candidate.message().root, key.text);
+    case Kind::Text:
+      return contains(candidate.header(), key.text) ||
+             header_contains(candidate, "Subject", key.text) ||
+             body_contains(candidate, candidate.message().root, key.text);
+    case Kind::Before:
+      return day_of(meta.internal_date) < key.date;
+    case Kind::On:
+      return day_of(meta.internal_date) == key.date;
+    case Kind::Since:
+      return day_of(meta.internal_date) >= key.date;
+    case Kind::SentBefore:
+      return sent_day(candidate) < key.date;
+    case Kind::SentOn:
+      return sent_day(candidate) == key.date;
+    case Kind::SentSince:
+      return sent_day(candidate) >= key.date;
+    case Kind::Larger:
+      return meta.size > key.number;
+    case Kind::Smaller:
+      return meta.size < key.number;
+    case Kind::Older:
+      return context.now - meta.internal_date > static_cast<std::int64_t>(key.number);
+    case Kind::Younger:
+      return context.now - meta.internal_date <= static_cast<std::int64_t>(key.number);
+    case Kind::ModSeq:
+      return meta.modseq >= key.number;
+  }
+  return false;
+}
+
+bool uses_modseq(const SearchKey& key) {
+  if (key.kind == SearchKey::Kind::ModSeq) return true;
+  return std::any_of(key.children.begin(), key.children.end(), uses_modseq);
+}
+
+}  // namespace
+
+bool supported_charset(std::string_view charset) {
+  return charset.empty() || charset == "UTF-8" || charset == "US-ASCII";
+}
+
+Result<std::vector<Match>> evaluate(store::Store& store, store::MailboxId mailbox,
+                                    const MailboxView& view, const SearchKey& key,
+                                    const std::vector<store::Uid>& saved, bool with_envelopes) {
+  auto snapshot = store.snapshot(mailbox);
+  if (!snapshot) return tl::unexpected(snapshot.error());
+  const Context context{.exists = view.exists(),
+                        .largest_uid = view.largest_uid(),
+                        .saved = saved,
+                        .now = static_cast<std::int64_t>(std::time(nullptr))};
+  std::vector<Match> found;
+  for (const auto& meta : snapshot->messages) {
+    const auto msn = view.msn_of(meta.uid);
+    if (!msn) continue;  // arrived since the client's last update, or gone
+    Candidate candidate(meta, *msn, store);
+    if (!matches(key, candidate, context)) continue;
+    Match match{meta.uid, *msn, meta.modseq, meta.internal_date, meta.size, std::nullopt};
+    if (with_envelopes) match.envelope = candidate.message().envelope;
+    found.push_back(std::move(match));
+  }
+  return found;
+}
+
+asio::awaitable<void> Session::search(const Command& command) {
+  SearchError error;
+  auto program = parse_search(command.arguments, error);
+  if (!program) {
+    reply(command, "BAD " + error.text);
+    co_return;
+  }
+  if (!supported_charset(program->charset)) {
+    reply(command, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+    co_return;
+  }
+  const bool modseq = uses_modseq(program->key);
+  if (modseq) condstore_ = true;
+  const store::MailboxId id = selected_->mailbox.id;
+  auto found = co_await blocking(
+      [&] { return evaluate(services_.store, id, selected_->view, program->key, saved_, false); });
+  if (!found) {
+    reply(command, no_for(found.error().code, "SEARCH failed"));
+    co_return;
+  }
+  std::vector<std::uint32_t> numbers;
+  store::ModSeq highest = 0;
+  for (const Match& match : *found) {
+    numbers.push_back(command.uid ? match.uid : match.msn);
+    highest = std::max(highest, match.modseq);
+  }
+  SearchReturn result = program->result;
+  if (result.save) {
+    saved_.clear();
+    for (const Match& match : *found) saved_.push_back(match.uid);
+  }
+  if (!result.requested && !rev2_) {
+    std::string line = "SEARCH";
+    for (std::uint32_t number : numbers) line += " " + std::to_string(number);
+    if (modseq && !numbers.empty()) line += " (MODSEQ " + std::to_string(highest) + ")";
+    untagged(line);
+    reply(command, "OK SEARCH completed");
+    co_return;
+  }
+  // RFC 4731 §3.1: RETURN () means ALL; RFC 5182 §2.4: SAVE alone answers nothing.
+  if (!result.min && !result.max && !result.count && !result.all) {
+    if (result.save) {
+      reply(command, "OK SEARCH completed");
+      co_return;
+    }
+    result.all = true;
+  }
+  std::string line = "ESEARCH (TAG ";
+  append_string(line, command.tag, encoding());
+  line += ")";
+  if (command.uid) line += " UID";
+  if (!numbers.empty()) {
+    if (result.min) line += " MIN " + std::to_string(numbers.front());
+    if (result.max) line += " MAX " + std::to_string(numbers.back());
+  }
+  if (result.count) line += " COUNT " + std::to_string(numbers.size());
+  if (result.all && !numbers.empty()) line += " ALL " + format_set(numbers);
+  if (modseq && !numbers.empty()) line += " MODSEQ " + std::to_string(highest);
+  untagged(line);
+  reply(command, "OK SEARCH completed");
+}
+
+}  // namespace rampart::imap

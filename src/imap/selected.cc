@@ -1,0 +1,448 @@
+// SELECT, EXAMINE, CLOSE, UNSELECT, EXPUNGE, STORE, COPY, MOVE, IDLE, and the untagged
+// updates that keep every session on a mailbox in step with the store.
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "base/ascii.h"
+#include "imap/responses_internal.h"
+#include "imap/session_internal.h"
+
+namespace rampart::imap {
+
+namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+
+bool has_flag(const store::Flags& flags, std::string_view flag) {
+  return std::binary_search(flags.begin(), flags.end(), flag);
+}
+
+// The QRESYNC parameters of SELECT (RFC 7162 §3.2.5).
+struct Qresync {
+  std::uint32_t uidvalidity = 0;
+  store::ModSeq modseq = 0;
+  std::optional<SequenceSet> known_uids;
+};
+
+std::optional<Qresync> parse_qresync(const Token& list) {
+  const auto& items = list.children;
+  if (items.size() < 2 || items.size() > 4 || !items[0].number() || !items[1].number() ||
+      *items[0].number() == 0 || *items[0].number() > UINT32_MAX) {
+    return std::nullopt;
+  }
+  Qresync qresync{static_cast<std::uint32_t>(*items[0].number()), *items[1].number(), {}};
+  if (items.size() >= 3) {
+    if (items[2].kind != Token::Kind::Atom) return std::nullopt;
+    qresync.known_uids = parse_sequence_set(items[2].text);
+    if (!qresync.known_uids || qresync.known_uids->saved) return std::nullopt;
+  }
+  // The optional sequence-match data only saves work for the server; it is checked for
+  // syntax and otherwise ignored.
+  if (items.size() == 4 && items[3].kind != Token::Kind::List) return std::nullopt;
+  return qresync;
+}
+
+}  // namespace
+
+std::optional<std::vector<store::Uid>> Session::message_set(const Command& command,
+                                                            const Token& token) {
+  auto set = token.kind == Token::Kind::Atom ? parse_sequence_set(token.text) : std::nullopt;
+  auto uids = set ? selected_->view.resolve(*set, command.uid, saved_) : std::nullopt;
+  if (!uids) reply(command, "BAD Invalid message set");
+  return uids;
+}
+
+asio::awaitable<void> Session::update(bool expunges_allowed, bool force) {
+  if (!selected_ || (!force && !signal_->dirty)) co_return;
+  signal_->dirty = false;
+  const store::MailboxId id = selected_->mailbox.id;
+  const store::ModSeq since = selected_->view.modseq();
+  auto changes = co_await blocking([&] { return services_.store.mailbox_changes(id, since); });
+  if (!selected_ || selected_->mailbox.id != id) co_return;
+  MailboxView& view = selected_->view;
+  if (changes) {
+    connection_.send(view.apply(*changes, reporting(expunges_allowed)));
+  } else if (changes.error().code == Errc::TooBig) {
+    auto snapshot = co_await blocking([&] { return services_.store.snapshot(id); });
+    if (snapshot) connection_.send(view.apply(*snapshot, reporting(expunges_allowed)));
+  } else if (changes.error().code == Errc::NotFound) {
+    // Deleted by another session: every message is gone.
+    connection_.send(
+        view.apply(store::MailboxSnapshot{.mailbox = selected_->mailbox, .messages = {}},
+                   reporting(expunges_allowed)));
+  }
+  if (view.has_unreported_expunges()) signal_->dirty = true;
+}
+
+asio::awaitable<void> Session::select(const Command& command, bool read_only) {
+  const Arguments& arguments = command.arguments;
+  if (arguments.empty() || arguments.size() > 2 ||
+      (arguments.size() == 2 && arguments[1].kind != Token::Kind::List)) {
+    reply(command, "BAD " + command.name + " takes a mailbox name and optional parameters");
+    co_return;
+  }
+  std::optional<Qresync> qresync;
+  if (arguments.size() == 2) {
+    const auto& parameters = arguments[1].children;
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+      if (parameters[i].is("CONDSTORE")) {
+        condstore_ = true;
+      } else if (parameters[i].is("QRESYNC") && i + 1 < parameters.size() &&
+                 parameters[i + 1].kind == Token::Kind::List) {
+        if (!qresync_) {
+          reply(command, "BAD Enable QRESYNC first");
+          co_return;
+        }
+        qresync = parse_qresync(parameters[++i]);
+        if (!qresync) {
+          reply(command, "BAD Malformed QRESYNC parameters");
+          co_return;
+        }
+      } else {
+        reply(command, "BAD Unknown SELECT parameter");
+        co_return;
+      }
+    }
+  }
+  auto name = mailbox_argument(command, arguments[0]);
+  if (!name) co_return;
+  // RFC 9051 §6.3.2: selecting deselects first, even when the new one fails.
+  if (selected_) {
+    selected_.reset();
+    signal_->selected = 0;
+    untagged("OK [CLOSED] Previous mailbox closed");
+  }
+  auto snapshot = co_await blocking([&]() -> Result<store::MailboxSnapshot> {
+    auto mailbox = services_.store.find_mailbox(account_.id, *name);
+    if (!mailbox) return tl::unexpected(mailbox.error());
+    return services_.store.snapshot(mailbox->id);
+  });
+  if (!snapshot) {
+    reply(command, no_for(snapshot.error().code, "No such mailbox"));
+    co_return;
+  }
+  const store::Mailbox& mailbox = snapshot->mailbox;
+  selected_.emplace(Selected{mailbox, read_only, MailboxView(*snapshot)});
+  signal_->selected = mailbox.id;
+  signal_->dirty = false;
+
+  std::vector<std::string> keywords;
+  std::uint32_t first_unseen = 0;
+  for (std::size_t i = 0; i < snapshot->messages.size(); ++i) {
+    const auto& flags = snapshot->messages[i].flags;
+    for (const auto& flag : flags) {
+      if (flag[0] != '\\') keywords.push_back(flag);
+    }
+    if (first_unseen == 0 && !has_flag(flags, "\\Seen")) first_unseen = i + 1;
+  }
+  std::sort(keywords.begin(), keywords.end());
+  keywords.erase(std::unique(keywords.begin(), keywords.end()), keywords.end());
+  std::string flags = kSystemFlags;
+  for (const auto& keyword : keywords) flags += " " + keyword;
+  untagged("FLAGS (" + flags + ")");
+  untagged(read_only ? "OK [PERMANENTFLAGS ()] Read-only mailbox"
+                     : "OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted");
+  untagged(std::to_string(snapshot->messages.size()) + " EXISTS");
+  if (!rev2_) {
+    untagged("0 RECENT");
+    if (first_unseen != 0) {
+      untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen message");
+    }
+  }
+  untagged("OK [UIDVALIDITY " + std::to_string(mailbox.uidvalidity) + "] UIDs valid");
+  untagged("OK [UIDNEXT " + std::to_string(mailbox.uidnext) + "] Predicted next UID");
+  untagged("OK [HIGHESTMODSEQ " + std::to_string(mailbox.highest_modseq) + "] Highest");
+
+  if (qresync && qresync->uidvalidity == mailbox.uidvalidity) {
+    // RFC 7162 §3.2.5.1: what was expunged since the client's MODSEQ (VANISHED
+    // (EARLIER)), then the flags of what changed since.
+    const MailboxView& view = selected_->view;
+    auto known = [&](store::Uid uid) {
+      return !qresync->known_uids || qresync->known_uids->contains(uid, mailbox.uidnext);
+    };
+    auto changes = co_await blocking(
+        [&] { return services_.store.mailbox_changes(mailbox.id, qresync->modseq); });
+    std::vector<store::Uid> vanished;
+    if (changes) {
+      for (store::Uid uid : changes->removed) {
+        if (known(uid) && !view.msn_of(uid)) vanished.push_back(uid);
+      }
+    } else if (qresync->known_uids) {
+      // The log does not reach back: every known UID that is gone.
+      for (const auto& range : qresync->known_uids->resolve(mailbox.uidnext)) {
+        for (store::Uid uid = range.first; uid <= range.last && uid < mailbox.uidnext; ++uid) {
+          if (!view.msn_of(uid)) vanished.push_back(uid);
+        }
+      }
+    }
+    if (!vanished.empty()) untagged("VANISHED (EARLIER) " + format_set(std::move(vanished)));
+    for (const auto& message : snapshot->messages) {
+      if (message.modseq <= qresync->modseq || !known(message.uid)) continue;
+      untagged(std::to_string(*view.msn_of(message.uid)) + " FETCH (UID " +
+               std::to_string(message.uid) + " FLAGS " + format_flags(message.flags) + " MODSEQ (" +
+               std::to_string(message.modseq) + "))");
+    }
+  }
+  reply(command, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") + command.name +
+                     " completed");
+}
+
+asio::awaitable<void> Session::close(const Command& command, bool expunge) {
+  if (!command.arguments.empty()) {
+    reply(command, "BAD " + command.name + " takes no arguments");
+    co_return;
+  }
+  if (expunge && !selected_->read_only) {
+    // RFC 9051 §6.4.1: CLOSE removes \Deleted messages without EXPUNGE responses.
+    const store::MailboxId id = selected_->mailbox.id;
+    co_await blocking([&]() -> Result<std::vector<store::Uid>> {
+      auto snapshot = services_.store.snapshot(id);
+      if (!snapshot) return tl::unexpected(snapshot.error());
+      std::vector<store::Uid> deleted;
+      for (const auto& message : snapshot->messages) {
+        if (has_flag(message.flags, "\\Deleted")) deleted.push_back(message.uid);
+      }
+      return deleted.empty() ? std::vector<store::Uid>{} : services_.store.expunge(id, deleted);
+    });
+  }
+  selected_.reset();
+  signal_->selected = 0;
+  reply(command, "OK " + command.name + " completed");
+}
+
+asio::awaitable<void> Session::expunge(const Command& command) {
+  if (command.arguments.size() != (command.uid ? 1u : 0u)) {
+    reply(command,
+          command.uid ? "BAD UID EXPUNGE takes a UID set" : "BAD EXPUNGE takes no arguments");
+    co_return;
+  }
+  std::optional<std::vector<store::Uid>> only;
+  if (command.uid) {
+    only = message_set(command, command.arguments[0]);
+    if (!only) co_return;
+  }
+  if (selected_->read_only) {
+    reply(command, "NO [READ-ONLY] Mailbox is read-only");
+    co_return;
+  }
+  const store::MailboxId id = selected_->mailbox.id;
+  const MailboxView& view = selected_->view;
+  auto expunged = co_await blocking([&]() -> Result<std::vector<store::Uid>> {
+    auto snapshot = services_.store.snapshot(id);
+    if (!snapshot) return tl::unexpected(snapshot.error());
+    std::vector<store::Uid> deleted;
+    for (const auto& message : snapshot->messages) {
+      // Only what this client has seen: a message that arrived since is not its to remove.
+      if (!has_flag(message.flags, "\\Deleted") || !view.msn_of(message.uid)) continue;
+      if (only && !std::binary_search(only->begin(), only->end(), message.uid)) continue;
+      deleted.push_back(message.uid);
+    }
+    return deleted.empty() ? std::vector<store::Uid>{} : services_.store.expunge(id, deleted);
+  });
+  if (!expunged) {
+    reply(command, no_for(expunged.error().code, "EXPUNGE failed"));
+    co_return;
+  }
+  co_await update(true, true);
+  reply(command, "OK EXPUNGE completed");
+}
+
+asio::awaitable<void> Session::store_flags(const Command& command) {
+  const Arguments& arguments = command.arguments;
+  if (arguments.size() < 3) {
+    reply(command, "BAD STORE takes a message set, an item and flags");
+    co_return;
+  }
+  auto uids = message_set(command, arguments[0]);
+  if (!uids) co_return;
+  store::FlagChange change;
+  std::size_t at = 1;
+  if (arguments[at].kind == Token::Kind::List) {
+    const auto& modifier = arguments[at].children;
+    if (modifier.size() != 2 || !modifier[0].is("UNCHANGEDSINCE") || !modifier[1].number()) {
+      reply(command, "BAD Unknown STORE modifier");
+      co_return;
+    }
+    change.unchanged_since = *modifier[1].number();
+    condstore_ = true;
+    ++at;
+  }
+  std::string item = at < arguments.size() ? uppercase(arguments[at].text) : std::string();
+  const bool silent = item.size() > 7 && item.ends_with(".SILENT");
+  if (silent) item.resize(item.size() - 7);
+  if (item == "FLAGS") {
+    change.operation = store::FlagOperation::Replace;
+  } else if (item == "+FLAGS") {
+    change.operation = store::FlagOperation::Add;
+  } else if (item == "-FLAGS") {
+    change.operation = store::FlagOperation::Remove;
+  } else {
+    reply(command, "BAD STORE item must be FLAGS, +FLAGS or -FLAGS");
+    co_return;
+  }
+  ++at;
+  const bool listed = at + 1 == arguments.size() && arguments[at].kind == Token::Kind::List;
+  const Arguments& values = listed ? arguments[at].children : arguments;
+  for (std::size_t i = listed ? 0 : at; i < values.size(); ++i) {
+    if (values[i].kind != Token::Kind::Atom || values[i].is_nil() || values[i].text == "\\Recent" ||
+        values[i].text == "\\*") {
+      reply(command, "BAD Invalid flag");
+      co_return;
+    }
+    std::string flag = values[i].text;
+    // System flags are case-insensitive; keep their canonical spelling.
+    for (std::string_view system : {"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"}) {
+      if (iequals(flag, system)) flag = system;
+    }
+    change.flags.push_back(std::move(flag));
+  }
+  if (selected_->read_only) {
+    reply(command, "NO [READ-ONLY] Mailbox is read-only");
+    co_return;
+  }
+  const store::MailboxId id = selected_->mailbox.id;
+  struct Stored {
+    store::FlagResult result;
+    std::vector<store::MessageMeta> unchanged;
+  };
+  auto stored = co_await blocking([&]() -> Result<Stored> {
+    auto result = services_.store.change_flags(id, *uids, change);
+    if (!result) return tl::unexpected(result.error());
+    Stored out{std::move(*result), {}};
+    if (silent) return out;
+    std::vector<store::Uid> others;
+    for (store::Uid uid : *uids) {
+      const bool changed = std::any_of(out.result.changed.begin(), out.result.changed.end(),
+                                       [&](const auto& m) { return m.uid == uid; });
+      if (!changed && std::find(out.result.conflicts.begin(), out.result.conflicts.end(), uid) ==
+                          out.result.conflicts.end()) {
+        others.push_back(uid);
+      }
+    }
+    if (!others.empty()) {
+      auto current = services_.store.get_messages(id, others);
+      if (current) out.unchanged = std::move(*current);
+    }
+    return out;
+  });
+  if (!stored) {
+    reply(command, stored.error().code == Errc::BadInput
+                       ? "BAD Invalid flag"
+                       : no_for(stored.error().code, "STORE failed"));
+    co_return;
+  }
+  MailboxView& view = selected_->view;
+  auto report = [&](const store::MessageMeta& message, bool with_flags) {
+    const auto msn = view.msn_of(message.uid);
+    if (!msn) return;
+    std::string line = std::to_string(*msn) + " FETCH (";
+    if (with_flags) line += "FLAGS " + format_flags(message.flags);
+    if (command.uid)
+      line += std::string(with_flags ? " " : "") + "UID " + std::to_string(message.uid);
+    if (condstore_) {
+      line += std::string(with_flags || command.uid ? " " : "") + "MODSEQ (" +
+              std::to_string(message.modseq) + ")";
+    }
+    if (line.back() != '(') untagged(line + ")");
+  };
+  for (const auto& message : stored->result.changed) {
+    view.note_reported(message.uid, message.modseq);
+    report(message, !silent);
+  }
+  for (const auto& message : stored->unchanged) report(message, true);
+  if (!stored->result.conflicts.empty()) {
+    std::vector<std::uint32_t> numbers;
+    for (store::Uid uid : stored->result.conflicts) {
+      if (command.uid) {
+        numbers.push_back(uid);
+      } else if (auto msn = view.msn_of(uid)) {
+        numbers.push_back(*msn);
+      }
+    }
+    reply(command, "OK [MODIFIED " + format_set(std::move(numbers)) + "] Conditional STORE failed");
+    co_return;
+  }
+  reply(command, "OK STORE completed");
+}
+
+asio::awaitable<void> Session::copy(const Command& command, bool move) {
+  if (command.arguments.size() != 2) {
+    reply(command, "BAD " + command.name + " takes a message set and a mailbox");
+    co_return;
+  }
+  auto uids = message_set(command, command.arguments[0]);
+  if (!uids) co_return;
+  auto name = mailbox_argument(command, command.arguments[1]);
+  if (!name) co_return;
+  if (move && selected_->read_only) {
+    reply(command, "NO [READ-ONLY] Mailbox is read-only");
+    co_return;
+  }
+  const store::MailboxId from = selected_->mailbox.id;
+  struct Copied {
+    std::uint32_t uidvalidity = 0;
+    std::vector<store::Appended> appended;
+  };
+  auto copied = co_await blocking([&]() -> Result<Copied> {
+    auto target = services_.store.find_mailbox(account_.id, *name);
+    if (!target) return tl::unexpected(target.error());
+    auto appended = move ? services_.store.move_messages(from, *uids, target->id)
+                         : services_.store.copy_messages(from, *uids, target->id);
+    if (!appended) return tl::unexpected(appended.error());
+    return Copied{target->uidvalidity, std::move(*appended)};
+  });
+  if (!copied) {
+    reply(command, copied.error().code == Errc::NotFound
+                       ? "NO [TRYCREATE] No such mailbox"
+                       : no_for(copied.error().code, command.name + " failed"));
+    co_return;
+  }
+  std::string code;
+  if (!copied->appended.empty()) {
+    // RFC 4315 §3: source and destination UIDs pair up in order.
+    std::string sources, targets;
+    for (const auto& appended : copied->appended) {
+      sources += (sources.empty() ? "" : ",") + std::to_string(appended.source_uid);
+      targets += (targets.empty() ? "" : ",") + std::to_string(appended.uid);
+    }
+    code = "[COPYUID " + std::to_string(copied->uidvalidity) + " " + sources + " " + targets + "] ";
+  }
+  if (move) {
+    if (!code.empty()) untagged("OK " + code + "Moved");
+    co_await update(true, true);
+    reply(command, "OK MOVE completed");
+  } else {
+    reply(command, "OK " + code + "COPY completed");
+  }
+}
+
+asio::awaitable<bool> Session::idle(const Command& command) {
+  if (!command.arguments.empty()) {
+    reply(command, "BAD IDLE takes no arguments");
+    co_return true;
+  }
+  connection_.send("+ idling\r\n");
+  const auto timeout = connection_.options().idle_timeout;
+  for (;;) {
+    co_await update(true, signal_->dirty);
+    if (!co_await connection_.flush()) co_return false;
+    if (connection_.has_input()) break;
+    if (signal_->dirty) continue;
+    signal_->wake.expires_at(asio::steady_timer::time_point::max());
+    auto woken = co_await (connection_.read_more(timeout) ||
+                           signal_->wake.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (woken.index() == 0 && !std::get<0>(woken)) co_return false;  // EOF or timeout
+    if (connection_.has_input()) break;
+  }
+  auto line = co_await connection_.read_line(timeout);
+  if (!line) co_return false;
+  reply(command, iequals(*line, "DONE") ? "OK IDLE terminated" : "BAD Expected DONE");
+  co_return true;
+}
+
+}  // namespace rampart::imap

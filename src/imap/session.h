@@ -1,0 +1,49 @@
+// One IMAP connection (RFC 9051 IMAP4rev2 and RFC 3501 IMAP4rev1) from greeting to
+// LOGOUT, on the `imap` (STARTTLS) or `imaps` (implicit TLS) listener. Runs on the
+// connection's strand; store and directory calls go to the blocking pool.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "imap/command_parser.h"
+#include "net/socket.h"
+
+namespace boost::asio {
+class thread_pool;
+namespace ssl {
+class context;
+}
+}  // namespace boost::asio
+
+namespace rampart::directory {
+class Directory;
+}
+namespace rampart::store {
+class Store;
+}
+
+namespace rampart::imap {
+
+struct SessionOptions {
+  bool implicit_tls = false;
+  Limits limits;
+  int max_bad_commands = 20;  // BAD replies in a row before BYE
+  // RFC 9051 §5.4: at least 30 minutes idle after login; much less before it.
+  std::chrono::seconds preauth_timeout{60};
+  std::chrono::seconds idle_timeout{31 * 60};
+};
+
+struct Services {
+  directory::Directory& directory;
+  store::Store& store;
+  boost::asio::thread_pool& blocking;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS, no implicit TLS
+};
+
+boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
+                                         Services& services);
+
+}  // namespace rampart::imap

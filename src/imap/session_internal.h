@@ -1,0 +1,116 @@
+// The authenticated and selected states (RFC 9051 §6.3-6.4): one object per logged-in
+// connection. Commands live in files by area: mailboxes.cc (LIST, CREATE, STATUS ...),
+// selected.cc (SELECT, STORE, COPY, EXPUNGE, IDLE and the untagged updates), fetch.cc,
+// search.cc (SEARCH, SORT, THREAD) and append.cc.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "imap/command_parser.h"
+#include "imap/connection_internal.h"
+#include "imap/fetch_format.h"
+#include "imap/mailbox_view.h"
+#include "imap/session.h"
+#include "net/offload.h"
+#include "store/store.h"
+
+namespace rampart::imap {
+
+// Wakes a session when its account changes: the change bus calls from the committing
+// thread, and the wake-up is posted to the session's strand.
+struct ChangeSignal {
+  explicit ChangeSignal(boost::asio::any_io_executor executor) : wake(std::move(executor)) {}
+  boost::asio::steady_timer wake;  // waited on in IDLE; cancelled to wake
+  store::MailboxId selected = 0;
+  bool dirty = false;  // the selected mailbox changed since the last update
+};
+
+class Session {
+ public:
+  Session(Connection& connection, Services& services, store::Account account);
+  ~Session();
+  boost::asio::awaitable<void> run();
+
+ private:
+  using Arguments = std::vector<Token>;
+  struct Selected {
+    store::Mailbox mailbox;
+    bool read_only = false;
+    MailboxView view;
+  };
+
+  template <class Function>
+  boost::asio::awaitable<std::invoke_result_t<Function&>> blocking(Function function);
+  // The tagged response, sent after the untagged updates once the command is done.
+  void reply(const Command& command, std::string_view text) {
+    tagged_ = command.tag + " " + std::string(text) + "\r\n";
+  }
+  void untagged(std::string_view text) { connection_.send("* " + std::string(text) + "\r\n"); }
+  Encoding encoding() const { return {.utf8 = utf8_}; }
+  // A mailbox name from the client, in UTF-8 with INBOX canonical; nullopt: BAD sent.
+  std::optional<std::string> mailbox_argument(const Command& command, const Token& token);
+  std::string quote_mailbox(std::string_view name) const;
+
+  boost::asio::awaitable<bool> execute(Command& command);  // false: end the session
+
+  // mailboxes.cc
+  boost::asio::awaitable<void> list(const Command& command, bool lsub);
+  boost::asio::awaitable<void> create(const Command& command);
+  boost::asio::awaitable<void> remove(const Command& command);
+  boost::asio::awaitable<void> rename(const Command& command);
+  boost::asio::awaitable<void> subscribe(const Command& command, bool subscribed);
+  boost::asio::awaitable<void> status(const Command& command);
+  std::optional<std::string> status_items(const Arguments& items, const store::Mailbox& mailbox,
+                                          const store::MailboxSnapshot* snapshot);
+  void enable(const Command& command);
+
+  // selected.cc
+  boost::asio::awaitable<void> select(const Command& command, bool read_only);
+  boost::asio::awaitable<void> close(const Command& command, bool expunge);
+  boost::asio::awaitable<void> expunge(const Command& command);
+  boost::asio::awaitable<void> store_flags(const Command& command);
+  boost::asio::awaitable<void> copy(const Command& command, bool move);
+  boost::asio::awaitable<bool> idle(const Command& command);
+  // Sends the untagged responses for what changed in the selected mailbox.
+  boost::asio::awaitable<void> update(bool expunges_allowed, bool force = false);
+  MailboxView::Reporting reporting(bool expunges_allowed) const {
+    return {.expunges_allowed = expunges_allowed, .qresync = qresync_, .condstore = condstore_};
+  }
+  std::optional<std::vector<store::Uid>> message_set(const Command& command, const Token& token);
+
+  // fetch.cc
+  boost::asio::awaitable<void> fetch(const Command& command);
+
+  // search.cc
+  boost::asio::awaitable<void> search(const Command& command);
+  boost::asio::awaitable<void> sort(const Command& command);
+  boost::asio::awaitable<void> thread(const Command& command);
+
+  // append.cc
+  boost::asio::awaitable<void> append(const Command& command);
+
+  Connection& connection_;
+  Services& services_;
+  const store::Account account_;
+  std::shared_ptr<ChangeSignal> signal_;
+  std::unique_ptr<store::ChangeBus::Subscription> subscription_;
+  std::optional<Selected> selected_;
+  std::string tagged_;
+  std::vector<store::Uid> saved_;  // SEARCHRES "$" (RFC 5182)
+  bool utf8_ = false;              // UTF8=ACCEPT or IMAP4rev2 enabled
+  bool rev2_ = false;              // IMAP4rev2 enabled
+  bool condstore_ = false;
+  bool qresync_ = false;
+};
+
+template <class Function>
+boost::asio::awaitable<std::invoke_result_t<Function&>> Session::blocking(Function function) {
+  co_return co_await net::offload(services_.blocking, std::move(function));
+}
+
+}  // namespace rampart::imap
