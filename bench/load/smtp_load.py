@@ -76,33 +76,7 @@ async def sender(args, index, work, stats, acked, deadline):
         writer.close()
 
 
-def count_in_rampart_store(args, run_id: str, acked: dict[int, int]) -> dict[int, int]:
-    """Counts arrivals by reading Rampart's embedded store (SQLite rows + blob files)
-    read-only, for as long as Rampart serves no IMAP to count them through."""
-    import os
-    import sqlite3
-    marker = f"X-Bench-Run: {run_id}".encode()
-    db = sqlite3.connect(f"file:{args.verify_store}/rampart.db?mode=ro", uri=True)
-    arrived: dict[int, int] = {}
-    try:
-        for user in acked:
-            rows = db.execute(
-                "SELECT m.blob_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox "
-                "JOIN accounts a ON a.id = b.account WHERE a.address = ? AND b.name = 'INBOX'",
-                (args.user_format.format(n=user),)).fetchall()
-            count = 0
-            for (blob,) in rows:
-                with open(os.path.join(args.verify_store, "blobs", blob[:2], blob[2:]), "rb") as f:
-                    count += marker in f.read()
-            arrived[user] = count
-    finally:
-        db.close()
-    return arrived
-
-
 async def count_arrived(args, run_id: str, acked: dict[int, int], deadline: float) -> dict[int, int]:
-    if args.verify_store:
-        return count_in_rampart_store(args, run_id, acked)
     arrived: dict[int, int] = {}
 
     async def one(user: int) -> None:
@@ -157,7 +131,7 @@ async def run(args) -> dict:
     result["p99_ms"] = round(1000 * percentile(all_samples, 99), 3)
     result["errors"] = sum(stats.errors.values())
     result["error_kinds"] = stats.errors
-    if (args.verify_port or args.verify_store) and total_acked:
+    if args.verify_port and total_acked:
         drain_start = time.monotonic()
         drain_deadline = drain_start + args.drain_timeout
         arrived = await asyncio.wait_for(
@@ -180,8 +154,6 @@ def main() -> None:
     parser.add_argument("--lmtp", action="store_true", help="speak LMTP (LHLO) instead of SMTP")
     parser.add_argument("--verify-host", default="127.0.0.1")
     parser.add_argument("--verify-port", type=int, default=0, help="IMAP port to count arrivals on; 0: skip")
-    parser.add_argument("--verify-store", default="",
-                        help="Rampart data directory to count arrivals in (while it serves no IMAP)")
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     args = parser.parse_args()
     check_loopback(args.host)

@@ -30,6 +30,10 @@ data_dir = "$dir/data"
 hostname = "rampart.bench.$BENCH_DOMAIN"
 log_level = "warn"
 
+# Every benchmark client comes from 127.0.0.1.
+[limits]
+connections_per_ip = $(( ${BENCH_MAX_CONNECTIONS:-1000} + 100 ))
+
 [listen]
 smtp = ["127.0.0.1:$RAMPART_SMTP_PORT"]
 imap = ["127.0.0.1:$RAMPART_IMAP_PORT"]

@@ -111,7 +111,7 @@ int serve(const std::filesystem::path& config_path) {
   smtp::Services smtp_services{directory, delivery, blocking, tls};
   imap::Services imap_services{directory, **store, blocking, tls};
 
-  net::Server server({});
+  net::Server server({.max_connections_per_ip = config->limits.connections_per_ip});
   int listeners = 0;
   const std::vector<SmtpListener> smtp_listeners = {
       {&config->listen.smtp, "smtp", {.mode = smtp::Mode::Mx, .hostname = config->hostname}},

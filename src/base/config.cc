@@ -145,6 +145,21 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
         if (!endpoints) return tl::unexpected(endpoints.error());
         *target = std::move(*endpoints);
       }
+    } else if (name == "limits") {
+      const toml::table* limits = node.as_table();
+      if (!limits) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+      for (const auto& [limit_key, limit_node] : *limits) {
+        const std::string full = "limits." + std::string(limit_key.str());
+        if (limit_key.str() != "connections_per_ip") {
+          return tl::unexpected(bad_key(source, limit_node, full, "unknown key"));
+        }
+        const auto value = limit_node.value<std::int64_t>();
+        if (!limit_node.is_integer() || !value || *value < 1 || *value > 1'000'000) {
+          return tl::unexpected(
+              bad_key(source, limit_node, full, "expected an integer from 1 to 1000000"));
+        }
+        config.limits.connections_per_ip = static_cast<int>(*value);
+      }
     } else if (name == "tls") {
       const toml::table* tls = node.as_table();
       if (!tls) return tl::unexpected(bad_key(source, node, name, "expected a table"));

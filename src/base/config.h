@@ -32,6 +32,12 @@ struct Config {
     std::vector<Endpoint> smtp, submission, submissions, lmtp, imap, imaps, pop3, http, https;
   } listen;
 
+  struct Limits {
+    // Connections one address may hold open, over all listeners (Unix sockets count
+    // as one address); the next are closed at once.
+    int connections_per_ip = 100;
+  } limits;
+
   // Both empty: a self-signed pair is made in data_dir on first start.
   struct Tls {
     std::filesystem::path cert, key;

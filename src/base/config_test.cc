@@ -19,6 +19,8 @@ imaps = ["0.0.0.0:993"]
 pop3 = ["0.0.0.0:110"]
 http = ["0.0.0.0:80"]
 https = ["0.0.0.0:443"]
+[limits]
+connections_per_ip = 500
 [tls]
 cert = "/etc/rampart/cert.pem"
 key = "/etc/rampart/key.pem"
@@ -34,6 +36,16 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->listen.submission[1].text(), "[::1]:587");
   EXPECT_EQ(config->listen.https[0].port, 443);
   EXPECT_EQ(config->tls.key, "/etc/rampart/key.pem");
+  EXPECT_EQ(config->limits.connections_per_ip, 500);
+}
+
+TEST(Config, RefusesAConnectionLimitOutOfRange) {
+  for (const char* value : {"0", "-1", "\"many\"", "2000000"}) {
+    auto config = parse_config(std::string("[limits]\nconnections_per_ip = ") + value, "t.toml");
+    ASSERT_FALSE(config) << value;
+    EXPECT_NE(config.error().detail.find("t.toml:2: limits.connections_per_ip"), std::string::npos)
+        << config.error().detail;
+  }
 }
 
 TEST(Config, UnixSocketEndpoints) {
