@@ -1,6 +1,8 @@
 #include "directory/directory.h"
 
 #include <argon2.h>
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -253,10 +255,37 @@ Result<store::Account> Directory::authenticate(std::string_view address,
     verify_password(kDecoyHash, password);
     return fail(Errc::NotFound, "unknown user");
   }
+  const Mac mac = password_mac(account->address, password);
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cache_mutex_);
+    auto cached = cache_.find(account->address);
+    if (cached != cache_.end() && cached->second.expires > now &&
+        cached->second.password_hash == account->password_hash &&
+        CRYPTO_memcmp(cached->second.password_mac.data(), mac.data(), mac.size()) == 0) {
+      return account;
+    }
+  }
   if (!verify_password(account->password_hash, password)) {
     return fail(Errc::NoPermission, "wrong password for " + account->address);
   }
+  std::lock_guard lock(cache_mutex_);
+  if (cache_.size() >= kLoginCacheEntries) cache_.clear();
+  cache_[account->address] = {account->password_hash, mac, now + kLoginCacheTime};
   return account;
+}
+
+Directory::Directory(store::Store& store) : store_(store) {
+  RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size()));
+}
+
+Directory::Mac Directory::password_mac(std::string_view address, std::string_view password) const {
+  const std::string message = std::string(address) + '\0' + std::string(password);
+  Mac mac{};
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), cache_key_.data(), static_cast<int>(cache_key_.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &length);
+  return mac;
 }
 
 }  // namespace rampart::directory

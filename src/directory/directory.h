@@ -3,8 +3,12 @@
 // Blocking and thread-safe like the store it wraps; call it from a blocking pool.
 #pragma once
 
+#include <array>
+#include <chrono>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -23,7 +27,7 @@ bool verify_password(std::string_view phc_hash, std::string_view password);
 
 class Directory {
  public:
-  explicit Directory(store::Store& store) : store_(store) {}
+  explicit Directory(store::Store& store);
 
   Result<void> add_domain(std::string_view name);
   Result<void> remove_domain(std::string_view name);
@@ -48,15 +52,32 @@ class Directory {
 
   // NotFound for an unknown user and NoPermission for a wrong password; callers must
   // answer both the same way. A hash is computed for unknown users too, so the time
-  // taken does not tell them apart.
+  // taken does not tell them apart. A success is remembered for kLoginCacheTime, so a
+  // client that logs in again and again (IMAP clients open a connection per folder)
+  // costs one Argon2id verification, not one per connection: the cache keeps an HMAC
+  // of the password under a key made at start-up, never the password, and a changed
+  // password hash misses.
   Result<store::Account> authenticate(std::string_view address, std::string_view password);
 
   static constexpr std::size_t kMinPasswordBytes = 8;
   static constexpr std::size_t kMaxPasswordBytes = 1024;
   static constexpr int kMaxAliasDepth = 8;
+  static constexpr std::chrono::seconds kLoginCacheTime{300};
+  static constexpr std::size_t kLoginCacheEntries = 10000;
 
  private:
+  using Mac = std::array<unsigned char, 32>;
+  struct CachedLogin {
+    std::string password_hash;  // the PHC string the password matched
+    Mac password_mac;
+    std::chrono::steady_clock::time_point expires;
+  };
+  Mac password_mac(std::string_view address, std::string_view password) const;
+
   store::Store& store_;
+  Mac cache_key_{};
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, CachedLogin> cache_;  // by account address
 };
 
 }  // namespace rampart::directory

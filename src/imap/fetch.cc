@@ -224,12 +224,14 @@ asio::awaitable<void> Session::fetch(const Command& command) {
           }
         }
       }
+      if (items->needs_structure) {
+        std::vector<store::MessageId> ids;
+        for (const auto& message : out) ids.push_back(message.meta.id);
+        auto structures = services_.store.read_structures(ids);
+        if (!structures) return tl::unexpected(structures.error());
+        for (std::size_t i = 0; i < out.size(); ++i) out[i].structure = std::move((*structures)[i]);
+      }
       for (auto& message : out) {
-        if (items->needs_structure) {
-          auto structure = services_.store.read_structure(message.meta.id);
-          if (!structure) return tl::unexpected(structure.error());
-          message.structure = std::move(*structure);
-        }
         if (items->needs_blob) {
           auto raw = services_.store.read_blob(message.meta.blob_id);
           if (!raw) return tl::unexpected(raw.error());

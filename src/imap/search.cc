@@ -30,17 +30,19 @@ bool contains(std::string_view haystack, std::string_view needle) {
 // itself, read only when a key needs it.
 class Candidate {
  public:
-  Candidate(const store::MessageMeta& meta, std::uint32_t msn, store::Store& store)
-      : meta_(meta), msn_(msn), store_(store) {}
+  // `structure` was read in bulk beforehand when the program needs it (else empty).
+  Candidate(const store::MessageMeta& meta, std::uint32_t msn, std::string_view structure,
+            store::Store& store)
+      : meta_(meta), msn_(msn), structure_(structure), store_(store) {}
 
   const store::MessageMeta& meta() const { return meta_; }
   std::uint32_t msn() const { return msn_; }
 
   const mime::Message& message() {
     if (!message_) {
-      auto structure = store_.read_structure(meta_.id);
-      auto decoded = structure ? mime::decode_structure(*structure) : Result<mime::Message>();
-      message_ = decoded && structure ? std::move(*decoded) : mime::parse(raw());
+      auto decoded = mime::decode_structure(structure_);
+      // A damaged stored structure is rebuilt from the message itself.
+      message_ = decoded ? std::move(*decoded) : mime::parse(raw());
     }
     return *message_;
   }
@@ -59,6 +61,7 @@ class Candidate {
  private:
   const store::MessageMeta& meta_;
   std::uint32_t msn_;
+  std::string_view structure_;
   store::Store& store_;
   std::optional<mime::Message> message_;
   std::optional<std::string> raw_;
@@ -70,6 +73,16 @@ struct Context {
   const std::vector<store::Uid>& saved;
   std::int64_t now = 0;
 };
+
+// RFC 9051 §6.4.4: FROM, TO, CC and BCC match the envelope's address fields.
+bool addresses_contain(const std::vector<mime::Address>& addresses, std::string_view text) {
+  for (const auto& address : addresses) {
+    if (contains(address.name + " <" + address.local + "@" + address.domain + ">", text)) {
+      return true;
+    }
+  }
+  return false;
+}
 
 bool header_contains(Candidate& candidate, std::string_view field, std::string_view text) {
   for (std::string_view value : mime::find_header(candidate.header(), field)) {
@@ -142,15 +155,15 @@ bool matches(const SearchKey& key, Candidate& candidate, const Context& context)
     case Kind::Old:
       return true;
     case Kind::Bcc:
-      return header_contains(candidate, "Bcc", key.text);
+      return addresses_contain(candidate.message().envelope.bcc, key.text);
     case Kind::Cc:
-      return header_contains(candidate, "Cc", key.text);
+      return addresses_contain(candidate.message().envelope.cc, key.text);
     case Kind::From:
-      return header_contains(candidate, "From", key.text);
+      return addresses_contain(candidate.message().envelope.from, key.text);
     case Kind::To:
-      return header_contains(candidate, "To", key.text);
+      return addresses_contain(candidate.message().envelope.to, key.text);
     case Kind::Subject:
-      return header_contains(candidate, "Subject", key.text);
+      return contains(candidate.message().envelope.subject, key.text);
     case Kind::Header:
       if (key.text2.empty()) return !mime::find_header(candidate.header(), key.text).empty();
       return header_contains(candidate, key.text, key.text2);
@@ -158,7 +171,7 @@ bool matches(const SearchKey& key, Candidate& candidate, const Context& context)
       return body_contains(candidate, candidate.message().root, key.text);
     case Kind::Text:
       return contains(candidate.header(), key.text) ||
-             header_contains(candidate, "Subject", key.text) ||
+             contains(candidate.message().envelope.subject, key.text) ||
              body_contains(candidate, candidate.message().root, key.text);
     case Kind::Before:
       return day_of(meta.internal_date) < key.date;
@@ -186,6 +199,27 @@ bool matches(const SearchKey& key, Candidate& candidate, const Context& context)
   return false;
 }
 
+// Keys that read the stored structure (the envelope, the part tree).
+bool needs_structure(const SearchKey& key) {
+  using Kind = SearchKey::Kind;
+  switch (key.kind) {
+    case Kind::Bcc:
+    case Kind::Body:
+    case Kind::Cc:
+    case Kind::From:
+    case Kind::Subject:
+    case Kind::Text:
+    case Kind::To:
+    case Kind::Header:
+    case Kind::SentBefore:
+    case Kind::SentOn:
+    case Kind::SentSince:
+      return true;
+    default:
+      return std::any_of(key.children.begin(), key.children.end(), needs_structure);
+  }
+}
+
 bool uses_modseq(const SearchKey& key) {
   if (key.kind == SearchKey::Kind::ModSeq) return true;
   return std::any_of(key.children.begin(), key.children.end(), uses_modseq);
@@ -206,13 +240,26 @@ Result<std::vector<Match>> evaluate(store::Store& store, store::MailboxId mailbo
                         .largest_uid = view.largest_uid(),
                         .saved = saved,
                         .now = static_cast<std::int64_t>(std::time(nullptr))};
-  std::vector<Match> found;
+  std::vector<std::pair<const store::MessageMeta*, std::uint32_t>> visible;
   for (const auto& meta : snapshot->messages) {
-    const auto msn = view.msn_of(meta.uid);
-    if (!msn) continue;  // arrived since the client's last update, or gone
-    Candidate candidate(meta, *msn, store);
+    // Not what arrived since the client's last update.
+    if (const auto msn = view.msn_of(meta.uid)) visible.emplace_back(&meta, *msn);
+  }
+  std::vector<std::string> structures(visible.size());
+  if (with_envelopes || needs_structure(key)) {
+    std::vector<store::MessageId> ids;
+    for (const auto& [meta, msn] : visible) ids.push_back(meta->id);
+    auto read = store.read_structures(ids);
+    if (!read) return tl::unexpected(read.error());
+    structures = std::move(*read);
+  }
+  std::vector<Match> found;
+  for (std::size_t i = 0; i < visible.size(); ++i) {
+    const store::MessageMeta& meta = *visible[i].first;
+    Candidate candidate(meta, visible[i].second, structures[i], store);
     if (!matches(key, candidate, context)) continue;
-    Match match{meta.uid, *msn, meta.modseq, meta.internal_date, meta.size, std::nullopt};
+    Match match{meta.uid,           visible[i].second, meta.modseq,
+                meta.internal_date, meta.size,         std::nullopt};
     if (with_envelopes) match.envelope = candidate.message().envelope;
     found.push_back(std::move(match));
   }

@@ -284,6 +284,9 @@ class Store {
                                                         const std::vector<Uid>& uids) = 0;
   virtual Result<std::string> read_blob(std::string_view blob_id) = 0;
   virtual Result<std::string> read_structure(MessageId id) = 0;
+  // Several structures in one read; the result is in `ids` order, empty for an id that
+  // no longer exists.
+  virtual Result<std::vector<std::string>> read_structures(const std::vector<MessageId>& ids) = 0;
   virtual Result<FlagResult> change_flags(MailboxId mailbox, const std::vector<Uid>& uids,
                                           const FlagChange& change) = 0;
   // Copies keep flags and internal date and get new UIDs in the target, ascending.

@@ -593,6 +593,18 @@ TEST_F(StoreTest, ReportsWhatChangedInOneMailboxSinceAModseq) {
   EXPECT_TRUE(store_->mailbox_changes(box, changes->mailbox.highest_modseq)->changed.empty());
 }
 
+TEST_F(StoreTest, ReadsSeveralStructuresInOrder) {
+  const Account account = add_account(*store_);
+  const MailboxId box = inbox(*store_, account.id);
+  NewMessage first = message("1"), second = message("2");
+  first.structure = "structure one";
+  second.structure = "structure two";
+  auto appended = *store_->append_messages(box, {first, second});
+  auto structures = store_->read_structures({appended[1].id, 999, appended[0].id});
+  ASSERT_TRUE(structures);
+  EXPECT_EQ(*structures, (std::vector<std::string>{"structure two", "", "structure one"}));
+}
+
 TEST_F(StoreTest, GetsMessagesByUidSkippingAbsentOnes) {
   const Account account = add_account(*store_);
   const MailboxId box = inbox(*store_, account.id);

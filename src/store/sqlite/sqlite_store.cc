@@ -570,6 +570,21 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::vector<std::string>> read_structures(const std::vector<MessageId>& ids) override {
+    return read([&](Connection& connection) -> Result<std::vector<std::string>> {
+      std::vector<std::string> structures;
+      structures.reserve(ids.size());
+      for (MessageId id : ids) {
+        Query query(connection,
+                    "SELECT b.structure FROM messages m JOIN blobs b ON b.id = m.blob_id "
+                    "WHERE m.id = ?",
+                    id);
+        structures.push_back(query.next() ? query.get<std::string>(0) : std::string());
+      }
+      return structures;
+    });
+  }
+
   Result<FlagResult> change_flags(MailboxId mailbox_id, const std::vector<Uid>& uids,
                                   const FlagChange& change) override {
     auto given = normalize_flags(change.flags);
