@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "base/log.h"
@@ -10,6 +11,9 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kMinRead = 4 * 1024;
+constexpr std::size_t kTlsRecord = 16 * 1024;
+constexpr std::size_t kKeptOutput = 4 * 1024;
 constexpr std::chrono::seconds kWriteTimeout{120};
 constexpr std::chrono::seconds kTlsHandshakeTimeout{30};
 
@@ -26,10 +30,16 @@ Connection::~Connection() {
 
 asio::awaitable<bool> Connection::read_raw(std::chrono::seconds timeout) {
   std::string& target = inflate_ ? raw_ : input_;
-  const bool ok = co_await stream_.read_some(target, kReadChunk, timeout);
-  // An idle connection keeps no read buffer: thousands of IDLE sessions stay small.
-  if (target.empty()) std::string().swap(target);
-  co_return ok;
+  if (target.empty()) {
+    // Between commands a connection holds no read buffer: thousands of IDLE sessions
+    // stay small. Reads are sized to what is waiting (TLS: one record).
+    std::string().swap(target);
+    if (!co_await stream_.wait_readable(timeout)) co_return false;
+  }
+  const std::size_t waiting = stream_.readable_bytes();
+  const std::size_t chunk =
+      stream_.is_tls() ? kTlsRecord : std::clamp(waiting, kMinRead, kReadChunk);
+  co_return co_await stream_.read_some(target, chunk, timeout);
 }
 
 asio::awaitable<bool> Connection::read_more(std::chrono::seconds timeout) {
@@ -77,7 +87,7 @@ asio::awaitable<bool> Connection::flush() {
     ok = co_await stream_.write(output_, kWriteTimeout);
   }
   output_.clear();
-  if (output_.capacity() > kReadChunk) std::string().swap(output_);
+  if (output_.capacity() > kKeptOutput) std::string().swap(output_);
   co_return ok;
 }
 

@@ -42,6 +42,22 @@ asio::awaitable<bool> Stream::read_some(std::string& buffer, std::size_t max_byt
   co_return !error || n > 0;
 }
 
+asio::awaitable<bool> Stream::wait_readable(std::chrono::seconds timeout) {
+  if (tls_stream_) co_return true;
+  boost::system::error_code error;
+  arm(timeout);
+  co_await socket_.async_wait(Socket::wait_read, asio::redirect_error(asio::use_awaitable, error));
+  deadline_.cancel();
+  co_return !error;
+}
+
+std::size_t Stream::readable_bytes() {
+  if (tls_stream_) return 0;
+  boost::system::error_code error;
+  const std::size_t bytes = socket_.available(error);
+  return error ? 0 : bytes;
+}
+
 asio::awaitable<bool> Stream::write(std::string_view bytes, std::chrono::seconds timeout) {
   boost::system::error_code error;
   arm(timeout);

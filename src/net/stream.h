@@ -23,6 +23,12 @@ class Stream {
   // Appends what arrives to `buffer`, at most `max_bytes`. False on EOF, error or timeout.
   boost::asio::awaitable<bool> read_some(std::string& buffer, std::size_t max_bytes,
                                          std::chrono::seconds timeout);
+  // Waits until a read would not block, holding no buffer meanwhile, so that thousands
+  // of idle connections stay small. On TLS it returns at once: reads there go through
+  // the engine's own buffers. False on error or timeout.
+  boost::asio::awaitable<bool> wait_readable(std::chrono::seconds timeout);
+  // Bytes a plain socket can read now; 0 on TLS (unknown) or on error.
+  std::size_t readable_bytes();
   // False on error or timeout (the connection is then closed).
   boost::asio::awaitable<bool> write(std::string_view bytes, std::chrono::seconds timeout);
   // Server-side TLS handshake; false (connection closed) when it fails.
