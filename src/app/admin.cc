@@ -2,11 +2,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cstdint>
 #include <ctime>
 #include <iostream>
 
 #include "app/commands.h"
 #include "app/open.h"
+#include "base/ascii.h"
 #include "directory/directory.h"
 
 namespace rampart::app {
@@ -114,6 +117,37 @@ int user_command(const std::filesystem::path& config_path, const std::string& ve
     auto changed = directory.set_password(address, *password);
     if (!changed) return report(changed.error(), "cannot set the password of " + address);
     std::cout << "password changed for " << address << "\n";
+  }
+  return kExitOk;
+}
+
+int quota_command(const std::filesystem::path& config_path, const std::string& address,
+                  const std::string& size) {
+  std::uint64_t bytes = 0;
+  if (size != "none") {
+    std::uint64_t number = 0;
+    const auto [end, error] = std::from_chars(size.data(), size.data() + size.size(), number);
+    const std::string_view unit(end, size.data() + size.size() - end);
+    int shift = -1;
+    if (unit.empty()) shift = 0;
+    for (const auto& [suffix, bits] : {std::pair{"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}}) {
+      if (iequals(unit, suffix)) shift = bits;
+    }
+    if (error != std::errc() || end == size.data() || shift < 0 || number > (UINT64_MAX >> shift)) {
+      std::cerr << "rampart: quota size must be bytes with an optional K, M, G or T, or none\n";
+      return kExitUsage;
+    }
+    bytes = number << shift;
+  }
+  auto opened = open_store(config_path);
+  if (!opened) return kExitFailure;
+  directory::Directory directory(**opened);
+  auto set = directory.set_quota(address, bytes);
+  if (!set) return report(set.error(), "cannot set the quota of " + address);
+  if (bytes == 0) {
+    std::cout << "no quota for " << address << "\n";
+  } else {
+    std::cout << "quota of " << address << " set to " << bytes << " bytes\n";
   }
   return kExitOk;
 }

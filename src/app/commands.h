@@ -19,6 +19,10 @@ int domain_command(const std::filesystem::path& config_path, const std::string& 
                    const std::string& name);
 int user_command(const std::filesystem::path& config_path, const std::string& verb,
                  const std::string& address);
+// `size` is bytes with an optional K, M, G or T suffix (powers of 1024); 0 or "none"
+// removes the limit.
+int quota_command(const std::filesystem::path& config_path, const std::string& address,
+                  const std::string& size);
 int alias_command(const std::filesystem::path& config_path, const std::string& verb,
                   const std::string& address, const std::string& target);
 

@@ -37,6 +37,11 @@ int main(int argc, char** argv) {
     command->add_option("address", name, "local@domain")->required();
     add_config(command);
   }
+  std::string size;
+  auto* user_quota = user->add_subcommand("quota", "set an account's storage quota");
+  user_quota->add_option("address", name, "local@domain")->required();
+  user_quota->add_option("size", size, "bytes, with K, M, G or T; 0 or none: no limit")->required();
+  add_config(user_quota);
   auto* user_list = user->add_subcommand("list", "list accounts");
   user_list->add_option("domain", name, "only this domain");
   add_config(user_list);
@@ -71,6 +76,7 @@ int main(int argc, char** argv) {
   if (check->parsed()) return app::check_config(config);
   auto verb_of = [](CLI::App* group) { return group->get_subcommands().front()->get_name(); };
   if (domain->parsed()) return app::domain_command(config, verb_of(domain), name);
+  if (user_quota->parsed()) return app::quota_command(config, name, size);
   if (user->parsed()) return app::user_command(config, verb_of(user), name);
   if (alias->parsed()) return app::alias_command(config, verb_of(alias), name, target);
   if (queue->parsed()) return app::queue_command(config, verb_of(queue));

@@ -1,7 +1,7 @@
 // `rampart serve` and `rampart check-config`.
-#include <boost/asio/ssl/context.hpp>
 #include <malloc.h>
 
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <iostream>
 

@@ -22,6 +22,13 @@ Result<bool> Delivery::is_local_domain(std::string_view domain) {
   return store_.has_domain(lowercase(domain));
 }
 
+Result<bool> Delivery::is_full(const store::Account& account) {
+  if (account.quota_bytes == 0) return false;
+  auto usage = store_.usage(account.id);
+  if (!usage) return tl::unexpected(usage.error());
+  return usage->bytes >= account.quota_bytes;
+}
+
 Result<std::vector<store::Appended>> Delivery::deliver_local(
     std::string message, const std::vector<store::AccountId>& accounts) {
   std::vector<store::AccountId> unique = accounts;

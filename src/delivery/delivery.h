@@ -20,6 +20,10 @@ class Delivery {
   // Is `domain` (any case) one we accept mail for?
   Result<bool> is_local_domain(std::string_view domain);
 
+  // Has the account reached its storage quota? SMTP then refuses the recipient
+  // ("mailbox full") rather than failing the message for every recipient at DATA.
+  Result<bool> is_full(const store::Account& account);
+
   // Delivers `message` to the INBOX of each account (duplicates delivered once) in one
   // commit. Returns once the message is durable in every one of them, or fails whole.
   Result<std::vector<store::Appended>> deliver_local(std::string message,

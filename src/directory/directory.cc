@@ -147,6 +147,14 @@ Result<void> Directory::set_password(std::string_view address, std::string_view 
   return store_.set_password_hash(account->id, *hash);
 }
 
+Result<void> Directory::set_quota(std::string_view address, std::uint64_t quota_bytes) {
+  auto normalized = normalize_address(address);
+  if (!normalized) return tl::unexpected(normalized.error());
+  auto account = store_.find_account(*normalized);
+  if (!account) return tl::unexpected(account.error());
+  return store_.set_quota(account->id, quota_bytes);
+}
+
 Result<void> Directory::remove_account(std::string_view address) {
   auto normalized = normalize_address(address);
   if (!normalized) return tl::unexpected(normalized.error());

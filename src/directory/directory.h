@@ -37,6 +37,8 @@ class Directory {
   Result<store::Account> add_account(std::string_view address, std::string_view password);
   Result<void> set_password(std::string_view address, std::string_view password);
   Result<void> remove_account(std::string_view address);
+  // 0 removes the limit.
+  Result<void> set_quota(std::string_view address, std::uint64_t quota_bytes);
   Result<std::vector<store::Account>> list_accounts(std::string_view domain = {});
 
   // `address` is local@domain or @domain (catch-all); the target must be an account

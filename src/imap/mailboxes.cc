@@ -285,6 +285,56 @@ asio::awaitable<void> Session::status(const Command& command) {
   reply(command, "OK STATUS completed");
 }
 
+// RFC 9208: one quota root, "", for the whole account, with the STORAGE resource in
+// units of 1024 bytes. An account without a limit has no quota root at all.
+asio::awaitable<void> Session::quota(const Command& command) {
+  const Arguments& arguments = command.arguments;
+  if (command.name == "SETQUOTA") {
+    reply(command, "NO [NOPERM] Quotas are set by the administrator");
+    co_return;
+  }
+  if (arguments.size() != 1 || !arguments[0].astring()) {
+    reply(command, "BAD " + command.name + " takes one argument");
+    co_return;
+  }
+  std::optional<std::string> name;
+  if (command.name == "GETQUOTAROOT") {
+    name = mailbox_argument(command, arguments[0]);
+    if (!name) co_return;
+  }
+  struct Quota {
+    store::Account account;
+    store::Usage usage;
+  };
+  auto found = co_await blocking([&]() -> Result<Quota> {
+    if (name) {
+      auto mailbox = services_.store.find_mailbox(account_.id, *name);
+      if (!mailbox) return tl::unexpected(mailbox.error());
+    }
+    auto account = services_.store.get_account(account_.id);
+    if (!account) return tl::unexpected(account.error());
+    auto usage = services_.store.usage(account_.id);
+    if (!usage) return tl::unexpected(usage.error());
+    return Quota{std::move(*account), *usage};
+  });
+  if (!found) {
+    reply(command, no_for(found.error().code, command.name + " failed"));
+    co_return;
+  }
+  const bool limited = found->account.quota_bytes != 0;
+  if (name) untagged("QUOTAROOT " + quote_mailbox(*name) + (limited ? " \"\"" : ""));
+  if (!limited || (!name && !arguments[0].astring()->empty())) {
+    if (!name) {
+      reply(command, "NO [NONEXISTENT] No such quota root");
+      co_return;
+    }
+  } else {
+    untagged("QUOTA \"\" (STORAGE " + std::to_string((found->usage.bytes + 1023) / 1024) + " " +
+             std::to_string(found->account.quota_bytes / 1024) + ")");
+  }
+  reply(command, "OK " + command.name + " completed");
+}
+
 asio::awaitable<void> Session::create(const Command& command) {
   if (command.arguments.size() != 1) {
     reply(command, "BAD CREATE takes a mailbox name");

@@ -206,7 +206,8 @@ std::string authenticated_capabilities() {
   return std::string(kBaseCapabilities) +
          " NAMESPACE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED "
          "LIST-STATUS SPECIAL-USE STATUS=SIZE MULTIAPPEND BINARY CHILDREN SORT "
-         "THREAD=ORDEREDSUBJECT THREAD=REFERENCES UTF8=ACCEPT COMPRESS=DEFLATE";
+         "THREAD=ORDEREDSUBJECT THREAD=REFERENCES UTF8=ACCEPT COMPRESS=DEFLATE QUOTA "
+         "QUOTA=RES-STORAGE";
 }
 
 std::string id_response() { return "* ID (\"name\" \"Rampart\" \"vendor\" \"Rampart\")\r\n"; }

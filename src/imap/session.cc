@@ -117,6 +117,8 @@ asio::awaitable<bool> Session::execute(Command& command) {
     co_await rename(command);
   } else if (name == "SUBSCRIBE" || name == "UNSUBSCRIBE") {
     co_await subscribe(command, name == "SUBSCRIBE");
+  } else if (name == "GETQUOTA" || name == "GETQUOTAROOT" || name == "SETQUOTA") {
+    co_await quota(command);
   } else if (name == "STATUS") {
     co_await status(command);
   } else if (name == "APPEND") {

@@ -68,6 +68,7 @@ class Session {
   std::optional<std::string> status_items(const Arguments& items, const store::Mailbox& mailbox,
                                           const store::MailboxSnapshot* snapshot);
   void enable(const Command& command);
+  boost::asio::awaitable<void> quota(const Command& command);
 
   // selected.cc
   boost::asio::awaitable<void> select(const Command& command, bool read_only);

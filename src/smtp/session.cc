@@ -496,10 +496,19 @@ asio::awaitable<void> Session::rcpt(const Command& command) {
     reply(250, "2.1.5", "Ok");
     co_return;
   }
-  auto account = co_await net::offload(
-      services_.blocking, [&] { return services_.directory.resolve_recipient(address); });
-  if (!account) {
-    if (account.error().code == Errc::NotFound || account.error().code == Errc::BadInput) {
+  struct Resolved {
+    store::Account account;
+    bool full = false;
+  };
+  auto resolved = co_await net::offload(services_.blocking, [&]() -> Result<Resolved> {
+    auto account = services_.directory.resolve_recipient(address);
+    if (!account) return tl::unexpected(account.error());
+    auto full = services_.delivery.is_full(*account);
+    if (!full) return tl::unexpected(full.error());
+    return Resolved{std::move(*account), *full};
+  });
+  if (!resolved) {
+    if (resolved.error().code == Errc::NotFound || resolved.error().code == Errc::BadInput) {
       reply(550, "5.1.1", "User unknown");
       closing_ = count_error();
     } else {
@@ -507,6 +516,12 @@ asio::awaitable<void> Session::rcpt(const Command& command) {
     }
     co_return;
   }
+  if (resolved->full) {
+    // RFC 3463 5.2.2, as Postfix and Dovecot answer for a full mailbox.
+    reply(552, "5.2.2", "Mailbox full");
+    co_return;
+  }
+  const store::Account* account = &resolved->account;
   recipients_.push_back({command.path, account->id, command.parameters});
   reply(250, "2.1.5", "Ok");
 }

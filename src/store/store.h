@@ -47,10 +47,17 @@ struct Domain {
 
 struct Account {
   AccountId id = 0;
-  std::string address;        // lowercase local@domain
-  std::string password_hash;  // PHC string ($argon2id$...)
-  std::int64_t created = 0;   // Unix seconds
-  ModSeq modseq = 0;          // account-wide change counter
+  std::string address;            // lowercase local@domain
+  std::string password_hash;      // PHC string ($argon2id$...)
+  std::int64_t created = 0;       // Unix seconds
+  ModSeq modseq = 0;              // account-wide change counter
+  std::uint64_t quota_bytes = 0;  // storage limit over all its mailboxes; 0: none
+};
+
+// What an account's mailboxes hold, counted once per message per mailbox.
+struct Usage {
+  std::uint64_t bytes = 0;
+  std::uint64_t messages = 0;
 };
 
 // `address` is local@domain, or @domain for a catch-all; `target` is an address.
@@ -240,6 +247,11 @@ class Store {
   virtual Result<Account> get_account(AccountId id) = 0;
   virtual Result<std::vector<Account>> list_accounts(std::string_view domain = {}) = 0;
   virtual Result<void> set_password_hash(AccountId id, std::string_view password_hash) = 0;
+  // APPEND and COPY beyond the quota fail with OverQuota; deliveries are not refused
+  // here (SMTP checks at RCPT time, so one full mailbox does not fail a message for
+  // every other recipient), so usage may end a message above the limit.
+  virtual Result<void> set_quota(AccountId id, std::uint64_t quota_bytes) = 0;
+  virtual Result<Usage> usage(AccountId id) = 0;
   virtual Result<void> remove_account(AccountId id) = 0;
 
   // Aliases

@@ -429,7 +429,7 @@ TEST_F(StoreTest, ReopensAtTheSchemaVersionAndRefusesANewerOne) {
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 3);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 4);
   sqlite3_finalize(statement);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
@@ -591,6 +591,25 @@ TEST_F(StoreTest, ReportsWhatChangedInOneMailboxSinceAModseq) {
   EXPECT_EQ(changes->removed, std::vector<Uid>{1});
   EXPECT_EQ(changes->mailbox.message_count, 3u);
   EXPECT_TRUE(store_->mailbox_changes(box, changes->mailbox.highest_modseq)->changed.empty());
+}
+
+TEST_F(StoreTest, QuotaRefusesAppendAndCopyButNotDelivery) {
+  const Account account = add_account(*store_);
+  const MailboxId box = inbox(*store_, account.id);
+  const MailboxId other = store_->create_mailbox(account.id, "Other")->id;
+  ASSERT_TRUE(store_->set_quota(account.id, 30));
+  EXPECT_EQ(store_->get_account(account.id)->quota_bytes, 30u);
+  ASSERT_TRUE(store_->append(box, message("12345")));
+  EXPECT_EQ(store_->append(box, message("123456")).error().code, Errc::OverQuota);
+  EXPECT_EQ(store_->copy_messages(box, {1}, other).error().code, Errc::OverQuota);
+  ASSERT_TRUE(store_->move_messages(box, {1}, other));
+  ASSERT_TRUE(store_->deliver(message("a delivery past the quota"),
+                              {{.account = account.id, .mailbox = box}}));
+  EXPECT_EQ(store_->usage(account.id)->messages, 2u);
+  EXPECT_GT(store_->usage(account.id)->bytes, 30u);
+  ASSERT_TRUE(store_->set_quota(account.id, 0));
+  EXPECT_TRUE(store_->append(box, message("no limit now")));
+  EXPECT_EQ(store_->set_quota(999, 1).error().code, Errc::NotFound);
 }
 
 TEST_F(StoreTest, ReadsSeveralStructuresInOrder) {

@@ -119,6 +119,10 @@ CREATE TABLE queue_recipients (
 CREATE INDEX messages_by_modseq ON messages (mailbox, modseq);
 CREATE INDEX changes_by_mailbox ON changes (mailbox, modseq);
 )sql",
+    // v4: per-account storage quotas (IMAP QUOTA, SMTP "mailbox full").
+    R"sql(
+ALTER TABLE accounts ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

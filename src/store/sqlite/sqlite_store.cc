@@ -24,7 +24,7 @@ namespace {
 constexpr std::size_t kMaxIdleReaders = 8;
 
 constexpr std::string_view kSelectAccount =
-    "SELECT id, address, password_hash, created, modseq FROM accounts ";
+    "SELECT id, address, password_hash, created, modseq, quota_bytes FROM accounts ";
 constexpr std::string_view kSelectMailbox =
     "SELECT id, account, name, role, subscribed, uidvalidity, uidnext, highest_modseq, "
     "message_count, unseen_count, total_size FROM mailboxes ";
@@ -46,7 +46,8 @@ Account account_from(const Query& row) {
           .address = row.get<std::string>(1),
           .password_hash = row.get<std::string>(2),
           .created = row.get<std::int64_t>(3),
-          .modseq = row.get<ModSeq>(4)};
+          .modseq = row.get<ModSeq>(4),
+          .quota_bytes = row.get<std::uint64_t>(5)};
 }
 
 Mailbox mailbox_from(const Query& row) {
@@ -185,6 +186,30 @@ Result<Mailbox> create_mailbox_in(Transaction& transaction, AccountId account,
   }
   return load_mailbox(transaction.connection(),
                       insert_mailbox(transaction, account, name, role, subscribed));
+}
+
+Usage load_usage(Connection& connection, AccountId account) {
+  Query query(connection,
+              "SELECT coalesce(sum(total_size), 0), coalesce(sum(message_count), 0) "
+              "FROM mailboxes WHERE account = ?",
+              account);
+  query.next();
+  return {.bytes = query.get<std::uint64_t>(0), .messages = query.get<std::uint64_t>(1)};
+}
+
+// OverQuota when `adding` more bytes would take the mailbox's account past its quota.
+Result<void> check_quota(Connection& connection, MailboxId mailbox, std::uint64_t adding) {
+  Query owner(connection,
+              "SELECT a.id, a.quota_bytes FROM mailboxes m JOIN accounts a ON a.id = m.account "
+              "WHERE m.id = ?",
+              mailbox);
+  if (!owner.next()) return fail(Errc::NotFound, "no such mailbox");
+  const auto quota = owner.get<std::uint64_t>(1);
+  if (quota == 0) return {};
+  if (load_usage(connection, owner.get<AccountId>(0)).bytes + adding > quota) {
+    return fail(Errc::OverQuota, "over quota");
+  }
+  return {};
 }
 
 // Adds a message like `source` (flags, date, size, blob) to target.mailbox with the next
@@ -329,6 +354,25 @@ class SqliteStore final : public Store {
           .run();
       if (connection.changes() == 0) return fail(Errc::NotFound, "no such account");
       return {};
+    });
+  }
+
+  Result<void> set_quota(AccountId id, std::uint64_t quota_bytes) override {
+    return write([&](Transaction& transaction) -> Result<void> {
+      Query update(transaction.connection(),
+                   "UPDATE accounts SET quota_bytes = ? WHERE id = ? RETURNING id", quota_bytes,
+                   id);
+      if (!update.next()) return fail(Errc::NotFound, "no such account");
+      return {};
+    });
+  }
+
+  Result<Usage> usage(AccountId id) override {
+    return read([&](Connection& connection) -> Result<Usage> {
+      if (!Query(connection, "SELECT 1 FROM accounts WHERE id = ?", id).next()) {
+        return fail(Errc::NotFound, "no such account");
+      }
+      return load_usage(connection, id);
     });
   }
 
@@ -864,6 +908,10 @@ class SqliteStore final : public Store {
     }
     return write(
         [&](Transaction& transaction) -> Result<std::vector<Appended>> {
+          std::uint64_t adding = 0;
+          for (const auto& meta : metas) adding += meta.size;
+          auto allowed = check_quota(transaction.connection(), mailbox, adding);
+          if (!allowed) return tl::unexpected(allowed.error());
           std::vector<Appended> appended;
           for (std::size_t i = 0; i < messages.size(); ++i) {
             auto ensured = ensure_blob_row(transaction, messages[i], metas[i].blob_id);
@@ -885,8 +933,16 @@ class SqliteStore final : public Store {
       if (!source) return tl::unexpected(source.error());
       auto target = load_mailbox(connection, to);
       if (!target) return tl::unexpected(target.error());
+      const auto messages = load_messages(connection, from, uids);
+      // A move within one account takes no more room.
+      if (!move || source->account != target->account) {
+        std::uint64_t adding = 0;
+        for (const auto& message : messages) adding += message.size;
+        auto allowed = check_quota(connection, to, adding);
+        if (!allowed) return tl::unexpected(allowed.error());
+      }
       std::vector<Appended> appended;
-      for (const auto& message : load_messages(connection, from, uids)) {
+      for (const auto& message : messages) {
         auto added =
             insert_message(transaction, {.account = target->account, .mailbox = to}, message);
         if (!added) return tl::unexpected(added.error());
