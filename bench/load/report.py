@@ -26,22 +26,22 @@ def figures(scenario: str, config: str, result: dict) -> list[tuple[str, str, fl
         out.append((f"{config} lost", "=", result.get("lost")))
         out.append((f"{config} refused", "-", result.get("errors")))
     elif scenario == "imap":
-        out.append(("ops/s (all commands)", "+", result.get("operations_per_s")))
+        out.append((f"{config} ops/s (all commands)", "+", result.get("operations_per_s")))
         for name, stats in sorted(result.get("commands", {}).items()):
             if ":" in name:
                 continue
-            out.append((f"{name} p50 ms", "-", stats.get("p50_ms")))
-            out.append((f"{name} p99 ms", "-", stats.get("p99_ms")))
-        out.append(("IDLE wake-ups missed", "-", result.get("idle_wakeups_missed")))
-        out.append(("errors", "-", result.get("errors")))
+            out.append((f"{config} {name} p50 ms", "-", stats.get("p50_ms")))
+            out.append((f"{config} {name} p99 ms", "-", stats.get("p99_ms")))
+        out.append((f"{config} IDLE wake-ups missed", "-", result.get("idle_wakeups_missed")))
+        out.append((f"{config} errors", "-", result.get("errors")))
     elif scenario == "idle":
-        out.append(("connections idling", "+", result.get("established")))
-        out.append(("alive at end", "+", result.get("alive_at_end")))
-        out.append(("RSS KiB/connection", "-", result.get("rss_kib_per_connection")))
-        out.append(("PSS KiB/connection", "-", result.get("pss_kib_per_connection")))
-        out.append(("RSS total MiB", "-", result.get("rss_total_mib")))
-        out.append(("PSS total MiB", "-", result.get("pss_total_mib")))
-        out.append(("seconds to open all", "-", result.get("open_seconds")))
+        out.append((f"{config} connections idling", "+", result.get("established")))
+        out.append((f"{config} alive at end", "+", result.get("alive_at_end")))
+        out.append((f"{config} RSS KiB/connection", "-", result.get("rss_kib_per_connection")))
+        out.append((f"{config} PSS KiB/connection", "-", result.get("pss_kib_per_connection")))
+        out.append((f"{config} RSS total MiB", "-", result.get("rss_total_mib")))
+        out.append((f"{config} PSS total MiB", "-", result.get("pss_total_mib")))
+        out.append((f"{config} seconds to open all", "-", result.get("open_seconds")))
     elif scenario == "jmap":
         out.append(("requests/s", "+", result.get("requests_per_s")))
         for name, stats in sorted(result.get("calls", {}).items()):

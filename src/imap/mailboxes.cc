@@ -40,25 +40,6 @@ std::string canonical_pattern(std::string pattern) {
   return pattern;
 }
 
-const char* role_attribute(store::Role role) {
-  switch (role) {
-    case store::Role::Drafts:
-      return "\\Drafts";
-    case store::Role::Sent:
-      return "\\Sent";
-    case store::Role::Trash:
-      return "\\Trash";
-    case store::Role::Junk:
-      return "\\Junk";
-    case store::Role::Archive:
-      return "\\Archive";
-    case store::Role::Inbox:
-    case store::Role::None:
-      return nullptr;
-  }
-  return nullptr;
-}
-
 bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name) {
   const std::string prefix = std::string(name) + "/";
   return std::any_of(mailboxes.begin(), mailboxes.end(), [&](const store::Mailbox& mailbox) {

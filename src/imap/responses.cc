@@ -43,6 +43,25 @@ std::string no_for(Errc code, std::string_view text) {
   return response + std::string(text);
 }
 
+const char* role_attribute(store::Role role) {
+  switch (role) {
+    case store::Role::Drafts:
+      return "\\Drafts";
+    case store::Role::Sent:
+      return "\\Sent";
+    case store::Role::Trash:
+      return "\\Trash";
+    case store::Role::Junk:
+      return "\\Junk";
+    case store::Role::Archive:
+      return "\\Archive";
+    case store::Role::Inbox:
+    case store::Role::None:
+      return nullptr;
+  }
+  return nullptr;
+}
+
 std::string format_flags(const store::Flags& flags) {
   std::string out = "(";
   for (const auto& flag : flags) {

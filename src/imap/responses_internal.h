@@ -16,6 +16,9 @@ namespace rampart::imap {
 // a new Errc is a compile warning here.
 std::string no_for(Errc code, std::string_view text);
 
+// The RFC 6154 attribute of a special-use mailbox ("\\Sent"), or null.
+const char* role_attribute(store::Role role);
+
 // "(\Seen $Forwarded)".
 std::string format_flags(const store::Flags& flags);
 

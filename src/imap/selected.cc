@@ -117,9 +117,18 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
     signal_->selected = 0;
     untagged("OK [CLOSED] Previous mailbox closed");
   }
+  saved_.clear();  // RFC 5182 §2.1: "$" starts empty in each selected mailbox
+  bool has_children = false;
   auto snapshot = co_await blocking([&]() -> Result<store::MailboxSnapshot> {
     auto mailbox = services_.store.find_mailbox(account_.id, *name);
     if (!mailbox) return tl::unexpected(mailbox.error());
+    if (rev2_) {
+      auto mailboxes = services_.store.list_mailboxes(account_.id);
+      if (!mailboxes) return tl::unexpected(mailboxes.error());
+      for (const auto& other : *mailboxes) {
+        if (other.name.starts_with(*name + "/")) has_children = true;
+      }
+    }
     return services_.store.snapshot(mailbox->id);
   });
   if (!snapshot) {
@@ -153,6 +162,12 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
     if (first_unseen != 0) {
       untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen message");
     }
+  }
+  if (rev2_) {
+    // RFC 9051 §6.3.2: IMAP4rev2 SELECT names the mailbox in a LIST response.
+    std::string attributes = has_children ? "\\HasChildren" : "\\HasNoChildren";
+    if (const char* role = role_attribute(mailbox.role)) attributes += std::string(" ") + role;
+    untagged("LIST (" + attributes + ") \"/\" " + quote_mailbox(mailbox.name));
   }
   untagged("OK [UIDVALIDITY " + std::to_string(mailbox.uidvalidity) + "] UIDs valid");
   untagged("OK [UIDNEXT " + std::to_string(mailbox.uidnext) + "] Predicted next UID");
