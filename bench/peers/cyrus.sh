@@ -128,7 +128,7 @@ peer_start() {
   require_ports_free "$CYRUS_IMAP_PORT" "$CYRUS_LMTP_PORT" "$CYRUS_HTTP_PORT"
   write_config "$dir"
   rm -f "$dir/run/master.pid"
-  ulimit -n $((BENCH_MAX_CONNECTIONS * 4 + 1024))
+  raise_file_limit
   "$CYRUS_BIN/master" -C "$dir/imapd.conf" -M "$dir/cyrus.conf" -p "$dir/run/master.pid" -d \
     >>"$dir/log/master.log" 2>&1 </dev/null
   wait_file "$dir/run/master.pid"

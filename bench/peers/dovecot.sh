@@ -108,7 +108,7 @@ peer_start() {
   require_ports_free "$DOVECOT_IMAP_PORT" "$DOVECOT_POP3_PORT" "$DOVECOT_LMTP_PORT"
   write_config "$dir"
   rm -f "$dir/run/master.pid"
-  ulimit -n $((BENCH_MAX_CONNECTIONS * 4 + 1024))
+  raise_file_limit
   # Its own log, never our stdout: a caller reading our output through a pipe
   # must not wait on the daemon holding it open.
   dovecot -c "$dir/dovecot.conf" >>"$dir/log/start.log" 2>&1 </dev/null

@@ -63,7 +63,7 @@ start_rampart() {
     echo "rampart: could not create the bench users (see $dir/log/setup.log), skipped" >&2
     return 3
   fi
-  ulimit -n $((BENCH_MAX_CONNECTIONS * 4 + 1024))
+  raise_file_limit
   # setsid: its own session, so "ours" is exactly that session (see common.sh).
   setsid "$RAMPART_BIN" serve --config "$dir/rampart.toml" >>"$dir/log/rampart.log" 2>&1 </dev/null &
   record_pid $!
