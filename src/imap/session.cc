@@ -137,6 +137,10 @@ asio::awaitable<bool> Session::execute(Command& command) {
     co_await copy(command, name == "MOVE");
   } else if (name == "SEARCH") {
     co_await search(command);
+  } else if (name == "SORT") {
+    co_await sort(command);
+  } else if (name == "THREAD") {
+    co_await thread(command);
   } else if (name == "IDLE") {
     if (!co_await idle(command)) co_return false;
   } else if (name == "COMPRESS") {

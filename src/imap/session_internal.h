@@ -16,6 +16,7 @@
 #include "imap/fetch_format.h"
 #include "imap/mailbox_view.h"
 #include "imap/session.h"
+#include "imap/sort_thread.h"
 #include "net/offload.h"
 #include "store/store.h"
 
@@ -91,6 +92,9 @@ class Session {
   boost::asio::awaitable<void> search(const Command& command);
   boost::asio::awaitable<void> sort(const Command& command);
   boost::asio::awaitable<void> thread(const Command& command);
+  boost::asio::awaitable<void> sort_or_thread(const Command& command,
+                                              const std::vector<SortCriterion>& criteria,
+                                              std::optional<ThreadAlgorithm> algorithm);
 
   // append.cc
   boost::asio::awaitable<void> append(const Command& command);
