@@ -13,6 +13,7 @@
 #include "imap/fetch_format.h"
 #include "imap/mailbox_name.h"
 #include "imap/search_program.h"
+#include "imap/sort_thread.h"
 
 namespace {
 
@@ -83,6 +84,9 @@ std::vector<Event> run(const Limits& limits, const std::vector<std::string_view>
             if (!rampart::imap::parse_search(command->arguments, search_error)) {
               check(!search_error.text.empty());
             }
+            if (!command->arguments.empty()) {
+              rampart::imap::parse_sort_criteria(command->arguments.front());
+            }
           } else if (const auto* literal = std::get_if<NeedLiteral>(&step)) {
             check(literal->size <= limits.max_literal);
           } else if (const auto* bad = std::get_if<BadCommand>(&step)) {
@@ -132,6 +136,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       rampart::mime::parse(bytes, {.max_depth = 8, .max_parts = 64});
   rampart::imap::format_body_structure(message.root, true, {});
   rampart::imap::format_envelope(message.envelope, {.utf8 = true});
+  // SORT and THREAD over the message's envelope, three times with different numbers,
+  // and the base subject of any bytes (it only ever shrinks the text).
+  const std::vector<rampart::imap::SortItem> items = {
+      {1, 0, 0, &message.envelope}, {2, 0, 0, &message.envelope}, {3, 0, 0, &message.envelope}};
+  check(rampart::imap::sort_items(items, {{rampart::imap::SortKey::Subject}}).size() == 3);
+  for (auto algorithm : {rampart::imap::ThreadAlgorithm::OrderedSubject,
+                         rampart::imap::ThreadAlgorithm::References}) {
+    check(!rampart::imap::thread_items(items, algorithm).empty());
+  }
+  check(rampart::imap::base_subject(bytes).size() <= bytes.size());
   // Mailbox names: whatever decodes is in canonical form, so it encodes back the same.
   if (const auto decoded = rampart::imap::decode_mutf7(bytes)) {
     check(rampart::imap::encode_mutf7(*decoded) == bytes);
