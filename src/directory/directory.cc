@@ -249,8 +249,25 @@ Result<store::Account> Directory::resolve_recipient(std::string_view address) {
   return fail(Errc::NotFound, "alias chain too deep for " + *normalized);
 }
 
-Result<store::Account> Directory::authenticate(std::string_view address,
-                                               std::string_view password) {
+LoginGuard::Verdict Directory::login_verdict(std::string_view peer, std::string_view address) {
+  return guard_.check(peer, address, LoginGuard::Clock::now());
+}
+
+Result<store::Account> Directory::authenticate(std::string_view address, std::string_view password,
+                                               std::string_view peer) {
+  auto result = check_password_of(address, password);
+  if (!peer.empty()) {
+    if (result) {
+      guard_.succeeded(peer, address, LoginGuard::Clock::now());
+    } else if (result.error().code == Errc::NotFound || result.error().code == Errc::NoPermission) {
+      guard_.failed(peer, address, LoginGuard::Clock::now());
+    }
+  }
+  return result;
+}
+
+Result<store::Account> Directory::check_password_of(std::string_view address,
+                                                    std::string_view password) {
   // Hashed once for the process, so an unknown user costs one verification too.
   static const std::string kDecoyHash = hash_password("rampart-decoy-password").value_or("");
   auto normalized = normalize_address(address);

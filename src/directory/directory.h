@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "directory/login_guard.h"
 #include "store/store.h"
 
 namespace rampart::directory {
@@ -59,7 +60,13 @@ class Directory {
   // costs one Argon2id verification, not one per connection: the cache keeps an HMAC
   // of the password under a key made at start-up, never the password, and a changed
   // password hash misses.
-  Result<store::Account> authenticate(std::string_view address, std::string_view password);
+  // `peer` is the client's address for attempts from the network: the outcome is
+  // recorded by the login guard (empty: not recorded, as for the CLI).
+  Result<store::Account> authenticate(std::string_view address, std::string_view password,
+                                      std::string_view peer = {});
+  // Before a network login: refuse, delay, or go ahead (see login_guard.h). Sessions
+  // wait out the delay asynchronously, then call authenticate.
+  LoginGuard::Verdict login_verdict(std::string_view peer, std::string_view address);
 
   static constexpr std::size_t kMinPasswordBytes = 8;
   static constexpr std::size_t kMaxPasswordBytes = 1024;
@@ -75,8 +82,10 @@ class Directory {
     std::chrono::steady_clock::time_point expires;
   };
   Mac password_mac(std::string_view address, std::string_view password) const;
+  Result<store::Account> check_password_of(std::string_view address, std::string_view password);
 
   store::Store& store_;
+  LoginGuard guard_;
   Mac cache_key_{};
   std::mutex cache_mutex_;
   std::unordered_map<std::string, CachedLogin> cache_;  // by account address

@@ -1,4 +1,7 @@
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "base/ascii.h"
 #include "base/base64.h"
@@ -185,8 +188,21 @@ asio::awaitable<std::optional<Credentials>> Preauth::authenticate(const Command&
 
 asio::awaitable<std::optional<store::Account>> Preauth::login(const Command& command,
                                                               const Credentials& credentials) {
-  auto account = co_await net::offload(
-      blocking_, [&] { return directory_.authenticate(credentials.user, credentials.password); });
+  const std::string& peer = connection_.stream().peer_address();
+  const auto verdict = directory_.login_verdict(peer, credentials.user);
+  if (verdict.refuse) {
+    log::warn("imap: login for " + lowercase(credentials.user) + " from " + peer +
+              " refused: too many failures");
+    reply(command, "NO [UNAVAILABLE] Too many failed logins, try again later");
+    co_return std::nullopt;
+  }
+  if (verdict.delay.count() > 0) {
+    asio::steady_timer pause(co_await asio::this_coro::executor, verdict.delay);
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+  auto account = co_await net::offload(blocking_, [&] {
+    return directory_.authenticate(credentials.user, credentials.password, peer);
+  });
   if (!account) {
     // The same words for an unknown user and a wrong password.
     log::info("imap: login failed for " + lowercase(credentials.user) + " from " +

@@ -3,7 +3,10 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <ctime>
 #include <optional>
@@ -378,8 +381,21 @@ asio::awaitable<void> Session::auth(const Command& command) {
     closing_ = count_error();
     co_return;
   }
-  auto account = co_await net::offload(
-      services_.blocking, [&] { return services_.directory.authenticate(username, password); });
+  const std::string& peer = stream_.peer_address();
+  const auto verdict = services_.directory.login_verdict(peer, username);
+  if (verdict.refuse) {
+    log::warn("smtp auth for " + username + " from " + peer + " refused: too many failures");
+    reply(454, "4.7.0", "Too many failed logins, try again later");
+    closing_ = count_error();
+    co_return;
+  }
+  if (verdict.delay.count() > 0) {
+    asio::steady_timer pause(co_await asio::this_coro::executor, verdict.delay);
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+  auto account = co_await net::offload(services_.blocking, [&] {
+    return services_.directory.authenticate(username, password, peer);
+  });
   if (!account) {
     const bool unavailable =
         account.error().code != Errc::NotFound && account.error().code != Errc::NoPermission;

@@ -1,0 +1,108 @@
+#include "directory/login_guard.h"
+
+#include <algorithm>
+
+#include "base/ascii.h"
+
+namespace rampart::directory {
+
+namespace {
+constexpr std::size_t kGoodNetworksPerAccount = 8;
+}
+
+LoginGuard::LoginGuard() : LoginGuard(Limits{}) {}
+
+std::string LoginGuard::network_of(std::string_view address) {
+  // IPv6: the first four groups, a /64, one site's network ("::" shortening is taken
+  // as written: a rougher grouping, never a wider one than the address itself).
+  int colons = 0;
+  for (std::size_t i = 0; i < address.size(); ++i) {
+    if (address[i] == ':' && ++colons == 4) return std::string(address.substr(0, i));
+  }
+  return std::string(address);
+}
+
+LoginGuard::Failures LoginGuard::current(const Failures& failures, Clock::time_point now) const {
+  if (failures.count > 0 && now - failures.last > limits_.window) return {};
+  return failures;
+}
+
+bool LoginGuard::familiar(const AccountState& state, const std::string& network,
+                          Clock::time_point now) const {
+  return std::any_of(state.good_networks.begin(), state.good_networks.end(), [&](const auto& good) {
+    return good.first == network && now - good.second <= limits_.familiar_for;
+  });
+}
+
+template <class Map>
+void LoginGuard::bound(Map& map) {
+  // Rare: drop the half that failed longest ago (or succeeded, for accounts).
+  if (map.size() < limits_.max_entries) return;
+  std::vector<std::pair<Clock::time_point, std::string>> ages;
+  for (const auto& [key, value] : map) {
+    if constexpr (std::is_same_v<typename Map::mapped_type, Failures>) {
+      ages.emplace_back(value.last, key);
+    } else {
+      ages.emplace_back(value.unfamiliar.last, key);
+    }
+  }
+  std::sort(ages.begin(), ages.end());
+  for (std::size_t i = 0; i < ages.size() / 2; ++i) map.erase(ages[i].second);
+}
+
+LoginGuard::Verdict LoginGuard::check(std::string_view address, std::string_view account,
+                                      Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  Verdict verdict;
+  const std::string network = network_of(address);
+  if (auto it = addresses_.find(network); it != addresses_.end()) {
+    const Failures failures = current(it->second, now);
+    if (failures.count >= limits_.address_lockout_failures) return {.refuse = true};
+    if (failures.count >= limits_.free_failures) {
+      const int doublings = std::min(failures.count - limits_.free_failures, 20);
+      verdict.delay =
+          std::min(limits_.max_delay, std::chrono::milliseconds(1000) * (1 << doublings));
+    }
+  }
+  if (auto it = accounts_.find(lowercase(account)); it != accounts_.end()) {
+    const Failures failures = current(it->second.unfamiliar, now);
+    if (failures.count >= limits_.account_lockout_failures && !familiar(it->second, network, now)) {
+      return {.refuse = true};
+    }
+  }
+  return verdict;
+}
+
+void LoginGuard::failed(std::string_view address, std::string_view account, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const std::string network = network_of(address);
+  bound(addresses_);
+  Failures& failures = addresses_[network];
+  failures = current(failures, now);
+  ++failures.count;
+  failures.last = now;
+  bound(accounts_);
+  AccountState& state = accounts_[lowercase(account)];
+  // Failures from a familiar network do not count against the account: that is
+  // most likely its owner mistyping, and an attacker there is slowed by address.
+  if (!familiar(state, network, now)) {
+    state.unfamiliar = current(state.unfamiliar, now);
+    ++state.unfamiliar.count;
+    state.unfamiliar.last = now;
+  }
+}
+
+void LoginGuard::succeeded(std::string_view address, std::string_view account,
+                           Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  // The address's failures stay: an attacker with one account of its own must not
+  // wipe them by logging in to it between guesses at others.
+  const std::string network = network_of(address);
+  bound(accounts_);
+  auto& good = accounts_[lowercase(account)].good_networks;
+  std::erase_if(good, [&](const auto& entry) { return entry.first == network; });
+  good.emplace_back(network, now);
+  if (good.size() > kGoodNetworksPerAccount) good.erase(good.begin());
+}
+
+}  // namespace rampart::directory
