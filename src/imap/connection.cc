@@ -96,19 +96,16 @@ asio::awaitable<std::optional<Command>> Connection::next_command(std::chrono::se
     std::string_view pending = input_;
     Step step = parser_.feed(pending);
     input_.erase(0, input_.size() - pending.size());
-    if (auto* command = std::get_if<Command>(&step)) {
-      bad_commands_ = 0;
-      co_return std::move(*command);
-    }
+    if (auto* command = std::get_if<Command>(&step)) co_return std::move(*command);
     if (auto* literal = std::get_if<NeedLiteral>(&step)) {
       if (literal->synchronizing) send("+ Ready for literal data\r\n");
       continue;
     }
     if (auto* bad = std::get_if<BadCommand>(&step)) {
-      send((bad->tag.empty() ? std::string("*") : bad->tag) + " BAD " +
-           (bad->code.empty() ? "" : "[" + bad->code + "] ") + bad->text + "\r\n");
-      if (bad->fatal || ++bad_commands_ >= options_.max_bad_commands) {
-        send("* BYE Too many invalid commands\r\n");
+      const bool limit =
+          send_tagged((bad->tag.empty() ? std::string("*") : bad->tag) + " BAD " +
+                      (bad->code.empty() ? "" : "[" + bad->code + "] ") + bad->text + "\r\n");
+      if (bad->fatal || limit) {
         co_await flush();
         co_return std::nullopt;
       }
@@ -116,6 +113,18 @@ asio::awaitable<std::optional<Command>> Connection::next_command(std::chrono::se
     }
     if (!co_await flush() || !co_await read_more(timeout)) co_return std::nullopt;
   }
+}
+
+bool Connection::send_tagged(std::string_view response) {
+  send(response);
+  const auto space = response.find(' ');
+  if (space == std::string_view::npos || response.substr(space + 1, 4) != "BAD ") {
+    bad_commands_ = 0;
+    return false;
+  }
+  if (++bad_commands_ < options_.max_bad_commands) return false;
+  send("* BYE Too many invalid commands\r\n");
+  return true;
 }
 
 asio::awaitable<std::optional<std::string>> Connection::read_line(std::chrono::seconds timeout) {

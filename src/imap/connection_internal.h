@@ -38,6 +38,9 @@ class Connection {
   bool has_input() const { return !input_.empty(); }
 
   void send(std::string_view bytes) { output_.append(bytes); }
+  // Every tagged response goes through here: BAD replies in a row are counted, and
+  // true means the limit is reached (BYE has been queued; end the connection).
+  bool send_tagged(std::string_view response);
   std::string& output() { return output_; }
   // Writes what was sent; false when the connection failed.
   boost::asio::awaitable<bool> flush();

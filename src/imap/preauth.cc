@@ -59,7 +59,7 @@ class Preauth {
 
  private:
   void reply(const Command& command, std::string_view text) {
-    connection_.send(command.tag + " " + std::string(text) + "\r\n");
+    closing_ = connection_.send_tagged(command.tag + " " + std::string(text) + "\r\n") || closing_;
   }
   // Takes a reference: GCC 12 destroys a braced temporary passed by value to a
   // coroutine twice (GCC bug 101367), so callers pass a named variable.
@@ -73,11 +73,16 @@ class Preauth {
   Connection& connection_;
   directory::Directory& directory_;
   asio::thread_pool& blocking_;
+  bool closing_ = false;  // too many BAD replies
 };
 
 asio::awaitable<std::optional<store::Account>> Preauth::run() {
   const auto timeout = connection_.options().preauth_timeout;
   for (;;) {
+    if (closing_) {
+      co_await connection_.flush();
+      co_return std::nullopt;
+    }
     auto command = co_await connection_.next_command(timeout);
     if (!command) co_return std::nullopt;
     const std::string& name = command->name;

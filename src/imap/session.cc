@@ -96,7 +96,7 @@ asio::awaitable<bool> Session::execute(Command& command) {
   } else if (name == "LOGOUT") {
     untagged("BYE Logging out");
     reply(command, "OK LOGOUT completed");
-    connection_.send(tagged_);
+    connection_.send_tagged(tagged_);
     co_await connection_.flush();
     co_return false;
   } else if (name == "ID") {
@@ -149,7 +149,7 @@ asio::awaitable<bool> Session::execute(Command& command) {
     } else if (connection_.is_compressed()) {
       reply(command, "NO [COMPRESSIONACTIVE] DEFLATE is already active");
     } else {
-      connection_.send(command.tag + " OK DEFLATE active\r\n");
+      connection_.send_tagged(command.tag + " OK DEFLATE active\r\n");
       if (!co_await connection_.flush() || !connection_.start_compress()) co_return false;
       co_return true;
     }
@@ -162,8 +162,7 @@ asio::awaitable<bool> Session::execute(Command& command) {
   const bool by_sequence = !command.uid && (name == "FETCH" || name == "STORE" ||
                                             name == "SEARCH" || name == "SORT" || name == "THREAD");
   co_await update(!by_sequence);
-  connection_.send(tagged_);
-  co_return true;
+  co_return !connection_.send_tagged(tagged_);
 }
 
 std::optional<std::string> Session::mailbox_argument(const Command& command, const Token& token) {

@@ -55,6 +55,14 @@ Result<std::string> normalize_mailbox_name(std::string_view name) {
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) return fail(Errc::BadInput, "control character in mailbox name");
   }
+  // "." and ".." levels mean nothing here (names never become paths), but every
+  // client and exporter that maps mailboxes onto directories would be misled by them.
+  for (std::size_t start = 0; start <= name.size();) {
+    const std::size_t end = std::min(name.find('/', start), name.size());
+    const std::string_view level = name.substr(start, end - start);
+    if (level == "." || level == "..") return fail(Errc::BadInput, "dot level in mailbox name");
+    start = end + 1;
+  }
   if (!is_valid_utf8(name)) return fail(Errc::BadInput, "mailbox name is not UTF-8");
   std::string out(name);
   const std::size_t first_level = std::min(out.find('/'), out.size());
