@@ -152,6 +152,36 @@ int quota_command(const std::filesystem::path& config_path, const std::string& a
   return kExitOk;
 }
 
+int app_password_command(const std::filesystem::path& config_path, const std::string& verb,
+                         const std::string& address, const std::string& device) {
+  auto opened = open_store(config_path);
+  if (!opened) return kExitFailure;
+  directory::Directory directory(**opened);
+  if (verb == "list") {
+    auto passwords = directory.list_app_passwords(address);
+    if (!passwords) return report(passwords.error(), "cannot list the app passwords of " + address);
+    for (const auto& password : *passwords) {
+      const std::time_t created = password.created;
+      char when[32];
+      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&created));
+      std::cout << password.name << "\tcreated " << when << "\n";
+    }
+    return kExitOk;
+  }
+  if (verb == "remove") {
+    auto removed = directory.remove_app_password(address, device);
+    if (!removed) return report(removed.error(), "cannot revoke " + device + " of " + address);
+    std::cout << "revoked the app password " << device << " of " << address << "\n";
+    return kExitOk;
+  }
+  auto secret = directory.add_app_password(address, device);
+  if (!secret) return report(secret.error(), "cannot add an app password for " + address);
+  std::cout << *secret << "\n";
+  std::cerr << "app password " << device << " for " << address
+            << ": shown once, use it instead of the account's password on that device\n";
+  return kExitOk;
+}
+
 int alias_command(const std::filesystem::path& config_path, const std::string& verb,
                   const std::string& address, const std::string& target) {
   auto opened = open_store(config_path);

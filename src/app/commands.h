@@ -23,6 +23,8 @@ int user_command(const std::filesystem::path& config_path, const std::string& ve
 // removes the limit.
 int quota_command(const std::filesystem::path& config_path, const std::string& address,
                   const std::string& size);
+int app_password_command(const std::filesystem::path& config_path, const std::string& verb,
+                         const std::string& address, const std::string& device);
 int alias_command(const std::filesystem::path& config_path, const std::string& verb,
                   const std::string& address, const std::string& target);
 

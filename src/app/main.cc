@@ -42,6 +42,20 @@ int main(int argc, char** argv) {
   user_quota->add_option("address", name, "local@domain")->required();
   user_quota->add_option("size", size, "bytes, with K, M, G or T; 0 or none: no limit")->required();
   add_config(user_quota);
+  std::string device;
+  auto* app_password = user->add_subcommand("app-password", "manage per-device app passwords");
+  app_password->require_subcommand(1);
+  for (const auto& [verb, help] :
+       {std::pair{"add", "make a new app password for a device and print it once"},
+        std::pair{"remove", "revoke a device's app password"}}) {
+    auto* command = app_password->add_subcommand(verb, help);
+    command->add_option("address", name, "local@domain")->required();
+    command->add_option("device", device, "the device's name, e.g. phone")->required();
+    add_config(command);
+  }
+  auto* app_password_list = app_password->add_subcommand("list", "list an account's app passwords");
+  app_password_list->add_option("address", name, "local@domain")->required();
+  add_config(app_password_list);
   auto* user_list = user->add_subcommand("list", "list accounts");
   user_list->add_option("domain", name, "only this domain");
   add_config(user_list);
@@ -77,6 +91,9 @@ int main(int argc, char** argv) {
   auto verb_of = [](CLI::App* group) { return group->get_subcommands().front()->get_name(); };
   if (domain->parsed()) return app::domain_command(config, verb_of(domain), name);
   if (user_quota->parsed()) return app::quota_command(config, name, size);
+  if (app_password->parsed()) {
+    return app::app_password_command(config, verb_of(app_password), name, device);
+  }
   if (user->parsed()) return app::user_command(config, verb_of(user), name);
   if (alias->parsed()) return app::alias_command(config, verb_of(alias), name, target);
   if (queue->parsed()) return app::queue_command(config, verb_of(queue));

@@ -9,6 +9,7 @@
 #include <cctype>
 
 #include "base/ascii.h"
+#include "base/sha256.h"
 
 namespace rampart::directory {
 namespace {
@@ -155,6 +156,46 @@ Result<void> Directory::set_quota(std::string_view address, std::uint64_t quota_
   return store_.set_quota(account->id, quota_bytes);
 }
 
+Result<std::string> Directory::add_app_password(std::string_view address, std::string_view name) {
+  if (name.empty() || name.size() > 64 ||
+      std::any_of(name.begin(), name.end(),
+                  [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+    return fail(Errc::BadInput, "an app password's name is 1 to 64 printable characters");
+  }
+  auto normalized = normalize_address(address);
+  if (!normalized) return tl::unexpected(normalized.error());
+  auto account = store_.find_account(*normalized);
+  if (!account) return tl::unexpected(account.error());
+  // No 0/o or 1/l: the secret is often typed on a phone.
+  static constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+  unsigned char random[24];
+  if (RAND_bytes(random, sizeof random) != 1) return fail(Errc::Internal, "no randomness");
+  std::string secret;
+  for (std::size_t i = 0; i < sizeof random; ++i) {
+    if (i > 0 && i % 4 == 0) secret += '-';
+    secret += kAlphabet[random[i] % 32];
+  }
+  auto added = store_.add_app_password(account->id, {std::string(name), sha256_hex(secret), 0});
+  if (!added) return tl::unexpected(added.error());
+  return secret;
+}
+
+Result<std::vector<store::AppPassword>> Directory::list_app_passwords(std::string_view address) {
+  auto normalized = normalize_address(address);
+  if (!normalized) return tl::unexpected(normalized.error());
+  auto account = store_.find_account(*normalized);
+  if (!account) return tl::unexpected(account.error());
+  return store_.list_app_passwords(account->id);
+}
+
+Result<void> Directory::remove_app_password(std::string_view address, std::string_view name) {
+  auto normalized = normalize_address(address);
+  if (!normalized) return tl::unexpected(normalized.error());
+  auto account = store_.find_account(*normalized);
+  if (!account) return tl::unexpected(account.error());
+  return store_.remove_app_password(account->id, name);
+}
+
 Result<void> Directory::remove_account(std::string_view address) {
   auto normalized = normalize_address(address);
   if (!normalized) return tl::unexpected(normalized.error());
@@ -292,6 +333,11 @@ Result<store::Account> Directory::check_password_of(std::string_view address,
     }
   }
   if (!verify_password(account->password_hash, password)) {
+    // Then an app password: a direct lookup of its hash, so trying them costs nothing
+    // more than the one Argon2id check above.
+    auto app = store_.find_app_password(account->id, sha256_hex(password));
+    if (app) return account;
+    if (app.error().code != Errc::NotFound) return tl::unexpected(app.error());
     return fail(Errc::NoPermission, "wrong password for " + account->address);
   }
   std::lock_guard lock(cache_mutex_);

@@ -40,6 +40,13 @@ class Directory {
   Result<void> remove_account(std::string_view address);
   // 0 removes the limit.
   Result<void> set_quota(std::string_view address, std::uint64_t quota_bytes);
+
+  // App passwords: one per device, accepted wherever the account's password is, and
+  // revocable one by one. add_app_password returns the secret, the only time it is
+  // ever shown: 24 random characters (120 bits) in groups of four.
+  Result<std::string> add_app_password(std::string_view address, std::string_view name);
+  Result<std::vector<store::AppPassword>> list_app_passwords(std::string_view address);
+  Result<void> remove_app_password(std::string_view address, std::string_view name);
   Result<std::vector<store::Account>> list_accounts(std::string_view domain = {});
 
   // `address` is local@domain or @domain (catch-all); the target must be an account

@@ -52,6 +52,25 @@ TEST(Password, HashIsArgon2idAndVerifies) {
   EXPECT_NE(*hash, *hash_password("correct horse")) << "salts must differ";
 }
 
+TEST_F(DirectoryTest, AppPasswordsLogInUntilRevoked) {
+  ASSERT_TRUE(directory_->add_account("ivy@example.test", "main-password"));
+  auto phone = directory_->add_app_password("ivy@example.test", "phone");
+  ASSERT_TRUE(phone) << phone.error().detail;
+  EXPECT_EQ(phone->size(), 29u);  // 24 characters in six groups of four
+  auto laptop = *directory_->add_app_password("IVY@example.test", "laptop");
+  EXPECT_NE(*phone, laptop);
+  EXPECT_EQ(directory_->add_app_password("ivy@example.test", "phone").error().code, Errc::Exists);
+  EXPECT_EQ(directory_->add_app_password("ivy@example.test", "").error().code, Errc::BadInput);
+  EXPECT_EQ(directory_->add_app_password("nobody@example.test", "x").error().code, Errc::NotFound);
+  EXPECT_TRUE(directory_->authenticate("ivy@example.test", *phone));
+  EXPECT_TRUE(directory_->authenticate("ivy@example.test", laptop));
+  EXPECT_TRUE(directory_->authenticate("ivy@example.test", "main-password"));
+  EXPECT_EQ(directory_->list_app_passwords("ivy@example.test")->size(), 2u);
+  ASSERT_TRUE(directory_->remove_app_password("ivy@example.test", "phone"));
+  EXPECT_EQ(directory_->authenticate("ivy@example.test", *phone).error().code, Errc::NoPermission);
+  EXPECT_TRUE(directory_->authenticate("ivy@example.test", laptop));
+}
+
 TEST_F(DirectoryTest, AccountLifecycleAndAuthentication) {
   auto account = directory_->add_account("Demo@example.test", "s3cret-password");
   ASSERT_TRUE(account) << account.error().detail;

@@ -54,6 +54,14 @@ struct Account {
   std::uint64_t quota_bytes = 0;  // storage limit over all its mailboxes; 0: none
 };
 
+// A password for one device or program, instead of the account's own. The secret is
+// random and long, so it is kept as a plain SHA-256 (hex), looked up directly.
+struct AppPassword {
+  std::string name;  // what the user calls the device: "phone", "laptop mbsync"
+  std::string secret_hash;
+  std::int64_t created = 0;  // Unix seconds
+};
+
 // What an account's mailboxes hold, counted once per message per mailbox.
 struct Usage {
   std::uint64_t bytes = 0;
@@ -252,6 +260,13 @@ class Store {
   // every other recipient), so usage may end a message above the limit.
   virtual Result<void> set_quota(AccountId id, std::uint64_t quota_bytes) = 0;
   virtual Result<Usage> usage(AccountId id) = 0;
+
+  // App passwords: Exists if the account already has one by that name; NotFound on
+  // remove when it has none. find_app_password answers NotFound for no match.
+  virtual Result<void> add_app_password(AccountId id, const AppPassword& password) = 0;
+  virtual Result<std::vector<AppPassword>> list_app_passwords(AccountId id) = 0;
+  virtual Result<void> remove_app_password(AccountId id, std::string_view name) = 0;
+  virtual Result<AppPassword> find_app_password(AccountId id, std::string_view secret_hash) = 0;
   virtual Result<void> remove_account(AccountId id) = 0;
 
   // Aliases

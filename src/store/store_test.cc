@@ -429,7 +429,7 @@ TEST_F(StoreTest, ReopensAtTheSchemaVersionAndRefusesANewerOne) {
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 4);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 5);
   sqlite3_finalize(statement);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
@@ -610,6 +610,24 @@ TEST_F(StoreTest, QuotaRefusesAppendAndCopyButNotDelivery) {
   ASSERT_TRUE(store_->set_quota(account.id, 0));
   EXPECT_TRUE(store_->append(box, message("no limit now")));
   EXPECT_EQ(store_->set_quota(999, 1).error().code, Errc::NotFound);
+}
+
+TEST_F(StoreTest, KeepsAppPasswordsPerAccount) {
+  const Account account = add_account(*store_);
+  ASSERT_TRUE(store_->add_app_password(account.id, {"phone", "hash1", 0}));
+  ASSERT_TRUE(store_->add_app_password(account.id, {"laptop", "hash2", 0}));
+  EXPECT_EQ(store_->add_app_password(account.id, {"phone", "hash3", 0}).error().code, Errc::Exists);
+  auto listed = *store_->list_app_passwords(account.id);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name, "laptop");
+  EXPECT_GT(listed[0].created, 0);
+  EXPECT_EQ(store_->find_app_password(account.id, "hash1")->name, "phone");
+  EXPECT_EQ(store_->find_app_password(account.id, "hash9").error().code, Errc::NotFound);
+  ASSERT_TRUE(store_->remove_app_password(account.id, "phone"));
+  EXPECT_EQ(store_->remove_app_password(account.id, "phone").error().code, Errc::NotFound);
+  EXPECT_EQ(store_->find_app_password(account.id, "hash1").error().code, Errc::NotFound);
+  ASSERT_TRUE(store_->remove_account(account.id));
+  EXPECT_TRUE(store_->list_app_passwords(account.id)->empty());
 }
 
 TEST_F(StoreTest, ReadsSeveralStructuresInOrder) {

@@ -123,6 +123,17 @@ CREATE INDEX changes_by_mailbox ON changes (mailbox, modseq);
     R"sql(
 ALTER TABLE accounts ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // v5: app passwords, one per device, revocable.
+    R"sql(
+CREATE TABLE app_passwords (
+  account INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,  -- SHA-256 of a random secret of 120 bits
+  created INTEGER NOT NULL,
+  PRIMARY KEY (account, name)
+) WITHOUT ROWID;
+CREATE INDEX app_passwords_by_hash ON app_passwords (account, secret_hash);
+)sql",
 };
 
 }  // namespace

@@ -376,6 +376,62 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<void> add_app_password(AccountId id, const AppPassword& password) override {
+    return write([&](Transaction& transaction) -> Result<void> {
+      Connection& connection = transaction.connection();
+      if (!Query(connection, "SELECT 1 FROM accounts WHERE id = ?", id).next()) {
+        return fail(Errc::NotFound, "no such account");
+      }
+      if (Query(connection, "SELECT 1 FROM app_passwords WHERE account = ? AND name = ?", id,
+                password.name)
+              .next()) {
+        return fail(Errc::Exists, "app password name taken");
+      }
+      Query(connection,
+            "INSERT INTO app_passwords (account, name, secret_hash, created) VALUES (?, ?, ?, ?)",
+            id, password.name, password.secret_hash, now_seconds())
+          .run();
+      return {};
+    });
+  }
+
+  Result<std::vector<AppPassword>> list_app_passwords(AccountId id) override {
+    return read([&](Connection& connection) -> Result<std::vector<AppPassword>> {
+      std::vector<AppPassword> out;
+      Query query(connection,
+                  "SELECT name, secret_hash, created FROM app_passwords WHERE account = ? "
+                  "ORDER BY name",
+                  id);
+      while (query.next()) {
+        out.push_back(
+            {query.get<std::string>(0), query.get<std::string>(1), query.get<std::int64_t>(2)});
+      }
+      return out;
+    });
+  }
+
+  Result<void> remove_app_password(AccountId id, std::string_view name) override {
+    return write([&](Transaction& transaction) -> Result<void> {
+      Query remove(transaction.connection(),
+                   "DELETE FROM app_passwords WHERE account = ? AND name = ? RETURNING name", id,
+                   name);
+      if (!remove.next()) return fail(Errc::NotFound, "no such app password");
+      return {};
+    });
+  }
+
+  Result<AppPassword> find_app_password(AccountId id, std::string_view secret_hash) override {
+    return read([&](Connection& connection) -> Result<AppPassword> {
+      Query query(connection,
+                  "SELECT name, secret_hash, created FROM app_passwords "
+                  "WHERE account = ? AND secret_hash = ?",
+                  id, secret_hash);
+      if (!query.next()) return fail(Errc::NotFound, "no such app password");
+      return AppPassword{query.get<std::string>(0), query.get<std::string>(1),
+                         query.get<std::int64_t>(2)};
+    });
+  }
+
   Result<void> remove_account(AccountId id) override {
     return write([&](Transaction& transaction) -> Result<void> {
       Connection& connection = transaction.connection();
