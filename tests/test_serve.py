@@ -1,15 +1,20 @@
 """`rampart serve`: listeners, TLS, replies of services not built yet, clean shutdown."""
 
 import imaplib
+import os
 import poplib
+import shutil
+import socket
 import signal
 import smtplib
 import ssl
+import subprocess
+import tempfile
 import unittest
 import urllib.error
 import urllib.request
 
-from harness import InstanceTest
+from harness import Instance, InstanceTest
 
 
 class Serve(InstanceTest):
@@ -66,6 +71,63 @@ class Serve(InstanceTest):
         result = self.instance.cli("serve")
         self.assertEqual(result.returncode, 1)
         self.assertIn(f"cannot listen on 127.0.0.1:{self.instance.ports['imap']}", result.stderr)
+
+
+class TlsReload(unittest.TestCase):
+    """SIGHUP: new connections get the certificate now in the files; a connection that
+    is open keeps working; a broken pair is refused and the old one stays."""
+
+    def make_pair(self, directory, name, common_name):
+        cert, key = os.path.join(directory, f"{name}.crt"), os.path.join(directory, f"{name}.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-days", "2", "-subj", f"/CN={common_name}", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        return cert, key
+
+    def served_certificate(self, port):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with context.wrap_socket(raw) as tls:
+                return tls.getpeercert(binary_form=True)
+
+    def test_sighup_reloads_the_certificate_without_dropping_connections(self):
+        work = tempfile.mkdtemp(prefix="rampart-tls-")
+        self.addCleanup(shutil.rmtree, work, True)
+        cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+        first = self.make_pair(work, "first", "first.test")
+        second = self.make_pair(work, "second", "second.test")
+        shutil.copy(first[0], cert)
+        shutil.copy(first[1], key)
+        instance = Instance(["imaps"], extra=f'[tls]\ncert = "{cert}"\nkey = "{key}"')
+        self.addCleanup(instance.close)
+        instance.start()
+        port = instance.ports["imaps"]
+        with open(first[0]) as f:
+            first_der = ssl.PEM_cert_to_DER_cert(f.read())
+        self.assertEqual(self.served_certificate(port), first_der)
+
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        held = imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=context, timeout=10)
+
+        shutil.copy(second[0], cert)
+        shutil.copy(second[1], key)
+        instance.process.send_signal(signal.SIGHUP)
+        instance.wait_for_log("certificate and key reloaded")
+        with open(second[0]) as f:
+            self.assertEqual(self.served_certificate(port), ssl.PEM_cert_to_DER_cert(f.read()))
+        self.assertEqual(held.noop()[0], "OK")
+
+        with open(key, "w") as f:
+            f.write("not a key")
+        instance.process.send_signal(signal.SIGHUP)
+        instance.wait_for_log("reload failed, keeping the old certificate")
+        with open(second[0]) as f:
+            self.assertEqual(self.served_certificate(port), ssl.PEM_cert_to_DER_cert(f.read()))
+        held.logout()
 
 
 if __name__ == "__main__":

@@ -41,11 +41,10 @@ std::vector<std::pair<const std::vector<Endpoint>*, Unavailable>> unavailable_se
           {&listen.https, {"https", true, http}}};
 }
 
-net::SessionHandler unavailable_handler(Unavailable service,
-                                        std::shared_ptr<asio::ssl::context> tls) {
+net::SessionHandler unavailable_handler(Unavailable service, const net::TlsReloader* tls) {
   return [service = std::move(service), tls](net::Socket socket) -> asio::awaitable<void> {
     constexpr std::chrono::seconds kTimeout{30};
-    net::Stream stream(std::move(socket), tls);
+    net::Stream stream(std::move(socket), tls ? tls->current() : nullptr);
     if (service.implicit_tls && !co_await stream.start_tls(kTimeout)) co_return;
     co_await stream.write(service.reply, kTimeout);
     stream.close();
@@ -97,28 +96,39 @@ int serve(const std::filesystem::path& config_path) {
   auto store = open_store(*config);
   if (!store) return kExitFailure;
 
-  std::shared_ptr<asio::ssl::context> tls;
+  std::unique_ptr<net::TlsReloader> tls;
   if (needs_tls(*config)) {
     auto files = net::ensure_tls_files({config->tls.cert, config->tls.key}, config->data_dir,
                                        config->hostname);
-    auto context = files
-                       ? net::make_server_context(*files)
-                       : Result<std::shared_ptr<asio::ssl::context>>(tl::unexpected(files.error()));
-    if (!context) {
-      log::error("tls: " + context.error().detail);
+    auto reloader = files
+                        ? net::TlsReloader::open(*files)
+                        : Result<std::unique_ptr<net::TlsReloader>>(tl::unexpected(files.error()));
+    if (!reloader) {
+      log::error("tls: " + reloader.error().detail);
       return kExitFailure;
     }
-    tls = *context;
+    tls = std::move(*reloader);
   }
 
   directory::Directory directory(**store);
   delivery::Delivery delivery(**store);
   // Store, directory and password hashing block: they run here, never on network threads.
   asio::thread_pool blocking(32);
-  smtp::Services smtp_services{directory, delivery, blocking, tls};
-  imap::Services imap_services{directory, **store, blocking, tls};
+  smtp::Services smtp_services{directory, delivery, blocking, tls.get()};
+  imap::Services imap_services{directory, **store, blocking, tls.get()};
 
-  net::Server server({.max_connections_per_ip = config->limits.connections_per_ip});
+  // SIGHUP: new connections get the certificate now in the files; open ones keep theirs.
+  auto reload_tls = [&tls] {
+    if (!tls) return;
+    auto reloaded = tls->reload();
+    if (reloaded) {
+      log::info("tls: certificate and key reloaded");
+    } else {
+      log::error("tls: reload failed, keeping the old certificate: " + reloaded.error().detail);
+    }
+  };
+  net::Server server(
+      {.max_connections_per_ip = config->limits.connections_per_ip, .on_reload = reload_tls});
   int listeners = 0;
   const std::vector<SmtpListener> smtp_listeners = {
       {&config->listen.smtp, "smtp", {.mode = smtp::Mode::Mx, .hostname = config->hostname}},
@@ -161,7 +171,8 @@ int serve(const std::filesystem::path& config_path) {
   }
   for (const auto& [endpoints, service] : unavailable_services(*config)) {
     for (const Endpoint& endpoint : *endpoints) {
-      auto listening = server.listen(endpoint, service.service, unavailable_handler(service, tls));
+      auto listening =
+          server.listen(endpoint, service.service, unavailable_handler(service, tls.get()));
       if (!listening) {
         log::error(listening.error().detail);
         return kExitFailure;

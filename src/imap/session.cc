@@ -228,7 +228,8 @@ void Session::enable(const Command& command) {
 
 asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
                                   Services& services) {
-  Connection connection(std::move(socket), options, services.tls);
+  Connection connection(std::move(socket), options,
+                        services.tls ? services.tls->current() : nullptr);
   if (options.implicit_tls && !co_await connection.stream().start_tls(std::chrono::seconds(30))) {
     co_return;
   }

@@ -10,6 +10,7 @@
 
 #include "imap/command_parser.h"
 #include "net/socket.h"
+#include "net/tls.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -40,7 +41,7 @@ struct Services {
   directory::Directory& directory;
   store::Store& store;
   boost::asio::thread_pool& blocking;
-  std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS, no implicit TLS
+  const net::TlsReloader* tls;  // null: no STARTTLS, no implicit TLS
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,

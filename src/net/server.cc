@@ -39,7 +39,7 @@ struct Server::State {
         threads(options.threads > 0 ? options.threads
                                     : std::max(1u, std::thread::hardware_concurrency())),
         io(threads),
-        signals(io, SIGTERM, SIGINT) {}
+        signals(io, SIGTERM, SIGINT, SIGHUP) {}
 
   asio::awaitable<void> accept_loop(Listener& listener);
   asio::awaitable<void> run_session(Socket socket, Listener& listener, std::string peer);
@@ -174,11 +174,19 @@ Result<void> Server::listen(const Endpoint& endpoint, std::string service, Sessi
 
 void Server::run() {
   State& state = *state_;
-  state.signals.async_wait([&state](const boost::system::error_code& error, int signal_number) {
-    if (error) return;
-    log::info(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT"));
-    asio::co_spawn(state.io, state.shut_down(), asio::detached);
-  });
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&state, &on_signal](const boost::system::error_code& error, int signal_number) {
+        if (error) return;
+        if (signal_number == SIGHUP) {
+          log::info("received SIGHUP: reloading");
+          if (state.options.on_reload) state.options.on_reload();
+          state.signals.async_wait(on_signal);
+          return;
+        }
+        log::info(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT"));
+        asio::co_spawn(state.io, state.shut_down(), asio::detached);
+      };
+  state.signals.async_wait(on_signal);
   for (auto& listener : state.listeners) {
     asio::co_spawn(state.io, state.accept_loop(*listener), asio::detached);
   }

@@ -1,7 +1,7 @@
 // The network runtime: one io_context run by one thread per core, the listeners, and
 // the shutdown sequence (SIGTERM or SIGINT: stop accepting, let sessions finish for a
-// grace period, then cancel them). No protocol knowledge: a listener hands each
-// accepted connection to the SessionHandler it was opened with.
+// grace period, then cancel them). SIGHUP calls the reload hook and goes on serving. No protocol
+// knowledge: a listener hands each accepted connection to the SessionHandler it was opened with.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -26,6 +26,8 @@ struct ServerOptions {
   std::chrono::seconds shutdown_grace{10};
   // Connections beyond this from one address are closed at once (ARCHITECTURE rule 7).
   int max_connections_per_ip = 100;
+  // Called on the network thread on SIGHUP (reload certificates); may be empty.
+  std::function<void()> on_reload;
 };
 
 class Server {

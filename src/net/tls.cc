@@ -140,4 +140,23 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(const Tls
   return context;
 }
 
+Result<std::unique_ptr<TlsReloader>> TlsReloader::open(const TlsFiles& files) {
+  auto context = make_server_context(files);
+  if (!context) return tl::unexpected(context.error());
+  return std::unique_ptr<TlsReloader>(new TlsReloader(files, std::move(*context)));
+}
+
+std::shared_ptr<boost::asio::ssl::context> TlsReloader::current() const {
+  std::lock_guard lock(mutex_);
+  return context_;
+}
+
+Result<void> TlsReloader::reload() {
+  auto context = make_server_context(files_);
+  if (!context) return tl::unexpected(context.error());
+  std::lock_guard lock(mutex_);
+  context_ = std::move(*context);
+  return {};
+}
+
 }  // namespace rampart::net

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string_view>
 
 #include "base/result.h"
@@ -27,5 +28,26 @@ Result<TlsFiles> ensure_tls_files(const TlsFiles& configured, const std::filesys
 
 // Loads and checks the pair (the key must match the certificate).
 Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(const TlsFiles& files);
+
+// The context new connections get. reload() reads the files again (after the admin
+// replaced them, on SIGHUP); connections already open keep the context they started
+// with, so nothing is dropped. Thread-safe.
+class TlsReloader {
+ public:
+  // Loads the files once; the server does not start without a working pair.
+  static Result<std::unique_ptr<TlsReloader>> open(const TlsFiles& files);
+
+  std::shared_ptr<boost::asio::ssl::context> current() const;
+  // On failure the context in force stays, and the error says why.
+  Result<void> reload();
+
+ private:
+  TlsReloader(TlsFiles files, std::shared_ptr<boost::asio::ssl::context> context)
+      : files_(std::move(files)), context_(std::move(context)) {}
+
+  const TlsFiles files_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<boost::asio::ssl::context> context_;
+};
 
 }  // namespace rampart::net

@@ -83,7 +83,7 @@ class Session {
   Session(net::Socket socket, const SessionOptions& options, Services& services)
       : options_(options),
         services_(services),
-        stream_(std::move(socket), services.tls),
+        stream_(std::move(socket), services.tls ? services.tls->current() : nullptr),
         parser_(Limits{}) {}
 
   asio::awaitable<void> run();

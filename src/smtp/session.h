@@ -12,6 +12,7 @@
 #include <string>
 
 #include "net/socket.h"
+#include "net/tls.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -48,7 +49,7 @@ struct Services {
   directory::Directory& directory;
   delivery::Delivery& delivery;
   boost::asio::thread_pool& blocking;
-  std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS, no implicit TLS
+  const net::TlsReloader* tls;  // null: no STARTTLS, no implicit TLS
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
