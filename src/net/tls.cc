@@ -124,7 +124,11 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(const Tls
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = context->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  // The server's cipher order, unlike Mozilla's intermediate profile: every cipher in
+  // the list is ECDHE with AEAD, so nothing is lost, and testssl.sh rates a missing
+  // server order HIGH (#6 asks for no finding of medium or above).
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_cipher_list(native, kIntermediateTls12Ciphers);
   SSL_CTX_set1_groups_list(native, "X25519:prime256v1:secp384r1");
   if (SSL_CTX_use_certificate_chain_file(native, files.cert.c_str()) != 1) {
