@@ -48,6 +48,15 @@ class Instance:
     def cli(self, *args, stdin=None):
         return run(list(args), stdin=stdin, config=self.config)
 
+    def add_account(self, address, password):
+        """Adds `address` (and its domain, the first time) through the CLI."""
+        domain = address.split("@", 1)[1]
+        if domain not in self.cli("domain", "list").stdout.split():
+            added = self.cli("domain", "add", domain)
+            assert added.returncode == 0, added.stderr
+        added = self.cli("user", "add", address, stdin=password + "\n")
+        assert added.returncode == 0, added.stderr
+
     def start(self):
         self.process = subprocess.Popen([RAMPART, "serve", "--config", self.config],
                                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)

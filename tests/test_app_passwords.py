@@ -15,9 +15,7 @@ class AppPasswords(InstanceTest):
 
     def setUp(self):
         super().setUp()
-        cli = self.instance.cli
-        self.assertEqual(cli("domain", "add", "example.test").returncode, 0)
-        self.assertEqual(cli("user", "add", USER, stdin=PASSWORD + "\n").returncode, 0)
+        self.instance.add_account(USER, PASSWORD)
 
     def login(self, password):
         client = imaplib.IMAP4("127.0.0.1", self.instance.ports["imap"], timeout=30)

@@ -17,9 +17,7 @@ class Hostile(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.instance = Instance(["smtp", "imap"], extra="[limits]\nconnections_per_ip = 50")
-        cli = cls.instance.cli
-        assert cli("domain", "add", "example.test").returncode == 0
-        assert cli("user", "add", USER, stdin=PASSWORD + "\n").returncode == 0
+        cls.instance.add_account(USER, PASSWORD)
         cls.instance.start()
         cls.port = cls.instance.ports["imap"]
 

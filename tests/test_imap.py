@@ -68,9 +68,7 @@ class ImapTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.instance = Instance(["smtp", "imap", "imaps"])
-        cli = cls.instance.cli
-        assert cli("domain", "add", "example.test").returncode == 0
-        assert cli("user", "add", USER, stdin=PASSWORD + "\n").returncode == 0
+        cls.instance.add_account(USER, PASSWORD)
         cls.instance.start()
         cls.port = cls.instance.ports["imap"]
 

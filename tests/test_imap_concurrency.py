@@ -104,9 +104,7 @@ class Concurrency(InstanceTest):
 
     def setUp(self):
         super().setUp()
-        cli = self.instance.cli
-        self.assertEqual(cli("domain", "add", "example.test").returncode, 0)
-        self.assertEqual(cli("user", "add", USER, stdin=PASSWORD + "\n").returncode, 0)
+        self.instance.add_account(USER, PASSWORD)
         self.instance.start()
         self.port = self.instance.ports["imap"]
 

@@ -19,9 +19,7 @@ class LoginAbuse(InstanceTest):
 
     def setUp(self):
         super().setUp()
-        cli = self.instance.cli
-        self.assertEqual(cli("domain", "add", "example.test").returncode, 0)
-        self.assertEqual(cli("user", "add", USER, stdin=PASSWORD + "\n").returncode, 0)
+        self.instance.add_account(USER, PASSWORD)
         self.instance.start()
 
     def login(self, source, user, password):

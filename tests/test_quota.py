@@ -14,9 +14,7 @@ class Quota(InstanceTest):
 
     def setUp(self):
         super().setUp()
-        cli = self.instance.cli
-        self.assertEqual(cli("domain", "add", "example.test").returncode, 0)
-        self.assertEqual(cli("user", "add", "carol@example.test", stdin=PASSWORD + "\n").returncode, 0)
+        self.instance.add_account("carol@example.test", PASSWORD)
         self.instance.start()
 
     def imap(self):

@@ -137,11 +137,15 @@ Result<store::Account> Directory::add_account(std::string_view address, std::str
   return store_.add_account(*normalized, *hash);
 }
 
-Result<void> Directory::set_password(std::string_view address, std::string_view password) {
+Result<store::Account> Directory::account_of(std::string_view address) {
   auto normalized = normalize_address(address);
   if (!normalized) return tl::unexpected(normalized.error());
+  return store_.find_account(*normalized);
+}
+
+Result<void> Directory::set_password(std::string_view address, std::string_view password) {
   if (auto checked = check_password(password); !checked) return tl::unexpected(checked.error());
-  auto account = store_.find_account(*normalized);
+  auto account = account_of(address);
   if (!account) return tl::unexpected(account.error());
   auto hash = hash_password(password);
   if (!hash) return tl::unexpected(hash.error());
@@ -149,9 +153,7 @@ Result<void> Directory::set_password(std::string_view address, std::string_view 
 }
 
 Result<void> Directory::set_quota(std::string_view address, std::uint64_t quota_bytes) {
-  auto normalized = normalize_address(address);
-  if (!normalized) return tl::unexpected(normalized.error());
-  auto account = store_.find_account(*normalized);
+  auto account = account_of(address);
   if (!account) return tl::unexpected(account.error());
   return store_.set_quota(account->id, quota_bytes);
 }
@@ -162,9 +164,7 @@ Result<std::string> Directory::add_app_password(std::string_view address, std::s
                   [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
     return fail(Errc::BadInput, "an app password's name is 1 to 64 printable characters");
   }
-  auto normalized = normalize_address(address);
-  if (!normalized) return tl::unexpected(normalized.error());
-  auto account = store_.find_account(*normalized);
+  auto account = account_of(address);
   if (!account) return tl::unexpected(account.error());
   // No 0/o or 1/l: the secret is often typed on a phone.
   static constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
@@ -181,25 +181,19 @@ Result<std::string> Directory::add_app_password(std::string_view address, std::s
 }
 
 Result<std::vector<store::AppPassword>> Directory::list_app_passwords(std::string_view address) {
-  auto normalized = normalize_address(address);
-  if (!normalized) return tl::unexpected(normalized.error());
-  auto account = store_.find_account(*normalized);
+  auto account = account_of(address);
   if (!account) return tl::unexpected(account.error());
   return store_.list_app_passwords(account->id);
 }
 
 Result<void> Directory::remove_app_password(std::string_view address, std::string_view name) {
-  auto normalized = normalize_address(address);
-  if (!normalized) return tl::unexpected(normalized.error());
-  auto account = store_.find_account(*normalized);
+  auto account = account_of(address);
   if (!account) return tl::unexpected(account.error());
   return store_.remove_app_password(account->id, name);
 }
 
 Result<void> Directory::remove_account(std::string_view address) {
-  auto normalized = normalize_address(address);
-  if (!normalized) return tl::unexpected(normalized.error());
-  auto account = store_.find_account(*normalized);
+  auto account = account_of(address);
   if (!account) return tl::unexpected(account.error());
   return store_.remove_account(account->id);
 }
@@ -311,9 +305,7 @@ Result<store::Account> Directory::check_password_of(std::string_view address,
                                                     std::string_view password) {
   // Hashed once for the process, so an unknown user costs one verification too.
   static const std::string kDecoyHash = hash_password("rampart-decoy-password").value_or("");
-  auto normalized = normalize_address(address);
-  auto account = normalized ? store_.find_account(*normalized)
-                            : Result<store::Account>(tl::unexpected(normalized.error()));
+  auto account = account_of(address);
   if (!account) {
     if (account.error().code != Errc::NotFound && account.error().code != Errc::BadInput) {
       return tl::unexpected(account.error());

@@ -90,6 +90,8 @@ class Directory {
   };
   Mac password_mac(std::string_view address, std::string_view password) const;
   Result<store::Account> check_password_of(std::string_view address, std::string_view password);
+  // The account at `address` (any case); BadInput for a malformed address.
+  Result<store::Account> account_of(std::string_view address);
 
   store::Store& store_;
   LoginGuard guard_;

@@ -7,8 +7,10 @@
 namespace rampart::directory {
 
 namespace {
+
 constexpr std::size_t kGoodNetworksPerAccount = 8;
-}
+
+}  // namespace
 
 LoginGuard::LoginGuard() : LoginGuard(Limits{}) {}
 
@@ -34,20 +36,20 @@ bool LoginGuard::familiar(const AccountState& state, const std::string& network,
   });
 }
 
-template <class Map>
-void LoginGuard::bound(Map& map) {
-  // Rare: drop the half that failed longest ago (or succeeded, for accounts).
+template <class Map, class Age>
+void LoginGuard::bound(Map& map, Age age) {
+  // Rare: drop the half that was active longest ago.
   if (map.size() < limits_.max_entries) return;
   std::vector<std::pair<Clock::time_point, std::string>> ages;
-  for (const auto& [key, value] : map) {
-    if constexpr (std::is_same_v<typename Map::mapped_type, Failures>) {
-      ages.emplace_back(value.last, key);
-    } else {
-      ages.emplace_back(value.unfamiliar.last, key);
-    }
-  }
+  for (const auto& [key, value] : map) ages.emplace_back(age(value), key);
   std::sort(ages.begin(), ages.end());
   for (std::size_t i = 0; i < ages.size() / 2; ++i) map.erase(ages[i].second);
+}
+
+LoginGuard::Clock::time_point LoginGuard::account_age(const AccountState& state) {
+  Clock::time_point last = state.unfamiliar.last;
+  for (const auto& [network, when] : state.good_networks) last = std::max(last, when);
+  return last;
 }
 
 LoginGuard::Verdict LoginGuard::check(std::string_view address, std::string_view account,
@@ -76,12 +78,12 @@ LoginGuard::Verdict LoginGuard::check(std::string_view address, std::string_view
 void LoginGuard::failed(std::string_view address, std::string_view account, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   const std::string network = network_of(address);
-  bound(addresses_);
+  bound(addresses_, [](const Failures& failures) { return failures.last; });
   Failures& failures = addresses_[network];
   failures = current(failures, now);
   ++failures.count;
   failures.last = now;
-  bound(accounts_);
+  bound(accounts_, account_age);
   AccountState& state = accounts_[lowercase(account)];
   // Failures from a familiar network do not count against the account: that is
   // most likely its owner mistyping, and an attacker there is slowed by address.
@@ -98,7 +100,7 @@ void LoginGuard::succeeded(std::string_view address, std::string_view account,
   // The address's failures stay: an attacker with one account of its own must not
   // wipe them by logging in to it between guesses at others.
   const std::string network = network_of(address);
-  bound(accounts_);
+  bound(accounts_, account_age);
   auto& good = accounts_[lowercase(account)].good_networks;
   std::erase_if(good, [&](const auto& entry) { return entry.first == network; });
   good.emplace_back(network, now);

@@ -60,8 +60,10 @@ class LoginGuard {
     Failures unfamiliar;  // failures from networks without a recent success
     std::vector<std::pair<std::string, Clock::time_point>> good_networks;  // newest last
   };
-  template <class Map>
-  void bound(Map& map);
+  template <class Map, class Age>
+  void bound(Map& map, Age age);
+  // When an account's record last changed: its last failure or success.
+  static Clock::time_point account_age(const AccountState& state);
   bool familiar(const AccountState& state, const std::string& network, Clock::time_point now) const;
   Failures current(const Failures& failures, Clock::time_point now) const;
 

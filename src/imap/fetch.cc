@@ -206,7 +206,7 @@ asio::awaitable<void> Session::fetch(const Command& command) {
       std::vector<store::Uid> unseen;
       for (auto& meta : *metas) {
         if (changed_since && meta.modseq <= *changed_since) continue;
-        if (set_seen && !std::binary_search(meta.flags.begin(), meta.flags.end(), "\\Seen")) {
+        if (set_seen && !has_flag(meta.flags, "\\Seen")) {
           unseen.push_back(meta.uid);
         }
         out.push_back({std::move(meta), {}, {}, false});

@@ -40,20 +40,6 @@ std::string canonical_pattern(std::string pattern) {
   return pattern;
 }
 
-bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name) {
-  const std::string prefix = std::string(name) + "/";
-  return std::any_of(mailboxes.begin(), mailboxes.end(), [&](const store::Mailbox& mailbox) {
-    return mailbox.name.compare(0, prefix.size(), prefix) == 0;
-  });
-}
-
-bool has_subscribed_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name) {
-  const std::string prefix = std::string(name) + "/";
-  return std::any_of(mailboxes.begin(), mailboxes.end(), [&](const store::Mailbox& mailbox) {
-    return mailbox.subscribed && mailbox.name.compare(0, prefix.size(), prefix) == 0;
-  });
-}
-
 }  // namespace
 
 asio::awaitable<void> Session::list(const Command& command, bool lsub) {
@@ -163,7 +149,7 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
     }
     const char* role = role_attribute(mailbox.role);
     const bool children_subscribed =
-        recursive && select_subscribed && has_subscribed_children(*mailboxes, mailbox.name);
+        recursive && select_subscribed && has_children(*mailboxes, mailbox.name, true);
     if (select_subscribed && !mailbox.subscribed && !children_subscribed) continue;
     if (select_special_use && role == nullptr) continue;
     std::string attributes;
@@ -224,9 +210,8 @@ std::optional<std::string> Session::status_items(const Arguments& items,
       value = mailbox.highest_modseq;
       condstore_ = true;  // RFC 7162 §3.1: a CONDSTORE-enabling command
     } else if (item.is("DELETED") && snapshot != nullptr) {
-      value = std::count_if(snapshot->messages.begin(), snapshot->messages.end(), [](auto& m) {
-        return std::binary_search(m.flags.begin(), m.flags.end(), "\\Deleted");
-      });
+      value = std::count_if(snapshot->messages.begin(), snapshot->messages.end(),
+                            [](auto& m) { return has_flag(m.flags, "\\Deleted"); });
     } else {
       return std::nullopt;
     }

@@ -130,14 +130,8 @@ asio::awaitable<std::optional<store::Account>> Preauth::run() {
       if (!credentials) continue;  // answered already
       auto account = co_await login(*command, *credentials);
       if (account) co_return account;
-    } else if (name == "SELECT" || name == "EXAMINE" || name == "LIST" || name == "ENABLE" ||
-               name == "CREATE" || name == "DELETE" || name == "RENAME" || name == "STATUS" ||
-               name == "APPEND" || name == "LSUB" || name == "NAMESPACE" || name == "IDLE" ||
-               name == "FETCH" || name == "STORE" || name == "SEARCH" || name == "SUBSCRIBE" ||
-               name == "UNSUBSCRIBE") {
-      reply(*command, "BAD Log in first");
     } else {
-      reply(*command, "BAD Unknown command");
+      reply(*command, "BAD Unknown command, or not before login");
     }
   }
 }

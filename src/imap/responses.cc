@@ -62,6 +62,19 @@ const char* role_attribute(store::Role role) {
   return nullptr;
 }
 
+bool has_flag(const store::Flags& flags, std::string_view flag) {
+  return std::binary_search(flags.begin(), flags.end(), flag);
+}
+
+bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name,
+                  bool subscribed_only) {
+  const std::string prefix = std::string(name) + "/";
+  return std::any_of(mailboxes.begin(), mailboxes.end(), [&](const store::Mailbox& mailbox) {
+    return (!subscribed_only || mailbox.subscribed) &&
+           mailbox.name.compare(0, prefix.size(), prefix) == 0;
+  });
+}
+
 std::string format_flags(const store::Flags& flags) {
   std::string out = "(";
   for (const auto& flag : flags) {

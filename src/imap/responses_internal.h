@@ -19,6 +19,13 @@ std::string no_for(Errc code, std::string_view text);
 // The RFC 6154 attribute of a special-use mailbox ("\\Sent"), or null.
 const char* role_attribute(store::Role role);
 
+// Is `flag` in the sorted flag set?
+bool has_flag(const store::Flags& flags, std::string_view flag);
+
+// Does `name` have child mailboxes (subscribed ones, if `subscribed_only`)?
+bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name,
+                  bool subscribed_only = false);
+
 // "(\Seen $Forwarded)".
 std::string format_flags(const store::Flags& flags);
 

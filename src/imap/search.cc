@@ -116,10 +116,6 @@ std::int64_t sent_day(Candidate& candidate) {
   return day_of(when);
 }
 
-bool has_flag(const store::Flags& flags, std::string_view flag) {
-  return std::binary_search(flags.begin(), flags.end(), flag);
-}
-
 bool matches(const SearchKey& key, Candidate& candidate, const Context& context) {
   using Kind = SearchKey::Kind;
   const store::MessageMeta& meta = candidate.meta();

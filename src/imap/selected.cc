@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
 
 #include "base/ascii.h"
 #include "imap/responses_internal.h"
@@ -18,8 +19,16 @@ namespace {
 
 constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
 
-bool has_flag(const store::Flags& flags, std::string_view flag) {
-  return std::binary_search(flags.begin(), flags.end(), flag);
+// Removes the mailbox's \Deleted messages that `wanted` accepts; blocking.
+Result<std::vector<store::Uid>> expunge_deleted(store::Store& store, store::MailboxId mailbox,
+                                                const std::function<bool(store::Uid)>& wanted) {
+  auto snapshot = store.snapshot(mailbox);
+  if (!snapshot) return tl::unexpected(snapshot.error());
+  std::vector<store::Uid> deleted;
+  for (const auto& message : snapshot->messages) {
+    if (has_flag(message.flags, "\\Deleted") && wanted(message.uid)) deleted.push_back(message.uid);
+  }
+  return deleted.empty() ? std::vector<store::Uid>{} : store.expunge(mailbox, deleted);
 }
 
 // The QRESYNC parameters of SELECT (RFC 7162 §3.2.5).
@@ -118,16 +127,14 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
     untagged("OK [CLOSED] Previous mailbox closed");
   }
   saved_.clear();  // RFC 5182 §2.1: "$" starts empty in each selected mailbox
-  bool has_children = false;
+  bool children = false;
   auto snapshot = co_await blocking([&]() -> Result<store::MailboxSnapshot> {
     auto mailbox = services_.store.find_mailbox(account_.id, *name);
     if (!mailbox) return tl::unexpected(mailbox.error());
     if (rev2_) {
       auto mailboxes = services_.store.list_mailboxes(account_.id);
       if (!mailboxes) return tl::unexpected(mailboxes.error());
-      for (const auto& other : *mailboxes) {
-        if (other.name.starts_with(*name + "/")) has_children = true;
-      }
+      children = has_children(*mailboxes, *name);
     }
     return services_.store.snapshot(mailbox->id);
   });
@@ -165,7 +172,7 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
   }
   if (rev2_) {
     // RFC 9051 §6.3.2: IMAP4rev2 SELECT names the mailbox in a LIST response.
-    std::string attributes = has_children ? "\\HasChildren" : "\\HasNoChildren";
+    std::string attributes = children ? "\\HasChildren" : "\\HasNoChildren";
     if (const char* role = role_attribute(mailbox.role)) attributes += std::string(" ") + role;
     untagged("LIST (" + attributes + ") \"/\" " + quote_mailbox(mailbox.name));
   }
@@ -215,15 +222,8 @@ asio::awaitable<void> Session::close(const Command& command, bool expunge) {
   if (expunge && !selected_->read_only) {
     // RFC 9051 §6.4.1: CLOSE removes \Deleted messages without EXPUNGE responses.
     const store::MailboxId id = selected_->mailbox.id;
-    co_await blocking([&]() -> Result<std::vector<store::Uid>> {
-      auto snapshot = services_.store.snapshot(id);
-      if (!snapshot) return tl::unexpected(snapshot.error());
-      std::vector<store::Uid> deleted;
-      for (const auto& message : snapshot->messages) {
-        if (has_flag(message.flags, "\\Deleted")) deleted.push_back(message.uid);
-      }
-      return deleted.empty() ? std::vector<store::Uid>{} : services_.store.expunge(id, deleted);
-    });
+    co_await blocking(
+        [&] { return expunge_deleted(services_.store, id, [](store::Uid) { return true; }); });
   }
   selected_.reset();
   signal_->selected = 0;
@@ -247,17 +247,11 @@ asio::awaitable<void> Session::expunge(const Command& command) {
   }
   const store::MailboxId id = selected_->mailbox.id;
   const MailboxView& view = selected_->view;
-  auto expunged = co_await blocking([&]() -> Result<std::vector<store::Uid>> {
-    auto snapshot = services_.store.snapshot(id);
-    if (!snapshot) return tl::unexpected(snapshot.error());
-    std::vector<store::Uid> deleted;
-    for (const auto& message : snapshot->messages) {
+  auto expunged = co_await blocking([&] {
+    return expunge_deleted(services_.store, id, [&](store::Uid uid) {
       // Only what this client has seen: a message that arrived since is not its to remove.
-      if (!has_flag(message.flags, "\\Deleted") || !view.msn_of(message.uid)) continue;
-      if (only && !std::binary_search(only->begin(), only->end(), message.uid)) continue;
-      deleted.push_back(message.uid);
-    }
-    return deleted.empty() ? std::vector<store::Uid>{} : services_.store.expunge(id, deleted);
+      return view.msn_of(uid) && (!only || std::binary_search(only->begin(), only->end(), uid));
+    });
   });
   if (!expunged) {
     reply(command, no_for(expunged.error().code, "EXPUNGE failed"));

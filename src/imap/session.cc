@@ -6,6 +6,7 @@
 
 #include "base/ascii.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "imap/mailbox_name.h"
 #include "imap/preauth_internal.h"
 #include "imap/session_internal.h"
@@ -15,23 +16,6 @@ namespace rampart::imap {
 namespace asio = boost::asio;
 
 namespace {
-
-bool valid_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    std::size_t length = byte < 0x80         ? 1
-                         : (byte >> 5) == 6  ? 2
-                         : (byte >> 4) == 14 ? 3
-                         : (byte >> 3) == 30 ? 4
-                                             : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
-    }
-    i += length;
-  }
-  return true;
-}
 
 // Commands that need a selected mailbox.
 bool needs_selection(std::string_view name) {
@@ -173,7 +157,7 @@ std::optional<std::string> Session::mailbox_argument(const Command& command, con
   }
   std::string name;
   if (utf8_) {
-    if (!valid_utf8(*text)) {
+    if (!is_valid_utf8(*text)) {
       reply(command, "BAD Mailbox name is not UTF-8");
       return std::nullopt;
     }

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "base/utf8.h"
 #include "mime/body.h"
 #include "mime/parse_internal.h"
 
@@ -49,32 +50,6 @@ void append_windows1252_byte(unsigned char byte, std::string& out) {
   } else {
     append_code_point(byte, out);
   }
-}
-
-// Length of the valid UTF-8 sequence at the start of `bytes`, 0 if invalid.
-std::size_t utf8_sequence_length(std::string_view bytes) {
-  const auto b0 = static_cast<unsigned char>(bytes[0]);
-  if (b0 < 0x80) return 1;
-  std::size_t length;
-  std::uint32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    length = 2, min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    length = 3, min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    length = 4, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (bytes.size() < length) return 0;
-  std::uint32_t cp = b0 & (0x7F >> length);
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return length;
 }
 
 enum class Fallback { Windows1252, Replacement };
@@ -157,15 +132,6 @@ Family normalize(std::string_view charset, std::string& name) {
 }
 
 }  // namespace
-
-bool is_valid_utf8(std::string_view bytes) {
-  while (!bytes.empty()) {
-    const std::size_t length = utf8_sequence_length(bytes);
-    if (length == 0) return false;
-    bytes.remove_prefix(length);
-  }
-  return true;
-}
 
 void append_undeclared(std::string_view bytes, std::string& out, const Defects& defects) {
   append_utf8_checked(bytes, Fallback::Windows1252, out, defects);

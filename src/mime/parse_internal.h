@@ -54,7 +54,6 @@ class CharsetConverter {
 
 // Undeclared header text: UTF-8 kept, other 8-bit bytes read as windows-1252.
 void append_undeclared(std::string_view bytes, std::string& out, const Defects& defects);
-bool is_valid_utf8(std::string_view bytes);
 
 // Finds the end of the header section that starts at `begin` and collects its fields
 // (offsets into `raw`), applying the header limits. header_end is where the blank line

@@ -212,6 +212,16 @@ Result<void> check_quota(Connection& connection, MailboxId mailbox, std::uint64_
   return {};
 }
 
+// The stored description of a new message, before it has an id, mailbox or UID.
+Result<MessageMeta> meta_of(const NewMessage& message) {
+  auto flags = normalize_flags(message.flags);
+  if (!flags) return tl::unexpected(flags.error());
+  return MessageMeta{.flags = std::move(*flags),
+                     .internal_date = message.internal_date ? message.internal_date : now_seconds(),
+                     .size = message.raw.size(),
+                     .blob_id = sha256_hex(message.raw)};
+}
+
 // Adds a message like `source` (flags, date, size, blob) to target.mailbox with the next
 // UID. target.account 0 means whichever account owns the mailbox.
 Result<Appended> insert_message(Transaction& transaction, const DeliveryTarget& target,
@@ -922,19 +932,14 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Appended>> add_message(const NewMessage& message,
                                             const std::vector<DeliveryTarget>& targets) {
-    auto flags = normalize_flags(message.flags);
-    if (!flags) return tl::unexpected(flags.error());
+    auto meta = meta_of(message);
+    if (!meta) return tl::unexpected(meta.error());
     if (targets.empty()) return std::vector<Appended>{};
-    const MessageMeta meta{
-        .flags = std::move(*flags),
-        .internal_date = message.internal_date ? message.internal_date : now_seconds(),
-        .size = message.raw.size(),
-        .blob_id = sha256_hex(message.raw)};
-    return write_with_blob(message, meta.blob_id,
+    return write_with_blob(message, meta->blob_id,
                            [&](Transaction& transaction) -> Result<std::vector<Appended>> {
                              std::vector<Appended> appended;
                              for (const auto& target : targets) {
-                               auto added = insert_message(transaction, target, meta);
+                               auto added = insert_message(transaction, target, *meta);
                                if (!added) return tl::unexpected(added.error());
                                appended.push_back(*added);
                              }
@@ -949,13 +954,9 @@ class SqliteStore final : public Store {
     std::vector<MessageMeta> metas;
     std::vector<std::string> blob_ids;
     for (const NewMessage& message : messages) {
-      auto flags = normalize_flags(message.flags);
-      if (!flags) return tl::unexpected(flags.error());
-      metas.push_back(
-          {.flags = std::move(*flags),
-           .internal_date = message.internal_date ? message.internal_date : now_seconds(),
-           .size = message.raw.size(),
-           .blob_id = sha256_hex(message.raw)});
+      auto meta = meta_of(message);
+      if (!meta) return tl::unexpected(meta.error());
+      metas.push_back(std::move(*meta));
       if (!blobs_.exists(metas.back().blob_id)) {
         auto written = blobs_.write(metas.back().blob_id, message.raw, files::SyncDirectory::No);
         if (!written) return tl::unexpected(written.error());
