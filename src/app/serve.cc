@@ -117,9 +117,15 @@ int serve(const std::filesystem::path& config_path) {
   smtp::Services smtp_services{directory, delivery, blocking, tls.get()};
   imap::Services imap_services{directory, **store, blocking, tls.get()};
 
-  // SIGHUP: new connections get the certificate now in the files; open ones keep theirs.
-  auto reload_tls = [&tls] {
+  // SIGHUP: new connections get the certificate now in the files (a self-signed one is
+  // renewed first when it is about to expire); open ones keep theirs.
+  auto reload_tls = [&tls, &config] {
     if (!tls) return;
+    if (auto files = net::ensure_tls_files({config->tls.cert, config->tls.key}, config->data_dir,
+                                           config->hostname);
+        !files) {
+      log::error("tls: " + files.error().detail);
+    }
     auto reloaded = tls->reload();
     if (reloaded) {
       log::info("tls: certificate and key reloaded");

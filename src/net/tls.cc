@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <boost/asio/ssl/context.hpp>
+#include <ctime>
 
 #include "base/files.h"
 #include "base/log.h"
@@ -20,7 +21,10 @@ constexpr char kIntermediateTls12Ciphers[] =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-constexpr int kSelfSignedDays = 825;
+// Browsers and testssl.sh allow at most 398 days; the pair is made again at start or
+// on SIGHUP once fewer than kRenewDays remain.
+constexpr int kSelfSignedDays = 397;
+constexpr int kRenewDays = 30;
 
 std::string openssl_error(std::string_view what) {
   std::string text(what);
@@ -98,6 +102,17 @@ Result<void> make_self_signed(const TlsFiles& files, std::string_view hostname) 
                               0644);
 }
 
+// True also when the certificate cannot be read, so that a broken pair is made again.
+bool expires_within(const std::filesystem::path& cert_path, int days) {
+  BioPtr bio(BIO_new_file(cert_path.c_str(), "r"));
+  CertPtr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  ERR_clear_error();
+  if (!cert) return true;
+  const std::time_t limit = std::time(nullptr) + std::time_t{60} * 60 * 24 * days;
+  std::time_t check = limit;
+  return X509_cmp_time(X509_get0_notAfter(cert.get()), &check) < 0;
+}
+
 }  // namespace
 
 Result<TlsFiles> ensure_tls_files(const TlsFiles& configured, const std::filesystem::path& data_dir,
@@ -106,7 +121,8 @@ Result<TlsFiles> ensure_tls_files(const TlsFiles& configured, const std::filesys
   const std::filesystem::path directory = data_dir / "tls";
   TlsFiles files{directory / "cert.pem", directory / "key.pem"};
   std::error_code error;
-  if (std::filesystem::exists(files.cert, error) && std::filesystem::exists(files.key, error)) {
+  if (std::filesystem::exists(files.cert, error) && std::filesystem::exists(files.key, error) &&
+      !expires_within(files.cert, kRenewDays)) {
     return files;
   }
   std::filesystem::create_directories(directory, error);
@@ -114,8 +130,9 @@ Result<TlsFiles> ensure_tls_files(const TlsFiles& configured, const std::filesys
     return fail(Errc::Internal, "cannot create " + directory.string() + ": " + error.message());
   ::chmod(directory.c_str(), 0700);
   if (auto made = make_self_signed(files, hostname); !made) return tl::unexpected(made.error());
-  log::warn("no [tls] cert configured: made a self-signed certificate for " +
-            std::string(hostname) + " in " + files.cert.string() + "; clients will not trust it");
+  log::warn("no [tls] cert configured: made a self-signed certificate, valid " +
+            std::to_string(kSelfSignedDays) + " days, for " + std::string(hostname) + " in " +
+            files.cert.string() + "; clients will not trust it");
   return files;
 }
 

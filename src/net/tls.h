@@ -22,7 +22,8 @@ struct TlsFiles {
 };
 
 // When `files` is empty, uses data_dir/tls/{cert,key}.pem, creating a self-signed
-// pair for `hostname` there on first use (logged). Returns the files in force.
+// pair for `hostname` there on first use, and again when it has fewer than 30 of its
+// 397 days left (logged). Returns the files in force.
 Result<TlsFiles> ensure_tls_files(const TlsFiles& configured, const std::filesystem::path& data_dir,
                                   std::string_view hostname);
 
