@@ -20,6 +20,18 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def readable_by_server(*paths):
+    """Lets the server read files a test made (as root, the server runs as `rampart`):
+    their directories become passable and the files belong to that user."""
+    if os.geteuid() != 0:
+        return
+    import pwd
+    user = pwd.getpwnam("rampart")
+    for path in paths:
+        os.chmod(os.path.dirname(path), 0o755)
+        os.chown(path, user.pw_uid, user.pw_gid)
+
+
 def run(args, stdin=None, config=None):
     """Runs `rampart ARGS --config CONFIG`; returns the CompletedProcess."""
     command = [RAMPART, *args]
@@ -33,6 +45,9 @@ class Instance:
 
     def __init__(self, services=SERVICES, extra=""):
         self.dir = tempfile.TemporaryDirectory(prefix="rampart-test-")
+        # Started as root (as in CI), the server runs as the user `rampart`, which must
+        # pass through this directory to its data and read the files tests put here.
+        os.chmod(self.dir.name, 0o755)
         self.data = os.path.join(self.dir.name, "data")
         self.config = os.path.join(self.dir.name, "rampart.toml")
         self.ports = {service: free_port() for service in services}

@@ -3,6 +3,7 @@
 import imaplib
 import os
 import poplib
+import pwd
 import shutil
 import socket
 import signal
@@ -14,7 +15,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import Instance, InstanceTest
+from harness import RAMPART, Instance, InstanceTest, readable_by_server
 
 
 class Serve(InstanceTest):
@@ -100,6 +101,7 @@ class TlsReload(unittest.TestCase):
         second = self.make_pair(work, "second", "second.test")
         shutil.copy(first[0], cert)
         shutil.copy(first[1], key)
+        readable_by_server(cert, key)
         instance = Instance(["imaps"], extra=f'[tls]\ncert = "{cert}"\nkey = "{key}"')
         self.addCleanup(instance.close)
         instance.start()
@@ -128,6 +130,71 @@ class TlsReload(unittest.TestCase):
         with open(second[0]) as f:
             self.assertEqual(self.served_certificate(port), ssl.PEM_cert_to_DER_cert(f.read()))
         held.logout()
+
+
+def landlock_abi():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.syscall(444, None, 0, 1)  # landlock_create_ruleset(VERSION)
+
+
+class LeastPrivilege(InstanceTest):
+    """Started as root, the server binds its ports, confines itself with Landlock and
+    runs as the user `rampart` (ARCHITECTURE rule 5)."""
+
+    services = ["imap"]
+
+    def status(self):
+        with open(f"/proc/{self.instance.process.pid}/status") as f:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_runs_as_the_service_user_without_capabilities(self):
+        user = pwd.getpwnam("rampart")
+        self.instance.start()
+        status = self.status()
+        self.assertEqual(status["Uid"].split(), [str(user.pw_uid)] * 4)
+        self.assertEqual(status["Gid"].split(), [str(user.pw_gid)] * 4)
+        self.assertNotIn("0", status["Groups"].split())
+        self.assertEqual(int(status["CapEff"], 16), 0)
+        self.assertEqual(int(status["CapPrm"], 16), 0)
+        self.assertEqual(status["NoNewPrivs"].strip(), "1")
+        self.assertIn("running as user rampart", self.instance.log_text())
+        # Everything in the data directory is the service user's and nobody else's.
+        for directory, subdirectories, files in os.walk(self.instance.data):
+            for name in [directory] + [os.path.join(directory, f) for f in files]:
+                info = os.lstat(name)
+                self.assertEqual(info.st_uid, user.pw_uid, name)
+                self.assertEqual(info.st_mode & 0o077, 0, name)
+        # And it still serves.
+        with imaplib.IMAP4("127.0.0.1", self.instance.ports["imap"], timeout=10) as client:
+            self.assertEqual(client.noop()[0], "OK")
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_a_data_dir_left_by_root_is_handed_over(self):
+        os.makedirs(os.path.join(self.instance.data, "blobs"))
+        with open(os.path.join(self.instance.data, "blobs", "old"), "w") as f:
+            f.write("x")
+        self.instance.start()
+        uid = pwd.getpwnam("rampart").pw_uid
+        self.assertEqual(os.stat(os.path.join(self.instance.data, "blobs", "old")).st_uid, uid)
+        self.assertIn("giving", self.instance.log_text())
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_refuses_a_missing_service_user(self):
+        instance = Instance(self.services, extra='user = "no-such-user"')
+        self.addCleanup(instance.close)
+        served = subprocess.run([RAMPART, "serve", "--config", instance.config],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(served.returncode, 1)
+        self.assertIn("service user no-such-user does not exist", served.stderr)
+
+    @unittest.skipUnless(landlock_abi() >= 1, "no Landlock in this kernel")
+    def test_confined_by_landlock(self):
+        self.instance.start()
+        self.assertRegex(self.instance.log_text(),
+                         r"confined: Landlock ABI \d+: writes under " + self.instance.data + ";")
+        self.assertIn("nothing executed", self.instance.log_text())
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import Instance, InstanceTest
+from harness import Instance, InstanceTest, readable_by_server
 
 SEVERITIES = ["OK", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 
@@ -61,6 +61,7 @@ class TestSslTest(unittest.TestCase):
         work = tempfile.TemporaryDirectory(prefix="rampart-testssl-")
         self.addCleanup(work.cleanup)
         ca, cert, key = make_ca_signed_pair(work.name)
+        readable_by_server(cert, key)
         instance = Instance([service for service, _ in self.LISTENERS],
                             extra=f'[tls]\ncert = "{cert}"\nkey = "{key}"')
         self.addCleanup(instance.close)

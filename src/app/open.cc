@@ -1,7 +1,9 @@
 #include "app/open.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <iostream>
 
 namespace rampart::app {
@@ -12,10 +14,25 @@ std::optional<Config> load_config_or_report(const std::filesystem::path& config_
     std::cerr << "rampart: " << config.error().detail << "\n";
     return std::nullopt;
   }
+  // Relative paths are taken from where rampart started, once, here.
+  std::error_code error;
+  for (std::filesystem::path* path : {&config->data_dir, &config->tls.cert, &config->tls.key}) {
+    if (!path->empty()) *path = std::filesystem::absolute(*path, error);
+  }
   return std::move(*config);
 }
 
-std::optional<std::unique_ptr<store::Store>> open_store(const Config& config) {
+std::optional<Identity> prepare_data_dir(const Config& config) {
+  Identity identity;
+  if (::geteuid() == 0) {
+    auto user = confine::find_user(config.user);
+    if (!user) {
+      std::cerr << "rampart: started as root, and the service user " << config.user
+                << " does not exist: create it (scripts/setup does) or set `user` in the config\n";
+      return std::nullopt;
+    }
+    identity.service_user = std::move(*user);
+  }
   std::error_code error;
   std::filesystem::create_directories(config.data_dir, error);
   if (error) {
@@ -23,11 +40,44 @@ std::optional<std::unique_ptr<store::Store>> open_store(const Config& config) {
               << "\n";
     return std::nullopt;
   }
-  // The data directory holds every mailbox: nobody else may read it.
+  // The data directory holds every mailbox: nobody else may read it, or what is made in it.
   ::chmod(config.data_dir.c_str(), 0700);
+  ::umask(077);
+  if (identity.service_user) {
+    const confine::ServiceUser& user = *identity.service_user;
+    struct stat status {};
+    if (::stat(config.data_dir.c_str(), &status) == 0 && status.st_uid != user.uid) {
+      std::cerr << "rampart: giving " << config.data_dir.string() << " to user " << user.name
+                << "\n";
+      if (auto given = confine::give_tree(config.data_dir, user); !given) {
+        std::cerr << "rampart: " << given.error().detail << "\n";
+        return std::nullopt;
+      }
+    }
+  }
+  return identity;
+}
+
+bool become_service_user(const Identity& identity, const Config& config) {
+  if (!identity.service_user) return true;
+  const std::string& name = identity.service_user->name;
+  if (auto became = confine::become(*identity.service_user); !became) {
+    std::cerr << "rampart: cannot become user " << name << ": " << became.error().detail << "\n";
+    return false;
+  }
+  if (::access(config.data_dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    std::cerr << "rampart: user " << name << " cannot use data_dir " << config.data_dir.string()
+              << " (" << std::strerror(errno) << "): every directory above it must let " << name
+              << " pass (o+x), or choose a data_dir such as /var/lib/rampart\n";
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::unique_ptr<store::Store>> open_store(const Config& config) {
   auto store = store::open_sqlite_store({.data_dir = config.data_dir});
   if (!store) {
-    std::cerr << "rampart: cannot open the store in " << config.data_dir << ": "
+    std::cerr << "rampart: cannot open the store in " << config.data_dir.string() << ": "
               << errc_name(store.error().code) << " (" << store.error().detail << ")\n";
     return std::nullopt;
   }
@@ -37,6 +87,8 @@ std::optional<std::unique_ptr<store::Store>> open_store(const Config& config) {
 std::optional<std::unique_ptr<store::Store>> open_store(const std::filesystem::path& config_path) {
   auto config = load_config_or_report(config_path);
   if (!config) return std::nullopt;
+  auto identity = prepare_data_dir(*config);
+  if (!identity || !become_service_user(*identity, *config)) return std::nullopt;
   return open_store(*config);
 }
 

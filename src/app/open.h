@@ -1,4 +1,5 @@
-// Loading the config and opening the store the way every subcommand does; failures
+// What every subcommand does before it touches the store: load the config, make the
+// data directory and, when started as root, become the service user. Failures
 // are printed as "rampart: ..." and returned as an empty result.
 #pragma once
 
@@ -7,12 +8,30 @@
 #include <optional>
 
 #include "base/config.h"
+#include "base/confine.h"
 #include "store/store.h"
 
 namespace rampart::app {
 
 std::optional<Config> load_config_or_report(const std::filesystem::path& config_path);
-std::optional<std::unique_ptr<store::Store>> open_store(const std::filesystem::path& config_path);
+
+// Who the process is to become, found by enter_data_dir.
+struct Identity {
+  // Set when started as root: the configured service user (an error when absent).
+  std::optional<confine::ServiceUser> service_user;
+};
+
+// Makes data_dir (0700) if absent. As root, a data_dir that belongs to someone else
+// (made by an earlier root run) is given, with everything in it, to the service user.
+std::optional<Identity> prepare_data_dir(const Config& config);
+
+// Started as root: becomes the service user for good, and checks that it can use
+// data_dir (every directory above it must let that user pass). Otherwise does nothing.
+bool become_service_user(const Identity& identity, const Config& config);
+
 std::optional<std::unique_ptr<store::Store>> open_store(const Config& config);
+
+// All of the above, for the admin subcommands.
+std::optional<std::unique_ptr<store::Store>> open_store(const std::filesystem::path& config_path);
 
 }  // namespace rampart::app

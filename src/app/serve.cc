@@ -1,12 +1,16 @@
 // `rampart serve` and `rampart check-config`.
 #include <malloc.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <iostream>
 
 #include "app/commands.h"
 #include "app/open.h"
+#include "base/confine.h"
 #include "base/log.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
@@ -41,8 +45,9 @@ std::vector<std::pair<const std::vector<Endpoint>*, Unavailable>> unavailable_se
           {&listen.https, {"https", true, http}}};
 }
 
-net::SessionHandler unavailable_handler(Unavailable service, const net::TlsReloader* tls) {
-  return [service = std::move(service), tls](net::Socket socket) -> asio::awaitable<void> {
+net::SessionHandler unavailable_handler(Unavailable service,
+                                        const std::unique_ptr<net::TlsReloader>& tls) {
+  return [service = std::move(service), &tls](net::Socket socket) -> asio::awaitable<void> {
     constexpr std::chrono::seconds kTimeout{30};
     net::Stream stream(std::move(socket), tls ? tls->current() : nullptr);
     if (service.implicit_tls && !co_await stream.start_tls(kTimeout)) co_return;
@@ -65,6 +70,40 @@ struct SmtpListener {
   smtp::SessionOptions options;
 };
 
+// Confinement once the listeners are bound (ARCHITECTURE rule 5): the process writes
+// only in its data directory (the current directory) and reads only there, its
+// config, the TLS files' directories and the system files libraries read at run time
+// (shared libraries and charset modules under /usr, time zones, name resolution).
+confine::FilesystemRules filesystem_rules(const Config& config,
+                                          const std::filesystem::path& config_path) {
+  confine::FilesystemRules rules;
+  rules.read_write = {config.data_dir};
+  rules.read_only = {config_path};
+  for (const auto& file : {config.tls.cert, config.tls.key}) {
+    if (file.empty()) continue;
+    // Both the named directory and the one a symlink leads to (certbot's live/ and
+    // archive/), so that renewed files are read on SIGHUP.
+    std::error_code error;
+    for (const auto& directory :
+         {file.parent_path(), std::filesystem::weakly_canonical(file, error).parent_path()}) {
+      if (std::find(rules.read_only.begin(), rules.read_only.end(), directory) ==
+          rules.read_only.end()) {
+        rules.read_only.push_back(directory);
+      }
+    }
+  }
+  for (const char* system :
+       {"/usr", "/etc/localtime", "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf",
+        "/etc/gai.conf", "/etc/ssl", "/sys/devices/system/cpu", "/dev/urandom"}) {
+    rules.read_only.emplace_back(system);
+  }
+#ifdef RAMPART_SANITIZE
+  // LeakSanitizer lists the threads in /proc at exit to stop them.
+  rules.read_only.emplace_back("/proc");
+#endif
+  return rules;
+}
+
 }  // namespace
 
 int check_config(const std::filesystem::path& config_path) {
@@ -82,7 +121,9 @@ int check_config(const std::filesystem::path& config_path) {
   return kExitOk;
 }
 
-int serve(const std::filesystem::path& config_path) {
+int serve(const std::filesystem::path& config_argument) {
+  std::error_code error;
+  const std::filesystem::path config_path = std::filesystem::absolute(config_argument, error);
   auto config = load_config_or_report(config_path);
   if (!config) return kExitFailure;
   log::set_min_level(config->log_level);
@@ -93,29 +134,13 @@ int serve(const std::filesystem::path& config_path) {
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
   log::info("rampart starting with " + config_path.string() + ", data in " +
             config->data_dir.string());
-  auto store = open_store(*config);
-  if (!store) return kExitFailure;
+  auto identity = prepare_data_dir(*config);
+  if (!identity) return kExitFailure;
 
+  // Filled in once root is gone; the listeners' handlers run only after that.
   std::unique_ptr<net::TlsReloader> tls;
-  if (needs_tls(*config)) {
-    auto files = net::ensure_tls_files({config->tls.cert, config->tls.key}, config->data_dir,
-                                       config->hostname);
-    auto reloader = files
-                        ? net::TlsReloader::open(*files)
-                        : Result<std::unique_ptr<net::TlsReloader>>(tl::unexpected(files.error()));
-    if (!reloader) {
-      log::error("tls: " + reloader.error().detail);
-      return kExitFailure;
-    }
-    tls = std::move(*reloader);
-  }
-
-  directory::Directory directory(**store);
-  delivery::Delivery delivery(**store);
-  // Store, directory and password hashing block: they run here, never on network threads.
-  asio::thread_pool blocking(32);
-  smtp::Services smtp_services{directory, delivery, blocking, tls.get()};
-  imap::Services imap_services{directory, **store, blocking, tls.get()};
+  std::optional<smtp::Services> smtp_services;
+  std::optional<imap::Services> imap_services;
 
   // SIGHUP: new connections get the certificate now in the files (a self-signed one is
   // renewed first when it is about to expire); open ones keep theirs.
@@ -136,6 +161,12 @@ int serve(const std::filesystem::path& config_path) {
   net::Server server(
       {.max_connections_per_ip = config->limits.connections_per_ip, .on_reload = reload_tls});
   int listeners = 0;
+  auto listen = [&](const Endpoint& endpoint, const char* service, net::SessionHandler handler) {
+    auto listening = server.listen(endpoint, service, std::move(handler));
+    if (!listening) log::error(listening.error().detail);
+    listeners += listening ? 1 : 0;
+    return listening.has_value();
+  };
   const std::vector<SmtpListener> smtp_listeners = {
       {&config->listen.smtp, "smtp", {.mode = smtp::Mode::Mx, .hostname = config->hostname}},
       {&config->listen.submission,
@@ -148,15 +179,11 @@ int serve(const std::filesystem::path& config_path) {
   for (const SmtpListener& listener : smtp_listeners) {
     for (const Endpoint& endpoint : *listener.endpoints) {
       const smtp::SessionOptions& options = listener.options;
-      auto listening =
-          server.listen(endpoint, listener.service, [&options, &smtp_services](net::Socket socket) {
-            return smtp::run_session(std::move(socket), options, smtp_services);
-          });
-      if (!listening) {
-        log::error(listening.error().detail);
+      if (!listen(endpoint, listener.service, [&options, &smtp_services](net::Socket socket) {
+            return smtp::run_session(std::move(socket), options, *smtp_services);
+          })) {
         return kExitFailure;
       }
-      ++listeners;
     }
   }
   const imap::SessionOptions imap_options{}, imaps_options{.implicit_tls = true};
@@ -164,31 +191,67 @@ int serve(const std::filesystem::path& config_path) {
        {std::tuple{&config->listen.imap, "imap", &imap_options},
         std::tuple{&config->listen.imaps, "imaps", &imaps_options}}) {
     for (const Endpoint& endpoint : *endpoints) {
-      auto listening =
-          server.listen(endpoint, service, [options, &imap_services](net::Socket socket) {
-            return imap::run_session(std::move(socket), *options, imap_services);
-          });
-      if (!listening) {
-        log::error(listening.error().detail);
+      if (!listen(endpoint, service, [options, &imap_services](net::Socket socket) {
+            return imap::run_session(std::move(socket), *options, *imap_services);
+          })) {
         return kExitFailure;
       }
-      ++listeners;
     }
   }
   for (const auto& [endpoints, service] : unavailable_services(*config)) {
     for (const Endpoint& endpoint : *endpoints) {
-      auto listening =
-          server.listen(endpoint, service.service, unavailable_handler(service, tls.get()));
-      if (!listening) {
-        log::error(listening.error().detail);
+      if (!listen(endpoint, service.service, unavailable_handler(service, tls))) {
         return kExitFailure;
       }
       log::warn(std::string(service.service) + " on " + endpoint.text() +
                 " is not implemented in this version: clients are told it is unavailable");
-      ++listeners;
     }
   }
   if (listeners == 0) log::warn("no [listen] entries: serving nothing");
+
+  // Ports are bound: confine the filesystem, then leave root, before any thread starts.
+  auto confined = confine::restrict_filesystem(filesystem_rules(*config, config_path));
+  if (!confined) {
+    log::error("cannot confine the filesystem: " + confined.error().detail);
+    return kExitFailure;
+  }
+  if (confined->abi == 0) {
+    log::warn("filesystem not confined: " + confined->summary);
+  } else {
+    log::info("confined: " + confined->summary);
+  }
+  if (!become_service_user(*identity, *config)) return kExitFailure;
+#ifdef RAMPART_SANITIZE
+  // Changing uid made the process undumpable; LeakSanitizer must ptrace its threads.
+  ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
+  log::info(identity->service_user
+                ? "running as user " + identity->service_user->name
+                : "running as uid " + std::to_string(::getuid()) + " (not started as root)");
+
+  if (needs_tls(*config)) {
+    auto files = net::ensure_tls_files({config->tls.cert, config->tls.key}, config->data_dir,
+                                       config->hostname);
+    auto reloader = files
+                        ? net::TlsReloader::open(*files)
+                        : Result<std::unique_ptr<net::TlsReloader>>(tl::unexpected(files.error()));
+    if (!reloader) {
+      log::error("tls: " + reloader.error().detail +
+                 (identity->service_user ? " (read as user " + identity->service_user->name + ")"
+                                         : std::string()));
+      return kExitFailure;
+    }
+    tls = std::move(*reloader);
+  }
+  auto store = open_store(*config);
+  if (!store) return kExitFailure;
+  directory::Directory directory(**store);
+  delivery::Delivery delivery(**store);
+  // Store, directory and password hashing block: they run here, never on network threads.
+  asio::thread_pool blocking(32);
+  smtp_services.emplace(smtp::Services{directory, delivery, blocking, tls.get()});
+  imap_services.emplace(imap::Services{directory, **store, blocking, tls.get()});
+
   log::info("ready");
   server.run();
   blocking.join();

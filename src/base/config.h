@@ -26,6 +26,8 @@ struct Config {
   std::filesystem::path data_dir = "/var/lib/rampart";
   std::string hostname = "localhost";
   log::Level log_level = log::Level::Info;  // "debug", "info", "warn" or "error"
+  // Started as root, `rampart` binds its ports, then runs as this user (never root).
+  std::string user = "rampart";
 
   // Each list empty = that service off.
   struct Listen {

@@ -10,6 +10,7 @@ TEST(Config, ReadsEveryDocumentedKey) {
 data_dir = "/srv/mail"
 hostname = "mail.example.org"
 log_level = "debug"
+user = "mail"
 [listen]
 smtp = ["0.0.0.0:25"]
 submission = ["127.0.0.1:587", "[::1]:587"]
@@ -30,6 +31,7 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->data_dir, "/srv/mail");
   EXPECT_EQ(config->hostname, "mail.example.org");
   EXPECT_EQ(config->log_level, log::Level::Debug);
+  EXPECT_EQ(config->user, "mail");
   ASSERT_EQ(config->listen.submission.size(), 2u);
   EXPECT_EQ(config->listen.submission[1].address, "::1");
   EXPECT_EQ(config->listen.submission[1].port, 587);
@@ -37,6 +39,13 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->listen.https[0].port, 443);
   EXPECT_EQ(config->tls.key, "/etc/rampart/key.pem");
   EXPECT_EQ(config->limits.connections_per_ip, 500);
+}
+
+TEST(Config, RefusesToServeAsRoot) {
+  auto config = parse_config("user = \"root\"\n", "t.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().detail, "t.toml:1: user: the server does not serve as root");
+  EXPECT_EQ(parse_config("", "t.toml")->user, "rampart");
 }
 
 TEST(Config, RefusesAConnectionLimitOutOfRange) {

@@ -37,11 +37,13 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::filesystem::path
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   try {
     // WAL lets readers work beside the writer; FULL syncs the WAL at every commit, so a
-    // committed transaction survives power loss, not just a process crash.
+    // committed transaction survives power loss, not just a process crash. Temporary
+    // tables and sorts stay in memory: the server may write only in its data directory.
     connection->execute_script(mode == Mode::Write
                                    ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                     "PRAGMA foreign_keys=ON;"
-                                   : "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;");
+                                     "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                                   : "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
+                                     "PRAGMA temp_store=MEMORY;");
   } catch (const Failure& failure) {
     return tl::unexpected(to_error(failure));
   }
