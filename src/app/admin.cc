@@ -72,9 +72,9 @@ std::optional<std::string> read_password() {
 
 int domain_command(const std::filesystem::path& config_path, const std::string& verb,
                    const std::string& name) {
-  auto opened = open_store(config_path);
+  auto opened = open_admin(config_path, "domain " + verb + (name.empty() ? "" : " " + name), {});
   if (!opened) return kExitFailure;
-  directory::Directory directory(**opened);
+  directory::Directory directory(*opened->store);
   if (verb == "list") {
     auto domains = directory.list_domains();
     if (!domains) return report(domains.error(), "cannot list domains");
@@ -89,9 +89,10 @@ int domain_command(const std::filesystem::path& config_path, const std::string& 
 
 int user_command(const std::filesystem::path& config_path, const std::string& verb,
                  const std::string& address) {
-  auto opened = open_store(config_path);
+  auto opened = open_admin(config_path, "user " + verb + (address.empty() ? "" : " " + address),
+                           (verb == "list" ? std::string() : address));
   if (!opened) return kExitFailure;
-  directory::Directory directory(**opened);
+  directory::Directory directory(*opened->store);
   if (verb == "list") {
     auto accounts = directory.list_accounts(address);
     if (!accounts) return report(accounts.error(), "cannot list accounts");
@@ -139,9 +140,9 @@ int quota_command(const std::filesystem::path& config_path, const std::string& a
     }
     bytes = number << shift;
   }
-  auto opened = open_store(config_path);
+  auto opened = open_admin(config_path, "user quota " + address + " " + size, address);
   if (!opened) return kExitFailure;
-  directory::Directory directory(**opened);
+  directory::Directory directory(*opened->store);
   auto set = directory.set_quota(address, bytes);
   if (!set) return report(set.error(), "cannot set the quota of " + address);
   if (bytes == 0) {
@@ -154,9 +155,11 @@ int quota_command(const std::filesystem::path& config_path, const std::string& a
 
 int app_password_command(const std::filesystem::path& config_path, const std::string& verb,
                          const std::string& address, const std::string& device) {
-  auto opened = open_store(config_path);
+  auto opened = open_admin(
+      config_path,
+      "user app-password " + verb + " " + address + (device.empty() ? "" : " " + device), address);
   if (!opened) return kExitFailure;
-  directory::Directory directory(**opened);
+  directory::Directory directory(*opened->store);
   if (verb == "list") {
     auto passwords = directory.list_app_passwords(address);
     if (!passwords) return report(passwords.error(), "cannot list the app passwords of " + address);
@@ -184,9 +187,12 @@ int app_password_command(const std::filesystem::path& config_path, const std::st
 
 int alias_command(const std::filesystem::path& config_path, const std::string& verb,
                   const std::string& address, const std::string& target) {
-  auto opened = open_store(config_path);
+  auto opened = open_admin(config_path,
+                           "alias " + verb + (address.empty() ? "" : " " + address) +
+                               (target.empty() ? "" : " " + target),
+                           {});
   if (!opened) return kExitFailure;
-  directory::Directory directory(**opened);
+  directory::Directory directory(*opened->store);
   if (verb == "list") {
     auto aliases = directory.list_aliases(address);
     if (!aliases) return report(aliases.error(), "cannot list aliases");
@@ -206,9 +212,9 @@ int alias_command(const std::filesystem::path& config_path, const std::string& v
 }
 
 int queue_command(const std::filesystem::path& config_path, const std::string& /*verb: list*/) {
-  auto opened = open_store(config_path);
+  auto opened = open_admin(config_path, "queue list", {});
   if (!opened) return kExitFailure;
-  auto entries = (*opened)->list_queue();
+  auto entries = opened->store->list_queue();
   if (!entries) return report(entries.error(), "cannot read the queue");
   // One line per message: id, queued time (UTC), size, sender, then its recipients.
   for (const auto& entry : *entries) {

@@ -2,6 +2,7 @@
 // errors as "rampart: <what went wrong>" on standard error.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -29,5 +30,16 @@ int alias_command(const std::filesystem::path& config_path, const std::string& v
                   const std::string& address, const std::string& target);
 
 int queue_command(const std::filesystem::path& config_path, const std::string& verb);
+
+// `rampart audit`: the newest `limit` records that match, oldest first.
+struct AuditQuery {
+  std::string account, address, kind;
+  std::string since, until;  // "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]Z" or an age: "90m", "7d"
+  std::size_t limit = 100;
+  bool json = false;
+};
+int audit_command(const std::filesystem::path& config_path, const AuditQuery& query);
+// Checks the hash chain; prints the record count and the head hash.
+int audit_verify_command(const std::filesystem::path& config_path);
 
 }  // namespace rampart::app

@@ -77,6 +77,26 @@ int main(int argc, char** argv) {
   queue->require_subcommand(1);
   add_config(queue->add_subcommand("list", "list queued messages"));
 
+  app::AuditQuery audit_query;
+  auto* audit = cli.add_subcommand("audit", "query the audit trail (newest records, oldest first)");
+  audit->add_option("--account", audit_query.account, "only this account");
+  audit->add_option("--address", audit_query.address, "only this client address");
+  audit->add_option("--kind", audit_query.kind,
+                    "only this kind: login, login-failed, open, read, change, expunge, delivery, "
+                    "admin, config or alert");
+  audit->add_option("--since", audit_query.since,
+                    "from YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z (UTC) or an age: 90m, 7d");
+  audit->add_option("--until", audit_query.until, "to, in the same forms");
+  audit->add_option("--limit", audit_query.limit, "at most this many records")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  audit->add_flag("--json", audit_query.json, "a JSON array instead of tab-separated lines");
+  add_config(audit);
+  audit->require_subcommand(0, 1);
+  auto* audit_verify =
+      audit->add_subcommand("verify", "check the hash chain and print its head hash");
+  add_config(audit_verify);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -97,5 +117,7 @@ int main(int argc, char** argv) {
   if (user->parsed()) return app::user_command(config, verb_of(user), name);
   if (alias->parsed()) return app::alias_command(config, verb_of(alias), name, target);
   if (queue->parsed()) return app::queue_command(config, verb_of(queue));
+  if (audit_verify->parsed()) return app::audit_verify_command(config);
+  if (audit->parsed()) return app::audit_command(config, audit_query);
   return app::kExitUsage;
 }

@@ -1,10 +1,15 @@
 #include "app/open.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <iostream>
+
+#include "audit/trail.h"
+#include "base/ascii.h"
 
 namespace rampart::app {
 
@@ -84,12 +89,38 @@ std::optional<std::unique_ptr<store::Store>> open_store(const Config& config) {
   return std::move(*store);
 }
 
-std::optional<std::unique_ptr<store::Store>> open_store(const std::filesystem::path& config_path) {
+std::optional<Admin> open_admin(const std::filesystem::path& config_path, const std::string& action,
+                                const std::string& account) {
+  // Who ran the command, before root is left.
+  const uid_t uid = ::getuid();
+  std::string who = "uid " + std::to_string(uid);
+  if (const passwd* entry = ::getpwuid(uid)) who = entry->pw_name;
   auto config = load_config_or_report(config_path);
   if (!config) return std::nullopt;
   auto identity = prepare_data_dir(*config);
   if (!identity || !become_service_user(*identity, *config)) return std::nullopt;
-  return open_store(*config);
+  auto audit = store::open_sqlite_audit_log(config->data_dir);
+  if (!audit) {
+    std::cerr << "rampart: cannot open the audit trail in " << config->data_dir.string() << ": "
+              << errc_name(audit.error().code) << " (" << audit.error().detail << ")\n";
+    return std::nullopt;
+  }
+  const store::AuditEvent event{.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count(),
+                                .kind = audit::kAdmin,
+                                .account = lowercase(account),
+                                .actor = audit::kAdminActor,
+                                .protocol = "cli",
+                                .detail = action + " (by " + who + ")"};
+  if (auto recorded = (*audit)->append({event}); !recorded) {
+    std::cerr << "rampart: cannot record the action in the audit trail: "
+              << errc_name(recorded.error().code) << " (" << recorded.error().detail << ")\n";
+    return std::nullopt;
+  }
+  auto store = open_store(*config);
+  if (!store) return std::nullopt;
+  return Admin{std::move(*store), std::move(*audit)};
 }
 
 }  // namespace rampart::app

@@ -9,6 +9,7 @@
 
 #include "base/config.h"
 #include "base/confine.h"
+#include "store/audit_log.h"
 #include "store/store.h"
 
 namespace rampart::app {
@@ -31,7 +32,17 @@ bool become_service_user(const Identity& identity, const Config& config);
 
 std::optional<std::unique_ptr<store::Store>> open_store(const Config& config);
 
-// All of the above, for the admin subcommands.
-std::optional<std::unique_ptr<store::Store>> open_store(const std::filesystem::path& config_path);
+// What an admin subcommand works on.
+struct Admin {
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::AuditLog> audit;
+};
+
+// All of the above, for the admin subcommands; then records `action` (never a secret:
+// "user passwd a@example.org", not the password) in the audit trail as an admin action
+// on `account`. No admin action goes unrecorded: when the trail cannot take it,
+// nothing is opened.
+std::optional<Admin> open_admin(const std::filesystem::path& config_path, const std::string& action,
+                                const std::string& account = {});
 
 }  // namespace rampart::app

@@ -10,6 +10,8 @@
 
 #include "app/commands.h"
 #include "app/open.h"
+#include "audit/trail.h"
+#include "audit/webhook.h"
 #include "base/confine.h"
 #include "base/log.h"
 #include "delivery/delivery.h"
@@ -104,11 +106,34 @@ confine::FilesystemRules filesystem_rules(const Config& config,
   return rules;
 }
 
+// The alerts' destinations: always the log, and the webhook when one is configured.
+Result<std::vector<audit::AlertSink>> alert_sinks(const Config& config) {
+  std::vector<audit::AlertSink> sinks = {
+      [](const audit::Alert& alert) { log::warn("alert: " + alert.kind + ": " + alert.text); }};
+  if (!config.audit.alert_webhook.empty()) {
+    auto target = audit::parse_webhook_url(config.audit.alert_webhook);
+    if (!target) return fail(target.error().code, "audit.alert_webhook: " + target.error().detail);
+    sinks.push_back(audit::webhook_sink(std::move(*target), config.hostname));
+  }
+  return sinks;
+}
+
+audit::AlertRules alert_rules(const Config& config) {
+  return {.bulk_read_messages = config.audit.bulk_read_messages,
+          .mass_delete_messages = config.audit.mass_delete_messages,
+          .failed_logins = config.audit.failed_logins,
+          .window = std::chrono::seconds(config.audit.window_seconds)};
+}
+
 }  // namespace
 
 int check_config(const std::filesystem::path& config_path) {
   auto config = load_config_or_report(config_path);
   if (!config) return kExitFailure;
+  if (auto sinks = alert_sinks(*config); !sinks) {
+    std::cerr << "rampart: " << config_path.string() << ": " << sinks.error().detail << "\n";
+    return kExitFailure;
+  }
   if (!config->tls.cert.empty()) {
     auto context = net::make_server_context({config->tls.cert, config->tls.key});
     if (!context) {
@@ -134,17 +159,30 @@ int serve(const std::filesystem::path& config_argument) {
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
   log::info("rampart starting with " + config_path.string() + ", data in " +
             config->data_dir.string());
+  auto sinks = alert_sinks(*config);
+  if (!sinks) {
+    log::error(sinks.error().detail);
+    return kExitFailure;
+  }
   auto identity = prepare_data_dir(*config);
   if (!identity) return kExitFailure;
 
   // Filled in once root is gone; the listeners' handlers run only after that.
+  std::unique_ptr<store::AuditLog> audit_log;
+  std::optional<audit::Trail> trail;
   std::unique_ptr<net::TlsReloader> tls;
   std::optional<smtp::Services> smtp_services;
   std::optional<imap::Services> imap_services;
 
   // SIGHUP: new connections get the certificate now in the files (a self-signed one is
   // renewed first when it is about to expire); open ones keep theirs.
-  auto reload_tls = [&tls, &config] {
+  auto reload = [&tls, &config, &trail, &config_path] {
+    if (trail) {
+      trail->record({.kind = audit::kConfig,
+                     .actor = "system",
+                     .protocol = "signal",
+                     .detail = "SIGHUP: reload " + config_path.string()});
+    }
     if (!tls) return;
     if (auto files = net::ensure_tls_files({config->tls.cert, config->tls.key}, config->data_dir,
                                            config->hostname);
@@ -159,7 +197,7 @@ int serve(const std::filesystem::path& config_argument) {
     }
   };
   net::Server server(
-      {.max_connections_per_ip = config->limits.connections_per_ip, .on_reload = reload_tls});
+      {.max_connections_per_ip = config->limits.connections_per_ip, .on_reload = reload});
   int listeners = 0;
   auto listen = [&](const Endpoint& endpoint, const char* service, net::SessionHandler handler) {
     auto listening = server.listen(endpoint, service, std::move(handler));
@@ -243,14 +281,25 @@ int serve(const std::filesystem::path& config_argument) {
     }
     tls = std::move(*reloader);
   }
+  auto opened_audit_log = store::open_sqlite_audit_log(config->data_dir);
+  if (!opened_audit_log) {
+    log::error("audit trail: " + opened_audit_log.error().detail);
+    return kExitFailure;
+  }
+  audit_log = std::move(*opened_audit_log);
+  trail.emplace(*audit_log, alert_rules(*config), std::move(*sinks));
+  trail->record({.kind = audit::kConfig,
+                 .actor = "system",
+                 .protocol = "serve",
+                 .detail = "started with " + config_path.string()});
   auto store = open_store(*config);
   if (!store) return kExitFailure;
-  directory::Directory directory(**store);
+  directory::Directory directory(**store, &*trail);
   delivery::Delivery delivery(**store);
   // Store, directory and password hashing block: they run here, never on network threads.
   asio::thread_pool blocking(32);
-  smtp_services.emplace(smtp::Services{directory, delivery, blocking, tls.get()});
-  imap_services.emplace(imap::Services{directory, **store, blocking, tls.get()});
+  smtp_services.emplace(smtp::Services{directory, delivery, blocking, tls.get(), *trail});
+  imap_services.emplace(imap::Services{directory, **store, blocking, tls.get(), *trail});
 
   log::info("ready");
   server.run();

@@ -165,6 +165,40 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
         }
         config.limits.connections_per_ip = static_cast<int>(*value);
       }
+    } else if (name == "audit") {
+      const toml::table* audit = node.as_table();
+      if (!audit) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+      Config::Audit& out = config.audit;
+      const std::pair<std::string_view, std::int64_t*> counts[] = {
+          {"bulk_read_messages", &out.bulk_read_messages},
+          {"mass_delete_messages", &out.mass_delete_messages},
+          {"failed_logins", &out.failed_logins},
+          {"window_seconds", &out.window_seconds}};
+      for (const auto& [audit_key, audit_node] : *audit) {
+        const std::string full = "audit." + std::string(audit_key.str());
+        if (audit_key.str() == "alert_webhook") {
+          auto value = string_value(source, audit_node, full);
+          if (!value) return tl::unexpected(value.error());
+          if (!value->starts_with("http://")) {
+            return tl::unexpected(bad_key(source, audit_node, full,
+                                          "expected an http:// URL (put a relay in front for "
+                                          "https)"));
+          }
+          out.alert_webhook = *value;
+          continue;
+        }
+        std::int64_t* target = nullptr;
+        for (const auto& [count, field] : counts) {
+          if (count == audit_key.str()) target = field;
+        }
+        if (!target) return tl::unexpected(bad_key(source, audit_node, full, "unknown key"));
+        const auto value = audit_node.value<std::int64_t>();
+        if (!audit_node.is_integer() || !value || *value < 1 || *value > 1'000'000'000) {
+          return tl::unexpected(
+              bad_key(source, audit_node, full, "expected an integer from 1 to 1000000000"));
+        }
+        *target = *value;
+      }
     } else if (name == "tls") {
       const toml::table* tls = node.as_table();
       if (!tls) return tl::unexpected(bad_key(source, node, name, "expected a table"));

@@ -40,6 +40,15 @@ struct Config {
     int connections_per_ip = 100;
   } limits;
 
+  // The audit trail's alerts (docs/security.md, "Audit trail").
+  struct Audit {
+    std::string alert_webhook;  // "http://host[:port]/path"; empty: alerts go to the log only
+    std::int64_t bulk_read_messages = 1000;   // messages read by one account per window
+    std::int64_t mass_delete_messages = 200;  // messages expunged by one account per window
+    std::int64_t failed_logins = 20;          // per account or per address per window
+    std::int64_t window_seconds = 600;
+  } audit;
+
   // Both empty: a self-signed pair is made in data_dir on first start.
   struct Tls {
     std::filesystem::path cert, key;

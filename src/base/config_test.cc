@@ -22,6 +22,12 @@ http = ["0.0.0.0:80"]
 https = ["0.0.0.0:443"]
 [limits]
 connections_per_ip = 500
+[audit]
+alert_webhook = "http://127.0.0.1:9000/alerts"
+bulk_read_messages = 50
+mass_delete_messages = 10
+failed_logins = 5
+window_seconds = 60
 [tls]
 cert = "/etc/rampart/cert.pem"
 key = "/etc/rampart/key.pem"
@@ -39,6 +45,22 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->listen.https[0].port, 443);
   EXPECT_EQ(config->tls.key, "/etc/rampart/key.pem");
   EXPECT_EQ(config->limits.connections_per_ip, 500);
+  EXPECT_EQ(config->audit.alert_webhook, "http://127.0.0.1:9000/alerts");
+  EXPECT_EQ(config->audit.bulk_read_messages, 50);
+  EXPECT_EQ(config->audit.mass_delete_messages, 10);
+  EXPECT_EQ(config->audit.failed_logins, 5);
+  EXPECT_EQ(config->audit.window_seconds, 60);
+}
+
+TEST(Config, RefusesBadAuditSettings) {
+  for (const char* line : {"alert_webhook = \"https://relay/x\"", "failed_logins = 0",
+                           "window_seconds = \"1h\"", "alerts = true"}) {
+    auto config = parse_config(std::string("[audit]\n") + line, "t.toml");
+    ASSERT_FALSE(config) << line;
+    EXPECT_NE(config.error().detail.find("t.toml:2: audit."), std::string::npos)
+        << config.error().detail;
+  }
+  EXPECT_EQ(parse_config("", "t.toml")->audit.failed_logins, 20);
 }
 
 TEST(Config, RefusesToServeAsRoot) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "audit/trail.h"
 #include "base/ascii.h"
 #include "base/sha256.h"
 
@@ -289,13 +290,25 @@ LoginGuard::Verdict Directory::login_verdict(std::string_view peer, std::string_
 }
 
 Result<store::Account> Directory::authenticate(std::string_view address, std::string_view password,
-                                               std::string_view peer) {
+                                               std::string_view peer, std::string_view protocol) {
   auto result = check_password_of(address, password);
   if (!peer.empty()) {
+    const bool refused = !result && (result.error().code == Errc::NotFound ||
+                                     result.error().code == Errc::NoPermission);
     if (result) {
       guard_.succeeded(peer, address, LoginGuard::Clock::now());
-    } else if (result.error().code == Errc::NotFound || result.error().code == Errc::NoPermission) {
+    } else if (refused) {
       guard_.failed(peer, address, LoginGuard::Clock::now());
+    }
+    if (trail_ && (result || refused)) {
+      // A failure is filed under the name as given (lowercased), known or not.
+      const std::string account = result ? result->address : lowercase(address);
+      trail_->record({.kind = result ? audit::kLogin : audit::kLoginFailed,
+                      .account = account,
+                      .actor = account,
+                      .address = std::string(peer),
+                      .protocol = std::string(protocol),
+                      .detail = result ? "" : "wrong password or unknown user"});
     }
   }
   return result;
@@ -338,7 +351,7 @@ Result<store::Account> Directory::check_password_of(std::string_view address,
   return account;
 }
 
-Directory::Directory(store::Store& store) : store_(store) {
+Directory::Directory(store::Store& store, audit::Trail* trail) : store_(store), trail_(trail) {
   RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size()));
 }
 

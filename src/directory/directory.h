@@ -15,6 +15,10 @@
 #include "directory/login_guard.h"
 #include "store/store.h"
 
+namespace rampart::audit {
+class Trail;
+}
+
 namespace rampart::directory {
 
 // Lowercases and checks an address (local@domain, RFC 5321 lengths, no spaces or
@@ -28,7 +32,8 @@ bool verify_password(std::string_view phc_hash, std::string_view password);
 
 class Directory {
  public:
-  explicit Directory(store::Store& store);
+  // `trail`: where network logins are recorded (null for the admin command).
+  explicit Directory(store::Store& store, audit::Trail* trail = nullptr);
 
   Result<void> add_domain(std::string_view name);
   Result<void> remove_domain(std::string_view name);
@@ -69,8 +74,10 @@ class Directory {
   // password hash misses.
   // `peer` is the client's address for attempts from the network: the outcome is
   // recorded by the login guard (empty: not recorded, as for the CLI).
+  // With a peer, the attempt also goes to the audit trail as a login or a failed one,
+  // under `protocol`.
   Result<store::Account> authenticate(std::string_view address, std::string_view password,
-                                      std::string_view peer = {});
+                                      std::string_view peer = {}, std::string_view protocol = {});
   // Before a network login: refuse, delay, or go ahead (see login_guard.h). Sessions
   // wait out the delay asynchronously, then call authenticate.
   LoginGuard::Verdict login_verdict(std::string_view peer, std::string_view address);
@@ -94,6 +101,7 @@ class Directory {
   Result<store::Account> account_of(std::string_view address);
 
   store::Store& store_;
+  audit::Trail* trail_;
   LoginGuard guard_;
   Mac cache_key_{};
   std::mutex cache_mutex_;

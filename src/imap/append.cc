@@ -1,5 +1,6 @@
 // APPEND with MULTIAPPEND (RFC 3502: all messages or none), UIDPLUS's APPENDUID
 // (RFC 4315), literal8 (RFC 3516) and UTF8=ACCEPT's UTF8 (...) form (RFC 6855).
+#include "audit/trail.h"
 #include "base/log.h"
 #include "imap/responses_internal.h"
 #include "imap/session_internal.h"
@@ -81,8 +82,11 @@ asio::awaitable<void> Session::append(const Command& command) {
   }
   std::vector<std::uint32_t> uids;
   for (const auto& message : appended->appended) uids.push_back(message.uid);
-  reply(command, "OK [APPENDUID " + std::to_string(appended->uidvalidity) + " " +
-                     format_set(std::move(uids)) + "] APPEND completed");
+  const std::string uid_set = format_set(std::move(uids));
+  audit(audit::kChange, *name, static_cast<std::int64_t>(appended->appended.size()),
+        "APPEND UID " + uid_set);
+  reply(command, "OK [APPENDUID " + std::to_string(appended->uidvalidity) + " " + uid_set +
+                     "] APPEND completed");
 }
 
 }  // namespace rampart::imap

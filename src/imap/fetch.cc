@@ -2,6 +2,7 @@
 // QRESYNC modifiers (RFC 7162 §3.1.4, §3.2.6).
 #include <algorithm>
 
+#include "audit/trail.h"
 #include "base/ascii.h"
 #include "base/log.h"
 #include "imap/body_section.h"
@@ -244,6 +245,15 @@ asio::awaitable<void> Session::fetch(const Command& command) {
       log::error("imap: FETCH in " + selected_->mailbox.name + ": " + loaded.error().detail);
       reply(command, no_for(loaded.error().code, "FETCH failed"));
       co_return;
+    }
+    if (items->needs_structure && !loaded->empty()) {
+      // Content served (envelope, structure, headers or bodies): which messages, for
+      // the audit trail. Flags and sizes alone are not recorded.
+      std::vector<std::uint32_t> read;
+      for (const Loaded& message : *loaded) read.push_back(message.meta.uid);
+      audit(audit::kRead, selected_->mailbox.name, static_cast<std::int64_t>(loaded->size()),
+            "UID " + format_set(std::move(read)) +
+                (items->needs_blob ? " with content" : " envelope and structure"));
     }
     MailboxView& view = selected_->view;
     for (Loaded& message : *loaded) {

@@ -1,6 +1,7 @@
 // LIST, LSUB, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE and STATUS.
 #include <algorithm>
 
+#include "audit/trail.h"
 #include "base/ascii.h"
 #include "imap/mailbox_name.h"
 #include "imap/responses_internal.h"
@@ -316,6 +317,7 @@ asio::awaitable<void> Session::create(const Command& command) {
     reply(command, no_for(created.error().code, "CREATE failed"));
     co_return;
   }
+  audit(audit::kChange, *name, 0, "CREATE mailbox");
   reply(command, "OK CREATE completed");
 }
 
@@ -330,6 +332,7 @@ asio::awaitable<void> Session::remove(const Command& command) {
     reply(command, "NO [CANNOT] INBOX cannot be deleted");
     co_return;
   }
+  std::uint32_t messages = 0;
   auto removed = co_await blocking([&]() -> Result<store::MailboxId> {
     auto mailboxes = services_.store.list_mailboxes(account_.id);
     if (!mailboxes) return tl::unexpected(mailboxes.error());
@@ -338,6 +341,7 @@ asio::awaitable<void> Session::remove(const Command& command) {
     if (it == mailboxes->end()) return fail(Errc::NotFound);
     // Children would be left without a parent to list them under: Dovecot refuses too.
     if (has_children(*mailboxes, *name)) return fail(Errc::Exists);
+    messages = it->message_count;
     auto deleted = services_.store.delete_mailbox(it->id);
     if (!deleted) return tl::unexpected(deleted.error());
     return it->id;
@@ -348,6 +352,8 @@ asio::awaitable<void> Session::remove(const Command& command) {
                        : no_for(removed.error().code, "DELETE failed"));
     co_return;
   }
+  // Deleting a mailbox deletes its messages: it counts towards mass deletion.
+  audit(audit::kExpunge, *name, messages, "DELETE mailbox");
   if (selected_ && selected_->mailbox.id == *removed) {
     selected_.reset();
     signal_->selected = 0;
@@ -379,6 +385,7 @@ asio::awaitable<void> Session::rename(const Command& command) {
     reply(command, no_for(renamed.error().code, "RENAME failed"));
     co_return;
   }
+  audit(audit::kChange, *from, 0, "RENAME mailbox to " + *to);
   reply(command, "OK RENAME completed");
 }
 

@@ -200,7 +200,7 @@ asio::awaitable<std::optional<store::Account>> Preauth::login(const Command& com
     co_await pause.async_wait(asio::use_awaitable);
   }
   auto account = co_await net::offload(blocking_, [&] {
-    return directory_.authenticate(credentials.user, credentials.password, peer);
+    return directory_.authenticate(credentials.user, credentials.password, peer, "imap");
   });
   if (!account) {
     // The same words for an unknown user and a wrong password.

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <functional>
 
+#include "audit/trail.h"
 #include "base/ascii.h"
 #include "imap/responses_internal.h"
 #include "imap/session_internal.h"
@@ -210,6 +211,8 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
                std::to_string(message.modseq) + "))");
     }
   }
+  audit(audit::kOpen, mailbox.name, static_cast<std::int64_t>(snapshot->messages.size()),
+        command.name);
   reply(command, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") + command.name +
                      " completed");
 }
@@ -222,8 +225,12 @@ asio::awaitable<void> Session::close(const Command& command, bool expunge) {
   if (expunge && !selected_->read_only) {
     // RFC 9051 §6.4.1: CLOSE removes \Deleted messages without EXPUNGE responses.
     const store::MailboxId id = selected_->mailbox.id;
-    co_await blocking(
+    auto expunged = co_await blocking(
         [&] { return expunge_deleted(services_.store, id, [](store::Uid) { return true; }); });
+    if (expunged && !expunged->empty()) {
+      audit(audit::kExpunge, selected_->mailbox.name, static_cast<std::int64_t>(expunged->size()),
+            "CLOSE: UID " + format_set(*expunged));
+    }
   }
   selected_.reset();
   signal_->selected = 0;
@@ -256,6 +263,10 @@ asio::awaitable<void> Session::expunge(const Command& command) {
   if (!expunged) {
     reply(command, no_for(expunged.error().code, "EXPUNGE failed"));
     co_return;
+  }
+  if (!expunged->empty()) {
+    audit(audit::kExpunge, selected_->mailbox.name, static_cast<std::int64_t>(expunged->size()),
+          command.name + ": UID " + format_set(*expunged));
   }
   co_await update(true, true);
   reply(command, "OK EXPUNGE completed");
@@ -345,6 +356,14 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
                        : no_for(stored.error().code, "STORE failed"));
     co_return;
   }
+  if (!stored->result.changed.empty()) {
+    std::vector<std::uint32_t> changed;
+    for (const auto& message : stored->result.changed) changed.push_back(message.uid);
+    audit(audit::kChange, selected_->mailbox.name,
+          static_cast<std::int64_t>(stored->result.changed.size()),
+          "STORE " + item + " " + format_flags(change.flags) + " UID " +
+              format_set(std::move(changed)));
+  }
   MailboxView& view = selected_->view;
   auto report = [&](const store::MessageMeta& message, bool with_flags) {
     const auto msn = view.msn_of(message.uid);
@@ -410,6 +429,13 @@ asio::awaitable<void> Session::copy(const Command& command, bool move) {
                        ? "NO [TRYCREATE] No such mailbox"
                        : no_for(copied.error().code, command.name + " failed"));
     co_return;
+  }
+  if (!copied->appended.empty()) {
+    std::vector<std::uint32_t> sources;
+    for (const auto& appended : copied->appended) sources.push_back(appended.source_uid);
+    audit(audit::kChange, selected_->mailbox.name,
+          static_cast<std::int64_t>(copied->appended.size()),
+          command.name + " UID " + format_set(std::move(sources)) + " to " + *name);
   }
   std::string code;
   if (!copied->appended.empty()) {

@@ -4,6 +4,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "audit/trail.h"
 #include "base/ascii.h"
 #include "base/log.h"
 #include "base/utf8.h"
@@ -40,6 +41,18 @@ Session::Session(Connection& connection, Services& services, store::Account acco
     : connection_(connection), services_(services), account_(std::move(account)) {}
 
 Session::~Session() = default;
+
+void Session::audit(const char* kind, std::string_view mailbox, std::int64_t count,
+                    std::string detail) {
+  services_.trail.record({.kind = kind,
+                          .account = account_.address,
+                          .actor = account_.address,
+                          .address = connection_.stream().peer_address(),
+                          .protocol = "imap",
+                          .mailbox = std::string(mailbox),
+                          .count = count,
+                          .detail = std::move(detail)});
+}
 
 asio::awaitable<void> Session::run() {
   signal_ = std::make_shared<ChangeSignal>(co_await asio::this_coro::executor);

@@ -19,6 +19,9 @@ class context;
 }
 }  // namespace boost::asio
 
+namespace rampart::audit {
+class Trail;
+}
 namespace rampart::directory {
 class Directory;
 }
@@ -42,6 +45,7 @@ struct Services {
   store::Store& store;
   boost::asio::thread_pool& blocking;
   const net::TlsReloader* tls;  // null: no STARTTLS, no implicit TLS
+  audit::Trail& trail;          // every mailbox access is recorded
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,

@@ -56,6 +56,8 @@ class Session {
   // A mailbox name from the client, in UTF-8 with INBOX canonical; nullopt: BAD sent.
   std::optional<std::string> mailbox_argument(const Command& command, const Token& token);
   std::string quote_mailbox(std::string_view name) const;
+  // Records an access to the account's mail in the audit trail (audit/trail.h kinds).
+  void audit(const char* kind, std::string_view mailbox, std::int64_t count, std::string detail);
 
   boost::asio::awaitable<bool> execute(Command& command);  // false: end the session
 

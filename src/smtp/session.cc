@@ -11,6 +11,7 @@
 #include <ctime>
 #include <optional>
 
+#include "audit/trail.h"
 #include "base/base64.h"
 #include "base/log.h"
 #include "delivery/delivery.h"
@@ -76,6 +77,7 @@ struct Recipient {
   std::string address;           // as the client wrote it
   store::AccountId account = 0;  // 0: a remote recipient, for the outbound queue
   Parameters parameters;         // NOTIFY, ORCPT: kept for DSNs
+  std::string account_address;   // the local account's address (an alias resolved)
 };
 
 class Session {
@@ -394,7 +396,7 @@ asio::awaitable<void> Session::auth(const Command& command) {
     co_await pause.async_wait(asio::use_awaitable);
   }
   auto account = co_await net::offload(services_.blocking, [&] {
-    return services_.directory.authenticate(username, password, peer);
+    return services_.directory.authenticate(username, password, peer, "smtp");
   });
   if (!account) {
     const bool unavailable =
@@ -538,7 +540,7 @@ asio::awaitable<void> Session::rcpt(const Command& command) {
     co_return;
   }
   const store::Account* account = &resolved->account;
-  recipients_.push_back({command.path, account->id, command.parameters});
+  recipients_.push_back({command.path, account->id, command.parameters, account->address});
   reply(250, "2.1.5", "Ok");
 }
 
@@ -695,6 +697,18 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
   log::info("smtp " + id + " from <" + mail_from + "> to " + std::to_string(recipients.size()) +
             " recipient(s), " + std::to_string(message_size) + " bytes, via " +
             stream_.peer_address());
+  for (const auto& recipient : recipients) {
+    if (recipient.account == 0) continue;
+    services_.trail.record({.kind = audit::kDelivery,
+                            .account = recipient.account_address,
+                            .actor = user_ ? user_->address : "",
+                            .address = stream_.peer_address(),
+                            .protocol = options_.mode == Mode::Lmtp ? "lmtp" : "smtp",
+                            .mailbox = "INBOX",
+                            .count = 1,
+                            .detail = id + " from <" + mail_from + "> to <" + recipient.address +
+                                      ">, " + std::to_string(message_size) + " bytes"});
+  }
   reply_all(250, "2.0.0", "Ok: queued as " + id);
 }
 

@@ -21,6 +21,9 @@ class context;
 }
 }  // namespace boost::asio
 
+namespace rampart::audit {
+class Trail;
+}
 namespace rampart::directory {
 class Directory;
 }
@@ -50,6 +53,7 @@ struct Services {
   delivery::Delivery& delivery;
   boost::asio::thread_pool& blocking;
   const net::TlsReloader* tls;  // null: no STARTTLS, no implicit TLS
+  audit::Trail& trail;          // local deliveries are recorded
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
