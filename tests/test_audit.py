@@ -129,8 +129,8 @@ class Trail(AuditTest):
         delivery = next(record for record in records if record["kind"] == "delivery")
         self.assertIn("<sender@elsewhere.test>", delivery["detail"])
         admin = next(record for record in records if record["kind"] == "admin")
-        self.assertEqual((admin["actor"], admin["protocol"]), ("admin", "cli"))
-        self.assertIn(f"user add {USER}", admin["detail"])
+        self.assertEqual((admin["actor"], admin["protocol"]), ("admin", "admin"))
+        self.assertRegex(admin["detail"], rf"^user.add address={USER} \(by uid {os.getuid()} pid \d+\)$")
         self.assertNotIn(PASSWORD, json.dumps(self.audit("--limit", "1000000")))
 
         failed = self.audit("--kind", "login-failed")

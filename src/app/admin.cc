@@ -1,7 +1,8 @@
-// domain, user and alias subcommands: the directory, straight on the store.
+// domain, user, alias and queue subcommands: calls of the admin API (admin/api.h).
 #include <termios.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <charconv>
 #include <cstdint>
 #include <ctime>
@@ -10,17 +11,13 @@
 #include "app/commands.h"
 #include "app/open.h"
 #include "base/ascii.h"
-#include "directory/directory.h"
 
 namespace rampart::app {
 namespace {
 
-int report(const Error& error, const std::string& what) {
-  std::cerr << "rampart: " << what << ": " << errc_name(error.code);
-  if (!error.detail.empty()) std::cerr << " (" << error.detail << ")";
-  std::cerr << "\n";
-  return kExitFailure;
-}
+namespace json = boost::json;
+
+std::string text_of(const json::value& value) { return std::string(value.as_string()); }
 
 // Echo off while the user types; restored on every path out.
 class NoEcho {
@@ -72,36 +69,37 @@ std::optional<std::string> read_password() {
 
 int domain_command(const std::filesystem::path& config_path, const std::string& verb,
                    const std::string& name) {
-  auto opened = open_admin(config_path, "domain " + verb + (name.empty() ? "" : " " + name), {});
-  if (!opened) return kExitFailure;
-  directory::Directory directory(*opened->store);
   if (verb == "list") {
-    auto domains = directory.list_domains();
-    if (!domains) return report(domains.error(), "cannot list domains");
-    for (const auto& domain : *domains) std::cout << domain.name << "\n";
+    auto domains = call_admin(config_path, {{"call", "domain.list"}}, "cannot list domains");
+    if (!domains) return kExitFailure;
+    for (const auto& domain : domains->as_array()) std::cout << text_of(domain) << "\n";
     return kExitOk;
   }
-  auto done = verb == "add" ? directory.add_domain(name) : directory.remove_domain(name);
-  if (!done) return report(done.error(), "cannot " + verb + " domain " + name);
+  if (!call_admin(config_path, {{"call", "domain." + verb}, {"name", name}},
+                  "cannot " + verb + " domain " + name)) {
+    return kExitFailure;
+  }
   std::cout << (verb == "add" ? "added" : "removed") << " domain " << name << "\n";
   return kExitOk;
 }
 
 int user_command(const std::filesystem::path& config_path, const std::string& verb,
                  const std::string& address) {
-  auto opened = open_admin(config_path, "user " + verb + (address.empty() ? "" : " " + address),
-                           (verb == "list" ? std::string() : address));
-  if (!opened) return kExitFailure;
-  directory::Directory directory(*opened->store);
   if (verb == "list") {
-    auto accounts = directory.list_accounts(address);
-    if (!accounts) return report(accounts.error(), "cannot list accounts");
-    for (const auto& account : *accounts) std::cout << account.address << "\n";
+    json::object request{{"call", "user.list"}};
+    if (!address.empty()) request["domain"] = address;
+    auto accounts = call_admin(config_path, request, "cannot list accounts");
+    if (!accounts) return kExitFailure;
+    for (const auto& account : accounts->as_array()) {
+      std::cout << text_of(account.at("address")) << "\n";
+    }
     return kExitOk;
   }
   if (verb == "remove") {
-    auto removed = directory.remove_account(address);
-    if (!removed) return report(removed.error(), "cannot remove " + address);
+    if (!call_admin(config_path, {{"call", "user.remove"}, {"address", address}},
+                    "cannot remove " + address)) {
+      return kExitFailure;
+    }
     std::cout << "removed " << address << " and all its mail\n";
     return kExitOk;
   }
@@ -110,13 +108,17 @@ int user_command(const std::filesystem::path& config_path, const std::string& ve
     std::cerr << "rampart: no password given\n";
     return kExitFailure;
   }
+  const json::object request{{"call", verb == "add" ? "user.add" : "user.passwd"},
+                             {"address", address},
+                             {"password", *password}};
   if (verb == "add") {
-    auto account = directory.add_account(address, *password);
-    if (!account) return report(account.error(), "cannot add " + address);
-    std::cout << "added " << account->address << "\n";
+    auto account = call_admin(config_path, request, "cannot add " + address);
+    if (!account) return kExitFailure;
+    std::cout << "added " << text_of(account->at("address")) << "\n";
   } else {
-    auto changed = directory.set_password(address, *password);
-    if (!changed) return report(changed.error(), "cannot set the password of " + address);
+    if (!call_admin(config_path, request, "cannot set the password of " + address)) {
+      return kExitFailure;
+    }
     std::cout << "password changed for " << address << "\n";
   }
   return kExitOk;
@@ -134,17 +136,20 @@ int quota_command(const std::filesystem::path& config_path, const std::string& a
     for (const auto& [suffix, bits] : {std::pair{"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}}) {
       if (iequals(unit, suffix)) shift = bits;
     }
-    if (error != std::errc() || end == size.data() || shift < 0 || number > (UINT64_MAX >> shift)) {
+    if (error != std::errc() || end == size.data() || shift < 0 ||
+        number > (static_cast<std::uint64_t>(INT64_MAX) >> shift)) {
       std::cerr << "rampart: quota size must be bytes with an optional K, M, G or T, or none\n";
       return kExitUsage;
     }
     bytes = number << shift;
   }
-  auto opened = open_admin(config_path, "user quota " + address + " " + size, address);
-  if (!opened) return kExitFailure;
-  directory::Directory directory(*opened->store);
-  auto set = directory.set_quota(address, bytes);
-  if (!set) return report(set.error(), "cannot set the quota of " + address);
+  if (!call_admin(config_path,
+                  {{"call", "user.quota"},
+                   {"address", address},
+                   {"bytes", static_cast<std::int64_t>(bytes)}},
+                  "cannot set the quota of " + address)) {
+    return kExitFailure;
+  }
   if (bytes == 0) {
     std::cout << "no quota for " << address << "\n";
   } else {
@@ -155,31 +160,30 @@ int quota_command(const std::filesystem::path& config_path, const std::string& a
 
 int app_password_command(const std::filesystem::path& config_path, const std::string& verb,
                          const std::string& address, const std::string& device) {
-  auto opened = open_admin(
-      config_path,
-      "user app-password " + verb + " " + address + (device.empty() ? "" : " " + device), address);
-  if (!opened) return kExitFailure;
-  directory::Directory directory(*opened->store);
   if (verb == "list") {
-    auto passwords = directory.list_app_passwords(address);
-    if (!passwords) return report(passwords.error(), "cannot list the app passwords of " + address);
-    for (const auto& password : *passwords) {
-      const std::time_t created = password.created;
+    auto passwords = call_admin(config_path, {{"call", "app_password.list"}, {"address", address}},
+                                "cannot list the app passwords of " + address);
+    if (!passwords) return kExitFailure;
+    for (const auto& password : passwords->as_array()) {
+      const std::time_t created = password.at("created").to_number<std::int64_t>();
       char when[32];
       std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&created));
-      std::cout << password.name << "\tcreated " << when << "\n";
+      std::cout << text_of(password.at("device")) << "\tcreated " << when << "\n";
     }
     return kExitOk;
   }
+  const json::object request{
+      {"call", "app_password." + verb}, {"address", address}, {"device", device}};
   if (verb == "remove") {
-    auto removed = directory.remove_app_password(address, device);
-    if (!removed) return report(removed.error(), "cannot revoke " + device + " of " + address);
+    if (!call_admin(config_path, request, "cannot revoke " + device + " of " + address)) {
+      return kExitFailure;
+    }
     std::cout << "revoked the app password " << device << " of " << address << "\n";
     return kExitOk;
   }
-  auto secret = directory.add_app_password(address, device);
-  if (!secret) return report(secret.error(), "cannot add an app password for " + address);
-  std::cout << *secret << "\n";
+  auto made = call_admin(config_path, request, "cannot add an app password for " + address);
+  if (!made) return kExitFailure;
+  std::cout << text_of(made->at("secret")) << "\n";
   std::cerr << "app password " << device << " for " << address
             << ": shown once, use it instead of the account's password on that device\n";
   return kExitOk;
@@ -187,48 +191,51 @@ int app_password_command(const std::filesystem::path& config_path, const std::st
 
 int alias_command(const std::filesystem::path& config_path, const std::string& verb,
                   const std::string& address, const std::string& target) {
-  auto opened = open_admin(config_path,
-                           "alias " + verb + (address.empty() ? "" : " " + address) +
-                               (target.empty() ? "" : " " + target),
-                           {});
-  if (!opened) return kExitFailure;
-  directory::Directory directory(*opened->store);
   if (verb == "list") {
-    auto aliases = directory.list_aliases(address);
-    if (!aliases) return report(aliases.error(), "cannot list aliases");
-    for (const auto& alias : *aliases) std::cout << alias.address << " -> " << alias.target << "\n";
+    json::object request{{"call", "alias.list"}};
+    if (!address.empty()) request["domain"] = address;
+    auto aliases = call_admin(config_path, request, "cannot list aliases");
+    if (!aliases) return kExitFailure;
+    for (const auto& alias : aliases->as_array()) {
+      std::cout << text_of(alias.at("address")) << " -> " << text_of(alias.at("target")) << "\n";
+    }
     return kExitOk;
   }
   if (verb == "add") {
-    auto added = directory.add_alias(address, target);
-    if (!added) return report(added.error(), "cannot add alias " + address);
+    if (!call_admin(config_path, {{"call", "alias.add"}, {"address", address}, {"target", target}},
+                    "cannot add alias " + address)) {
+      return kExitFailure;
+    }
     std::cout << "added alias " << address << " -> " << target << "\n";
     return kExitOk;
   }
-  auto removed = directory.remove_alias(address);
-  if (!removed) return report(removed.error(), "cannot remove alias " + address);
+  if (!call_admin(config_path, {{"call", "alias.remove"}, {"address", address}},
+                  "cannot remove alias " + address)) {
+    return kExitFailure;
+  }
   std::cout << "removed alias " << address << "\n";
   return kExitOk;
 }
 
 int queue_command(const std::filesystem::path& config_path, const std::string& /*verb: list*/) {
-  auto opened = open_admin(config_path, "queue list", {});
-  if (!opened) return kExitFailure;
-  auto entries = opened->store->list_queue();
-  if (!entries) return report(entries.error(), "cannot read the queue");
+  auto entries = call_admin(config_path, {{"call", "queue.list"}}, "cannot read the queue");
+  if (!entries) return kExitFailure;
   // One line per message: id, queued time (UTC), size, sender, then its recipients.
-  for (const auto& entry : *entries) {
-    const std::time_t queued = entry.queued_at;
+  for (const auto& entry : entries->as_array()) {
+    const std::time_t queued = entry.at("queued_at").to_number<std::int64_t>();
     std::tm utc{};
     gmtime_r(&queued, &utc);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    std::cout << entry.id << "  " << stamp << "  " << entry.size << " bytes  <" << entry.sender
-              << ">  attempts " << entry.attempts << "\n";
-    for (const auto& recipient : entry.recipients)
-      std::cout << "    -> <" << recipient.address << ">\n";
+    std::cout << entry.at("id").to_number<std::int64_t>() << "  " << stamp << "  "
+              << entry.at("size").to_number<std::uint64_t>() << " bytes  <"
+              << text_of(entry.at("sender")) << ">  attempts "
+              << entry.at("attempts").to_number<int>() << "\n";
+    for (const auto& recipient : entry.at("recipients").as_array()) {
+      std::cout << "    -> <" << text_of(recipient) << ">\n";
+    }
   }
-  std::cout << entries->size() << " message(s) queued\n";
+  std::cout << entries->as_array().size() << " message(s) queued\n";
   return kExitOk;
 }
 

@@ -1,4 +1,5 @@
 // `rampart audit`: the audit trail, queried and verified.
+#include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -8,7 +9,6 @@
 #include "app/commands.h"
 #include "app/open.h"
 #include "base/civil_date.h"
-#include "base/json.h"
 
 namespace rampart::app {
 namespace {
@@ -78,38 +78,32 @@ std::optional<std::int64_t> parse_when(std::string_view text) {
   return seconds * 1000;
 }
 
-std::string or_dash(const std::string& text) { return text.empty() ? "-" : text; }
+namespace json = boost::json;
 
-void print_text(const std::vector<store::AuditRecord>& records) {
+std::string field(const json::value& record, const char* name) {
+  const std::string text(record.at(name).as_string());
+  return text.empty() ? "-" : text;
+}
+
+void print_text(const json::array& records) {
   for (const auto& record : records) {
-    std::cout << utc_text(record.time_ms) << "\t" << record.seq << "\t" << record.kind << "\t"
-              << or_dash(record.account) << "\t" << or_dash(record.actor) << "\t"
-              << or_dash(record.address) << "\t" << or_dash(record.protocol) << "\t"
-              << or_dash(record.mailbox) << "\t" << record.count << "\t" << or_dash(record.detail)
-              << "\n";
+    std::cout << utc_text(record.at("time_ms").to_number<std::int64_t>()) << "\t"
+              << record.at("seq").to_number<std::int64_t>() << "\t" << field(record, "kind") << "\t"
+              << field(record, "account") << "\t" << field(record, "actor") << "\t"
+              << field(record, "address") << "\t" << field(record, "protocol") << "\t"
+              << field(record, "mailbox") << "\t" << record.at("count").to_number<std::int64_t>()
+              << "\t" << field(record, "detail") << "\n";
   }
 }
 
-void print_json(const std::vector<store::AuditRecord>& records) {
+// One record per line, each with its time also in words.
+void print_json(const json::array& records) {
   std::string out = "[";
   for (const auto& record : records) {
-    if (out.size() > 1) out += ",";
-    out += "\n{\"seq\":" + std::to_string(record.seq) + ",\"time\":\"" + utc_text(record.time_ms) +
-           "\",\"time_ms\":" + std::to_string(record.time_ms);
-    for (const auto& [name, value] : {std::pair{"kind", &record.kind},
-                                      {"account", &record.account},
-                                      {"actor", &record.actor},
-                                      {"address", &record.address},
-                                      {"protocol", &record.protocol},
-                                      {"mailbox", &record.mailbox},
-                                      {"detail", &record.detail},
-                                      {"hash", &record.hash}}) {
-      out += ",\"";
-      out += name;
-      out += "\":";
-      append_json_string(out, *value);
-    }
-    out += ",\"count\":" + std::to_string(record.count) + "}";
+    json::object with_time = record.as_object();
+    with_time["time"] = utc_text(record.at("time_ms").to_number<std::int64_t>());
+    out += out.size() > 1 ? ",\n" : "\n";
+    out += json::serialize(with_time);
   }
   out += records.empty() ? "]\n" : "\n]\n";
   std::cout << out;
@@ -118,52 +112,44 @@ void print_json(const std::vector<store::AuditRecord>& records) {
 }  // namespace
 
 int audit_command(const std::filesystem::path& config_path, const AuditQuery& query) {
-  store::AuditFilter filter{.account = query.account,
-                            .address = query.address,
-                            .kind = query.kind,
-                            .limit = query.limit,
-                            .newest = true};
-  for (const auto& [text, target, name] : {std::tuple{&query.since, &filter.since_ms, "--since"},
-                                           std::tuple{&query.until, &filter.until_ms, "--until"}}) {
+  json::object request{{"call", "audit.query"}, {"limit", static_cast<std::int64_t>(query.limit)}};
+  for (const auto& [name, value] :
+       {std::pair{"account", &query.account}, std::pair{"address", &query.address},
+        std::pair{"kind", &query.kind}}) {
+    if (!value->empty()) request[name] = *value;
+  }
+  for (const auto& [text, name, option] : {std::tuple{&query.since, "since_ms", "--since"},
+                                           std::tuple{&query.until, "until_ms", "--until"}}) {
     if (text->empty()) continue;
     auto when = parse_when(*text);
     if (!when) {
-      std::cerr << "rampart: " << name << " " << *text
+      std::cerr << "rampart: " << option << " " << *text
                 << ": expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or an age such as 90m or 7d\n";
       return kExitUsage;
     }
-    *target = *when;
+    request[name] = *when;
   }
-  auto opened = open_admin(config_path, "audit query", query.account);
-  if (!opened) return kExitFailure;
-  auto records = opened->audit->query(filter);
-  if (!records) {
-    std::cerr << "rampart: cannot read the audit trail: " << records.error().detail << "\n";
-    return kExitFailure;
-  }
+  auto records = call_admin(config_path, request, "cannot read the audit trail");
+  if (!records) return kExitFailure;
   if (query.json) {
-    print_json(*records);
+    print_json(records->as_array());
   } else {
-    print_text(*records);
+    print_text(records->as_array());
   }
   return kExitOk;
 }
 
 int audit_verify_command(const std::filesystem::path& config_path) {
-  auto opened = open_admin(config_path, "audit verify");
-  if (!opened) return kExitFailure;
-  auto verified = opened->audit->verify();
-  if (!verified) {
-    std::cerr << "rampart: cannot read the audit trail: " << verified.error().detail << "\n";
+  auto verified =
+      call_admin(config_path, {{"call", "audit.verify"}}, "cannot verify the audit trail");
+  if (!verified) return kExitFailure;
+  if (const std::int64_t bad = verified->at("first_bad_seq").to_number<std::int64_t>(); bad != 0) {
+    std::cerr << "rampart: the audit trail is broken at record " << bad << ": "
+              << std::string(verified->at("problem").as_string()) << "\n";
     return kExitFailure;
   }
-  if (verified->first_bad_seq != 0) {
-    std::cerr << "rampart: the audit trail is broken at record " << verified->first_bad_seq << ": "
-              << verified->problem << "\n";
-    return kExitFailure;
-  }
-  std::cout << "audit trail intact: " << verified->records << " records, head " << verified->head
-            << "\n";
+  std::cout << "audit trail intact: " << verified->at("records").to_number<std::int64_t>()
+            << " records, head " << std::string(verified->at("head").as_string()) << "\n";
   return kExitOk;
 }
 

@@ -1,15 +1,16 @@
 #include "app/open.h"
 
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <boost/json.hpp>
 #include <cstring>
 #include <iostream>
 
-#include "audit/trail.h"
-#include "base/ascii.h"
+#include "admin/api.h"
+#include "admin/socket.h"
+#include "directory/directory.h"
+#include "store/audit_log.h"
 
 namespace rampart::app {
 
@@ -21,9 +22,11 @@ std::optional<Config> load_config_or_report(const std::filesystem::path& config_
   }
   // Relative paths are taken from where rampart started, once, here.
   std::error_code error;
-  for (std::filesystem::path* path : {&config->data_dir, &config->tls.cert, &config->tls.key}) {
+  for (std::filesystem::path* path :
+       {&config->data_dir, &config->tls.cert, &config->tls.key, &config->admin_socket}) {
     if (!path->empty()) *path = std::filesystem::absolute(*path, error);
   }
+  if (config->admin_socket.empty()) config->admin_socket = config->data_dir / "admin.sock";
   return std::move(*config);
 }
 
@@ -89,38 +92,56 @@ std::optional<std::unique_ptr<store::Store>> open_store(const Config& config) {
   return std::move(*store);
 }
 
-std::optional<Admin> open_admin(const std::filesystem::path& config_path, const std::string& action,
-                                const std::string& account) {
-  // Who ran the command, before root is left.
-  const uid_t uid = ::getuid();
-  std::string who = "uid " + std::to_string(uid);
-  if (const passwd* entry = ::getpwuid(uid)) who = entry->pw_name;
+std::optional<boost::json::value> call_admin(const std::filesystem::path& config_path,
+                                             const boost::json::object& request,
+                                             const std::string& what) {
+  namespace json = boost::json;
   auto config = load_config_or_report(config_path);
   if (!config) return std::nullopt;
-  auto identity = prepare_data_dir(*config);
-  if (!identity || !become_service_user(*identity, *config)) return std::nullopt;
-  auto audit = store::open_sqlite_audit_log(config->data_dir);
-  if (!audit) {
-    std::cerr << "rampart: cannot open the audit trail in " << config->data_dir.string() << ": "
-              << errc_name(audit.error().code) << " (" << audit.error().detail << ")\n";
+  const std::string text = json::serialize(request);
+  // As whoever ran the command: the server learns the caller from the socket.
+  auto answer = admin::call_server(config->admin_socket, text);
+  if (!answer) {
+    std::cerr << "rampart: " << what << ": the admin socket " << config->admin_socket.string()
+              << ": " << errc_name(answer.error().code) << " (" << answer.error().detail << ")\n";
     return std::nullopt;
   }
-  const store::AuditEvent event{.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               std::chrono::system_clock::now().time_since_epoch())
-                                               .count(),
-                                .kind = audit::kAdmin,
-                                .account = lowercase(account),
-                                .actor = audit::kAdminActor,
-                                .protocol = "cli",
-                                .detail = action + " (by " + who + ")"};
-  if (auto recorded = (*audit)->append({event}); !recorded) {
-    std::cerr << "rampart: cannot record the action in the audit trail: "
-              << errc_name(recorded.error().code) << " (" << recorded.error().detail << ")\n";
+  if (!*answer) {
+    // No server: the same API, here.
+    const std::string caller =
+        "uid " + std::to_string(::getuid()) + " pid " + std::to_string(::getpid());
+    auto identity = prepare_data_dir(*config);
+    if (!identity || !become_service_user(*identity, *config)) return std::nullopt;
+    auto audit = store::open_sqlite_audit_log(config->data_dir);
+    if (!audit) {
+      std::cerr << "rampart: " << what << ": cannot open the audit trail in "
+                << config->data_dir.string() << ": " << errc_name(audit.error().code) << " ("
+                << audit.error().detail << ")\n";
+      return std::nullopt;
+    }
+    auto store = open_store(*config);
+    if (!store) return std::nullopt;
+    directory::Directory directory(**store);
+    admin::Api api(**store, directory, **audit);
+    *answer = api.call(text, caller);
+  }
+  boost::system::error_code error;
+  json::value parsed = json::parse(**answer, error);
+  const json::object* object = error ? nullptr : parsed.if_object();
+  if (!object || !object->contains("ok")) {
+    std::cerr << "rampart: " << what << ": the server's answer is not one: " << **answer << "\n";
     return std::nullopt;
   }
-  auto store = open_store(*config);
-  if (!store) return std::nullopt;
-  return Admin{std::move(*store), std::move(*audit)};
+  if (!object->at("ok").as_bool()) {
+    const json::value* message = object->if_contains("message");
+    std::cerr << "rampart: " << what << ": "
+              << (message && message->is_string() ? std::string(message->get_string())
+                                                  : std::string("failed"))
+              << "\n";
+    return std::nullopt;
+  }
+  const json::value* result = object->if_contains("result");
+  return result ? *result : json::value(nullptr);
 }
 
 }  // namespace rampart::app

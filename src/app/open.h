@@ -3,13 +3,14 @@
 // are printed as "rampart: ..." and returned as an empty result.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <filesystem>
 #include <memory>
 #include <optional>
 
 #include "base/config.h"
 #include "base/confine.h"
-#include "store/audit_log.h"
 #include "store/store.h"
 
 namespace rampart::app {
@@ -32,17 +33,12 @@ bool become_service_user(const Identity& identity, const Config& config);
 
 std::optional<std::unique_ptr<store::Store>> open_store(const Config& config);
 
-// What an admin subcommand works on.
-struct Admin {
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<store::AuditLog> audit;
-};
-
-// All of the above, for the admin subcommands; then records `action` (never a secret:
-// "user passwd a@example.org", not the password) in the audit trail as an admin action
-// on `account`. No admin action goes unrecorded: when the trail cannot take it,
-// nothing is opened.
-std::optional<Admin> open_admin(const std::filesystem::path& config_path, const std::string& action,
-                                const std::string& account = {});
+// One admin API call (admin/api.h) for a subcommand: sent to the running server's admin
+// socket, or, with no server running, run in-process on the store as the service
+// user. Returns the call's result; on failure prints "rampart: WHAT: why" and returns
+// nothing.
+std::optional<boost::json::value> call_admin(const std::filesystem::path& config_path,
+                                             const boost::json::object& request,
+                                             const std::string& what);
 
 }  // namespace rampart::app

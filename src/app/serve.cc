@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cstring>
 #include <iostream>
 
+#include "admin/api.h"
+#include "admin/socket.h"
 #include "app/commands.h"
 #include "app/open.h"
 #include "audit/trail.h"
@@ -173,6 +176,8 @@ int serve(const std::filesystem::path& config_argument) {
   std::unique_ptr<net::TlsReloader> tls;
   std::optional<smtp::Services> smtp_services;
   std::optional<imap::Services> imap_services;
+  std::optional<admin::Api> admin_api;
+  std::optional<asio::thread_pool> blocking;
 
   // SIGHUP: new connections get the certificate now in the files (a self-signed one is
   // renewed first when it is about to expire); open ones keep theirs.
@@ -246,6 +251,21 @@ int serve(const std::filesystem::path& config_argument) {
     }
   }
   if (listeners == 0) log::warn("no [listen] entries: serving nothing");
+  // The admin API, always on, on a Unix socket only root and the service user may use.
+  if (!listen(Endpoint{.unix_path = config->admin_socket}, "admin",
+              [&admin_api, &blocking](net::Socket socket) {
+                return admin::run_session(std::move(socket), *admin_api, *blocking);
+              })) {
+    return kExitFailure;
+  }
+  if (identity->service_user) {
+    const confine::ServiceUser& user = *identity->service_user;
+    if (::lchown(config->admin_socket.c_str(), user.uid, user.gid) != 0) {
+      log::error("admin socket: cannot give " + config->admin_socket.string() + " to " + user.name +
+                 ": " + std::strerror(errno));
+      return kExitFailure;
+    }
+  }
 
   // Ports are bound: confine the filesystem, then leave root, before any thread starts.
   auto confined = confine::restrict_filesystem(filesystem_rules(*config, config_path));
@@ -297,13 +317,14 @@ int serve(const std::filesystem::path& config_argument) {
   directory::Directory directory(**store, &*trail);
   delivery::Delivery delivery(**store);
   // Store, directory and password hashing block: they run here, never on network threads.
-  asio::thread_pool blocking(32);
-  smtp_services.emplace(smtp::Services{directory, delivery, blocking, tls.get(), *trail});
-  imap_services.emplace(imap::Services{directory, **store, blocking, tls.get(), *trail});
+  blocking.emplace(32);
+  smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get(), *trail});
+  imap_services.emplace(imap::Services{directory, **store, *blocking, tls.get(), *trail});
+  admin_api.emplace(**store, directory, *audit_log);
 
   log::info("ready");
   server.run();
-  blocking.join();
+  blocking->join();
   return kExitOk;
 }
 

@@ -100,7 +100,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
   Config config;
   for (const auto& [key, node] : root) {
     const std::string_view name = key.str();
-    if (name == "data_dir" || name == "hostname" || name == "log_level" || name == "user") {
+    if (name == "data_dir" || name == "hostname" || name == "log_level" || name == "user" ||
+        name == "admin_socket") {
       auto value = string_value(source, node, name);
       if (!value) return tl::unexpected(value.error());
       if (value->empty()) return tl::unexpected(bad_key(source, node, name, "must not be empty"));
@@ -108,6 +109,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
         config.data_dir = *value;
       } else if (name == "hostname") {
         config.hostname = *value;
+      } else if (name == "admin_socket") {
+        config.admin_socket = *value;
       } else if (name == "user") {
         if (*value == "root") {
           return tl::unexpected(bad_key(source, node, name, "the server does not serve as root"));

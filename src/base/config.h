@@ -28,6 +28,9 @@ struct Config {
   log::Level log_level = log::Level::Info;  // "debug", "info", "warn" or "error"
   // Started as root, `rampart` binds its ports, then runs as this user (never root).
   std::string user = "rampart";
+  // The admin API's Unix socket (only root and `user` may connect); empty:
+  // data_dir/admin.sock.
+  std::filesystem::path admin_socket;
 
   // Each list empty = that service off.
   struct Listen {

@@ -11,6 +11,7 @@ data_dir = "/srv/mail"
 hostname = "mail.example.org"
 log_level = "debug"
 user = "mail"
+admin_socket = "/run/rampart/admin.sock"
 [listen]
 smtp = ["0.0.0.0:25"]
 submission = ["127.0.0.1:587", "[::1]:587"]
@@ -38,6 +39,7 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->hostname, "mail.example.org");
   EXPECT_EQ(config->log_level, log::Level::Debug);
   EXPECT_EQ(config->user, "mail");
+  EXPECT_EQ(config->admin_socket, "/run/rampart/admin.sock");
   ASSERT_EQ(config->listen.submission.size(), 2u);
   EXPECT_EQ(config->listen.submission[1].address, "::1");
   EXPECT_EQ(config->listen.submission[1].port, 587);

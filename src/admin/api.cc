@@ -1,0 +1,216 @@
+#include "admin/api.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "audit/trail.h"
+#include "directory/directory.h"
+#include "store/audit_log.h"
+#include "store/store.h"
+
+namespace rampart::admin {
+namespace {
+
+namespace json = boost::json;
+
+const char* error_name(Errc code) {
+  switch (code) {
+    case Errc::BadInput:
+      return "bad-input";
+    case Errc::TooBig:
+      return "too-big";
+    case Errc::NotFound:
+      return "not-found";
+    case Errc::Exists:
+      return "exists";
+    case Errc::NoPermission:
+      return "no-permission";
+    case Errc::OverQuota:
+      return "over-quota";
+    case Errc::TryLater:
+      return "try-later";
+    case Errc::Internal:
+      break;
+  }
+  return "internal";
+}
+
+std::string failure(const Error& error) {
+  std::string message = errc_name(error.code);
+  if (!error.detail.empty()) message += " (" + error.detail + ")";
+  json::object answer{{"ok", false}, {"error", error_name(error.code)}, {"message", message}};
+  return json::serialize(answer);
+}
+
+std::string success(json::value result) {
+  return json::serialize(json::object{{"ok", true}, {"result", std::move(result)}});
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const std::string& text(const Request& request, std::string_view name) {
+  static const std::string empty;
+  auto it = request.text.find(name);
+  return it == request.text.end() ? empty : it->second;
+}
+
+json::value record_json(const store::AuditRecord& record) {
+  return json::object{
+      {"seq", record.seq},           {"time_ms", record.time_ms}, {"kind", record.kind},
+      {"account", record.account},   {"actor", record.actor},     {"address", record.address},
+      {"protocol", record.protocol}, {"mailbox", record.mailbox}, {"count", record.count},
+      {"detail", record.detail},     {"hash", record.hash}};
+}
+
+}  // namespace
+
+Api::Api(store::Store& store, directory::Directory& directory, store::AuditLog& audit)
+    : store_(store), directory_(directory), audit_(audit) {}
+
+std::string Api::call(std::string_view request_text, const std::string& caller) {
+  auto request = parse_request(request_text);
+  if (!request) return failure(request.error());
+
+  // Recorded before it runs, without secrets.
+  std::string detail = request->call;
+  for (const auto& [name, value] : request->text) {
+    if (name != "password") detail += " " + name + "=" + value;
+  }
+  for (const auto& [name, value] : request->numbers) {
+    detail += " " + name + "=" + std::to_string(value);
+  }
+  const store::AuditEvent event{.time_ms = now_ms(),
+                                .kind = audit::kAdmin,
+                                .account = request->account,
+                                .actor = audit::kAdminActor,
+                                .address = "local",
+                                .protocol = "admin",
+                                .detail = detail + " (by " + caller + ")"};
+  if (auto recorded = audit_.append({event}); !recorded) {
+    return failure({recorded.error().code,
+                    "the audit trail cannot record the call: " + recorded.error().detail});
+  }
+
+  const std::string& call = request->call;
+  const std::string& name = text(*request, "name");
+  const std::string& address = text(*request, "address");
+  const std::string& domain = text(*request, "domain");
+  auto done = [](const Result<void>& result) {
+    return result ? success(nullptr) : failure(result.error());
+  };
+  if (call == "domain.add") return done(directory_.add_domain(name));
+  if (call == "domain.remove") return done(directory_.remove_domain(name));
+  if (call == "domain.list") {
+    auto domains = directory_.list_domains();
+    if (!domains) return failure(domains.error());
+    json::array out;
+    for (const auto& entry : *domains) out.emplace_back(entry.name);
+    return success(std::move(out));
+  }
+  if (call == "user.add") {
+    auto account = directory_.add_account(address, text(*request, "password"));
+    if (!account) return failure(account.error());
+    return success(json::object{{"address", account->address}});
+  }
+  if (call == "user.passwd") {
+    return done(directory_.set_password(address, text(*request, "password")));
+  }
+  if (call == "user.remove") return done(directory_.remove_account(address));
+  if (call == "user.list") {
+    auto accounts = directory_.list_accounts(domain);
+    if (!accounts) return failure(accounts.error());
+    json::array out;
+    for (const auto& account : *accounts) {
+      out.emplace_back(json::object{{"address", account.address},
+                                    {"created", account.created},
+                                    {"quota_bytes", account.quota_bytes}});
+    }
+    return success(std::move(out));
+  }
+  if (call == "user.quota") {
+    const std::int64_t bytes = request->numbers.at("bytes");
+    if (bytes < 0) return failure({Errc::BadInput, "bytes must not be negative"});
+    return done(directory_.set_quota(address, static_cast<std::uint64_t>(bytes)));
+  }
+  if (call == "app_password.add") {
+    auto secret = directory_.add_app_password(address, text(*request, "device"));
+    if (!secret) return failure(secret.error());
+    return success(json::object{{"secret", *secret}});
+  }
+  if (call == "app_password.remove") {
+    return done(directory_.remove_app_password(address, text(*request, "device")));
+  }
+  if (call == "app_password.list") {
+    auto passwords = directory_.list_app_passwords(address);
+    if (!passwords) return failure(passwords.error());
+    json::array out;
+    for (const auto& password : *passwords) {
+      out.emplace_back(json::object{{"device", password.name}, {"created", password.created}});
+    }
+    return success(std::move(out));
+  }
+  if (call == "alias.add") return done(directory_.add_alias(address, text(*request, "target")));
+  if (call == "alias.remove") return done(directory_.remove_alias(address));
+  if (call == "alias.list") {
+    auto aliases = directory_.list_aliases(domain);
+    if (!aliases) return failure(aliases.error());
+    json::array out;
+    for (const auto& alias : *aliases) {
+      out.emplace_back(json::object{{"address", alias.address}, {"target", alias.target}});
+    }
+    return success(std::move(out));
+  }
+  if (call == "queue.list") {
+    auto entries = store_.list_queue();
+    if (!entries) return failure(entries.error());
+    json::array out;
+    for (const auto& entry : *entries) {
+      json::array recipients;
+      for (const auto& recipient : entry.recipients) recipients.emplace_back(recipient.address);
+      out.emplace_back(json::object{{"id", entry.id},
+                                    {"queued_at", entry.queued_at},
+                                    {"size", entry.size},
+                                    {"sender", entry.sender},
+                                    {"attempts", entry.attempts},
+                                    {"recipients", std::move(recipients)}});
+    }
+    return success(std::move(out));
+  }
+  if (call == "audit.query") {
+    store::AuditFilter filter{.account = text(*request, "account"),
+                              .address = text(*request, "address"),
+                              .kind = text(*request, "kind"),
+                              .limit = 100,
+                              .newest = true};
+    for (const auto& [field, target] :
+         {std::pair{"since_ms", &filter.since_ms}, std::pair{"until_ms", &filter.until_ms}}) {
+      if (auto it = request->numbers.find(field); it != request->numbers.end()) {
+        *target = it->second;
+      }
+    }
+    if (auto it = request->numbers.find("limit"); it != request->numbers.end()) {
+      if (it->second < 1 || it->second > 1'000'000) {
+        return failure({Errc::BadInput, "limit must be from 1 to 1000000"});
+      }
+      filter.limit = static_cast<std::size_t>(it->second);
+    }
+    auto records = audit_.query(filter);
+    if (!records) return failure(records.error());
+    json::array out;
+    for (const auto& record : *records) out.push_back(record_json(record));
+    return success(std::move(out));
+  }
+  // audit.verify
+  auto verified = audit_.verify();
+  if (!verified) return failure(verified.error());
+  return success(json::object{{"records", verified->records},
+                              {"head", verified->head},
+                              {"first_bad_seq", verified->first_bad_seq},
+                              {"problem", verified->problem}});
+}
+
+}  // namespace rampart::admin

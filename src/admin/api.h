@@ -1,0 +1,56 @@
+// The admin API (issue #6, "the admin plane"): every administrative action is
+// one typed call, the same whether it arrives on the server's admin socket or is run
+// by `rampart` in-process while no server is running. A request is one JSON object:
+//
+//   {"call": "user.add", "address": "a@example.org", "password": "..."}
+//
+// with the fields its call declares (strings or integers; an unknown or missing field
+// is refused). The answer is {"ok": true, "result": ...} or
+// {"ok": false, "error": "not-found", "message": "..."}. Each call is written to the
+// audit trail, durably and before it runs, as an admin action (never with a password);
+// a call the trail cannot take is not run. Mail accounts have no way in: the socket
+// admits only root and the service user (SO_PEERCRED), and no call takes a login.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace rampart::store {
+class AuditLog;
+class Store;
+}  // namespace rampart::store
+namespace rampart::directory {
+class Directory;
+}
+
+namespace rampart::admin {
+
+struct Request {
+  std::string call;
+  std::map<std::string, std::string, std::less<>> text;
+  std::map<std::string, std::int64_t, std::less<>> numbers;
+  std::string account;  // whose account the call concerns (lowercase), if any
+};
+
+// Decodes and checks a request against its call's fields; BadInput says what is wrong
+// (NotFound for an unknown call, TooBig past 64 KiB). Never throws, whatever the bytes.
+Result<Request> parse_request(std::string_view json);
+
+class Api {
+ public:
+  Api(store::Store& store, directory::Directory& directory, store::AuditLog& audit);
+
+  // Runs one request from `caller` ("uid 0"); returns the answer's JSON. Blocking.
+  std::string call(std::string_view request, const std::string& caller);
+
+ private:
+  store::Store& store_;
+  directory::Directory& directory_;
+  store::AuditLog& audit_;
+};
+
+}  // namespace rampart::admin
