@@ -183,6 +183,7 @@ class Alerts(AuditTest):
     extra = """
 [audit]
 alert_webhook = "http://127.0.0.1:{webhook}/hooks/rampart"
+alert_mail = "hana@example.test"
 bulk_read_messages = 5
 mass_delete_messages = 5
 failed_logins = 3
@@ -231,6 +232,19 @@ window_seconds = 600
                 SourcedIMAP(self.instance.ports["imap"], f"127.0.0.{source}").login(USER, "guess")
         [alert] = self.alerts("failed-logins")
         self.assertEqual(alert["account"], USER)
+        # The same alert by mail, here to the account itself.
+        client = self.imap()
+        deadline = time.monotonic() + 20
+        while True:
+            client.select("INBOX")
+            typ, data = client.search(None, "SUBJECT", '"[Rampart alert] failed-logins"')
+            if data[0] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(data[0].split()), 1)
+        typ, data = client.fetch(data[0], "(BODY.PEEK[])")
+        self.assertIn(b"Auto-Submitted: auto-generated", data[0][1])
+        self.assertIn(b"3 failed logins for account " + USER.encode(), data[0][1])
 
 
 if __name__ == "__main__":

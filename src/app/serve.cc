@@ -13,6 +13,7 @@
 #include "admin/socket.h"
 #include "app/commands.h"
 #include "app/open.h"
+#include "audit/mail.h"
 #include "audit/trail.h"
 #include "audit/webhook.h"
 #include "base/confine.h"
@@ -121,6 +122,30 @@ Result<std::vector<audit::AlertSink>> alert_sinks(const Config& config) {
   return sinks;
 }
 
+// Delivers `alert` to `to`: into the INBOX when it is a local account, else into the
+// outbound queue, from the null sender (RFC 3834: no reply, no bounce loop).
+void mail_alert_to(const std::string& to, const audit::Alert& alert, const std::string& hostname,
+                   directory::Directory& directory, delivery::Delivery& delivery) {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  std::string message = audit::alert_message(alert, to, hostname, now);
+  Result<void> sent;
+  if (auto account = directory.resolve_recipient(to)) {
+    auto delivered = delivery.deliver_local(std::move(message), {account->id});
+    if (!delivered) sent = tl::unexpected(delivered.error());
+  } else if (auto local = delivery.is_local_domain(to.substr(to.rfind('@') + 1));
+             !local || *local) {
+    sent = fail(Errc::NotFound, "no such account here");
+  } else {
+    store::QueueEntry entry{.sender = ""};
+    entry.recipients.push_back({.address = to});
+    auto queued = delivery.enqueue(std::move(message), entry);
+    if (!queued) sent = tl::unexpected(queued.error());
+  }
+  if (!sent) log::error("audit: cannot mail the alert to " + to + ": " + sent.error().detail);
+}
+
 audit::AlertRules alert_rules(const Config& config) {
   return {.bulk_read_messages = config.audit.bulk_read_messages,
           .mass_delete_messages = config.audit.mass_delete_messages,
@@ -166,6 +191,14 @@ int serve(const std::filesystem::path& config_argument) {
   if (!sinks) {
     log::error(sinks.error().detail);
     return kExitFailure;
+  }
+  // Alerts by mail need the store, opened after the trail: set before any session runs,
+  // so before any alert can be raised.
+  audit::AlertSink mail_alert;
+  if (!config->audit.alert_mail.empty()) {
+    sinks->push_back([&mail_alert](const audit::Alert& alert) {
+      if (mail_alert) mail_alert(alert);
+    });
   }
   auto identity = prepare_data_dir(*config);
   if (!identity) return kExitFailure;
@@ -321,6 +354,11 @@ int serve(const std::filesystem::path& config_argument) {
   smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get(), *trail});
   imap_services.emplace(imap::Services{directory, **store, *blocking, tls.get(), *trail});
   admin_api.emplace(**store, directory, *audit_log);
+  if (!config->audit.alert_mail.empty()) {
+    mail_alert = [&directory, &delivery, &config](const audit::Alert& alert) {
+      mail_alert_to(config->audit.alert_mail, alert, config->hostname, directory, delivery);
+    };
+  }
 
   log::info("ready");
   server.run();

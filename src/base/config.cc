@@ -190,6 +190,16 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
           out.alert_webhook = *value;
           continue;
         }
+        if (audit_key.str() == "alert_mail") {
+          auto value = string_value(source, audit_node, full);
+          if (!value) return tl::unexpected(value.error());
+          const auto at = value->find('@');
+          if (at == 0 || at == std::string::npos || at + 1 == value->size()) {
+            return tl::unexpected(bad_key(source, audit_node, full, "expected an address"));
+          }
+          out.alert_mail = *value;
+          continue;
+        }
         std::int64_t* target = nullptr;
         for (const auto& [count, field] : counts) {
           if (count == audit_key.str()) target = field;

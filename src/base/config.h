@@ -45,7 +45,8 @@ struct Config {
 
   // The audit trail's alerts (docs/security.md, "Audit trail").
   struct Audit {
-    std::string alert_webhook;  // "http://host[:port]/path"; empty: alerts go to the log only
+    std::string alert_webhook;  // "http://host[:port]/path"; empty: no webhook
+    std::string alert_mail;     // an address each alert is mailed to; empty: none
     std::int64_t bulk_read_messages = 1000;   // messages read by one account per window
     std::int64_t mass_delete_messages = 200;  // messages expunged by one account per window
     std::int64_t failed_logins = 20;          // per account or per address per window

@@ -25,6 +25,7 @@ https = ["0.0.0.0:443"]
 connections_per_ip = 500
 [audit]
 alert_webhook = "http://127.0.0.1:9000/alerts"
+alert_mail = "postmaster@example.org"
 bulk_read_messages = 50
 mass_delete_messages = 10
 failed_logins = 5
@@ -48,6 +49,7 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->tls.key, "/etc/rampart/key.pem");
   EXPECT_EQ(config->limits.connections_per_ip, 500);
   EXPECT_EQ(config->audit.alert_webhook, "http://127.0.0.1:9000/alerts");
+  EXPECT_EQ(config->audit.alert_mail, "postmaster@example.org");
   EXPECT_EQ(config->audit.bulk_read_messages, 50);
   EXPECT_EQ(config->audit.mass_delete_messages, 10);
   EXPECT_EQ(config->audit.failed_logins, 5);
@@ -55,8 +57,9 @@ key = "/etc/rampart/key.pem"
 }
 
 TEST(Config, RefusesBadAuditSettings) {
-  for (const char* line : {"alert_webhook = \"https://relay/x\"", "failed_logins = 0",
-                           "window_seconds = \"1h\"", "alerts = true"}) {
+  for (const char* line :
+       {"alert_webhook = \"https://relay/x\"", "failed_logins = 0", "window_seconds = \"1h\"",
+        "alerts = true", "alert_mail = \"postmaster\""}) {
     auto config = parse_config(std::string("[audit]\n") + line, "t.toml");
     ASSERT_FALSE(config) << line;
     EXPECT_NE(config.error().detail.find("t.toml:2: audit."), std::string::npos)

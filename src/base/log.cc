@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string>
 
+#include "base/utf8.h"
+
 namespace rampart::log {
 namespace {
 
@@ -29,6 +31,22 @@ const char* level_word(Level level) {
 
 }  // namespace
 
+void append_escaped(std::string& out, std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t length = utf8_sequence_length(text);
+    const auto byte = static_cast<unsigned char>(text[0]);
+    if (length == 0 || byte < 0x20 || byte == 0x7f || byte == '\\') {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      out.append(escaped);
+      text.remove_prefix(1);
+      continue;
+    }
+    out.append(text.substr(0, length));
+    text.remove_prefix(length);
+  }
+}
+
 void set_min_level(Level level) { min_level = level; }
 
 void write(Level level, std::string_view message) {
@@ -49,7 +67,7 @@ void write(Level level, std::string_view message) {
   line.append(tail);
   line.append(level_word(level));
   line.push_back(' ');
-  line.append(message);
+  append_escaped(line, message);
   line.push_back('\n');
   std::lock_guard lock(output_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);

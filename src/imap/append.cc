@@ -22,13 +22,9 @@ asio::awaitable<void> Session::append(const Command& command) {
   for (std::size_t at = 1; at < arguments.size();) {
     store::NewMessage message;
     if (arguments[at].kind == Token::Kind::List) {
-      for (const Token& flag : arguments[at].children) {
-        if (flag.kind != Token::Kind::Atom || flag.text == "\\Recent") {
-          reply(command, "BAD Invalid flag");
-          co_return;
-        }
-        message.flags.push_back(flag.text);
-      }
+      auto flags = flag_arguments(command, arguments[at].children);
+      if (!flags) co_return;
+      message.flags = std::move(*flags);
       ++at;
     }
     if (at < arguments.size() && arguments[at].kind == Token::Kind::String &&

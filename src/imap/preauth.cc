@@ -73,7 +73,17 @@ class Preauth {
   Connection& connection_;
   directory::Directory& directory_;
   asio::thread_pool& blocking_;
-  bool closing_ = false;  // too many BAD replies
+  // A failed login: after kMaxFailedLogins on one connection it is closed (as Dovecot
+  // does), so a guesser pays a new connection, and the per-address cap, for each few.
+  void failed_login() {
+    if (++failed_logins_ < kMaxFailedLogins) return;
+    connection_.send("* BYE Too many failed logins\r\n");
+    closing_ = true;
+  }
+
+  static constexpr int kMaxFailedLogins = 3;
+  int failed_logins_ = 0;
+  bool closing_ = false;  // too many BAD replies or failed logins
 };
 
 asio::awaitable<std::optional<store::Account>> Preauth::run() {
@@ -193,6 +203,7 @@ asio::awaitable<std::optional<store::Account>> Preauth::login(const Command& com
     log::warn("imap: login for " + lowercase(credentials.user) + " from " + peer +
               " refused: too many failures");
     reply(command, "NO [UNAVAILABLE] Too many failed logins, try again later");
+    failed_login();
     co_return std::nullopt;
   }
   if (verdict.delay.count() > 0) {
@@ -209,6 +220,7 @@ asio::awaitable<std::optional<store::Account>> Preauth::login(const Command& com
     reply(command, account.error().code == Errc::Internal
                        ? "NO [UNAVAILABLE] Try again later"
                        : "NO [AUTHENTICATIONFAILED] Authentication failed");
+    failed_login();
     co_return std::nullopt;
   }
   reply(command, "OK [CAPABILITY " + authenticated_capabilities() + "] Logged in");

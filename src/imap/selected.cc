@@ -308,19 +308,9 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
   ++at;
   const bool listed = at + 1 == arguments.size() && arguments[at].kind == Token::Kind::List;
   const Arguments& values = listed ? arguments[at].children : arguments;
-  for (std::size_t i = listed ? 0 : at; i < values.size(); ++i) {
-    if (values[i].kind != Token::Kind::Atom || values[i].is_nil() || values[i].text == "\\Recent" ||
-        values[i].text == "\\*") {
-      reply(command, "BAD Invalid flag");
-      co_return;
-    }
-    std::string flag = values[i].text;
-    // System flags are case-insensitive; keep their canonical spelling.
-    for (std::string_view system : {"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"}) {
-      if (iequals(flag, system)) flag = system;
-    }
-    change.flags.push_back(std::move(flag));
-  }
+  auto flags = flag_arguments(command, values, listed ? 0 : at);
+  if (!flags) co_return;
+  change.flags = std::move(*flags);
   if (selected_->read_only) {
     reply(command, "NO [READ-ONLY] Mailbox is read-only");
     co_return;

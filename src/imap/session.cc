@@ -162,6 +162,36 @@ asio::awaitable<bool> Session::execute(Command& command) {
   co_return !connection_.send_tagged(tagged_);
 }
 
+std::optional<std::vector<std::string>> Session::flag_arguments(const Command& command,
+                                                                const std::vector<Token>& values,
+                                                                std::size_t from) {
+  if (values.size() - std::min(from, values.size()) > kMaxFlags) {
+    reply(command, "BAD [LIMIT] At most " + std::to_string(kMaxFlags) + " flags at once");
+    return std::nullopt;
+  }
+  std::vector<std::string> flags;
+  for (std::size_t i = from; i < values.size(); ++i) {
+    const Token& value = values[i];
+    if (value.kind != Token::Kind::Atom || value.is_nil() || iequals(value.text, "\\Recent") ||
+        value.text == "\\*") {
+      reply(command, "BAD Invalid flag");
+      return std::nullopt;
+    }
+    if (value.text.size() > kMaxKeywordBytes) {
+      reply(command,
+            "BAD [LIMIT] Keywords are at most " + std::to_string(kMaxKeywordBytes) + " bytes");
+      return std::nullopt;
+    }
+    std::string flag = value.text;
+    // System flags are case-insensitive; keep their canonical spelling.
+    for (std::string_view system : {"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"}) {
+      if (iequals(flag, system)) flag = system;
+    }
+    flags.push_back(std::move(flag));
+  }
+  return flags;
+}
+
 std::optional<std::string> Session::mailbox_argument(const Command& command, const Token& token) {
   const auto text = token.astring();
   if (!text) {

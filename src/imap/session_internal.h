@@ -55,6 +55,14 @@ class Session {
   Encoding encoding() const { return {.utf8 = utf8_}; }
   // A mailbox name from the client, in UTF-8 with INBOX canonical; nullopt: BAD sent.
   std::optional<std::string> mailbox_argument(const Command& command, const Token& token);
+  // The flags of STORE or APPEND (`values` from `from` on): system flags in their
+  // canonical spelling, keywords as given. Replies BAD and returns nothing for \Recent,
+  // \*, NIL, a non-atom, a keyword over kMaxKeywordBytes or more than kMaxFlags.
+  std::optional<std::vector<std::string>> flag_arguments(const Command& command,
+                                                         const std::vector<Token>& values,
+                                                         std::size_t from = 0);
+  static constexpr std::size_t kMaxKeywordBytes = 128;
+  static constexpr std::size_t kMaxFlags = 100;
   std::string quote_mailbox(std::string_view name) const;
   // Records an access to the account's mail in the audit trail (audit/trail.h kinds).
   void audit(const char* kind, std::string_view mailbox, std::int64_t count, std::string detail);

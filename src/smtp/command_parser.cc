@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/ascii.h"
+#include "base/utf8.h"
 
 namespace rampart::smtp {
 namespace {
@@ -110,6 +111,11 @@ bool parse_path(std::string_view text, std::string& address, std::string& error)
   }
   if (quoted) {
     error = "Unterminated quoted local part";
+    return false;
+  }
+  // 8-bit addresses are UTF-8 (RFC 6531) or nothing.
+  if (!is_valid_utf8(text)) {
+    error = "The address is not valid UTF-8";
     return false;
   }
   const auto at = text.rfind('@');

@@ -80,6 +80,9 @@ TEST(CommandParser, RefusesMalformedCommands) {
   EXPECT_EQ(error_code_of("RCPT TO:<user>"), 501);
   EXPECT_EQ(error_code_of("RCPT TO:<a b@c>"), 501);
   EXPECT_EQ(error_code_of("RCPT TO:<a@b\x01>"), 501);
+  EXPECT_EQ(error_code_of("MAIL FROM:<\xff\xfe@b.example>"), 501);
+  EXPECT_EQ(error_code_of("RCPT TO:<\xc3\x28@b.example>"), 501);
+  EXPECT_EQ(command_of("RCPT TO:<j\xc3\xb6rg@b.example>").path, "j\xc3\xb6rg@b.example");
   EXPECT_EQ(error_code_of("MAIL FROM:<a@b.example> =x"), 555);
   EXPECT_EQ(error_code_of("DATA now"), 501);
   EXPECT_EQ(error_code_of("BDAT x"), 501);
