@@ -42,9 +42,9 @@ class Serve(InstanceTest):
         with self.assertRaises(poplib.error_proto):
             poplib.POP3("127.0.0.1", instance.ports["pop3"], timeout=10)
 
-        with self.assertRaises(urllib.error.HTTPError) as http:
-            urllib.request.urlopen(f"http://127.0.0.1:{instance.ports['http']}/", timeout=10)
-        self.assertEqual(http.exception.code, 503)
+        with urllib.request.urlopen(f"http://127.0.0.1:{instance.ports['http']}/health",
+                                    timeout=10) as health:
+            self.assertEqual(health.status, 200)
 
         self.assertEqual(instance.stop(signal.SIGTERM), 0)
         self.assertIn("received SIGTERM", instance.log_text())

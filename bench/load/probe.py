@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Does the server at HOST:PORT serve PROTOCOL (smtp, imap or http)? Exit 0 if
-it greets as a working server (220, * OK, an HTTP answer other than 503),
+it greets as a working server (220, * OK, or for JMAP an HTTP answer to
+/.well-known/jmap other than 404 or 503),
 1 otherwise, printing what it said.
 
     probe.py smtp|imap|http HOST PORT
@@ -23,7 +24,7 @@ def main() -> int:
         print(f"no answer: {error}")
         return 1
     served = {"smtp": line.startswith(b"220"), "imap": line.startswith(b"* OK") or line.startswith(b"* PREAUTH"),
-              "http": line.startswith(b"HTTP/") and line.split()[1:2] != [b"503"]}[protocol]
+              "http": line.startswith(b"HTTP/") and line.split()[1:2] not in ([b"404"], [b"503"])}[protocol]
     print(line.decode(errors="replace").strip())
     return 0 if served else 1
 

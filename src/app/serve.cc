@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
+#include "http/server.h"
 #include "imap/session.h"
 #include "net/server.h"
 #include "net/stream.h"
@@ -42,13 +43,7 @@ struct Unavailable {
 std::vector<std::pair<const std::vector<Endpoint>*, Unavailable>> unavailable_services(
     const Config& config) {
   const std::string pop3 = "-ERR [SYS/PERM] POP3 is not available in this version\r\n";
-  const std::string http =
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 31\r\n"
-      "Connection: close\r\n\r\nnot available in this version\r\n";
-  const Config::Listen& listen = config.listen;
-  return {{&listen.pop3, {"pop3", false, pop3}},
-          {&listen.http, {"http", false, http}},
-          {&listen.https, {"https", true, http}}};
+  return {{&config.listen.pop3, {"pop3", false, pop3}}};
 }
 
 net::SessionHandler unavailable_handler(Unavailable service,
@@ -210,6 +205,7 @@ int serve(const std::filesystem::path& config_argument) {
   std::optional<smtp::Services> smtp_services;
   std::optional<imap::Services> imap_services;
   std::optional<admin::Api> admin_api;
+  std::optional<http::Services> http_services;
   std::optional<asio::thread_pool> blocking;
 
   // SIGHUP: new connections get the certificate now in the files (a self-signed one is
@@ -269,6 +265,18 @@ int serve(const std::filesystem::path& config_argument) {
     for (const Endpoint& endpoint : *endpoints) {
       if (!listen(endpoint, service, [options, &imap_services](net::Socket socket) {
             return imap::run_session(std::move(socket), *options, *imap_services);
+          })) {
+        return kExitFailure;
+      }
+    }
+  }
+  const http::SessionOptions http_options{}, https_options{.implicit_tls = true};
+  for (const auto& [endpoints, service, options] :
+       {std::tuple{&config->listen.http, "http", &http_options},
+        std::tuple{&config->listen.https, "https", &https_options}}) {
+    for (const Endpoint& endpoint : *endpoints) {
+      if (!listen(endpoint, service, [options, &http_services](net::Socket socket) {
+            return http::run_session(std::move(socket), *options, *http_services);
           })) {
         return kExitFailure;
       }
@@ -354,6 +362,7 @@ int serve(const std::filesystem::path& config_argument) {
   smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get(), *trail});
   imap_services.emplace(imap::Services{directory, **store, *blocking, tls.get(), *trail});
   admin_api.emplace(**store, directory, *audit_log);
+  http_services.emplace(http::Services{tls.get()});
   if (!config->audit.alert_mail.empty()) {
     mail_alert = [&directory, &delivery, &config](const audit::Alert& alert) {
       mail_alert_to(config->audit.alert_mail, alert, config->hostname, directory, delivery);

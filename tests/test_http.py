@@ -1,0 +1,108 @@
+"""The HTTP server: /health over http and https with curl, keep-alive and pipelining,
+and hostile requests (ambiguous targets, oversize headers and bodies, junk, slow
+clients) answered with the right 4xx while normal clients go on being served."""
+
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import Instance
+
+
+class Http(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.instance = Instance(["http", "https"])
+        cls.instance.start()
+        cls.base = f"http://127.0.0.1:{cls.instance.ports['http']}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.instance.close()
+
+    def tearDown(self):
+        self.assertEqual(self.curl("/health")[0], "200")
+        self.assertIsNone(self.instance.process.poll(), "the server is still running")
+
+    def curl(self, path, *args, base=None):
+        done = subprocess.run(["curl", "-sk", "--path-as-is", "-o", "-", "-w", "\n%{http_code}",
+                               *args, (base or self.base) + path],
+                              capture_output=True, text=True, timeout=30)
+        body, _, code = done.stdout.rpartition("\n")
+        return code, body
+
+    def raw(self, request, read_all=True):
+        with socket.create_connection(("127.0.0.1", self.instance.ports["http"]), timeout=30) as sock:
+            sock.sendall(request)
+            if not read_all:
+                return sock.recv(65536)
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+            return data
+
+    def test_health_over_http_and_https(self):
+        self.assertEqual(self.curl("/health"), ("200", "ok\n"))
+        https = f"https://127.0.0.1:{self.instance.ports['https']}"
+        self.assertEqual(self.curl("/health", base=https), ("200", "ok\n"))
+        headers = subprocess.run(["curl", "-sI", self.base + "/health"], capture_output=True,
+                                 text=True, timeout=30).stdout
+        self.assertIn("X-Content-Type-Options: nosniff", headers)
+        self.assertIn("Content-Length: 3", headers)
+        self.assertEqual(self.curl("/health/")[0], "200")
+
+    def test_unknown_paths_and_methods(self):
+        self.assertEqual(self.curl("/")[0], "404")
+        self.assertEqual(self.curl("/nope")[0], "404")
+        self.assertEqual(self.curl("/health", "-X", "POST", "-d", "x")[0], "405")
+        reply = self.raw(b"DELETE /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 405"))
+        self.assertIn(b"Allow: GET, HEAD", reply)
+
+    def test_keep_alive_and_pipelining(self):
+        reply = self.raw(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" * 50 +
+                         b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(reply.count(b"HTTP/1.1 200 OK"), 51)
+        done = subprocess.run(["curl", "-s", "-o", "/dev/null", "-o", "/dev/null", "-w",
+                               "%{num_connects}\n", self.base + "/health", self.base + "/health"],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.stdout.split(), ["1", "0"])  # the second request reused it
+
+    def test_ambiguous_targets_are_refused(self):
+        for target in ["/health/../health", "/./health", "//health", "/health%2f", "/%68ealth%00",
+                       "/health;x=1", "/he%5calth", "/%2e%2e/etc/passwd", "/health%252e",
+                       "/h%c3%28", "*", "http://127.0.0.1/health", "/health#x"]:
+            reply = self.raw(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            self.assertTrue(reply.startswith(b"HTTP/1.1 400"), (target, reply[:60]))
+
+    def test_oversize_and_junk(self):
+        big_header = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
+        self.assertTrue(self.raw(big_header).startswith(b"HTTP/1.1 431"))
+        many = b"GET /health HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(5000)) + b"\r\n"
+        self.assertTrue(self.raw(many).startswith(b"HTTP/1.1 431"))
+        long_target = b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        self.assertTrue(self.raw(long_target)[:12] in (b"HTTP/1.1 414", b"HTTP/1.1 431"))
+        body = b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n"
+        self.assertTrue(self.raw(body, read_all=False).startswith(b"HTTP/1.1 413"))
+        for junk in [b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40,
+                     b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"GET /health HTTP/9.9\r\n\r\n",
+                     b"GET /health\r\n\r\n", b"\x00\x01\x02\r\n\r\n",
+                     b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     b"Content-Length: 5\r\n\r\n0\r\n\r\n"]:
+            reply = self.raw(junk)
+            self.assertTrue(reply[:10] in (b"HTTP/1.1 4", b"HTTP/1.1 5"), (junk[:20], reply[:40]))
+
+    def test_slow_client_does_not_block_others(self):
+        with socket.create_connection(("127.0.0.1", self.instance.ports["http"]), timeout=30) as slow:
+            for byte in b"GET /health HTTP/1.1\r\nHost: x\r\n":
+                slow.sendall(bytes([byte]))
+            started = time.monotonic()
+            self.assertEqual(self.curl("/health")[0], "200")
+            self.assertLess(time.monotonic() - started, 10)
+            slow.sendall(b"Connection: close\r\n\r\n")
+            self.assertTrue(slow.recv(100).startswith(b"HTTP/1.1 200"))
+
+
+if __name__ == "__main__":
+    unittest.main()
