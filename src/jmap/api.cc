@@ -1,0 +1,256 @@
+#include "jmap/api.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <exception>
+
+namespace rampart::jmap {
+namespace {
+
+constexpr char kErrorPrefix[] = "urn:ietf:params:jmap:error:";
+
+RequestError request_error(const char* type, std::string detail, std::string limit = {}) {
+  return {.type = std::string(kErrorPrefix) + type,
+          .status = 400,
+          .detail = std::move(detail),
+          .limit = std::move(limit)};
+}
+
+std::string unescape_token(std::string_view token) {
+  std::string out;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '~' && i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+      out += token[i + 1] == '0' ? '~' : '/';
+      ++i;
+    } else {
+      out += token[i];
+    }
+  }
+  return out;
+}
+
+// Pointers are short; a bound keeps "*" over nested arrays from recursing without end.
+constexpr std::size_t kMaxPointerTokens = 32;
+
+std::optional<json::value> apply(const json::value& value, const std::vector<std::string>& tokens,
+                                 std::size_t at) {
+  if (at == tokens.size()) return value;
+  const std::string& token = tokens[at];
+  if (const json::object* object = value.if_object()) {
+    const json::value* child = object->if_contains(token);
+    if (!child) return std::nullopt;
+    return apply(*child, tokens, at + 1);
+  }
+  const json::array* array = value.if_array();
+  if (!array) return std::nullopt;
+  if (token == "*") {
+    json::array out;
+    for (const json::value& item : *array) {
+      auto result = apply(item, tokens, at + 1);
+      if (!result) return std::nullopt;
+      if (json::array* items = result->if_array()) {
+        for (json::value& inner : *items) out.push_back(std::move(inner));
+      } else {
+        out.push_back(std::move(*result));
+      }
+    }
+    return json::value(std::move(out));
+  }
+  std::size_t index = 0;
+  const auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), index);
+  if (error != std::errc() || end != token.data() + token.size() || token.empty() ||
+      (token.size() > 1 && token[0] == '0') || index >= array->size()) {
+    return std::nullopt;
+  }
+  return apply((*array)[index], tokens, at + 1);
+}
+
+json::array response_entry(std::string_view name, json::value arguments, std::string_view call_id) {
+  return json::array{json::string(name), std::move(arguments), json::string(call_id)};
+}
+
+json::object error_arguments(const MethodError& error) {
+  json::object arguments{{"type", error.type}};
+  if (!error.description.empty()) arguments["description"] = error.description;
+  return arguments;
+}
+
+}  // namespace
+
+json::value RequestError::problem() const {
+  json::object out{{"type", type}, {"status", status}, {"detail", detail}};
+  if (!limit.empty()) out["limit"] = limit;
+  return out;
+}
+
+std::variant<Request, RequestError> parse_request(
+    std::string_view body, const Limits& limits,
+    const std::vector<std::string>& known_capabilities) {
+  if (body.size() > limits.max_size_request) {
+    return request_error("limit", "the request is larger than maxSizeRequest", "maxSizeRequest");
+  }
+  boost::system::error_code error;
+  json::parse_options options;
+  options.max_depth = 64;
+  json::value value = json::parse(body, error, {}, options);
+  if (error) return request_error("notJSON", "the body is not JSON: " + error.message());
+  const json::object* object = value.if_object();
+  if (!object) return request_error("notRequest", "a Request is a JSON object");
+  const json::value* using_value = object->if_contains("using");
+  const json::value* calls_value = object->if_contains("methodCalls");
+  if (!using_value || !using_value->is_array() || !calls_value || !calls_value->is_array()) {
+    return request_error("notRequest", "a Request has \"using\" and \"methodCalls\" arrays");
+  }
+  Request request;
+  for (const json::value& capability : using_value->get_array()) {
+    if (!capability.is_string()) return request_error("notRequest", "\"using\" holds strings");
+    std::string name(capability.get_string());
+    if (std::find(known_capabilities.begin(), known_capabilities.end(), name) ==
+        known_capabilities.end()) {
+      return request_error("unknownCapability", "this server does not support " + name);
+    }
+    request.capabilities.push_back(std::move(name));
+  }
+  const json::array& calls = calls_value->get_array();
+  if (calls.size() > limits.max_calls_in_request) {
+    return request_error("limit", "more method calls than maxCallsInRequest", "maxCallsInRequest");
+  }
+  for (const json::value& call : calls) {
+    const json::array* parts = call.if_array();
+    if (!parts || parts->size() != 3 || !(*parts)[0].is_string() || !(*parts)[1].is_object() ||
+        !(*parts)[2].is_string()) {
+      return request_error("notRequest", "each method call is [name, arguments, callId]");
+    }
+    request.calls.push_back({std::string((*parts)[0].get_string()), (*parts)[1].get_object(),
+                             std::string((*parts)[2].get_string())});
+  }
+  if (const json::value* created = object->if_contains("createdIds")) {
+    const json::object* ids = created->if_object();
+    if (!ids) return request_error("notRequest", "\"createdIds\" is an object");
+    for (const auto& [key, id] : *ids) {
+      if (!id.is_string()) return request_error("notRequest", "\"createdIds\" maps to ids");
+    }
+    request.created_ids = *ids;
+  }
+  return request;
+}
+
+std::optional<json::value> evaluate_pointer(const json::value& root, std::string_view pointer) {
+  if (pointer.empty()) return root;
+  if (pointer.front() != '/') return std::nullopt;
+  std::vector<std::string> tokens;
+  pointer.remove_prefix(1);
+  for (;;) {
+    const auto slash = pointer.find('/');
+    tokens.push_back(unescape_token(pointer.substr(0, slash)));
+    if (tokens.size() > kMaxPointerTokens) return std::nullopt;
+    if (slash == std::string_view::npos) break;
+    pointer.remove_prefix(slash + 1);
+  }
+  return apply(root, tokens, 0);
+}
+
+std::optional<MethodError> resolve_references(json::object& arguments,
+                                              const std::vector<Invocation>& responses) {
+  std::vector<std::string> references;
+  for (const auto& [key, value] : arguments) {
+    if (!key.empty() && key.front() == '#') references.emplace_back(key);
+  }
+  for (const std::string& key : references) {
+    const std::string plain = key.substr(1);
+    if (arguments.contains(plain)) {
+      return MethodError{"invalidArguments", "both " + plain + " and " + key + " given"};
+    }
+    const json::object* reference = arguments.at(key).if_object();
+    const json::value* result_of = reference ? reference->if_contains("resultOf") : nullptr;
+    const json::value* name = reference ? reference->if_contains("name") : nullptr;
+    const json::value* path = reference ? reference->if_contains("path") : nullptr;
+    if (!result_of || !result_of->is_string() || !name || !name->is_string() || !path ||
+        !path->is_string()) {
+      return MethodError{"invalidResultReference", key + " is not a ResultReference"};
+    }
+    const Invocation* source = nullptr;
+    for (const Invocation& response : responses) {
+      if (response.call_id == result_of->get_string()) {
+        source = &response;
+        break;
+      }
+    }
+    if (!source || source->name != name->get_string()) {
+      return MethodError{"invalidResultReference",
+                         key + ": no earlier " + std::string(name->get_string()) +
+                             " response with call id " + std::string(result_of->get_string())};
+    }
+    auto value =
+        evaluate_pointer(json::value(source->arguments), std::string_view(path->get_string()));
+    if (!value) {
+      return MethodError{"invalidResultReference",
+                         key + ": the path " + std::string(path->get_string()) + " names nothing"};
+    }
+    arguments.erase(key);
+    arguments[plain] = std::move(*value);
+  }
+  return std::nullopt;
+}
+
+Dispatcher::Dispatcher(Limits limits) : limits_(limits) {}
+
+void Dispatcher::add(std::string name, std::string capability, Method method) {
+  methods_[std::move(name)] = Entry{std::move(capability), std::move(method)};
+}
+
+std::vector<std::string> Dispatcher::capabilities() const {
+  std::vector<std::string> out;
+  for (const auto& [name, entry] : methods_) {
+    if (std::find(out.begin(), out.end(), entry.capability) == out.end()) {
+      out.push_back(entry.capability);
+    }
+  }
+  return out;
+}
+
+std::variant<json::object, RequestError> Dispatcher::process(std::string_view body,
+                                                             Context& context,
+                                                             std::string_view session_state) const {
+  auto parsed = parse_request(body, limits_, capabilities());
+  if (auto* error = std::get_if<RequestError>(&parsed)) return std::move(*error);
+  Request& request = std::get<Request>(parsed);
+  std::vector<Invocation> responses;
+  for (Invocation& call : request.calls) {
+    auto answer = [&]() -> MethodResult {
+      if (auto error = resolve_references(call.arguments, responses)) return *error;
+      auto found = methods_.find(call.name);
+      if (found == methods_.end() ||
+          std::find(request.capabilities.begin(), request.capabilities.end(),
+                    found->second.capability) == request.capabilities.end()) {
+        return MethodError{"unknownMethod", "no method " + call.name + " in the capabilities used"};
+      }
+      try {
+        return found->second.method(call.arguments, context);
+      } catch (const std::exception& error) {
+        return MethodError{"serverFail", error.what()};
+      }
+    }();
+    if (auto* error = std::get_if<MethodError>(&answer)) {
+      responses.push_back({"error", error_arguments(*error), call.call_id});
+    } else {
+      responses.push_back({call.name, std::move(std::get<json::object>(answer)), call.call_id});
+    }
+  }
+  json::array method_responses;
+  for (Invocation& response : responses) {
+    method_responses.push_back(
+        response_entry(response.name, std::move(response.arguments), response.call_id));
+  }
+  json::object out{{"methodResponses", std::move(method_responses)},
+                   {"sessionState", session_state}};
+  if (request.created_ids) out["createdIds"] = std::move(*request.created_ids);
+  return out;
+}
+
+void add_core_methods(Dispatcher& dispatcher) {
+  dispatcher.add("Core/echo", kCoreCapability,
+                 [](const json::object& arguments, Context&) -> MethodResult { return arguments; });
+}
+
+}  // namespace rampart::jmap

@@ -1,0 +1,107 @@
+// The JMAP API request (RFC 8620 §3): decoding with the limits the session advertises,
+// result references (§3.7), and the dispatch of method calls to registered methods.
+// Transport-free: the HTTP handler hands in the body and the authenticated account's
+// context, and sends back what `process` returns. Errors are the RFC's: a request that
+// is not JSON or not a Request, or names an unknown capability or too many calls, is
+// refused whole (§3.6.1); a failing call answers "error" in its place (§3.6.2) and the
+// others go on.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace rampart::jmap {
+
+namespace json = boost::json;
+
+inline constexpr char kCoreCapability[] = "urn:ietf:params:jmap:core";
+
+// What the session resource advertises under the core capability, and enforces.
+struct Limits {
+  std::size_t max_size_request = 10'000'000;
+  std::size_t max_calls_in_request = 16;
+  std::size_t max_objects_in_get = 500;
+  std::size_t max_objects_in_set = 500;
+};
+
+struct Invocation {
+  std::string name;
+  json::object arguments;
+  std::string call_id;
+};
+
+struct Request {
+  std::vector<std::string> capabilities;  // "using"
+  std::vector<Invocation> calls;
+  std::optional<json::object> created_ids;
+};
+
+// A request refused whole: an RFC 7807 problem with the JMAP error type.
+struct RequestError {
+  std::string type;  // "urn:ietf:params:jmap:error:notJSON", ...
+  int status = 400;
+  std::string detail;
+  std::string limit;            // for ...:limit, the limit's name ("maxCallsInRequest")
+  json::value problem() const;  // {"type":..., "status":..., "detail":...}
+};
+
+// A method-level error (§3.6.2): ["error", {"type": ..., "description": ...}, callId].
+struct MethodError {
+  std::string type;  // "unknownMethod", "invalidArguments", "invalidResultReference", ...
+  std::string description;
+};
+
+// Decodes a Request; `known_capabilities` are those the server supports.
+std::variant<Request, RequestError> parse_request(
+    std::string_view body, const Limits& limits,
+    const std::vector<std::string>& known_capabilities);
+
+// Evaluates a JSON Pointer (RFC 6901) with JMAP's "*" over arrays (§3.7).
+std::optional<json::value> evaluate_pointer(const json::value& root, std::string_view pointer);
+
+// Replaces each "#name" argument, a ResultReference, by the value it names in the
+// responses so far; an error when one cannot be resolved.
+std::optional<MethodError> resolve_references(json::object& arguments,
+                                              const std::vector<Invocation>& responses);
+
+// What every method learns about the call it answers.
+struct Context {
+  std::string account_id;  // the authenticated account's JMAP id
+  const Limits* limits = nullptr;
+};
+
+using MethodResult = std::variant<json::object, MethodError>;
+using Method = std::function<MethodResult(const json::object& arguments, Context& context)>;
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(Limits limits = {});
+  // `capability` must be in the request's "using" for the method to be callable.
+  void add(std::string name, std::string capability, Method method);
+  std::vector<std::string> capabilities() const;
+  const Limits& limits() const { return limits_; }
+
+  // Runs `body`: the Response object (§3.4), or the request-level error.
+  std::variant<json::object, RequestError> process(std::string_view body, Context& context,
+                                                   std::string_view session_state) const;
+
+ private:
+  struct Entry {
+    std::string capability;
+    Method method;
+  };
+  Limits limits_;
+  std::map<std::string, Entry, std::less<>> methods_;
+};
+
+// Core/echo (RFC 8620 §4): returns its arguments.
+void add_core_methods(Dispatcher& dispatcher);
+
+}  // namespace rampart::jmap
