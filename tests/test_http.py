@@ -1,7 +1,10 @@
 """The HTTP server: /health over http and https with curl, keep-alive and pipelining,
-and hostile requests (ambiguous targets, oversize headers and bodies, junk, slow
-clients) answered with the right 4xx while normal clients go on being served."""
+authentication for every route but the anonymous ones, the JMAP session and API
+endpoints, and hostile requests (ambiguous targets, oversize headers and bodies, junk,
+slow clients) answered with the right 4xx while normal clients go on being served."""
 
+import base64
+import json
 import socket
 import subprocess
 import time
@@ -9,11 +12,16 @@ import unittest
 
 from harness import Instance
 
+USER = "kate@example.test"
+PASSWORD = "a-long-password"
+CORE = "urn:ietf:params:jmap:core"
+
 
 class Http(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.instance = Instance(["http", "https"])
+        cls.instance.add_account(USER, PASSWORD)
         cls.instance.start()
         cls.base = f"http://127.0.0.1:{cls.instance.ports['http']}"
 
@@ -102,6 +110,72 @@ class Http(unittest.TestCase):
             self.assertLess(time.monotonic() - started, 10)
             slow.sendall(b"Connection: close\r\n\r\n")
             self.assertTrue(slow.recv(100).startswith(b"HTTP/1.1 200"))
+
+    def test_routes_that_need_an_account_ask_for_one(self):
+        code, _ = self.curl("/jmap/session")
+        self.assertEqual(code, "401")
+        headers = subprocess.run(["curl", "-si", self.base + "/jmap/session"], capture_output=True,
+                                 text=True, timeout=30).stdout
+        self.assertIn('WWW-Authenticate: Basic realm="Rampart", charset="UTF-8"', headers)
+        self.assertEqual(self.curl("/jmap/session", "-u", f"{USER}:wrong-password")[0], "401")
+        self.assertEqual(self.curl("/jmap/session", "-H", "Authorization: Bearer x")[0], "401")
+        self.assertEqual(self.curl("/jmap/session", "-H", "Authorization: Basic %%%")[0], "401")
+
+    def test_jmap_session_and_core_echo(self):
+        code, body = self.curl("/jmap/session", "-u", f"{USER}:{PASSWORD}")
+        self.assertEqual(code, "200", body)
+        session = json.loads(body)
+        self.assertEqual(session["username"], USER)
+        self.assertEqual(list(session["capabilities"]), [CORE])
+        self.assertEqual(session["apiUrl"], "https://mail.test/jmap/api")
+        [account_id] = session["accounts"]
+        self.assertEqual(session["accounts"][account_id]["name"], USER)
+
+        request = {"using": [CORE], "methodCalls": [["Core/echo", {"hello": "wörld"}, "c1"],
+                                                   ["Mailbox/get", {}, "c2"]]}
+        code, body = self.curl("/jmap/api", "-u", f"{USER}:{PASSWORD}", "-H",
+                               "Content-Type: application/json", "--data-binary", json.dumps(request))
+        self.assertEqual(code, "200", body)
+        answer = json.loads(body)
+        self.assertEqual(answer["methodResponses"][0], ["Core/echo", {"hello": "wörld"}, "c1"])
+        self.assertEqual(answer["methodResponses"][1][1]["type"], "unknownMethod")
+        code, body = self.curl("/jmap/api", "-u", f"{USER}:{PASSWORD}", "--data-binary", "{nope")
+        self.assertEqual(code, "400")
+        self.assertEqual(json.loads(body)["type"], "urn:ietf:params:jmap:error:notJSON")
+        self.assertEqual(self.curl("/jmap/api", "-u", f"{USER}:{PASSWORD}")[0], "405")
+
+    def test_one_login_per_connection_and_app_passwords(self):
+        made = self.instance.cli("user", "app-password", "add", USER, "jmap-client")
+        secret = made.stdout.strip()
+        before = len(json.loads(self.instance.cli("audit", "--json", "--kind", "login",
+                                                  "--limit", "1000").stdout))
+        urls = [self.base + "/jmap/session"] * 3
+        done = subprocess.run(["curl", "-s", "-u", f"{USER}:{secret}", "-o", "/dev/null", "-o",
+                               "/dev/null", "-o", "/dev/null", "-w", "%{http_code} ", *urls],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.stdout.split(), ["200", "200", "200"])
+        deadline = time.monotonic() + 20
+        while True:
+            logins = json.loads(self.instance.cli("audit", "--json", "--kind", "login",
+                                                  "--limit", "1000").stdout)
+            if len(logins) > before or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(logins), before + 1)
+        self.assertEqual(logins[-1]["protocol"], "http")
+
+    def test_three_failed_logins_close_the_connection(self):
+        token = base64.b64encode(f"{USER}:wrong".encode()).decode()
+        request = (f"GET /jmap/session HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n"
+                   .encode())
+        with socket.create_connection(("127.0.0.1", self.instance.ports["http"]), timeout=30,
+                                      source_address=("127.0.5.1", 0)) as sock:
+            sock.sendall(request * 10)
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        self.assertEqual(data.count(b"HTTP/1.1 401"), 3)
+        self.assertTrue(data.endswith(b"authentication failed\n"))
 
 
 if __name__ == "__main__":

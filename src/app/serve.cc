@@ -22,6 +22,7 @@
 #include "directory/directory.h"
 #include "http/server.h"
 #include "imap/session.h"
+#include "jmap/api.h"
 #include "net/server.h"
 #include "net/stream.h"
 #include "net/tls.h"
@@ -362,7 +363,10 @@ int serve(const std::filesystem::path& config_argument) {
   smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get(), *trail});
   imap_services.emplace(imap::Services{directory, **store, *blocking, tls.get(), *trail});
   admin_api.emplace(**store, directory, *audit_log);
-  http_services.emplace(http::Services{tls.get()});
+  jmap::Dispatcher jmap;
+  jmap::add_core_methods(jmap);
+  http_services.emplace(
+      http::Services{tls.get(), directory, *blocking, jmap, "https://" + config->hostname});
   if (!config->audit.alert_mail.empty()) {
     mail_alert = [&directory, &delivery, &config](const audit::Alert& alert) {
       mail_alert_to(config->audit.alert_mail, alert, config->hostname, directory, delivery);

@@ -1,12 +1,25 @@
 #include "http/server.h"
 
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json.hpp>
+#include <optional>
 #include <string>
 
+#include "base/ascii.h"
+#include "base/base64.h"
 #include "base/log.h"
+#include "directory/directory.h"
 #include "http/target.h"
+#include "jmap/api.h"
+#include "net/offload.h"
 #include "net/stream.h"
 #include "net/tls.h"
 
@@ -21,7 +34,8 @@ struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
-  std::string allow;  // for 405
+  std::string allow;          // for 405
+  std::string extra_headers;  // whole lines, each ending in CRLF
 };
 
 const char* reason(int status) {
@@ -30,6 +44,10 @@ const char* reason(int status) {
       return "OK";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
@@ -40,10 +58,14 @@ const char* reason(int status) {
       return "Content Too Large";
     case 414:
       return "URI Too Long";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 501:
       return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
     case 505:
       return "HTTP Version Not Supported";
   }
@@ -54,27 +76,84 @@ Response plain(int status, std::string text) {
   return {.status = status, .body = std::move(text) + "\n"};
 }
 
-// One route: a path, the methods it answers, and whether it needs an account (none
-// does yet: the anonymous routes are this closed list).
-struct Route {
-  std::string_view path;
-  std::string_view allow;  // "GET, HEAD"
-  Response (*handle)(const Request&, const Target&);
+// The caller of a route, once authentication (if the route needs it) is done.
+struct Caller {
+  const store::Account* account = nullptr;  // set for routes that need one
 };
 
-Response health(const Request&, const Target&) { return plain(200, "ok"); }
+using Handler = Response (*)(const Request&, const Target&, const Caller&, Services&);
 
-constexpr Route kRoutes[] = {{"/health", "GET, HEAD", health}};
+// One route: a path, the methods it answers, and whether it needs an account. Default
+// deny: a route is anonymous only when it says so.
+struct Route {
+  std::string_view path;
+  std::initializer_list<bhttp::verb> methods;
+  std::string_view allow;  // the same, for 405
+  bool anonymous;
+  Handler handle;
+};
 
-Response route(const Request& request, const Target& target) {
-  for (const Route& candidate : kRoutes) {
-    if (candidate.path != target.path) continue;
-    const bool get = request.method() == bhttp::verb::get || request.method() == bhttp::verb::head;
-    if (!get)
-      return {.status = 405, .body = "method not allowed\n", .allow = std::string(candidate.allow)};
-    return candidate.handle(request, target);
+Response health(const Request&, const Target&, const Caller&, Services&) {
+  return plain(200, "ok");
+}
+
+Response json_response(int status, const boost::json::value& value,
+                       const char* type = "application/json") {
+  return {.status = status, .content_type = type, .body = boost::json::serialize(value)};
+}
+
+std::string jmap_account_id(const store::Account& account) {
+  return "A" + std::to_string(account.id);
+}
+
+Response jmap_session(const Request&, const Target&, const Caller& caller, Services& services) {
+  return json_response(200, jmap::session_resource(services.jmap, jmap_account_id(*caller.account),
+                                                   caller.account->address, services.base_url));
+}
+
+Response jmap_api(const Request& request, const Target&, const Caller& caller, Services& services) {
+  jmap::Context context{.account_id = jmap_account_id(*caller.account),
+                        .limits = &services.jmap.limits()};
+  auto result = services.jmap.process(request.body(), context, "1");
+  if (auto* error = std::get_if<jmap::RequestError>(&result)) {
+    return json_response(error->status, error->problem(), "application/problem+json");
   }
-  return plain(404, "not found");
+  return json_response(200, std::get<boost::json::object>(result));
+}
+
+const Route kRoutes[] = {
+    {"/health", {bhttp::verb::get, bhttp::verb::head}, "GET, HEAD", true, health},
+    {"/jmap/session", {bhttp::verb::get}, "GET", false, jmap_session},
+    {"/jmap/api", {bhttp::verb::post}, "POST", false, jmap_api},
+};
+
+const Route* find_route(const Target& target) {
+  for (const Route& route : kRoutes) {
+    if (route.path == target.path) return &route;
+  }
+  return nullptr;
+}
+
+// "Basic base64(user:password)"; nothing for anything else.
+std::optional<std::pair<std::string, std::string>> basic_credentials(std::string_view header) {
+  constexpr std::string_view kScheme = "basic ";
+  if (header.size() <= kScheme.size() || !iequals(header.substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  std::string_view token = header.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  auto decoded = base64_decode(token);
+  if (!decoded) return std::nullopt;
+  const auto colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::pair{decoded->substr(0, colon), decoded->substr(colon + 1)};
+}
+
+Response unauthorized(std::string text) {
+  Response response = plain(401, std::move(text));
+  response.extra_headers = "WWW-Authenticate: Basic realm=\"Rampart\", charset=\"UTF-8\"\r\n";
+  return response;
 }
 
 std::string serialize(const Response& response, bool head, bool keep_alive) {
@@ -83,6 +162,7 @@ std::string serialize(const Response& response, bool head, bool keep_alive) {
                     "\r\nContent-Length: " + std::to_string(response.body.size()) +
                     "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
   if (!response.allow.empty()) out += "Allow: " + response.allow + "\r\n";
+  out += response.extra_headers;
   out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
   if (!head) out += response.body;
   return out;
@@ -104,6 +184,9 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
   net::Stream stream(std::move(socket), services.tls ? services.tls->current() : nullptr);
   if (options.implicit_tls && !co_await stream.start_tls(options.timeout)) co_return;
   std::string buffer;
+  std::optional<store::Account> account;  // authenticated on this connection
+  std::string authorized_header;          // with these credentials
+  int failed_logins = 0;
   for (int served = 0; served < options.max_requests; ++served) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
@@ -142,10 +225,70 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
     const bool head = request.method() == bhttp::verb::head;
     auto target = parse_target(std::string_view(request.target().data(), request.target().size()));
     // A client that sends an ambiguous target is not one to go on talking to.
-    const bool keep_alive = target && request.keep_alive() && served + 1 < options.max_requests;
-    const Response response = target ? route(request, *target)
-                                     : plain(target.error().code == Errc::TooBig ? 414 : 400,
-                                             "bad request target: " + target.error().detail);
+    bool keep_alive = target && request.keep_alive() && served + 1 < options.max_requests;
+    Response response;
+    const Route* route = target ? find_route(*target) : nullptr;
+    if (!target) {
+      response = plain(target.error().code == Errc::TooBig ? 414 : 400,
+                       "bad request target: " + target.error().detail);
+    } else if (!route) {
+      response = plain(404, "not found");
+    } else if (std::find(route->methods.begin(), route->methods.end(), request.method()) ==
+               route->methods.end()) {
+      response = plain(405, "method not allowed");
+      response.allow = std::string(route->allow);
+    } else if (route->anonymous) {
+      response = route->handle(request, *target, Caller{}, services);
+    } else if (!stream.is_tls() && !stream.is_loopback()) {
+      // Credentials never cross the network in the clear: refused unread.
+      response = plain(403, "use https");
+    } else {
+      const auto header = request[bhttp::field::authorization];
+      const std::string_view credentials_header(header.data(), header.size());
+      const bool same = account && credentials_header.size() == authorized_header.size() &&
+                        CRYPTO_memcmp(credentials_header.data(), authorized_header.data(),
+                                      authorized_header.size()) == 0;
+      if (!same) {
+        account.reset();
+        authorized_header.clear();
+        auto credentials = basic_credentials(credentials_header);
+        if (!credentials) {
+          response = unauthorized("authentication required");
+        } else {
+          const std::string& peer = stream.peer_address();
+          const auto verdict = services.directory.login_verdict(peer, credentials->first);
+          if (verdict.refuse) {
+            response = plain(429, "too many failed logins, try again later");
+          } else {
+            if (verdict.delay.count() > 0) {
+              boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor,
+                                              verdict.delay);
+              co_await pause.async_wait(boost::asio::use_awaitable);
+            }
+            auto authenticated = co_await net::offload(services.blocking, [&] {
+              return services.directory.authenticate(credentials->first, credentials->second, peer,
+                                                     "http");
+            });
+            if (authenticated) {
+              account = std::move(*authenticated);
+              authorized_header = std::string(credentials_header);
+            } else {
+              log::info("http: login failed for " + lowercase(credentials->first) + " from " +
+                        peer);
+              response = authenticated.error().code == Errc::Internal
+                             ? plain(503, "try again later")
+                             : unauthorized("authentication failed");
+            }
+          }
+          if (!account && ++failed_logins >= options.max_failed_logins) keep_alive = false;
+        }
+      }
+      if (account) {
+        const Caller caller{&*account};
+        response = co_await net::offload(
+            services.blocking, [&] { return route->handle(request, *target, caller, services); });
+      }
+    }
     if (!co_await stream.write(serialize(response, head, keep_alive), options.timeout)) co_return;
     if (!keep_alive) {
       stream.close();

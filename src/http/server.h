@@ -1,17 +1,30 @@
 // The HTTP/1.1 server on the `http` and `https` listeners (issue #7). Requests are
 // parsed by Boost.Beast's parser with limits (header size, body size, time), and
-// answered by one router: a request whose decoded target (http/target.h) names no
-// route gets 404, a known path with another method 405. Today the one route is
-// GET/HEAD /health; the JMAP routes, which need an account, come next. Keep-alive
-// and pipelining are honoured up to `max_requests` per connection.
+// answered by one default-deny router: a request whose decoded target (http/target.h)
+// names no route gets 404, a known path with another method 405, and every route but
+// the closed anonymous list (/health) needs an account. Authentication is HTTP Basic
+// (an account's password or an app password), only over TLS or loopback, through the
+// login guard and the audit trail like IMAP and SMTP; a connection that authenticated
+// keeps its account while it sends the same credentials. Keep-alive and pipelining
+// are honoured up to `max_requests` per connection.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 #include "net/socket.h"
 
+namespace boost::asio {
+class thread_pool;
+}
+namespace rampart::directory {
+class Directory;
+}
+namespace rampart::jmap {
+class Dispatcher;
+}
 namespace rampart::net {
 class TlsReloader;
 }
@@ -23,11 +36,16 @@ struct SessionOptions {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   int max_requests = 1000;           // per connection, then it is closed
+  int max_failed_logins = 3;         // per connection, then it is closed
   std::chrono::seconds timeout{60};  // for each read and write
 };
 
 struct Services {
   const net::TlsReloader* tls;  // null: no https
+  directory::Directory& directory;
+  boost::asio::thread_pool& blocking;  // store, directory and hashing run here
+  const jmap::Dispatcher& jmap;
+  std::string base_url;  // "https://" + hostname, for the URLs the JMAP session names
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,

@@ -248,6 +248,46 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
   return out;
 }
 
+json::object session_resource(const Dispatcher& dispatcher, const std::string& account_id,
+                              const std::string& username, const std::string& base_url) {
+  const Limits& limits = dispatcher.limits();
+  json::object capabilities;
+  json::object account_capabilities;
+  for (const std::string& capability : dispatcher.capabilities()) {
+    if (capability == kCoreCapability) {
+      capabilities[capability] =
+          json::object{{"maxSizeUpload", 0},
+                       {"maxConcurrentUpload", 0},
+                       {"maxSizeRequest", limits.max_size_request},
+                       {"maxConcurrentRequests", 4},
+                       {"maxCallsInRequest", limits.max_calls_in_request},
+                       {"maxObjectsInGet", limits.max_objects_in_get},
+                       {"maxObjectsInSet", limits.max_objects_in_set},
+                       {"collationAlgorithms", json::array{"i;ascii-casemap", "i;octet"}}};
+    } else {
+      capabilities[capability] = json::object{};
+      account_capabilities[capability] = json::object{};
+    }
+  }
+  json::object primary;
+  for (const auto& [capability, value] : account_capabilities) primary[capability] = account_id;
+  return json::object{
+      {"capabilities", std::move(capabilities)},
+      {"accounts", json::object{{account_id, json::object{{"name", username},
+                                                          {"isPersonal", true},
+                                                          {"isReadOnly", false},
+                                                          {"accountCapabilities",
+                                                           std::move(account_capabilities)}}}}},
+      {"primaryAccounts", std::move(primary)},
+      {"username", username},
+      {"apiUrl", base_url + "/jmap/api"},
+      {"downloadUrl", base_url + "/jmap/download/{accountId}/{blobId}/{name}?accept={type}"},
+      {"uploadUrl", base_url + "/jmap/upload/{accountId}/"},
+      {"eventSourceUrl",
+       base_url + "/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}"},
+      {"state", "1"}};
+}
+
 void add_core_methods(Dispatcher& dispatcher) {
   dispatcher.add("Core/echo", kCoreCapability,
                  [](const json::object& arguments, Context&) -> MethodResult { return arguments; });

@@ -101,6 +101,12 @@ class Dispatcher {
   std::map<std::string, Entry, std::less<>> methods_;
 };
 
+// The JMAP Session resource (RFC 8620 §2) for one account: the capabilities the
+// dispatcher serves with their limits, the account, and the URLs under `base_url`
+// ("https://mail.example.org").
+json::object session_resource(const Dispatcher& dispatcher, const std::string& account_id,
+                              const std::string& username, const std::string& base_url);
+
 // Core/echo (RFC 8620 §4): returns its arguments.
 void add_core_methods(Dispatcher& dispatcher);
 
