@@ -38,18 +38,24 @@ Trail::~Trail() {
 
 void Trail::record(store::AuditEvent event) {
   if (event.time_ms == 0) event.time_ms = now_ms();
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(event));
     ++queued_;
+    // The writer waits for the first record, then lingers for a full batch.
+    wake = queue_.size() == 1 || queue_.size() == kBatch;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void Trail::flush() {
   std::unique_lock lock(mutex_);
   const std::uint64_t target = queued_;
+  ++flushing_;
+  wake_.notify_one();
   done_.wait(lock, [&] { return written_ >= target; });
+  --flushing_;
   const std::uint64_t alerts = raised_;
   done_.wait(lock, [&] { return sent_ >= alerts; });
 }
@@ -61,6 +67,10 @@ void Trail::write_loop() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
+      // One transaction, so one fsync, for what a busy server records in a moment:
+      // sessions never wait for the trail, and the disk is the mail store's first.
+      wake_.wait_for(lock, kLinger,
+                     [&] { return stopping_ || flushing_ > 0 || queue_.size() >= kBatch; });
       batch.swap(queue_);
     }
     const std::size_t recorded = batch.size();

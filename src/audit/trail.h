@@ -69,8 +69,8 @@ class Trail {
   Trail(const Trail&) = delete;
   Trail& operator=(const Trail&) = delete;
 
-  // Queues one record (time_ms 0: now). Never blocks on I/O; written within
-  // milliseconds, in order.
+  // Queues one record (time_ms 0: now). Never blocks on I/O; written in order within
+  // kLinger, in transactions of up to kBatch records.
   void record(store::AuditEvent event);
   // Returns once everything recorded before the call is durable and its alerts sent
   // to the sinks.
@@ -95,13 +95,16 @@ class Trail {
   std::mutex mutex_;
   std::condition_variable wake_, send_wake_, done_;
   std::vector<store::AuditEvent> queue_;
-  std::vector<Alert> alerts_;     // waiting for the sinks
-  std::uint64_t queued_ = 0;      // records ever queued
-  std::uint64_t written_ = 0;     // of those, written (or failed for good)
-  std::uint64_t raised_ = 0;      // alerts ever raised
-  std::uint64_t sent_ = 0;        // of those, handed to every sink
-  bool stopping_ = false;         // the writer's end
-  bool sender_stopping_ = false;  // the sender's, after the writer's
+  std::vector<Alert> alerts_;                              // waiting for the sinks
+  static constexpr std::size_t kBatch = 1000;              // records per transaction, at most
+  static constexpr std::chrono::milliseconds kLinger{50};  // waited for a batch to fill
+  std::uint64_t queued_ = 0;                               // records ever queued
+  std::uint64_t written_ = 0;                              // of those, written (or failed for good)
+  std::uint64_t raised_ = 0;                               // alerts ever raised
+  std::uint64_t sent_ = 0;                                 // of those, handed to every sink
+  int flushing_ = 0;                                       // flush() callers waiting: no lingering
+  bool stopping_ = false;                                  // the writer's end
+  bool sender_stopping_ = false;                           // the sender's, after the writer's
 
   // Writer thread only.
   std::map<std::string, Window> reads_, deletions_, failures_;
