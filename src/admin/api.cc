@@ -1,9 +1,9 @@
 #include "admin/api.h"
 
 #include <boost/json.hpp>
-#include <chrono>
 
 #include "audit/trail.h"
+#include "base/clock.h"
 #include "directory/directory.h"
 #include "store/audit_log.h"
 #include "store/store.h"
@@ -46,12 +46,6 @@ std::string success(json::value result) {
   return json::serialize(json::object{{"ok", true}, {"result", std::move(result)}});
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 const std::string& text(const Request& request, std::string_view name) {
   static const std::string empty;
   auto it = request.text.find(name);
@@ -83,7 +77,7 @@ std::string Api::call(std::string_view request_text, const std::string& caller) 
   for (const auto& [name, value] : request->numbers) {
     detail += " " + name + "=" + std::to_string(value);
   }
-  const store::AuditEvent event{.time_ms = now_ms(),
+  const store::AuditEvent event{.time_ms = unix_milliseconds(),
                                 .kind = audit::kAdmin,
                                 .account = request->account,
                                 .actor = audit::kAdminActor,

@@ -1,7 +1,6 @@
 // `rampart audit`: the audit trail, queried and verified.
 #include <boost/json.hpp>
 #include <charconv>
-#include <chrono>
 #include <ctime>
 #include <iostream>
 #include <optional>
@@ -9,15 +8,10 @@
 #include "app/commands.h"
 #include "app/open.h"
 #include "base/civil_date.h"
+#include "base/clock.h"
 
 namespace rampart::app {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // "2026-11-23T09:30:00.250Z".
 std::string utc_text(std::int64_t time_ms) {
@@ -55,7 +49,7 @@ std::optional<std::int64_t> parse_when(std::string_view text) {
                                  : text.back() == 'd' ? 86'400'000
                                                       : 0;
     if (unit_ms == 0) return std::nullopt;
-    return now_ms() - amount * unit_ms;
+    return unix_milliseconds() - amount * unit_ms;
   }
   const auto year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);
   if (!year || !month || !day || text[4] != '-' || text[7] != '-' || *month < 1 || *month > 12 ||

@@ -16,6 +16,7 @@
 #include "audit/mail.h"
 #include "audit/trail.h"
 #include "audit/webhook.h"
+#include "base/clock.h"
 #include "base/confine.h"
 #include "base/log.h"
 #include "delivery/delivery.h"
@@ -122,10 +123,7 @@ Result<std::vector<audit::AlertSink>> alert_sinks(const Config& config) {
 // outbound queue, from the null sender (RFC 3834: no reply, no bounce loop).
 void mail_alert_to(const std::string& to, const audit::Alert& alert, const std::string& hostname,
                    directory::Directory& directory, delivery::Delivery& delivery) {
-  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-  std::string message = audit::alert_message(alert, to, hostname, now);
+  std::string message = audit::alert_message(alert, to, hostname, unix_seconds());
   Result<void> sent;
   if (auto account = directory.resolve_recipient(to)) {
     auto delivered = delivery.deliver_local(std::move(message), {account->id});

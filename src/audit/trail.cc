@@ -1,15 +1,10 @@
 #include "audit/trail.h"
 
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace rampart::audit {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr std::size_t kMaxWindows = 10000;  // per map; empty windows are dropped beyond
 
@@ -37,7 +32,7 @@ Trail::~Trail() {
 }
 
 void Trail::record(store::AuditEvent event) {
-  if (event.time_ms == 0) event.time_ms = now_ms();
+  if (event.time_ms == 0) event.time_ms = unix_milliseconds();
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -79,8 +74,8 @@ void Trail::write_loop() {
       for (Alert& alert : watch(batch[i])) raised.push_back(std::move(alert));
     }
     for (const Alert& alert : raised) {
-      batch.push_back({now_ms(), kAlert, alert.account, "system", alert.address, "", "", 0,
-                       alert.kind + ": " + alert.text});
+      batch.push_back({unix_milliseconds(), kAlert, alert.account, "system", alert.address, "", "",
+                       0, alert.kind + ": " + alert.text});
     }
     // A full or failing disk: try for a while, then put the records in the log, which
     // is the only place left for them.
@@ -102,7 +97,7 @@ void Trail::write_loop() {
       std::erase_if(*windows, [&](const auto& entry) {
         return entry.second.entries.empty() ||
                entry.second.entries.back().first <
-                   now_ms() - std::chrono::milliseconds(rules_.window).count();
+                   unix_milliseconds() - std::chrono::milliseconds(rules_.window).count();
       });
     }
     {

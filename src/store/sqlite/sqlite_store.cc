@@ -3,11 +3,11 @@
 // pool of read-only connections, each read in one transaction (one snapshot), so
 // readers never wait for the writer.
 #include <algorithm>
-#include <chrono>
 #include <mutex>
 #include <optional>
 #include <type_traits>
 
+#include "base/clock.h"
 #include "base/sha256.h"
 #include "store/names_internal.h"
 #include "store/sqlite/blob_files_internal.h"
@@ -33,12 +33,6 @@ constexpr std::string_view kSelectMessage =
 
 std::string sql(std::string_view select, std::string_view rest) {
   return std::string(select) + std::string(rest);
-}
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 Account account_from(const Query& row) {
@@ -155,7 +149,7 @@ MailboxId insert_mailbox(Transaction& transaction, AccountId account, std::strin
   Query uidvalidity(connection,
                     "UPDATE store_state SET last_uidvalidity = max(last_uidvalidity + 1, ?) "
                     "RETURNING last_uidvalidity",
-                    now_seconds());
+                    unix_seconds());
   uidvalidity.next();
   const ModSeq modseq = transaction.modseq(account);
   Query insert(connection,
@@ -216,10 +210,11 @@ Result<void> check_quota(Connection& connection, MailboxId mailbox, std::uint64_
 Result<MessageMeta> meta_of(const NewMessage& message) {
   auto flags = normalize_flags(message.flags);
   if (!flags) return tl::unexpected(flags.error());
-  return MessageMeta{.flags = std::move(*flags),
-                     .internal_date = message.internal_date ? message.internal_date : now_seconds(),
-                     .size = message.raw.size(),
-                     .blob_id = sha256_hex(message.raw)};
+  return MessageMeta{
+      .flags = std::move(*flags),
+      .internal_date = message.internal_date ? message.internal_date : unix_seconds(),
+      .size = message.raw.size(),
+      .blob_id = sha256_hex(message.raw)};
 }
 
 // Adds a message like `source` (flags, date, size, blob) to target.mailbox with the next
@@ -323,7 +318,7 @@ class SqliteStore final : public Store {
       Query insert(connection,
                    "INSERT INTO accounts (address, domain, password_hash, created) "
                    "VALUES (?, ?, ?, ?) RETURNING id",
-                   address, domain, password_hash, now_seconds());
+                   address, domain, password_hash, unix_seconds());
       insert.next();
       const auto id = insert.get<AccountId>(0);
       for (auto [name, role] : kDefaultMailboxes) {
@@ -399,7 +394,7 @@ class SqliteStore final : public Store {
       }
       Query(connection,
             "INSERT INTO app_passwords (account, name, secret_hash, created) VALUES (?, ?, ?, ?)",
-            id, password.name, password.secret_hash, now_seconds())
+            id, password.name, password.secret_hash, unix_seconds())
           .run();
       return {};
     });
@@ -761,7 +756,7 @@ class SqliteStore final : public Store {
     QueueEntry stored = entry;
     stored.blob_id = sha256_hex(message.raw);
     stored.size = message.raw.size();
-    stored.queued_at = now_seconds();
+    stored.queued_at = unix_seconds();
     stored.next_attempt = stored.queued_at;
     stored.attempts = 0;
     return write_with_blob(
