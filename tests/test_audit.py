@@ -113,7 +113,9 @@ class Trail(AuditTest):
         with self.assertRaises(imaplib.IMAP4.error):
             SourcedIMAP(self.instance.ports["imap"], "127.0.0.9").login(USER, "wrong")
 
-        records = self.wait_for(lambda r: any(x["kind"] == "change" for x in r), "--account", USER)
+        # The trail is written asynchronously: wait for the last of these.
+        records = self.wait_for(lambda r: {"change", "login-failed"} <= {x["kind"] for x in r},
+                                "--account", USER)
         kinds = [record["kind"] for record in records]
         for kind in ["admin", "delivery", "login", "open", "read", "change", "login-failed"]:
             self.assertIn(kind, kinds)
