@@ -1,5 +1,7 @@
 #include "audit/trail.h"
 
+#include <set>
+
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -69,6 +71,7 @@ void Trail::write_loop() {
       batch.swap(queue_);
     }
     const std::size_t recorded = batch.size();
+    batch_logins_.clear();
     std::vector<Alert> raised;
     for (std::size_t i = 0; i < recorded; ++i) {
       for (Alert& alert : watch(batch[i])) raised.push_back(std::move(alert));
@@ -163,14 +166,18 @@ std::vector<Alert> Trail::watch(const store::AuditEvent& event) {
     const std::int64_t since =
         event.time_ms - std::chrono::milliseconds(rules_.familiar_for).count();
     auto history = log_.login_history(event.account, network, since);
+    // Logins earlier in the batch being written are not in the log yet.
+    std::set<std::string>& earlier = batch_logins_[event.account];
     if (!history) {
       log::error("audit: cannot read login history: " + history.error().detail);
-    } else if (history->any_login && !history->from_network) {
+    } else if ((history->any_login || !earlier.empty()) && !history->from_network &&
+               !earlier.contains(network)) {
       alerts.push_back({"new-network", event.account, event.address,
                         event.account + " logged in" + where + ", a network (" + network +
                             ") it has not logged in from in " +
                             std::to_string(rules_.familiar_for.count() / 24) + " days"});
     }
+    earlier.insert(network);
   } else if (kind == kRead) {
     if (event.actor == kAdminActor) {
       alerts.push_back({"admin-access", event.account, event.address,

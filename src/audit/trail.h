@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -108,6 +109,8 @@ class Trail {
 
   // Writer thread only.
   std::map<std::string, Window> reads_, deletions_, failures_;
+  // Account -> networks of its successful logins in the batch being written.
+  std::map<std::string, std::set<std::string>> batch_logins_;
 
   std::thread writer_, sender_;
 };

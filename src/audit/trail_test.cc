@@ -85,6 +85,14 @@ TEST_F(TrailTest, ALoginFromANewNetworkAlertsButNotTheFirstOrAFamiliarOne) {
   EXPECT_NE(alerts_[0].text.find("203.0.113.0/24"), std::string::npos);
 }
 
+TEST_F(TrailTest, LoginsInOneBatchSeeEachOther) {
+  // No flush between them: both are written in one transaction.
+  trail().record(event(kLogin, "a@x.test", "192.0.2.1"));
+  trail().record(event(kLogin, "a@x.test", "192.0.2.7"));
+  trail().record(event(kLogin, "a@x.test", "198.51.100.3"));
+  EXPECT_EQ(alert_kinds(), std::vector<std::string>{"new-network"});
+}
+
 TEST_F(TrailTest, TheAlertIsRecordedInTheTrailToo) {
   trail().record(event(kLogin, "a@x.test", "192.0.2.1"));
   trail().flush();
