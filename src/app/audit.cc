@@ -9,6 +9,7 @@
 #include "app/open.h"
 #include "base/civil_date.h"
 #include "base/clock.h"
+#include "base/log.h"
 
 namespace rampart::app {
 namespace {
@@ -74,9 +75,14 @@ std::optional<std::int64_t> parse_when(std::string_view text) {
 
 namespace json = boost::json;
 
+// A field for a tab-separated line: control bytes (a tab or newline in an admin's
+// argument) escaped as the log escapes them, so each record stays one line.
 std::string field(const json::value& record, const char* name) {
-  const std::string text(record.at(name).as_string());
-  return text.empty() ? "-" : text;
+  const json::string& text = record.at(name).as_string();
+  if (text.empty()) return "-";
+  std::string out;
+  log::append_escaped(out, std::string_view(text.data(), text.size()));
+  return out;
 }
 
 void print_text(const json::array& records) {

@@ -3,9 +3,6 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -19,6 +16,7 @@
 #include "directory/directory.h"
 #include "http/target.h"
 #include "jmap/api.h"
+#include "net/login.h"
 #include "net/offload.h"
 #include "net/stream.h"
 #include "net/tls.h"
@@ -52,8 +50,6 @@ const char* reason(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
     case 413:
       return "Content Too Large";
     case 414:
@@ -88,7 +84,6 @@ using Handler = Response (*)(const Request&, const Target&, const Caller&, Servi
 struct Route {
   std::string_view path;
   std::initializer_list<bhttp::verb> methods;
-  std::string_view allow;  // the same, for 405
   bool anonymous;
   Handler handle;
 };
@@ -122,9 +117,9 @@ Response jmap_api(const Request& request, const Target&, const Caller& caller, S
 }
 
 const Route kRoutes[] = {
-    {"/health", {bhttp::verb::get, bhttp::verb::head}, "GET, HEAD", true, health},
-    {"/jmap/session", {bhttp::verb::get}, "GET", false, jmap_session},
-    {"/jmap/api", {bhttp::verb::post}, "POST", false, jmap_api},
+    {"/health", {bhttp::verb::get, bhttp::verb::head}, true, health},
+    {"/jmap/session", {bhttp::verb::get}, false, jmap_session},
+    {"/jmap/api", {bhttp::verb::post}, false, jmap_api},
 };
 
 const Route* find_route(const Target& target) {
@@ -236,7 +231,10 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
     } else if (std::find(route->methods.begin(), route->methods.end(), request.method()) ==
                route->methods.end()) {
       response = plain(405, "method not allowed");
-      response.allow = std::string(route->allow);
+      for (const bhttp::verb method : route->methods) {
+        if (!response.allow.empty()) response.allow += ", ";
+        response.allow += std::string_view(bhttp::to_string(method));
+      }
     } else if (route->anonymous) {
       response = route->handle(request, *target, Caller{}, services);
     } else if (!stream.is_tls() && !stream.is_loopback()) {
@@ -255,30 +253,18 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
         if (!credentials) {
           response = unauthorized("authentication required");
         } else {
-          const std::string& peer = stream.peer_address();
-          const auto verdict = services.directory.login_verdict(peer, credentials->first);
-          if (verdict.refuse) {
+          auto login = co_await net::network_login(services.directory, services.blocking,
+                                                   stream.peer_address(), credentials->first,
+                                                   credentials->second, "http");
+          if (login.refused) {
             response = plain(429, "too many failed logins, try again later");
+          } else if (login.account) {
+            account = std::move(*login.account);
+            authorized_header = std::string(credentials_header);
           } else {
-            if (verdict.delay.count() > 0) {
-              boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor,
-                                              verdict.delay);
-              co_await pause.async_wait(boost::asio::use_awaitable);
-            }
-            auto authenticated = co_await net::offload(services.blocking, [&] {
-              return services.directory.authenticate(credentials->first, credentials->second, peer,
-                                                     "http");
-            });
-            if (authenticated) {
-              account = std::move(*authenticated);
-              authorized_header = std::string(credentials_header);
-            } else {
-              log::info("http: login failed for " + lowercase(credentials->first) + " from " +
-                        peer);
-              response = authenticated.error().code == Errc::Internal
-                             ? plain(503, "try again later")
-                             : unauthorized("authentication failed");
-            }
+            response = login.account.error().code == Errc::Internal
+                           ? plain(503, "try again later")
+                           : unauthorized("authentication failed");
           }
           if (!account && ++failed_logins >= options.max_failed_logins) keep_alive = false;
         }

@@ -1,14 +1,11 @@
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
-#include "base/ascii.h"
 #include "base/base64.h"
 #include "base/log.h"
 #include "directory/directory.h"
 #include "imap/connection_internal.h"
 #include "imap/preauth_internal.h"
+#include "net/login.h"
 #include "net/offload.h"
 
 namespace rampart::imap {
@@ -197,26 +194,17 @@ asio::awaitable<std::optional<Credentials>> Preauth::authenticate(const Command&
 
 asio::awaitable<std::optional<store::Account>> Preauth::login(const Command& command,
                                                               const Credentials& credentials) {
-  const std::string& peer = connection_.stream().peer_address();
-  const auto verdict = directory_.login_verdict(peer, credentials.user);
-  if (verdict.refuse) {
-    log::warn("imap: login for " + lowercase(credentials.user) + " from " + peer +
-              " refused: too many failures");
+  auto login =
+      co_await net::network_login(directory_, blocking_, connection_.stream().peer_address(),
+                                  credentials.user, credentials.password, "imap");
+  if (login.refused) {
     reply(command, "NO [UNAVAILABLE] Too many failed logins, try again later");
     failed_login();
     co_return std::nullopt;
   }
-  if (verdict.delay.count() > 0) {
-    asio::steady_timer pause(co_await asio::this_coro::executor, verdict.delay);
-    co_await pause.async_wait(asio::use_awaitable);
-  }
-  auto account = co_await net::offload(blocking_, [&] {
-    return directory_.authenticate(credentials.user, credentials.password, peer, "imap");
-  });
+  auto& account = login.account;
   if (!account) {
     // The same words for an unknown user and a wrong password.
-    log::info("imap: login failed for " + lowercase(credentials.user) + " from " +
-              connection_.stream().peer_address());
     reply(command, account.error().code == Errc::Internal
                        ? "NO [UNAVAILABLE] Try again later"
                        : "NO [AUTHENTICATIONFAILED] Authentication failed");

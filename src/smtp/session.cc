@@ -3,10 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <ctime>
 #include <optional>
@@ -17,6 +14,7 @@
 #include "delivery/delivery.h"
 #include "directory/directory.h"
 #include "mime/header.h"
+#include "net/login.h"
 #include "net/offload.h"
 #include "net/stream.h"
 #include "smtp/command_parser.h"
@@ -383,26 +381,16 @@ asio::awaitable<void> Session::auth(const Command& command) {
     closing_ = count_error();
     co_return;
   }
-  const std::string& peer = stream_.peer_address();
-  const auto verdict = services_.directory.login_verdict(peer, username);
-  if (verdict.refuse) {
-    log::warn("smtp auth for " + username + " from " + peer + " refused: too many failures");
+  auto login = co_await net::network_login(services_.directory, services_.blocking,
+                                           stream_.peer_address(), username, password, "smtp");
+  if (login.refused) {
     reply(454, "4.7.0", "Too many failed logins, try again later");
     closing_ = count_error();
     co_return;
   }
-  if (verdict.delay.count() > 0) {
-    asio::steady_timer pause(co_await asio::this_coro::executor, verdict.delay);
-    co_await pause.async_wait(asio::use_awaitable);
-  }
-  auto account = co_await net::offload(services_.blocking, [&] {
-    return services_.directory.authenticate(username, password, peer, "smtp");
-  });
+  auto& account = login.account;
   if (!account) {
-    const bool unavailable =
-        account.error().code != Errc::NotFound && account.error().code != Errc::NoPermission;
-    log::info("smtp auth failed for " + username + " from " + stream_.peer_address());
-    if (unavailable) {
+    if (account.error().code != Errc::NotFound && account.error().code != Errc::NoPermission) {
       reply(454, "4.7.0", "Temporary authentication failure");
     } else {
       reply(535, "5.7.8", "Authentication credentials invalid");

@@ -1,0 +1,51 @@
+// A login from the network, done the one way every protocol does it: the login
+// guard's verdict first (refused: nothing is checked), its delay waited out without
+// holding a thread, then the password checked on the blocking pool. Refusals and
+// failures are logged as "PROTOCOL: login ... from PEER".
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <string>
+
+#include "base/ascii.h"
+#include "base/log.h"
+#include "directory/directory.h"
+#include "net/offload.h"
+
+namespace rampart::net {
+
+struct LoginOutcome {
+  bool refused = false;  // locked out by the guard: answer "try later"
+  // Else the account, or NotFound / NoPermission (answer both alike), or another error
+  // (answer "try later").
+  Result<store::Account> account;
+};
+
+// Arguments by reference: GCC 12 destroys braced temporaries passed by value to a
+// coroutine twice (GCC bug 101367).
+inline boost::asio::awaitable<LoginOutcome> network_login(
+    directory::Directory& directory, boost::asio::thread_pool& blocking, const std::string& peer,
+    const std::string& user, const std::string& password, const char* protocol) {
+  const auto verdict = directory.login_verdict(peer, user);
+  if (verdict.refuse) {
+    log::warn(std::string(protocol) + ": login for " + lowercase(user) + " from " + peer +
+              " refused: too many failures");
+    co_return LoginOutcome{.refused = true, .account = fail(Errc::TryLater, "locked out")};
+  }
+  if (verdict.delay.count() > 0) {
+    boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, verdict.delay);
+    co_await pause.async_wait(boost::asio::use_awaitable);
+  }
+  auto account = co_await offload(
+      blocking, [&] { return directory.authenticate(user, password, peer, protocol); });
+  if (!account) {
+    log::info(std::string(protocol) + ": login failed for " + lowercase(user) + " from " + peer);
+  }
+  co_return LoginOutcome{.account = std::move(account)};
+}
+
+}  // namespace rampart::net
