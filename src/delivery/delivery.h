@@ -13,6 +13,12 @@
 
 namespace rampart::delivery {
 
+// A message as the store takes it: its MIME structure parsed once (IMAP and JMAP serve
+// ENVELOPE, BODYSTRUCTURE and Email/get from it) and its threading ids. Every way into
+// the store (SMTP, IMAP APPEND, JMAP) prepares messages here.
+store::NewMessage prepare_message(std::string raw, store::Flags flags = {},
+                                  std::int64_t internal_date = 0);
+
 class Delivery {
  public:
   explicit Delivery(store::Store& store) : store_(store) {}

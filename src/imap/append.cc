@@ -2,9 +2,9 @@
 // (RFC 4315), literal8 (RFC 3516) and UTF8=ACCEPT's UTF8 (...) form (RFC 6855).
 #include "audit/trail.h"
 #include "base/log.h"
+#include "delivery/delivery.h"
 #include "imap/responses_internal.h"
 #include "imap/session_internal.h"
-#include "mime/message.h"
 
 namespace rampart::imap {
 
@@ -62,8 +62,10 @@ asio::awaitable<void> Session::append(const Command& command) {
   auto appended = co_await blocking([&]() -> Result<Appended> {
     auto mailbox = services_.store.find_mailbox(account_.id, *name);
     if (!mailbox) return tl::unexpected(mailbox.error());
-    for (auto& message : messages)
-      message.structure = mime::encode_structure(mime::parse(message.raw));
+    for (auto& message : messages) {
+      message = delivery::prepare_message(std::move(message.raw), std::move(message.flags),
+                                          message.internal_date);
+    }
     auto added = services_.store.append_messages(mailbox->id, messages);
     if (!added) return tl::unexpected(added.error());
     return Appended{mailbox->uidvalidity, std::move(*added)};

@@ -38,6 +38,8 @@ using MailboxId = std::int64_t;
 using MessageId = std::int64_t;
 using Uid = std::uint32_t;
 using ModSeq = std::uint64_t;
+// A conversation: the id of the message that started it (JMAP threadId).
+using ThreadId = std::int64_t;
 
 // ---- directory data (policy lives in src/directory) ----
 
@@ -109,6 +111,12 @@ struct NewMessage {
   std::string structure;  // mime::encode_structure(mime::parse(raw)), stored opaque
   Flags flags;
   std::int64_t internal_date = 0;  // Unix seconds; 0 = now
+  // Threading, without angle brackets: its own Message-ID (may be empty), and the ids
+  // it answers (In-Reply-To first, then References from the newest). The message
+  // joins the thread of the first of these the account already knows, else starts
+  // one; a parent arriving after its reply joins the reply's thread.
+  std::string message_id;
+  std::vector<std::string> parent_ids;
 };
 
 struct MessageMeta {
@@ -120,6 +128,7 @@ struct MessageMeta {
   std::int64_t internal_date = 0;
   std::uint64_t size = 0;
   std::string blob_id;  // content hash
+  ThreadId thread = 0;
 };
 
 // One copy of a message for one mailbox; several targets share one blob (an SMTP
@@ -200,6 +209,9 @@ enum class ChangeKind {
   MessageCreated,
   MessageUpdated,  // flags changed
   MessageDestroyed,
+  // Moved out of this mailbox within its account: gone here (IMAP EXPUNGE/VANISHED),
+  // the same message elsewhere (the JMAP Email keeps its id).
+  MessageMoved,
 };
 
 struct Change {
@@ -208,6 +220,7 @@ struct Change {
   MailboxId mailbox = 0;
   MessageId message = 0;  // 0 for mailbox changes
   Uid uid = 0;            // 0 for mailbox changes
+  ThreadId thread = 0;    // 0 for mailbox changes
 };
 
 struct ChangeSet {
@@ -314,12 +327,21 @@ class Store {
   // Several structures in one read; the result is in `ids` order, empty for an id that
   // no longer exists.
   virtual Result<std::vector<std::string>> read_structures(const std::vector<MessageId>& ids) = 0;
+  // Every message of the account, ascending id (JMAP Email/query).
+  virtual Result<std::vector<MessageMeta>> account_messages(AccountId account) = 0;
+  // The account's messages with these ids, ascending id; others are skipped.
+  virtual Result<std::vector<MessageMeta>> find_messages(AccountId account,
+                                                         const std::vector<MessageId>& ids) = 0;
+  // The account's messages in these threads, ascending id.
+  virtual Result<std::vector<MessageMeta>> thread_messages(
+      AccountId account, const std::vector<ThreadId>& threads) = 0;
   virtual Result<FlagResult> change_flags(MailboxId mailbox, const std::vector<Uid>& uids,
                                           const FlagChange& change) = 0;
   // Copies keep flags and internal date and get new UIDs in the target, ascending.
   virtual Result<std::vector<Appended>> copy_messages(MailboxId from, const std::vector<Uid>& uids,
                                                       MailboxId to) = 0;
-  // Move = copy + expunge in one transaction.
+  // Move = copy + expunge in one transaction. Within one account the messages keep
+  // their ids (a MessageMoved change in `from`, MessageUpdated in `to`).
   virtual Result<std::vector<Appended>> move_messages(MailboxId from, const std::vector<Uid>& uids,
                                                       MailboxId to) = 0;
   // Removes the given messages; returns the UIDs actually removed, ascending.

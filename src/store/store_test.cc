@@ -320,6 +320,70 @@ TEST_F(StoreTest, CopiesMovesAndExpunges) {
   EXPECT_EQ(store_->copy_messages(box, {1}, 999).error().code, Errc::NotFound);
 }
 
+TEST_F(StoreTest, AMoveKeepsTheMessageIdAndLogsItAsMoved) {
+  const Account account = add_account(*store_);
+  const MailboxId box = inbox(*store_, account.id);
+  const MailboxId archive = store_->find_mailbox(account.id, "Archive")->id;
+  const auto added = *store_->append(box, message("a"));
+  const ModSeq before = store_->get_account(account.id)->modseq;
+  const auto moved = *store_->move_messages(box, {added.uid}, archive);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].id, added.id);
+  EXPECT_EQ(moved[0].source_uid, added.uid);
+  const auto meta = *store_->get_message(added.id);
+  EXPECT_EQ(meta.mailbox, archive);
+  EXPECT_EQ(meta.uid, moved[0].uid);
+  EXPECT_EQ(store_->get_mailbox(box)->message_count, 0u);
+  EXPECT_EQ(store_->get_mailbox(archive)->unseen_count, 1u);
+  // IMAP sees it leave the source mailbox.
+  EXPECT_EQ(store_->mailbox_changes(box, before)->removed, (std::vector<Uid>{added.uid}));
+  EXPECT_EQ(store_->mailbox_changes(archive, before)->changed.size(), 1u);
+  const auto log = *store_->changes_since(account.id, before);
+  bool logged_move = false;
+  for (const Change& change : log.changes) {
+    logged_move |= change.kind == ChangeKind::MessageMoved && change.message == added.id;
+    EXPECT_NE(change.kind, ChangeKind::MessageDestroyed);
+  }
+  EXPECT_TRUE(logged_move);
+}
+
+TEST_F(StoreTest, ThreadsFollowMessageIdsEvenOutOfOrder) {
+  const Account account = add_account(*store_);
+  const Account other = add_account(*store_, "other");
+  const MailboxId box = inbox(*store_, account.id);
+  auto with_ids = [](std::string body, std::string id, std::vector<std::string> parents) {
+    NewMessage mail = message(std::move(body));
+    mail.message_id = std::move(id);
+    mail.parent_ids = std::move(parents);
+    return mail;
+  };
+  const auto root = *store_->append(box, with_ids("root", "r@x", {}));
+  const auto reply = *store_->append(box, with_ids("reply", "a@x", {"r@x"}));
+  // A reply to a message not here yet starts a thread, which the parent then joins.
+  const auto early = *store_->append(box, with_ids("early", "c@x", {"b@x", "r2@x"}));
+  const auto late = *store_->append(box, with_ids("late", "b@x", {}));
+  const auto alone = *store_->append(box, with_ids("alone", "", {}));
+  auto thread_of = [&](const Appended& appended) {
+    return store_->get_message(appended.id)->thread;
+  };
+  EXPECT_EQ(thread_of(root), root.id);
+  EXPECT_EQ(thread_of(reply), root.id);
+  EXPECT_EQ(thread_of(early), early.id);
+  EXPECT_EQ(thread_of(late), early.id);
+  EXPECT_EQ(thread_of(alone), alone.id);
+  EXPECT_EQ(store_->thread_messages(account.id, {root.id})->size(), 2u);
+  // Another account's copy of a message id threads on its own.
+  const auto theirs = *store_->append(inbox(*store_, other.id), with_ids("reply", "a@x", {"r@x"}));
+  EXPECT_EQ(thread_of(theirs), theirs.id);
+  EXPECT_TRUE(store_->thread_messages(other.id, {root.id})->empty());
+  EXPECT_EQ(store_->find_messages(other.id, {root.id, theirs.id})->size(), 1u);
+  EXPECT_EQ(store_->account_messages(account.id)->size(), 5u);
+  // A copy stays in its thread.
+  const MailboxId archive = store_->find_mailbox(account.id, "Archive")->id;
+  const auto copy = store_->copy_messages(box, {reply.uid}, archive)->front();
+  EXPECT_EQ(thread_of(copy), root.id);
+}
+
 TEST_F(StoreTest, NeverReusesAUidAfterExpungeOrReopen) {
   const Account account = add_account(*store_);
   const MailboxId box = inbox(*store_, account.id);
@@ -429,7 +493,7 @@ TEST_F(StoreTest, ReopensAtTheSchemaVersionAndRefusesANewerOne) {
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 5);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 6);
   sqlite3_finalize(statement);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);

@@ -18,12 +18,12 @@ ModSeq Transaction::modseq(AccountId account) {
 }
 
 void Transaction::record(AccountId account, ChangeKind kind, MailboxId mailbox, MessageId message,
-                         Uid uid) {
+                         Uid uid, ThreadId thread) {
   const ModSeq modseq = this->modseq(account);
   Query(connection_,
-        "INSERT INTO changes (account, modseq, kind, mailbox, message, uid) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        account, modseq, static_cast<int>(kind), mailbox, message, uid)
+        "INSERT INTO changes (account, modseq, kind, mailbox, message, uid, thread) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        account, modseq, static_cast<int>(kind), mailbox, message, uid, thread)
       .run();
   auto& touched = events_[account].mailboxes;
   if (std::find(touched.begin(), touched.end(), mailbox) == touched.end()) {

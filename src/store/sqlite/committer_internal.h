@@ -33,7 +33,7 @@ class Transaction {
   // Logs a change at modseq(account). Message changes raise their mailbox's
   // highest_modseq and log one MailboxUpdated for it when the write ends.
   void record(AccountId account, ChangeKind kind, MailboxId mailbox, MessageId message = 0,
-              Uid uid = 0);
+              Uid uid = 0, ThreadId thread = 0);
   // The blob may have lost its last reference; the committer deletes it if so.
   void release_blob(std::string blob_id) { released_blobs_.push_back(std::move(blob_id)); }
 

@@ -134,6 +134,21 @@ CREATE TABLE app_passwords (
 ) WITHOUT ROWID;
 CREATE INDEX app_passwords_by_hash ON app_passwords (account, secret_hash);
 )sql",
+    // v6: threads (JMAP threadId), and moves that keep a message's id.
+    R"sql(
+ALTER TABLE messages ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET thread = id;
+CREATE INDEX messages_by_thread ON messages (thread);
+ALTER TABLE changes ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;
+-- Message-IDs seen in an account, and the thread each belongs to. Kept after their
+-- messages go, so a late reply still finds its conversation.
+CREATE TABLE thread_keys (
+  account INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  message_id TEXT NOT NULL,
+  thread INTEGER NOT NULL,
+  PRIMARY KEY (account, message_id)
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace

@@ -29,7 +29,7 @@ constexpr std::string_view kSelectMailbox =
     "SELECT id, account, name, role, subscribed, uidvalidity, uidnext, highest_modseq, "
     "message_count, unseen_count, total_size FROM mailboxes ";
 constexpr std::string_view kSelectMessage =
-    "SELECT id, mailbox, uid, modseq, flags, internal_date, size, blob_id FROM messages ";
+    "SELECT id, mailbox, uid, modseq, flags, internal_date, size, blob_id, thread FROM messages ";
 
 std::string sql(std::string_view select, std::string_view rest) {
   return std::string(select) + std::string(rest);
@@ -66,7 +66,8 @@ MessageMeta message_from(const Query& row) {
           .flags = split_flags(row.get<std::string>(4)),
           .internal_date = row.get<std::int64_t>(5),
           .size = row.get<std::uint64_t>(6),
-          .blob_id = row.get<std::string>(7)};
+          .blob_id = row.get<std::string>(7),
+          .thread = row.get<ThreadId>(8)};
 }
 
 Result<Account> load_account(Connection& connection, AccountId id) {
@@ -217,10 +218,41 @@ Result<MessageMeta> meta_of(const NewMessage& message) {
       .blob_id = sha256_hex(message.raw)};
 }
 
-// Adds a message like `source` (flags, date, size, blob) to target.mailbox with the next
-// UID. target.account 0 means whichever account owns the mailbox.
+// The thread a new message of `account` joins: that of the first of its ids the account
+// knows (a parent, or its own id named by a reply that came first), else its own new
+// thread `fresh`. Its ids then lead to that thread.
+ThreadId assign_thread(Connection& connection, AccountId account, const NewMessage& message,
+                       ThreadId fresh) {
+  std::vector<std::string_view> keys;
+  if (!message.message_id.empty()) keys.push_back(message.message_id);
+  for (const auto& parent : message.parent_ids) {
+    if (!parent.empty()) keys.push_back(parent);
+  }
+  ThreadId thread = 0;
+  for (std::string_view key : keys) {
+    Query known(connection, "SELECT thread FROM thread_keys WHERE account = ? AND message_id = ?",
+                account, key);
+    if (known.next()) {
+      thread = known.get<ThreadId>(0);
+      break;
+    }
+  }
+  if (thread == 0) thread = fresh;
+  for (std::string_view key : keys) {
+    Query(connection,
+          "INSERT OR IGNORE INTO thread_keys (account, message_id, thread) VALUES (?, ?, ?)",
+          account, key, thread)
+        .run();
+  }
+  return thread;
+}
+
+// Adds a message like `source` (flags, date, size, blob, thread) to target.mailbox with
+// the next UID. target.account 0 means whichever account owns the mailbox. `threading`:
+// a new message's ids, from which its thread is found; without it the copy keeps the
+// source's thread, or starts its own in another account.
 Result<Appended> insert_message(Transaction& transaction, const DeliveryTarget& target,
-                                const MessageMeta& source) {
+                                const MessageMeta& source, const NewMessage* threading = nullptr) {
   Connection& connection = transaction.connection();
   AccountId account = 0;
   Uid uid = 0;
@@ -238,14 +270,24 @@ Result<Appended> insert_message(Transaction& transaction, const DeliveryTarget& 
     return fail(Errc::NotFound, "mailbox belongs to another account");
   }
   const ModSeq modseq = transaction.modseq(account);
+  bool same_account = false;
+  if (!threading && source.mailbox != 0) {
+    Query owner(connection, "SELECT account FROM mailboxes WHERE id = ?", source.mailbox);
+    same_account = owner.next() && owner.get<AccountId>(0) == account;
+  }
   Query insert(connection,
-               "INSERT INTO messages (mailbox, uid, modseq, flags, internal_date, size, blob_id) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+               "INSERT INTO messages (mailbox, uid, modseq, flags, internal_date, size, blob_id, "
+               "thread) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                target.mailbox, uid, modseq, join_flags(source.flags), source.internal_date,
-               source.size, source.blob_id);
+               source.size, source.blob_id, same_account ? source.thread : 0);
   insert.next();
   const auto id = insert.get<MessageId>(0);
-  transaction.record(account, ChangeKind::MessageCreated, target.mailbox, id, uid);
+  ThreadId thread = same_account ? source.thread : id;
+  if (threading) thread = assign_thread(connection, account, *threading, id);
+  if (!same_account) {
+    Query(connection, "UPDATE messages SET thread = ? WHERE id = ?", thread, id).run();
+  }
+  transaction.record(account, ChangeKind::MessageCreated, target.mailbox, id, uid, thread);
   return Appended{.id = id, .mailbox = target.mailbox, .uid = uid, .modseq = modseq};
 }
 
@@ -258,8 +300,54 @@ void remove_message(Transaction& transaction, AccountId account, const MessageMe
         is_seen(message.flags) ? 0 : 1, message.size, message.mailbox)
       .run();
   transaction.record(account, ChangeKind::MessageDestroyed, message.mailbox, message.id,
-                     message.uid);
+                     message.uid, message.thread);
   transaction.release_blob(message.blob_id);
+}
+
+// Moves a message to another mailbox of its account, keeping its id: the next UID
+// there, a new MODSEQ, the counts of both mailboxes adjusted.
+Result<Appended> relocate_message(Transaction& transaction, AccountId account,
+                                  const MessageMeta& message, MailboxId to) {
+  Connection& connection = transaction.connection();
+  const int unseen = is_seen(message.flags) ? 0 : 1;
+  Query target(connection,
+               "UPDATE mailboxes SET uidnext = uidnext + 1, message_count = message_count + 1, "
+               "unseen_count = unseen_count + ?, total_size = total_size + ? WHERE id = ? "
+               "RETURNING uidnext - 1",
+               unseen, message.size, to);
+  if (!target.next()) return fail(Errc::NotFound, "no such mailbox");
+  const auto uid = target.get<Uid>(0);
+  Query(connection,
+        "UPDATE mailboxes SET message_count = message_count - 1, "
+        "unseen_count = unseen_count - ?, total_size = total_size - ? WHERE id = ?",
+        unseen, message.size, message.mailbox)
+      .run();
+  const ModSeq modseq = transaction.modseq(account);
+  Query(connection, "UPDATE messages SET mailbox = ?, uid = ?, modseq = ? WHERE id = ?", to, uid,
+        modseq, message.id)
+      .run();
+  transaction.record(account, ChangeKind::MessageMoved, message.mailbox, message.id, message.uid,
+                     message.thread);
+  transaction.record(account, ChangeKind::MessageUpdated, to, message.id, uid, message.thread);
+  return Appended{.id = message.id, .mailbox = to, .uid = uid, .modseq = modseq};
+}
+
+// The account's messages whose `column` (id or thread) is one of `values`, ascending id.
+std::vector<MessageMeta> select_in(Connection& connection, AccountId account,
+                                   std::string_view column, std::vector<std::int64_t> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  std::vector<MessageMeta> messages;
+  const std::string statement =
+      sql(kSelectMessage, "WHERE " + std::string(column) +
+                              " = ? AND mailbox IN (SELECT id FROM mailboxes WHERE account = ?)");
+  for (std::int64_t value : values) {
+    Query query(connection, statement, value, account);
+    while (query.next()) messages.push_back(message_from(query));
+  }
+  std::sort(messages.begin(), messages.end(),
+            [](const MessageMeta& a, const MessageMeta& b) { return a.id < b.id; });
+  return messages;
 }
 
 class SqliteStore final : public Store {
@@ -578,10 +666,12 @@ class SqliteStore final : public Store {
       if (!mailbox) return tl::unexpected(mailbox.error());
       if (mailbox->name == "INBOX") return fail(Errc::BadInput, "INBOX cannot be deleted");
       {
-        Query messages(connection, "SELECT id, uid, blob_id FROM messages WHERE mailbox = ?", id);
+        Query messages(connection,
+                       "SELECT id, uid, blob_id, thread FROM messages WHERE mailbox = ?", id);
         while (messages.next()) {
           transaction.record(mailbox->account, ChangeKind::MessageDestroyed, id,
-                             messages.get<MessageId>(0), messages.get<Uid>(1));
+                             messages.get<MessageId>(0), messages.get<Uid>(1),
+                             messages.get<ThreadId>(3));
           transaction.release_blob(messages.get<std::string>(2));
         }
       }
@@ -639,9 +729,10 @@ class SqliteStore final : public Store {
       while (changed.next()) changes.changed.push_back(message_from(changed));
       Query removed(
           connection,
-          "SELECT DISTINCT uid FROM changes WHERE mailbox = ? AND modseq > ? AND kind = ? "
+          "SELECT DISTINCT uid FROM changes WHERE mailbox = ? AND modseq > ? AND kind IN (?, ?) "
           "ORDER BY uid",
-          id, since, static_cast<int>(ChangeKind::MessageDestroyed));
+          id, since, static_cast<int>(ChangeKind::MessageDestroyed),
+          static_cast<int>(ChangeKind::MessageMoved));
       while (removed.next()) changes.removed.push_back(removed.get<Uid>(0));
       return changes;
     });
@@ -690,6 +781,32 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::vector<MessageMeta>> account_messages(AccountId account) override {
+    return read([&](Connection& connection) -> Result<std::vector<MessageMeta>> {
+      std::vector<MessageMeta> messages;
+      Query query(connection,
+                  sql(kSelectMessage,
+                      "WHERE mailbox IN (SELECT id FROM mailboxes WHERE account = ?) ORDER BY id"),
+                  account);
+      while (query.next()) messages.push_back(message_from(query));
+      return messages;
+    });
+  }
+
+  Result<std::vector<MessageMeta>> find_messages(AccountId account,
+                                                 const std::vector<MessageId>& ids) override {
+    return read([&](Connection& connection) -> Result<std::vector<MessageMeta>> {
+      return select_in(connection, account, "id", ids);
+    });
+  }
+
+  Result<std::vector<MessageMeta>> thread_messages(AccountId account,
+                                                   const std::vector<ThreadId>& threads) override {
+    return read([&](Connection& connection) -> Result<std::vector<MessageMeta>> {
+      return select_in(connection, account, "thread", threads);
+    });
+  }
+
   Result<FlagResult> change_flags(MailboxId mailbox_id, const std::vector<Uid>& uids,
                                   const FlagChange& change) override {
     auto given = normalize_flags(change.flags);
@@ -715,7 +832,7 @@ class SqliteStore final : public Store {
               join_flags(message.flags), message.modseq, message.id)
             .run();
         transaction.record(mailbox->account, ChangeKind::MessageUpdated, mailbox_id, message.id,
-                           message.uid);
+                           message.uid, message.thread);
         result.changed.push_back(std::move(message));
       }
       if (unseen_change != 0) {
@@ -824,7 +941,7 @@ class SqliteStore final : public Store {
       if (since > set.to) return fail(Errc::BadInput, "modseq from the future");
       if (since < state.get<ModSeq>(1)) return fail(Errc::TooBig, "change log pruned");
       Query query(connection,
-                  "SELECT modseq, kind, mailbox, message, uid FROM changes "
+                  "SELECT modseq, kind, mailbox, message, uid, thread FROM changes "
                   "WHERE account = ? AND modseq > ? ORDER BY modseq, rowid",
                   account, since);
       while (query.next()) {
@@ -832,7 +949,8 @@ class SqliteStore final : public Store {
                                .kind = static_cast<ChangeKind>(query.get<int>(1)),
                                .mailbox = query.get<MailboxId>(2),
                                .message = query.get<MessageId>(3),
-                               .uid = query.get<Uid>(4)});
+                               .uid = query.get<Uid>(4),
+                               .thread = query.get<ThreadId>(5)});
       }
       return set;
     });
@@ -934,7 +1052,7 @@ class SqliteStore final : public Store {
                            [&](Transaction& transaction) -> Result<std::vector<Appended>> {
                              std::vector<Appended> appended;
                              for (const auto& target : targets) {
-                               auto added = insert_message(transaction, target, *meta);
+                               auto added = insert_message(transaction, target, *meta, &message);
                                if (!added) return tl::unexpected(added.error());
                                appended.push_back(*added);
                              }
@@ -968,7 +1086,8 @@ class SqliteStore final : public Store {
           for (std::size_t i = 0; i < messages.size(); ++i) {
             auto ensured = ensure_blob_row(transaction, messages[i], metas[i].blob_id);
             if (!ensured) return tl::unexpected(ensured.error());
-            auto added = insert_message(transaction, {.account = 0, .mailbox = mailbox}, metas[i]);
+            auto added = insert_message(transaction, {.account = 0, .mailbox = mailbox}, metas[i],
+                                        &messages[i]);
             if (!added) return tl::unexpected(added.error());
             appended.push_back(*added);
           }
@@ -995,6 +1114,13 @@ class SqliteStore final : public Store {
       }
       std::vector<Appended> appended;
       for (const auto& message : messages) {
+        if (move && source->account == target->account) {
+          auto moved = relocate_message(transaction, source->account, message, to);
+          if (!moved) return tl::unexpected(moved.error());
+          moved->source_uid = message.uid;
+          appended.push_back(*moved);
+          continue;
+        }
         auto added =
             insert_message(transaction, {.account = target->account, .mailbox = to}, message);
         if (!added) return tl::unexpected(added.error());
