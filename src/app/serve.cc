@@ -24,6 +24,7 @@
 #include "http/server.h"
 #include "imap/session.h"
 #include "jmap/api.h"
+#include "jmap/mail.h"
 #include "net/server.h"
 #include "net/stream.h"
 #include "net/tls.h"
@@ -363,8 +364,9 @@ int serve(const std::filesystem::path& config_argument) {
   admin_api.emplace(**store, directory, *audit_log);
   jmap::Dispatcher jmap;
   jmap::add_core_methods(jmap);
+  jmap::add_mail_methods(jmap, **store);
   http_services.emplace(
-      http::Services{tls.get(), directory, *blocking, jmap, "https://" + config->hostname});
+      http::Services{tls.get(), directory, *blocking, jmap, *trail, "https://" + config->hostname});
   if (!config->audit.alert_mail.empty()) {
     mail_alert = [&directory, &delivery, &config](const audit::Alert& alert) {
       mail_alert_to(config->audit.alert_mail, alert, config->hostname, directory, delivery);

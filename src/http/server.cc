@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "audit/trail.h"
 #include "base/ascii.h"
 #include "base/base64.h"
 #include "base/log.h"
@@ -75,6 +76,7 @@ Response plain(int status, std::string text) {
 // The caller of a route, once authentication (if the route needs it) is done.
 struct Caller {
   const store::Account* account = nullptr;  // set for routes that need one
+  std::string address;                      // the client's IP address
 };
 
 using Handler = Response (*)(const Request&, const Target&, const Caller&, Services&);
@@ -107,8 +109,22 @@ Response jmap_session(const Request&, const Target&, const Caller& caller, Servi
 }
 
 Response jmap_api(const Request& request, const Target&, const Caller& caller, Services& services) {
-  jmap::Context context{.account_id = jmap_account_id(*caller.account),
-                        .limits = &services.jmap.limits()};
+  jmap::Context context{
+      .account_id = jmap_account_id(*caller.account),
+      .limits = &services.jmap.limits(),
+      .account = caller.account->id,
+      .username = caller.account->address,
+      .created_ids = {},
+      .audit = [&](const char* kind, std::string mailbox, std::int64_t count, std::string detail) {
+        services.trail.record({.kind = kind,
+                               .account = caller.account->address,
+                               .actor = caller.account->address,
+                               .address = caller.address,
+                               .protocol = "jmap",
+                               .mailbox = std::move(mailbox),
+                               .count = count,
+                               .detail = std::move(detail)});
+      }};
   auto result = services.jmap.process(request.body(), context, "1");
   if (auto* error = std::get_if<jmap::RequestError>(&result)) {
     return json_response(error->status, error->problem(), "application/problem+json");
@@ -270,7 +286,7 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
         }
       }
       if (account) {
-        const Caller caller{&*account};
+        const Caller caller{&*account, stream.peer_address()};
         response = co_await net::offload(
             services.blocking, [&] { return route->handle(request, *target, caller, services); });
       }

@@ -19,6 +19,9 @@
 namespace boost::asio {
 class thread_pool;
 }
+namespace rampart::audit {
+class Trail;
+}
 namespace rampart::directory {
 class Directory;
 }
@@ -45,6 +48,7 @@ struct Services {
   directory::Directory& directory;
   boost::asio::thread_pool& blocking;  // store, directory and hashing run here
   const jmap::Dispatcher& jmap;
+  audit::Trail& trail;   // JMAP's reads and changes of mail
   std::string base_url;  // "https://" + hostname, for the URLs the JMAP session names
 };
 

@@ -199,6 +199,11 @@ void Dispatcher::add(std::string name, std::string capability, Method method) {
   methods_[std::move(name)] = Entry{std::move(capability), std::move(method)};
 }
 
+void Dispatcher::describe(const std::string& capability, json::object session,
+                          json::object account) {
+  descriptions_[capability] = Description{std::move(session), std::move(account)};
+}
+
 std::vector<std::string> Dispatcher::capabilities() const {
   std::vector<std::string> out;
   for (const auto& [name, entry] : methods_) {
@@ -215,6 +220,11 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
   auto parsed = parse_request(body, limits_, capabilities());
   if (auto* error = std::get_if<RequestError>(&parsed)) return std::move(*error);
   Request& request = std::get<Request>(parsed);
+  if (request.created_ids) {
+    for (const auto& [key, id] : *request.created_ids) {
+      context.created_ids[std::string(key)] = std::string(id.get_string());
+    }
+  }
   std::vector<Invocation> responses;
   for (Invocation& call : request.calls) {
     auto answer = [&]() -> MethodResult {
@@ -244,7 +254,11 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
   }
   json::object out{{"methodResponses", std::move(method_responses)},
                    {"sessionState", session_state}};
-  if (request.created_ids) out["createdIds"] = std::move(*request.created_ids);
+  if (request.created_ids) {
+    json::object created;
+    for (const auto& [key, id] : context.created_ids) created[key] = id;
+    out["createdIds"] = std::move(created);
+  }
   return out;
 }
 
@@ -264,6 +278,10 @@ json::object session_resource(const Dispatcher& dispatcher, const std::string& a
                        {"maxObjectsInGet", limits.max_objects_in_get},
                        {"maxObjectsInSet", limits.max_objects_in_set},
                        {"collationAlgorithms", json::array{"i;ascii-casemap", "i;octet"}}};
+    } else if (auto found = dispatcher.descriptions_.find(capability);
+               found != dispatcher.descriptions_.end()) {
+      capabilities[capability] = found->second.session;
+      account_capabilities[capability] = found->second.account;
     } else {
       capabilities[capability] = json::object{};
       account_capabilities[capability] = json::object{};

@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -75,6 +76,16 @@ std::optional<MethodError> resolve_references(json::object& arguments,
 struct Context {
   std::string account_id;  // the authenticated account's JMAP id
   const Limits* limits = nullptr;
+  std::int64_t account = 0;  // that account's id in the store
+  std::string username;      // its address
+  // The creation ids of this request (§5.3): a create records "name" -> id here, and
+  // an id argument "#name" later in the request means that id. Seeded from the
+  // request's createdIds, and returned as the response's createdIds.
+  std::map<std::string, std::string, std::less<>> created_ids;
+  // Records an access to the account's mail in the audit trail (kind "read",
+  // "change", "expunge"; src/audit/trail.h), if set.
+  std::function<void(const char* kind, std::string mailbox, std::int64_t count, std::string detail)>
+      audit;
 };
 
 using MethodResult = std::variant<json::object, MethodError>;
@@ -85,6 +96,9 @@ class Dispatcher {
   explicit Dispatcher(Limits limits = {});
   // `capability` must be in the request's "using" for the method to be callable.
   void add(std::string name, std::string capability, Method method);
+  // What the session resource says about a capability: `session` under
+  // "capabilities", `account` under the account's "accountCapabilities".
+  void describe(const std::string& capability, json::object session, json::object account);
   std::vector<std::string> capabilities() const;
   const Limits& limits() const { return limits_; }
 
@@ -97,8 +111,14 @@ class Dispatcher {
     std::string capability;
     Method method;
   };
+  struct Description {
+    json::object session, account;
+  };
+  friend json::object session_resource(const Dispatcher&, const std::string&, const std::string&,
+                                       const std::string&);
   Limits limits_;
   std::map<std::string, Entry, std::less<>> methods_;
+  std::map<std::string, Description, std::less<>> descriptions_;
 };
 
 // The JMAP Session resource (RFC 8620 §2) for one account: the capabilities the

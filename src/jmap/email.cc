@@ -1,0 +1,1194 @@
+// Email/get, /changes, /query, /queryChanges, /set and /copy, Thread/get and /changes,
+// and SearchSnippet/get (RFC 8621 §3-5).
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "audit/trail.h"
+#include "base/ascii.h"
+#include "jmap/email_format.h"
+#include "jmap/mail.h"
+#include "jmap/mail_internal.h"
+#include "mime/body.h"
+#include "mime/header.h"
+
+namespace rampart::jmap::mail {
+namespace {
+
+const std::vector<std::string>& default_properties() {
+  static const std::vector<std::string> kDefault = {
+      "id",         "blobId",     "threadId",      "mailboxIds",
+      "keywords",   "size",       "receivedAt",    "messageId",
+      "inReplyTo",  "references", "sender",        "from",
+      "to",         "cc",         "bcc",           "replyTo",
+      "subject",    "sentAt",     "hasAttachment", "preview",
+      "bodyValues", "textBody",   "htmlBody",      "attachments"};
+  return kDefault;
+}
+
+bool is_meta_property(std::string_view property) {
+  for (std::string_view name :
+       {"id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt"}) {
+    if (property == name) return true;
+  }
+  return false;
+}
+
+bool is_known_property(std::string_view property) {
+  if (property.starts_with("header:")) return true;
+  if (property == "bodyStructure" || property == "headers") return true;
+  const auto& all = default_properties();
+  return std::find(all.begin(), all.end(), property) != all.end();
+}
+
+std::string blob_id(const store::MessageMeta& meta) {
+  return std::string(1, kBlobPrefix) + meta.blob_id;
+}
+
+json::object keywords_object(const store::Flags& flags) {
+  json::object out;
+  for (auto& keyword : keywords_from_flags(flags)) out[keyword] = true;
+  return out;
+}
+
+bool has_keyword(const store::Flags& flags, std::string_view keyword) {
+  const std::string flag = flag_from_keyword(keyword);
+  return std::any_of(flags.begin(), flags.end(),
+                     [&](const std::string& have) { return iequals(have, flag); });
+}
+
+json::value ids_value(std::string_view header_value) {
+  auto ids = mime::parse_message_ids(header_value);
+  if (ids.empty()) return nullptr;
+  json::array out;
+  for (auto& id : ids) out.push_back(json::value(id));
+  return out;
+}
+
+std::string header_section(std::string_view raw, const mime::Part& part) {
+  if (part.body_begin > raw.size() || part.header_begin > part.body_begin) return {};
+  return std::string(raw.substr(part.header_begin, part.body_begin - part.header_begin));
+}
+
+// ASCII case-insensitive substring search (the i;ascii-casemap collation).
+bool contains_folded(std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) return true;
+  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
+  return it != haystack.end();
+}
+
+// One message as a query or a get sees it; the structure and the bytes are read once,
+// when first needed.
+class Loaded {
+ public:
+  Loaded(store::Store& store, const store::MessageMeta& meta) : store_(store), meta_(meta) {}
+  const store::MessageMeta& meta() const { return meta_; }
+  void set_structure(std::string bytes) { structure_bytes_ = std::move(bytes); }
+
+  const mime::Message* structure() {
+    if (!parsed_) {
+      if (structure_bytes_.empty()) {
+        auto bytes = store_.read_structure(meta_.id);
+        if (bytes) structure_bytes_ = std::move(*bytes);
+      }
+      auto decoded = mime::decode_structure(structure_bytes_);
+      parsed_ = std::make_unique<mime::Message>(decoded ? std::move(*decoded) : mime::Message{});
+    }
+    return parsed_.get();
+  }
+  const std::string& raw() {
+    if (!raw_) {
+      auto bytes = store_.read_blob(meta_.blob_id);
+      raw_ = bytes ? std::move(*bytes) : std::string();
+    }
+    return *raw_;
+  }
+  const BodyLists& lists() {
+    if (!lists_) lists_ = body_lists(*structure());
+    return *lists_;
+  }
+  // The text of the body parts, decoded, for body and text searches.
+  const std::string& body_text() {
+    if (!body_text_) {
+      body_text_.emplace();
+      for (const BodyPartRef& ref : lists().text) {
+        if (ref.part->type == "text")
+          *body_text_ += mime::decode_text_body(raw(), *ref.part) + "\n";
+      }
+    }
+    return *body_text_;
+  }
+
+ private:
+  store::Store& store_;
+  store::MessageMeta meta_;
+  std::string structure_bytes_;
+  std::unique_ptr<mime::Message> parsed_;
+  std::optional<std::string> raw_;
+  std::optional<BodyLists> lists_;
+  std::optional<std::string> body_text_;
+};
+
+std::string address_text(const std::vector<mime::Address>& addresses) {
+  std::string out;
+  for (const auto& address : addresses) {
+    if (address.kind != mime::Address::Kind::Mailbox) continue;
+    out += address.name + " <" + mime::address_spec(address) + "> ";
+  }
+  return out;
+}
+
+// ---- Email/get ----
+
+struct GetOptions {
+  std::vector<std::string> properties;
+  std::vector<std::string> body_properties;  // empty: the default
+  bool text_values = false, html_values = false, all_values = false;
+  std::size_t max_value_bytes = 0;
+};
+
+json::array part_list(Loaded& email, const std::vector<BodyPartRef>& parts,
+                      const GetOptions& options) {
+  json::array out;
+  for (const BodyPartRef& ref : parts) {
+    out.push_back(body_part(email.raw(), *ref.part, ref.part_id, blob_id(email.meta()),
+                            options.body_properties));
+  }
+  return out;
+}
+
+json::object email_object(Loaded& email, const GetOptions& options) {
+  const store::MessageMeta& meta = email.meta();
+  json::object out;
+  for (const std::string& property : options.properties) {
+    if (property == "id") {
+      out[property] = object_id(kEmailPrefix, meta.id);
+    } else if (property == "blobId") {
+      out[property] = blob_id(meta);
+    } else if (property == "threadId") {
+      out[property] = object_id(kThreadPrefix, meta.thread);
+    } else if (property == "mailboxIds") {
+      out[property] = json::object{{object_id(kMailboxPrefix, meta.mailbox), true}};
+    } else if (property == "keywords") {
+      out[property] = keywords_object(meta.flags);
+    } else if (property == "size") {
+      out[property] = meta.size;
+    } else if (property == "receivedAt") {
+      out[property] = utc_date(meta.internal_date);
+    } else {
+      const mime::Envelope& envelope = email.structure()->envelope;
+      if (property == "messageId") {
+        out[property] = ids_value(envelope.message_id);
+      } else if (property == "inReplyTo") {
+        out[property] = ids_value(envelope.in_reply_to);
+      } else if (property == "references") {
+        out[property] = ids_value(envelope.references);
+      } else if (property == "sender") {
+        out[property] = addresses_value(envelope.sender);
+      } else if (property == "from") {
+        out[property] = addresses_value(envelope.from);
+      } else if (property == "to") {
+        out[property] = addresses_value(envelope.to);
+      } else if (property == "cc") {
+        out[property] = addresses_value(envelope.cc);
+      } else if (property == "bcc") {
+        out[property] = addresses_value(envelope.bcc);
+      } else if (property == "replyTo") {
+        out[property] = addresses_value(envelope.reply_to);
+      } else if (property == "subject") {
+        out[property] = envelope.subject_raw.empty() && envelope.subject.empty()
+                            ? json::value(nullptr)
+                            : json::value(envelope.subject);
+      } else if (property == "sentAt") {
+        out[property] =
+            envelope.date_unix
+                ? json::value(zoned_date(*envelope.date_unix, envelope.date_zone_minutes))
+                : json::value(nullptr);
+      } else if (property == "hasAttachment") {
+        out[property] = !email.lists().attachments.empty();
+      } else if (property == "preview") {
+        out[property] = preview(email.raw(), email.lists());
+      } else if (property == "headers") {
+        json::array headers;
+        const std::string header = header_section(email.raw(), email.structure()->root);
+        for (const auto& field : mime::header_fields(header)) {
+          std::string_view value = field.value;
+          while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) {
+            value.remove_suffix(1);
+          }
+          headers.push_back(json::object{{"name", field.name}, {"value", value}});
+        }
+        out[property] = std::move(headers);
+      } else if (property.starts_with("header:")) {
+        const std::string header = header_section(email.raw(), email.structure()->root);
+        if (auto value = header_property(header, property)) out[property] = std::move(*value);
+      } else if (property == "bodyStructure") {
+        const mime::Message& message = *email.structure();
+        auto properties = options.body_properties;
+        if (!properties.empty() &&
+            std::find(properties.begin(), properties.end(), "subParts") == properties.end()) {
+          properties.push_back("subParts");
+        }
+        out[property] =
+            body_part(email.raw(), message.root, message.root.is_multipart() ? std::string() : "1",
+                      blob_id(meta), properties);
+      } else if (property == "textBody") {
+        out[property] = part_list(email, email.lists().text, options);
+      } else if (property == "htmlBody") {
+        out[property] = part_list(email, email.lists().html, options);
+      } else if (property == "attachments") {
+        out[property] = part_list(email, email.lists().attachments, options);
+      } else if (property == "bodyValues") {
+        json::object values;
+        auto add = [&](const std::vector<BodyPartRef>& parts) {
+          for (const BodyPartRef& ref : parts) {
+            if (ref.part->type != "text" || values.contains(ref.part_id)) continue;
+            values[ref.part_id] = body_value(email.raw(), *ref.part, options.max_value_bytes);
+          }
+        };
+        if (options.text_values || options.all_values) add(email.lists().text);
+        if (options.html_values || options.all_values) add(email.lists().html);
+        if (options.all_values) add(email.lists().attachments);
+        out[property] = std::move(values);
+      }
+    }
+  }
+  return out;
+}
+
+bool flag_argument(const json::object& arguments, std::string_view key) {
+  const json::value* value = argument(arguments, key);
+  return value && value->is_bool() && value->get_bool();
+}
+
+MethodResult email_get(store::Store& store, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  GetOptions options;
+  auto properties = read_properties(arguments);
+  auto body_properties = read_properties(arguments, "bodyProperties");
+  if (!properties.error.empty()) return invalid_arguments(properties.error);
+  if (!body_properties.error.empty()) return invalid_arguments(body_properties.error);
+  options.properties = properties.list.value_or(default_properties());
+  for (const auto& property : options.properties) {
+    if (!is_known_property(property) ||
+        (property.starts_with("header:") && !header_property("", property))) {
+      return invalid_arguments("unknown property " + property);
+    }
+  }
+  if (std::find(options.properties.begin(), options.properties.end(), "id") ==
+      options.properties.end()) {
+    options.properties.insert(options.properties.begin(), "id");
+  }
+  options.body_properties = body_properties.list.value_or(std::vector<std::string>{});
+  options.text_values = flag_argument(arguments, "fetchTextBodyValues");
+  options.html_values = flag_argument(arguments, "fetchHTMLBodyValues");
+  options.all_values = flag_argument(arguments, "fetchAllBodyValues");
+  std::string error;
+  options.max_value_bytes = static_cast<std::size_t>(
+      unsigned_argument(arguments, "maxBodyValueBytes", error).value_or(0));
+  if (!error.empty()) return invalid_arguments(error);
+
+  auto account = store.get_account(context.account);
+  if (!account) return store_error(account.error());
+  std::vector<std::string> requested;
+  std::vector<store::MessageId> numbers;
+  const json::value* ids = argument(arguments, "ids");
+  if (ids) {
+    const json::array* array = ids->if_array();
+    if (!array) return invalid_arguments("ids is a list of ids");
+    if (array->size() > context.limits->max_objects_in_get) {
+      return MethodError{"requestTooLarge", "more ids than maxObjectsInGet"};
+    }
+    for (const json::value& id : *array) {
+      if (!id.is_string()) return invalid_arguments("ids is a list of ids");
+      requested.emplace_back(id.get_string());
+      if (auto number = resolve_id(kEmailPrefix, id.get_string(), context))
+        numbers.push_back(*number);
+    }
+  }
+  auto metas =
+      ids ? store.find_messages(context.account, numbers) : store.account_messages(context.account);
+  if (!metas) return store_error(metas.error());
+  if (!ids) {
+    if (metas->size() > context.limits->max_objects_in_get) {
+      return MethodError{"requestTooLarge", "more Emails than maxObjectsInGet: give ids"};
+    }
+    for (const auto& meta : *metas) requested.push_back(object_id(kEmailPrefix, meta.id));
+  }
+  std::map<store::MessageId, const store::MessageMeta*> by_id;
+  for (const auto& meta : *metas) by_id[meta.id] = &meta;
+  const bool needs_structure =
+      std::any_of(options.properties.begin(), options.properties.end(),
+                  [](const std::string& property) { return !is_meta_property(property); });
+  std::vector<store::MessageId> structure_ids;
+  if (needs_structure) {
+    for (const auto& meta : *metas) structure_ids.push_back(meta.id);
+  }
+  auto structures = store.read_structures(structure_ids);
+  if (!structures) return store_error(structures.error());
+  std::map<store::MessageId, std::string> structure_of;
+  for (std::size_t i = 0; i < structure_ids.size(); ++i) {
+    structure_of[structure_ids[i]] = std::move((*structures)[i]);
+  }
+  json::array list, not_found;
+  std::set<std::string> seen;
+  std::vector<store::MessageMeta> read;
+  for (const std::string& id : requested) {
+    if (!seen.insert(id).second) continue;
+    auto number = resolve_id(kEmailPrefix, id, context);
+    auto found = number ? by_id.find(*number) : by_id.end();
+    if (found == by_id.end()) {
+      not_found.push_back(json::value(id));
+      continue;
+    }
+    Loaded email(store, *found->second);
+    if (needs_structure) {
+      email.set_structure(std::move(structure_of[found->first]));
+      read.push_back(*found->second);
+    }
+    list.push_back(email_object(email, options));
+  }
+  // Content served (headers, structure or bodies), as IMAP FETCH records it; keywords
+  // and sizes alone are not.
+  audit_messages(store, context, audit::kRead, "Email/get", read);
+  return json::object{{"accountId", context.account_id},
+                      {"state", state_string(account->modseq)},
+                      {"list", std::move(list)},
+                      {"notFound", std::move(not_found)}};
+}
+
+// ---- Email/query ----
+
+// The account's messages by thread, for the thread keyword filters and sorts.
+using ThreadIndex = std::map<store::ThreadId, std::vector<const store::MessageMeta*>>;
+
+struct QueryScope {
+  store::Store& store;
+  const Context& context;
+  const ThreadIndex& threads;
+  std::string error;         // invalidArguments / unsupportedFilter text
+  bool unsupported = false;  // the error is unsupportedFilter
+  bool thread_dependent = false;
+};
+
+std::optional<store::MailboxId> mailbox_argument(const json::value& value, const Context& context) {
+  if (!value.is_string()) return std::nullopt;
+  return resolve_id(kMailboxPrefix, value.get_string(), context);
+}
+
+bool thread_keyword(const ThreadIndex& threads, const store::MessageMeta& meta,
+                    std::string_view keyword, bool all) {
+  auto found = threads.find(meta.thread);
+  if (found == threads.end()) return has_keyword(meta.flags, keyword);
+  for (const store::MessageMeta* member : found->second) {
+    if (has_keyword(member->flags, keyword) != all) return !all;
+  }
+  return all;
+}
+
+std::optional<bool> matches(const json::object& filter, Loaded& email, QueryScope& scope) {
+  auto fail = [&](std::string text, bool unsupported = false) -> std::optional<bool> {
+    scope.error = std::move(text);
+    scope.unsupported = unsupported;
+    return std::nullopt;
+  };
+  if (const json::value* op = filter.if_contains("operator")) {
+    const json::value* conditions = filter.if_contains("conditions");
+    if (!op->is_string() || !conditions || !conditions->is_array()) {
+      return fail("a FilterOperator has an operator and conditions");
+    }
+    const std::string_view name = op->get_string();
+    if (name != "AND" && name != "OR" && name != "NOT") return fail("operator is AND, OR or NOT");
+    bool any = false, all = true;
+    for (const json::value& condition : conditions->get_array()) {
+      if (!condition.is_object()) return fail("conditions are filters");
+      auto matched = matches(condition.get_object(), email, scope);
+      if (!matched) return std::nullopt;
+      any |= *matched;
+      all &= *matched;
+    }
+    return name == "AND" ? all : name == "OR" ? any : !any;
+  }
+  const store::MessageMeta& meta = email.meta();
+  for (const auto& [key, value] : filter) {
+    auto text = [&]() -> std::optional<std::string_view> {
+      if (!value.is_string()) return std::nullopt;
+      return std::string_view(value.get_string());
+    };
+    if (key == "inMailbox") {
+      auto mailbox = mailbox_argument(value, scope.context);
+      if (!value.is_string()) return fail("inMailbox is a mailbox id");
+      if (!mailbox || *mailbox != meta.mailbox) return false;
+    } else if (key == "inMailboxOtherThan") {
+      if (!value.is_array()) return fail("inMailboxOtherThan is a list of mailbox ids");
+      for (const json::value& id : value.get_array()) {
+        if (!id.is_string()) return fail("inMailboxOtherThan is a list of mailbox ids");
+        if (mailbox_argument(id, scope.context) == meta.mailbox) return false;
+      }
+    } else if (key == "before" || key == "after") {
+      auto date = text() ? parse_utc_date(*text()) : std::nullopt;
+      if (!date) return fail(std::string(key) + " is a UTCDate");
+      if (key == "before" ? meta.internal_date >= *date : meta.internal_date < *date) return false;
+    } else if (key == "minSize" || key == "maxSize") {
+      if (!value.is_number()) return fail(std::string(key) + " is a number");
+      const double limit = value.to_number<double>();
+      if (key == "minSize" ? static_cast<double>(meta.size) < limit
+                           : static_cast<double>(meta.size) >= limit) {
+        return false;
+      }
+    } else if (key == "hasKeyword" || key == "notKeyword") {
+      if (!text() || !valid_keyword(*text())) return fail(std::string(key) + " is a keyword");
+      if (has_keyword(meta.flags, *text()) != (key == "hasKeyword")) return false;
+    } else if (key == "allInThreadHaveKeyword" || key == "someInThreadHaveKeyword" ||
+               key == "noneInThreadHaveKeyword") {
+      if (!text() || !valid_keyword(*text())) return fail(std::string(key) + " is a keyword");
+      scope.thread_dependent = true;
+      bool result = key == "allInThreadHaveKeyword"
+                        ? thread_keyword(scope.threads, meta, *text(), true)
+                        : thread_keyword(scope.threads, meta, *text(), false);
+      if (key == "noneInThreadHaveKeyword") result = !result;
+      if (!result) return false;
+    } else if (key == "hasAttachment") {
+      if (!value.is_bool()) return fail("hasAttachment is a boolean");
+      if (email.lists().attachments.empty() == value.get_bool()) return false;
+    } else if (key == "from" || key == "to" || key == "cc" || key == "bcc" || key == "subject" ||
+               key == "body" || key == "text") {
+      if (!text()) return fail(std::string(key) + " is a string");
+      const mime::Envelope& envelope = email.structure()->envelope;
+      const std::string_view needle = *text();
+      bool found = false;
+      if (key == "from" || key == "text")
+        found |= contains_folded(address_text(envelope.from), needle);
+      if (key == "to" || key == "text") found |= contains_folded(address_text(envelope.to), needle);
+      if (key == "cc" || key == "text") found |= contains_folded(address_text(envelope.cc), needle);
+      if (key == "bcc" || key == "text")
+        found |= contains_folded(address_text(envelope.bcc), needle);
+      if (key == "subject" || key == "text") found |= contains_folded(envelope.subject, needle);
+      if (!found && (key == "body" || key == "text"))
+        found = contains_folded(email.body_text(), needle);
+      if (!found) return false;
+    } else if (key == "header") {
+      const json::array* header = value.if_array();
+      if (!header || header->empty() || header->size() > 2 || !(*header)[0].is_string() ||
+          (header->size() == 2 && !(*header)[1].is_string())) {
+        return fail("header is [name] or [name, value]");
+      }
+      const std::string section = header_section(email.raw(), email.structure()->root);
+      const auto values = mime::find_header(section, std::string_view((*header)[0].get_string()));
+      if (values.empty()) return false;
+      if (header->size() == 2) {
+        const std::string_view needle = (*header)[1].get_string();
+        if (std::none_of(values.begin(), values.end(), [&](std::string_view field) {
+              return contains_folded(mime::decode_text(field), needle);
+            })) {
+          return false;
+        }
+      }
+    } else {
+      return fail("unsupported filter " + std::string(key), true);
+    }
+  }
+  return true;
+}
+
+struct Comparator {
+  std::string property;
+  bool ascending = true;
+  std::string keyword;
+};
+
+std::string sort_address(const std::vector<mime::Address>& addresses) {
+  for (const auto& address : addresses) {
+    if (address.kind != mime::Address::Kind::Mailbox) continue;
+    return lowercase(address.name.empty() ? mime::address_spec(address) : address.name);
+  }
+  return {};
+}
+
+// -1, 0, 1 for a before, equal to, after b under one comparator, ascending.
+int compare(const Comparator& comparator, Loaded& a, Loaded& b, const ThreadIndex& threads) {
+  auto order = [](auto x, auto y) { return x < y ? -1 : y < x ? 1 : 0; };
+  const std::string& p = comparator.property;
+  if (p == "receivedAt") return order(a.meta().internal_date, b.meta().internal_date);
+  if (p == "size") return order(a.meta().size, b.meta().size);
+  if (p == "hasKeyword") {
+    return order(has_keyword(a.meta().flags, comparator.keyword),
+                 has_keyword(b.meta().flags, comparator.keyword));
+  }
+  if (p == "someInThreadHaveKeyword" || p == "allInThreadHaveKeyword") {
+    const bool all = p == "allInThreadHaveKeyword";
+    return order(thread_keyword(threads, a.meta(), comparator.keyword, all),
+                 thread_keyword(threads, b.meta(), comparator.keyword, all));
+  }
+  const mime::Envelope& ea = a.structure()->envelope;
+  const mime::Envelope& eb = b.structure()->envelope;
+  if (p == "sentAt") return order(ea.date_unix.value_or(0), eb.date_unix.value_or(0));
+  if (p == "from") return order(sort_address(ea.from), sort_address(eb.from));
+  if (p == "to") return order(sort_address(ea.to), sort_address(eb.to));
+  if (p == "subject") return order(lowercase(ea.subject), lowercase(eb.subject));
+  return 0;
+}
+
+std::variant<std::vector<Comparator>, MethodError> read_sort(const json::object& arguments) {
+  std::vector<Comparator> out;
+  const json::value* sort = argument(arguments, "sort");
+  if (!sort) return std::vector<Comparator>{{"receivedAt", false, {}}};
+  const json::array* list = sort->if_array();
+  if (!list) return invalid_arguments("sort is a list of comparators");
+  for (const json::value& item : *list) {
+    const json::object* object = item.if_object();
+    const json::value* property = object ? object->if_contains("property") : nullptr;
+    if (!property || !property->is_string())
+      return invalid_arguments("a comparator has a property");
+    Comparator comparator{std::string(property->get_string()), true, {}};
+    if (const json::value* ascending = object->if_contains("isAscending")) {
+      if (!ascending->is_bool()) return invalid_arguments("isAscending is a boolean");
+      comparator.ascending = ascending->get_bool();
+    }
+    if (const json::value* collation = object->if_contains("collation");
+        collation && !(collation->is_string() && (collation->get_string() == "i;ascii-casemap" ||
+                                                  collation->get_string() == "i;octet"))) {
+      return MethodError{"unsupportedSort", "unsupported collation"};
+    }
+    static constexpr std::string_view kSortable[] = {"receivedAt",
+                                                     "size",
+                                                     "from",
+                                                     "to",
+                                                     "subject",
+                                                     "sentAt",
+                                                     "hasKeyword",
+                                                     "someInThreadHaveKeyword",
+                                                     "allInThreadHaveKeyword"};
+    if (std::find(std::begin(kSortable), std::end(kSortable), comparator.property) ==
+        std::end(kSortable)) {
+      return MethodError{"unsupportedSort", "cannot sort by " + comparator.property};
+    }
+    if (comparator.property.find("Keyword") != std::string::npos) {
+      const json::value* keyword = object->if_contains("keyword");
+      if (!keyword || !keyword->is_string() || !valid_keyword(keyword->get_string())) {
+        return invalid_arguments(comparator.property + " needs a keyword");
+      }
+      comparator.keyword = std::string(keyword->get_string());
+    }
+    out.push_back(std::move(comparator));
+  }
+  return out;
+}
+
+struct QueryResult {
+  std::vector<const store::MessageMeta*> ids;  // every match, sorted and collapsed
+  store::ModSeq state = 0;
+  bool thread_dependent = false;
+};
+
+// Runs filter, sort and collapseThreads over the whole account.
+std::variant<QueryResult, MethodError> run_query(store::Store& store, const json::object& arguments,
+                                                 const Context& context,
+                                                 std::vector<store::MessageMeta>& messages,
+                                                 std::vector<std::unique_ptr<Loaded>>& loaded) {
+  auto sort = read_sort(arguments);
+  if (auto* error = std::get_if<MethodError>(&sort)) return *error;
+  const auto& comparators = std::get<std::vector<Comparator>>(sort);
+  const json::value* filter = argument(arguments, "filter");
+  if (filter && !filter->is_object()) return invalid_arguments("filter is an object");
+  // The state first: anything committed later shows up as a change after it.
+  auto account = store.get_account(context.account);
+  if (!account) return store_error(account.error());
+  auto all = store.account_messages(context.account);
+  if (!all) return store_error(all.error());
+  messages = std::move(*all);
+  ThreadIndex threads;
+  for (const auto& meta : messages) threads[meta.thread].push_back(&meta);
+  QueryScope scope{store, context, threads, {}, false, false};
+  for (const auto& meta : messages) {
+    auto email = std::make_unique<Loaded>(store, meta);
+    if (filter) {
+      auto matched = matches(filter->get_object(), *email, scope);
+      if (!matched) {
+        if (scope.unsupported) return MethodError{"unsupportedFilter", scope.error};
+        return invalid_arguments(scope.error);
+      }
+      if (!*matched) continue;
+    }
+    loaded.push_back(std::move(email));
+  }
+  std::stable_sort(loaded.begin(), loaded.end(), [&](const auto& a, const auto& b) {
+    for (const Comparator& comparator : comparators) {
+      const int order = compare(comparator, *a, *b, threads);
+      if (order != 0) return comparator.ascending ? order < 0 : order > 0;
+    }
+    // Ties: newest id first, like the default order.
+    return a->meta().id > b->meta().id;
+  });
+  QueryResult result;
+  result.state = account->modseq;
+  result.thread_dependent =
+      scope.thread_dependent ||
+      std::any_of(comparators.begin(), comparators.end(), [](const Comparator& c) {
+        return c.property.find("InThread") != std::string::npos;
+      });
+  const bool collapse = flag_argument(arguments, "collapseThreads");
+  result.thread_dependent |= collapse;
+  std::set<store::ThreadId> seen_threads;
+  for (const auto& email : loaded) {
+    if (collapse && !seen_threads.insert(email->meta().thread).second) continue;
+    result.ids.push_back(&email->meta());
+  }
+  return result;
+}
+
+MethodResult email_query(store::Store& store, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  std::string error;
+  auto position = unsigned_argument(arguments, "position", error);
+  if (const json::value* signed_position = argument(arguments, "position");
+      signed_position && signed_position->is_int64() && signed_position->get_int64() < 0) {
+    error.clear();
+    position = signed_position->get_int64();
+  }
+  const auto limit = unsigned_argument(arguments, "limit", error);
+  if (!error.empty()) return invalid_arguments(error);
+  std::vector<store::MessageMeta> messages;
+  std::vector<std::unique_ptr<Loaded>> loaded;
+  auto ran = run_query(store, arguments, context, messages, loaded);
+  if (auto* failed = std::get_if<MethodError>(&ran)) return *failed;
+  const QueryResult& result = std::get<QueryResult>(ran);
+  const auto total = static_cast<std::int64_t>(result.ids.size());
+  std::int64_t start = position.value_or(0);
+  if (const json::value* anchor = argument(arguments, "anchor")) {
+    if (!anchor->is_string()) return invalid_arguments("anchor is an id");
+    auto number = resolve_id(kEmailPrefix, anchor->get_string(), context);
+    auto found = std::find_if(result.ids.begin(), result.ids.end(),
+                              [&](const auto* meta) { return number && meta->id == *number; });
+    if (found == result.ids.end())
+      return MethodError{"anchorNotFound", "the anchor is not in the results"};
+    std::int64_t offset = 0;
+    if (const json::value* anchor_offset = argument(arguments, "anchorOffset")) {
+      if (!anchor_offset->is_int64()) return invalid_arguments("anchorOffset is an integer");
+      offset = anchor_offset->get_int64();
+    }
+    start = std::max<std::int64_t>(0, (found - result.ids.begin()) + offset);
+  } else if (start < 0) {
+    start = std::max<std::int64_t>(0, total + start);
+  }
+  start = std::min(start, total);
+  json::array ids;
+  for (std::int64_t i = start;
+       i < total && (!limit || static_cast<std::int64_t>(ids.size()) < *limit); ++i) {
+    ids.push_back(
+        json::value(object_id(kEmailPrefix, result.ids[static_cast<std::size_t>(i)]->id)));
+  }
+  json::object out{{"accountId", context.account_id},
+                   {"queryState", state_string(result.state)},
+                   {"canCalculateChanges", !result.thread_dependent},
+                   {"position", start},
+                   {"ids", std::move(ids)}};
+  if (flag_argument(arguments, "calculateTotal")) out["total"] = total;
+  return out;
+}
+
+MethodResult email_query_changes(store::Store& store, const json::object& arguments,
+                                 Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  const json::value* since_value = arguments.if_contains("sinceQueryState");
+  auto since = since_value ? parse_state(*since_value) : std::nullopt;
+  if (!since) return invalid_arguments("sinceQueryState is a state string");
+  std::string error;
+  const auto max_changes = unsigned_argument(arguments, "maxChanges", error);
+  if (!error.empty()) return invalid_arguments(error);
+  std::vector<store::MessageMeta> messages;
+  std::vector<std::unique_ptr<Loaded>> loaded;
+  auto ran = run_query(store, arguments, context, messages, loaded);
+  if (auto* failed = std::get_if<MethodError>(&ran)) return *failed;
+  const QueryResult& result = std::get<QueryResult>(ran);
+  if (result.thread_dependent) {
+    return MethodError{"cannotCalculateChanges", "the query depends on other Emails in the thread"};
+  }
+  auto log = store.changes_since(context.account, *since);
+  if (!log) {
+    if (log.error().code == Errc::TooBig || log.error().code == Errc::BadInput) {
+      return MethodError{"cannotCalculateChanges", "the state is not one this server can compare"};
+    }
+    return store_error(log.error());
+  }
+  // Every Email that changed is removed and, if it matches now, added at its place:
+  // the others' filter results and sort keys depend only on themselves, so their
+  // order is as before (RFC 8620 §5.6 allows removing ids that were not there).
+  std::set<store::MessageId> changed;
+  for (const store::Change& change : log->changes) {
+    if (change.message != 0 && change.modseq <= result.state) changed.insert(change.message);
+  }
+  if (max_changes && changed.size() > static_cast<std::size_t>(*max_changes)) {
+    return MethodError{"tooManyChanges", "more changes than maxChanges"};
+  }
+  json::array removed, added;
+  for (store::MessageId id : changed) removed.push_back(json::value(object_id(kEmailPrefix, id)));
+  for (std::size_t i = 0; i < result.ids.size(); ++i) {
+    if (changed.contains(result.ids[i]->id)) {
+      added.push_back(
+          json::object{{"id", object_id(kEmailPrefix, result.ids[i]->id)}, {"index", i}});
+    }
+  }
+  json::object out{{"accountId", context.account_id},
+                   {"oldQueryState", state_string(*since)},
+                   {"newQueryState", state_string(result.state)},
+                   {"removed", std::move(removed)},
+                   {"added", std::move(added)}};
+  if (flag_argument(arguments, "calculateTotal")) out["total"] = result.ids.size();
+  return out;
+}
+
+// ---- Email/changes, Thread/get, Thread/changes ----
+
+MethodResult email_changes(store::Store& store, const json::object& arguments, Context& context) {
+  auto result = changes_response(
+      store, arguments, context, kEmailPrefix,
+      [](const store::Change& change) -> std::optional<Touched> {
+        if (change.message == 0) return std::nullopt;
+        return Touched{change.message, change.kind == store::ChangeKind::MessageCreated};
+      },
+      [&](const std::vector<std::int64_t>& ids) -> Result<std::set<std::int64_t>> {
+        auto found = store.find_messages(context.account, ids);
+        if (!found) return tl::unexpected(found.error());
+        std::set<std::int64_t> out;
+        for (const auto& meta : *found) out.insert(meta.id);
+        return out;
+      });
+  if (auto* answer = std::get_if<json::object>(&result)) return std::move(*answer);
+  return std::get<MethodError>(result);
+}
+
+MethodResult thread_changes(store::Store& store, const json::object& arguments, Context& context) {
+  auto result = changes_response(
+      store, arguments, context, kThreadPrefix,
+      [](const store::Change& change) -> std::optional<Touched> {
+        if (change.message == 0 || change.thread == 0) return std::nullopt;
+        return Touched{change.thread, change.kind == store::ChangeKind::MessageCreated &&
+                                          change.message == change.thread};
+      },
+      [&](const std::vector<std::int64_t>& ids) -> Result<std::set<std::int64_t>> {
+        auto found = store.thread_messages(context.account, ids);
+        if (!found) return tl::unexpected(found.error());
+        std::set<std::int64_t> out;
+        for (const auto& meta : *found) out.insert(meta.thread);
+        return out;
+      });
+  if (auto* answer = std::get_if<json::object>(&result)) return std::move(*answer);
+  return std::get<MethodError>(result);
+}
+
+MethodResult thread_get(store::Store& store, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  auto account = store.get_account(context.account);
+  if (!account) return store_error(account.error());
+  const json::value* ids = argument(arguments, "ids");
+  if (!ids || !ids->is_array()) return MethodError{"requestTooLarge", "Thread/get needs ids"};
+  if (ids->get_array().size() > context.limits->max_objects_in_get) {
+    return MethodError{"requestTooLarge", "more ids than maxObjectsInGet"};
+  }
+  std::vector<store::ThreadId> numbers;
+  for (const json::value& id : ids->get_array()) {
+    if (!id.is_string()) return invalid_arguments("ids is a list of ids");
+    if (auto number = resolve_id(kThreadPrefix, id.get_string(), context))
+      numbers.push_back(*number);
+  }
+  auto messages = store.thread_messages(context.account, numbers);
+  if (!messages) return store_error(messages.error());
+  std::map<store::ThreadId, std::vector<const store::MessageMeta*>> threads;
+  for (const auto& meta : *messages) threads[meta.thread].push_back(&meta);
+  json::array list, not_found;
+  for (const json::value& id : ids->get_array()) {
+    auto number = resolve_id(kThreadPrefix, id.get_string(), context);
+    auto found = number ? threads.find(*number) : threads.end();
+    if (found == threads.end()) {
+      not_found.push_back(id);
+      continue;
+    }
+    auto members = found->second;
+    std::stable_sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
+      return a->internal_date != b->internal_date ? a->internal_date < b->internal_date
+                                                  : a->id < b->id;
+    });
+    json::array email_ids;
+    for (const auto* meta : members)
+      email_ids.push_back(json::value(object_id(kEmailPrefix, meta->id)));
+    list.push_back(json::object{{"id", id}, {"emailIds", std::move(email_ids)}});
+  }
+  return json::object{{"accountId", context.account_id},
+                      {"state", state_string(account->modseq)},
+                      {"list", std::move(list)},
+                      {"notFound", std::move(not_found)}};
+}
+
+// ---- Email/set: update and destroy ----
+
+// Applies one patch or replacement of keywords or mailboxIds to `current`; an error
+// text when the patch is not valid.
+std::string apply_patch(const json::object& patch, std::string_view property,
+                        std::set<std::string>& current,
+                        const std::function<std::optional<std::string>(std::string_view)>& key_of) {
+  const std::string prefix = std::string(property) + "/";
+  for (const auto& [key, value] : patch) {
+    if (key == property) {
+      const json::object* whole = value.if_object();
+      if (!whole) return std::string(property) + " is an object";
+      current.clear();
+      for (const auto& [item, flag] : *whole) {
+        auto normalized = key_of(item);
+        if (!normalized || !(flag.is_bool() && flag.get_bool())) {
+          return "invalid " + std::string(property) + " entry " + std::string(item);
+        }
+        current.insert(*normalized);
+      }
+    } else if (std::string_view(key).starts_with(prefix)) {
+      auto normalized = key_of(std::string_view(key).substr(prefix.size()));
+      if (!normalized) return "invalid patch " + std::string(key);
+      if (value.is_null()) {
+        current.erase(*normalized);
+      } else if (value.is_bool() && value.get_bool()) {
+        current.insert(*normalized);
+      } else {
+        return std::string(key) + " is true or null";
+      }
+    }
+  }
+  return {};
+}
+
+json::value or_null(json::object object) {
+  return object.empty() ? json::value(nullptr) : json::value(std::move(object));
+}
+
+MethodResult email_set(store::Store& store, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  auto account = store.get_account(context.account);
+  if (!account) return store_error(account.error());
+  const std::string old_state = state_string(account->modseq);
+  if (const json::value* if_in_state = argument(arguments, "ifInState")) {
+    if (!if_in_state->is_string() || if_in_state->get_string() != old_state) {
+      return MethodError{"stateMismatch", "the state is " + old_state};
+    }
+  }
+  const json::value* create = argument(arguments, "create");
+  const json::value* update = argument(arguments, "update");
+  const json::value* destroy = argument(arguments, "destroy");
+  if ((create && !create->is_object()) || (update && !update->is_object()) ||
+      (destroy && !destroy->is_array())) {
+    return invalid_arguments("create and update are maps, destroy a list");
+  }
+  const std::size_t count = (create ? create->get_object().size() : 0) +
+                            (update ? update->get_object().size() : 0) +
+                            (destroy ? destroy->get_array().size() : 0);
+  if (count > context.limits->max_objects_in_set) {
+    return MethodError{"requestTooLarge", "more changes than maxObjectsInSet"};
+  }
+  auto mailboxes = store.list_mailboxes(context.account);
+  if (!mailboxes) return store_error(mailboxes.error());
+  auto mailbox_key = [&](std::string_view id) -> std::optional<std::string> {
+    auto number = resolve_id(kMailboxPrefix, id, context);
+    if (!number || std::none_of(mailboxes->begin(), mailboxes->end(),
+                                [&](const store::Mailbox& m) { return m.id == *number; })) {
+      return std::nullopt;
+    }
+    return std::to_string(*number);
+  };
+  auto keyword_key = [](std::string_view keyword) -> std::optional<std::string> {
+    if (!valid_keyword(keyword)) return std::nullopt;
+    return lowercase(keyword);
+  };
+  json::object created, not_created, updated, not_updated, not_destroyed;
+  json::array destroyed;
+  std::vector<store::MessageMeta> changed, removed_messages;
+  if (create) {
+    for (const auto& [creation_id, value] : create->get_object()) {
+      not_created[creation_id] =
+          set_error("forbidden", "create Emails by uploading a message and Email/import");
+    }
+  }
+  if (update) {
+    for (const auto& [id, value] : update->get_object()) {
+      const json::object* patch = value.if_object();
+      auto number = resolve_id(kEmailPrefix, id, context);
+      auto found = number ? store.find_messages(context.account, {*number})
+                          : Result<std::vector<store::MessageMeta>>{};
+      if (!found) return store_error(found.error());
+      if (found->empty()) {
+        not_updated[id] = set_error("notFound");
+        continue;
+      }
+      if (!patch) {
+        not_updated[id] = set_error("invalidPatch", "a patch is an object");
+        continue;
+      }
+      const store::MessageMeta meta = found->front();
+      std::string bad;
+      for (const auto& [key, ignored] : *patch) {
+        const std::string_view name = key;
+        if (name != "keywords" && name != "mailboxIds" && !name.starts_with("keywords/") &&
+            !name.starts_with("mailboxIds/")) {
+          bad = std::string(name);
+          break;
+        }
+      }
+      if (!bad.empty()) {
+        not_updated[id] = set_error("invalidProperties", "cannot set " + bad, {bad});
+        continue;
+      }
+      std::set<std::string> keywords;
+      for (auto& keyword : keywords_from_flags(meta.flags)) keywords.insert(keyword);
+      std::set<std::string> in_mailboxes{std::to_string(meta.mailbox)};
+      std::string problem = apply_patch(*patch, "keywords", keywords, keyword_key);
+      if (!problem.empty()) {
+        not_updated[id] = set_error("invalidProperties", problem, {"keywords"});
+        continue;
+      }
+      problem = apply_patch(*patch, "mailboxIds", in_mailboxes, mailbox_key);
+      if (problem.empty() && in_mailboxes.size() != 1) {
+        problem = "an Email is in exactly one mailbox here (maxMailboxesPerEmail 1)";
+      }
+      if (!problem.empty()) {
+        not_updated[id] = set_error("invalidProperties", problem, {"mailboxIds"});
+        continue;
+      }
+      store::Flags flags;
+      for (const auto& keyword : keywords) flags.push_back(flag_from_keyword(keyword));
+      for (const auto& flag : meta.flags) {
+        if (flag == "\\Deleted") flags.push_back(flag);
+      }
+      std::sort(flags.begin(), flags.end());
+      store::Flags current = meta.flags;
+      for (auto& flag : current) {
+        if (flag.front() != '\\') flag = lowercase(flag);
+      }
+      std::sort(current.begin(), current.end());
+      if (flags != current) {
+        auto changed = store.change_flags(
+            meta.mailbox, {meta.uid},
+            {.operation = store::FlagOperation::Replace, .flags = flags, .unchanged_since = {}});
+        if (!changed) {
+          not_updated[id] =
+              set_error(changed.error().code == Errc::BadInput ? "invalidProperties" : "serverFail",
+                        changed.error().detail, {"keywords"});
+          continue;
+        }
+      }
+      const auto target = std::stoll(*in_mailboxes.begin());
+      if (target != meta.mailbox) {
+        auto moved = store.move_messages(meta.mailbox, {meta.uid}, target);
+        if (!moved) {
+          not_updated[id] =
+              set_error(moved.error().code == Errc::OverQuota ? "overQuota" : "serverFail",
+                        moved.error().detail);
+          continue;
+        }
+      }
+      updated[id] = nullptr;
+      changed.push_back(meta);
+    }
+  }
+  if (destroy) {
+    for (const json::value& id : destroy->get_array()) {
+      if (!id.is_string()) return invalid_arguments("destroy is a list of ids");
+      const std::string key(id.get_string());
+      auto number = resolve_id(kEmailPrefix, key, context);
+      auto found = number ? store.find_messages(context.account, {*number})
+                          : Result<std::vector<store::MessageMeta>>{};
+      if (!found) return store_error(found.error());
+      if (found->empty()) {
+        not_destroyed[key] = set_error("notFound");
+        continue;
+      }
+      auto removed = store.expunge(found->front().mailbox, {found->front().uid});
+      if (!removed) {
+        not_destroyed[key] = set_error("serverFail", removed.error().detail);
+        continue;
+      }
+      destroyed.push_back(id);
+      removed_messages.push_back(found->front());
+    }
+  }
+  audit_messages(store, context, audit::kChange, "Email/set update", changed);
+  audit_messages(store, context, audit::kExpunge, "Email/set destroy", removed_messages);
+  auto after = store.get_account(context.account);
+  if (!after) return store_error(after.error());
+  return json::object{
+      {"accountId", context.account_id},
+      {"oldState", old_state},
+      {"newState", state_string(after->modseq)},
+      {"created", or_null(std::move(created))},
+      {"updated", or_null(std::move(updated))},
+      {"destroyed", destroyed.empty() ? json::value(nullptr) : json::value(destroyed)},
+      {"notCreated", or_null(std::move(not_created))},
+      {"notUpdated", or_null(std::move(not_updated))},
+      {"notDestroyed", or_null(std::move(not_destroyed))}};
+}
+
+// Email/copy moves Emails between accounts; this server gives a session one account.
+MethodResult email_copy(store::Store&, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  const json::value* from = arguments.if_contains("fromAccountId");
+  if (!from || !from->is_string()) return invalid_arguments("fromAccountId is required");
+  if (from->get_string() == context.account_id) {
+    return invalid_arguments("fromAccountId and accountId are the same: use Email/set");
+  }
+  return MethodError{"fromAccountNotFound", "no account " + std::string(from->get_string())};
+}
+
+// ---- SearchSnippet/get ----
+
+void collect_terms(const json::object& filter, std::vector<std::string>& subject_terms,
+                   std::vector<std::string>& body_terms) {
+  if (const json::value* conditions = filter.if_contains("conditions")) {
+    const json::value* op = filter.if_contains("operator");
+    if (op && op->is_string() && op->get_string() == "NOT") return;
+    if (!conditions->is_array()) return;
+    for (const json::value& condition : conditions->get_array()) {
+      if (condition.is_object()) collect_terms(condition.get_object(), subject_terms, body_terms);
+    }
+    return;
+  }
+  for (const auto& [key, value] : filter) {
+    if (!value.is_string() || value.get_string().empty()) continue;
+    if (key == "text" || key == "subject") subject_terms.emplace_back(value.get_string());
+    if (key == "text" || key == "body") body_terms.emplace_back(value.get_string());
+  }
+}
+
+std::string escape_html(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// `text` HTML-escaped with each occurrence of a term in <mark>; nullopt if none occurs.
+std::optional<std::string> highlight(std::string_view text, const std::vector<std::string>& terms) {
+  std::string out;
+  bool any = false;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t best = std::string_view::npos, length = 0;
+    for (const std::string& term : terms) {
+      auto it =
+          std::search(text.begin() + static_cast<std::ptrdiff_t>(at), text.end(), term.begin(),
+                      term.end(), [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
+      const auto found = static_cast<std::size_t>(it - text.begin());
+      if (it != text.end() && found < best) best = found, length = term.size();
+    }
+    if (best == std::string_view::npos) break;
+    out += escape_html(text.substr(at, best - at)) + "<mark>" +
+           escape_html(text.substr(best, length)) + "</mark>";
+    at = best + length;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  out += escape_html(text.substr(at));
+  return out;
+}
+
+MethodResult search_snippet_get(store::Store& store, const json::object& arguments,
+                                Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  const json::value* ids = arguments.if_contains("emailIds");
+  if (!ids || !ids->is_array()) return invalid_arguments("emailIds is a list of ids");
+  if (ids->get_array().size() > context.limits->max_objects_in_get) {
+    return MethodError{"requestTooLarge", "more ids than maxObjectsInGet"};
+  }
+  std::vector<std::string> subject_terms, body_terms;
+  if (const json::value* filter = argument(arguments, "filter")) {
+    if (!filter->is_object()) return invalid_arguments("filter is an object");
+    collect_terms(filter->get_object(), subject_terms, body_terms);
+  }
+  std::vector<store::MessageId> numbers;
+  for (const json::value& id : ids->get_array()) {
+    if (!id.is_string()) return invalid_arguments("emailIds is a list of ids");
+    if (auto number = resolve_id(kEmailPrefix, id.get_string(), context))
+      numbers.push_back(*number);
+  }
+  auto metas = store.find_messages(context.account, numbers);
+  if (!metas) return store_error(metas.error());
+  json::array list, not_found;
+  std::vector<store::MessageMeta> read;
+  for (const json::value& id : ids->get_array()) {
+    auto number = resolve_id(kEmailPrefix, id.get_string(), context);
+    auto found = std::find_if(metas->begin(), metas->end(),
+                              [&](const auto& meta) { return number && meta.id == *number; });
+    if (found == metas->end()) {
+      not_found.push_back(id);
+      continue;
+    }
+    Loaded email(store, *found);
+    json::object snippet{{"emailId", id}, {"subject", nullptr}, {"preview", nullptr}};
+    if (auto subject = highlight(email.structure()->envelope.subject, subject_terms)) {
+      snippet["subject"] = *subject;
+    }
+    if (!body_terms.empty()) {
+      std::string text = email.body_text();
+      for (char& c : text) {
+        if (c == '\r' || c == '\n' || c == '\t') c = ' ';
+      }
+      // Up to about 200 bytes around the first match.
+      std::size_t first = std::string::npos;
+      for (const std::string& term : body_terms) {
+        auto it = std::search(text.begin(), text.end(), term.begin(), term.end(),
+                              [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
+        if (it != text.end()) first = std::min(first, static_cast<std::size_t>(it - text.begin()));
+      }
+      if (first != std::string::npos) {
+        std::size_t begin = first > 60 ? first - 60 : 0;
+        while (begin > 0 && (static_cast<unsigned char>(text[begin]) & 0xC0) == 0x80) --begin;
+        std::size_t end = std::min(text.size(), begin + 200);
+        while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+        if (auto preview_text =
+                highlight(std::string_view(text).substr(begin, end - begin), body_terms)) {
+          snippet["preview"] = *preview_text;
+        }
+      }
+    }
+    list.push_back(std::move(snippet));
+    read.push_back(*found);
+  }
+  audit_messages(store, context, audit::kRead, "SearchSnippet/get", read);
+  return json::object{{"accountId", context.account_id},
+                      {"list", std::move(list)},
+                      {"notFound", std::move(not_found)}};
+}
+
+}  // namespace
+
+void add_email_methods(Dispatcher& dispatcher, store::Store& store) {
+  auto bind = [&store](MethodResult (*method)(store::Store&, const json::object&, Context&)) {
+    return [&store, method](const json::object& arguments, Context& context) {
+      return method(store, arguments, context);
+    };
+  };
+  dispatcher.add("Email/get", kMailCapability, bind(email_get));
+  dispatcher.add("Email/changes", kMailCapability, bind(email_changes));
+  dispatcher.add("Email/query", kMailCapability, bind(email_query));
+  dispatcher.add("Email/queryChanges", kMailCapability, bind(email_query_changes));
+  dispatcher.add("Email/set", kMailCapability, bind(email_set));
+  dispatcher.add("Email/copy", kMailCapability, bind(email_copy));
+  dispatcher.add("Thread/get", kMailCapability, bind(thread_get));
+  dispatcher.add("Thread/changes", kMailCapability, bind(thread_changes));
+  dispatcher.add("SearchSnippet/get", kMailCapability, bind(search_snippet_get));
+}
+
+}  // namespace rampart::jmap::mail

@@ -1,0 +1,224 @@
+#include "jmap/mail.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "jmap/mail_internal.h"
+
+namespace rampart::jmap {
+namespace mail {
+
+std::string object_id(char prefix, std::int64_t number) {
+  return std::string(1, prefix) + std::to_string(number);
+}
+
+std::optional<std::int64_t> parse_object_id(char prefix, std::string_view id) {
+  if (id.size() < 2 || id.size() > 20 || id.front() != prefix || id[1] == '0') return std::nullopt;
+  std::int64_t number = 0;
+  const auto [end, error] = std::from_chars(id.data() + 1, id.data() + id.size(), number);
+  if (error != std::errc() || end != id.data() + id.size() || number <= 0) return std::nullopt;
+  return number;
+}
+
+std::optional<std::int64_t> resolve_id(char prefix, std::string_view id, const Context& context) {
+  if (id.starts_with('#')) {
+    auto created = context.created_ids.find(id.substr(1));
+    if (created == context.created_ids.end()) return std::nullopt;
+    return parse_object_id(prefix, created->second);
+  }
+  return parse_object_id(prefix, id);
+}
+
+std::string state_string(store::ModSeq modseq) { return std::to_string(modseq); }
+
+std::optional<store::ModSeq> parse_state(const json::value& value) {
+  const json::string* text = value.if_string();
+  if (!text || text->empty() || text->size() > 20) return std::nullopt;
+  store::ModSeq state = 0;
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), state);
+  if (error != std::errc() || end != text->data() + text->size()) return std::nullopt;
+  return state;
+}
+
+MethodError invalid_arguments(std::string description) {
+  return {"invalidArguments", std::move(description)};
+}
+
+MethodError store_error(const Error& error) {
+  if (error.code == Errc::OverQuota) return {"overQuota", error.detail};
+  return {"serverFail", error.detail};
+}
+
+json::object set_error(std::string_view type, std::string description,
+                       std::vector<std::string> properties) {
+  json::object out{{"type", type}};
+  if (!description.empty()) out["description"] = description;
+  if (!properties.empty()) {
+    json::array list;
+    for (auto& property : properties) list.push_back(json::value(property));
+    out["properties"] = std::move(list);
+  }
+  return out;
+}
+
+std::optional<MethodError> check_account(const json::object& arguments, const Context& context) {
+  const json::value* account = arguments.if_contains("accountId");
+  if (!account || !account->is_string()) return invalid_arguments("accountId is required");
+  if (account->get_string() != context.account_id) {
+    return MethodError{"accountNotFound", "no account " + std::string(account->get_string())};
+  }
+  return std::nullopt;
+}
+
+Properties read_properties(const json::object& arguments, std::string_view key) {
+  Properties out;
+  const json::value* value = arguments.if_contains(key);
+  if (!value || value->is_null()) return out;
+  const json::array* list = value->if_array();
+  if (!list) {
+    out.error = std::string(key) + " is a list of strings";
+    return out;
+  }
+  out.list.emplace();
+  for (const json::value& item : *list) {
+    if (!item.is_string()) {
+      out.error = std::string(key) + " is a list of strings";
+      return out;
+    }
+    out.list->emplace_back(item.get_string());
+  }
+  return out;
+}
+
+const json::value* argument(const json::object& arguments, std::string_view key) {
+  const json::value* value = arguments.if_contains(key);
+  return value && !value->is_null() ? value : nullptr;
+}
+
+std::optional<std::int64_t> unsigned_argument(const json::object& arguments, std::string_view key,
+                                              std::string& error) {
+  const json::value* value = argument(arguments, key);
+  if (!value) return std::nullopt;
+  if (value->is_int64() && value->get_int64() >= 0) return value->get_int64();
+  if (value->is_uint64() && value->get_uint64() <= (1ull << 53)) {
+    return static_cast<std::int64_t>(value->get_uint64());
+  }
+  error = std::string(key) + " is an unsigned integer";
+  return std::nullopt;
+}
+
+std::variant<json::object, MethodError> changes_response(store::Store& store,
+                                                         const json::object& arguments,
+                                                         const Context& context, char prefix,
+                                                         const Extract& extract,
+                                                         const Exists& exists) {
+  if (auto error = check_account(arguments, context)) return *error;
+  const json::value* since_value = arguments.if_contains("sinceState");
+  auto since = since_value ? parse_state(*since_value) : std::nullopt;
+  if (!since) return invalid_arguments("sinceState is a state string");
+  std::string error;
+  auto max_changes = unsigned_argument(arguments, "maxChanges", error);
+  if (!error.empty()) return invalid_arguments(error);
+  if (max_changes && *max_changes == 0) return invalid_arguments("maxChanges must be positive");
+  auto log = store.changes_since(context.account, *since);
+  if (!log) {
+    if (log.error().code == Errc::TooBig || log.error().code == Errc::BadInput) {
+      return MethodError{"cannotCalculateChanges", "the state is not one this server can compare"};
+    }
+    return store_error(log.error());
+  }
+  // Whole MODSEQs at a time, so a client that stops at new_state misses nothing.
+  Delta delta;
+  delta.new_state = log->to;
+  std::map<std::int64_t, bool> touched;  // id -> created in the window
+  std::size_t at = 0;
+  while (at < log->changes.size()) {
+    const store::ModSeq modseq = log->changes[at].modseq;
+    std::map<std::int64_t, bool> group = touched;
+    std::size_t end = at;
+    for (; end < log->changes.size() && log->changes[end].modseq == modseq; ++end) {
+      if (auto object = extract(log->changes[end])) group[object->id] |= object->created;
+    }
+    if (max_changes && group.size() > static_cast<std::size_t>(*max_changes)) {
+      if (touched.empty()) {
+        return MethodError{"cannotCalculateChanges",
+                           "one change touches more objects than maxChanges"};
+      }
+      delta.has_more = true;
+      delta.new_state = log->changes[at].modseq - 1;
+      break;
+    }
+    touched = std::move(group);
+    at = end;
+  }
+  std::vector<std::int64_t> ids;
+  for (const auto& [id, created] : touched) ids.push_back(id);
+  auto present = exists(ids);
+  if (!present) return store_error(present.error());
+  for (const auto& [id, created] : touched) {
+    if (present->contains(id)) {
+      (created ? delta.created : delta.updated).push_back(id);
+    } else if (!created) {
+      delta.destroyed.push_back(id);
+    }
+  }
+  auto list = [&](const std::vector<std::int64_t>& numbers) {
+    json::array out;
+    for (auto number : numbers) out.push_back(json::value(object_id(prefix, number)));
+    return out;
+  };
+  return json::object{{"accountId", context.account_id},
+                      {"oldState", state_string(*since)},
+                      {"newState", state_string(delta.new_state)},
+                      {"hasMoreChanges", delta.has_more},
+                      {"created", list(delta.created)},
+                      {"updated", list(delta.updated)},
+                      {"destroyed", list(delta.destroyed)}};
+}
+
+void audit_messages(store::Store& store, const Context& context, const char* kind,
+                    std::string_view what, const std::vector<store::MessageMeta>& messages) {
+  if (!context.audit || messages.empty()) return;
+  std::map<store::MailboxId, std::vector<store::MessageId>> by_mailbox;
+  for (const auto& meta : messages) by_mailbox[meta.mailbox].push_back(meta.id);
+  std::map<store::MailboxId, std::string> names;
+  if (auto mailboxes = store.list_mailboxes(context.account)) {
+    for (const auto& mailbox : *mailboxes) names[mailbox.id] = mailbox.name;
+  }
+  for (const auto& [mailbox, ids] : by_mailbox) {
+    // The ids themselves, up to a bound that keeps a record short.
+    constexpr std::size_t kNamed = 50;
+    std::string detail(what);
+    for (std::size_t i = 0; i < ids.size() && i < kNamed; ++i) {
+      detail += " " + object_id(kEmailPrefix, ids[i]);
+    }
+    if (ids.size() > kNamed) detail += " and " + std::to_string(ids.size() - kNamed) + " more";
+    auto name = names.find(mailbox);
+    context.audit(kind, name == names.end() ? object_id(kMailboxPrefix, mailbox) : name->second,
+                  static_cast<std::int64_t>(ids.size()), std::move(detail));
+  }
+}
+
+void audit_mailbox(const Context& context, const char* kind, std::string mailbox,
+                   std::string detail, std::int64_t count) {
+  if (context.audit) context.audit(kind, std::move(mailbox), count, std::move(detail));
+}
+
+}  // namespace mail
+
+void add_mail_methods(Dispatcher& dispatcher, store::Store& store) {
+  dispatcher.describe(
+      kMailCapability, json::object{},
+      json::object{{"maxMailboxesPerEmail", 1},
+                   {"maxMailboxDepth", 16},
+                   {"maxSizeMailboxName", 255},
+                   {"maxSizeAttachmentsPerEmail", 10'000'000},
+                   {"emailQuerySortOptions", json::array{"receivedAt", "sentAt", "size", "from",
+                                                         "to", "subject", "hasKeyword"}},
+                   {"mayCreateTopLevelMailbox", true}});
+  mail::add_mailbox_methods(dispatcher, store);
+  mail::add_email_methods(dispatcher, store);
+}
+
+}  // namespace rampart::jmap

@@ -1,0 +1,95 @@
+// What the JMAP Mail methods (mailbox.cc, email.cc) share: ids, argument checks,
+// errors, and /changes over the store's change log.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jmap/api.h"
+#include "store/store.h"
+
+namespace rampart::jmap::mail {
+
+// Object ids: a letter and the store's number ("M12", "E345", "T345"). The letter
+// keeps an id of one type from being taken for another.
+inline constexpr char kMailboxPrefix = 'M';
+inline constexpr char kEmailPrefix = 'E';
+inline constexpr char kThreadPrefix = 'T';
+// A message's blobId is "B" and its SHA-256; a part's adds "_" and its partId.
+inline constexpr char kBlobPrefix = 'B';
+
+std::string object_id(char prefix, std::int64_t number);
+// The number of an id of this type; nullopt for anything else.
+std::optional<std::int64_t> parse_object_id(char prefix, std::string_view id);
+// An id argument: "#name" is what a create earlier in the request made (§5.3).
+std::optional<std::int64_t> resolve_id(char prefix, std::string_view id, const Context& context);
+
+// State strings are the account's MODSEQ (IMAP and JMAP share one counter).
+std::string state_string(store::ModSeq modseq);
+std::optional<store::ModSeq> parse_state(const json::value& value);
+
+MethodError invalid_arguments(std::string description);
+// A Result's error as a method error (serverFail, or overQuota ...).
+MethodError store_error(const Error& error);
+// A SetError (§5.3) of `type`.
+json::object set_error(std::string_view type, std::string description = {},
+                       std::vector<std::string> properties = {});
+
+// accountId must name the caller's account.
+std::optional<MethodError> check_account(const json::object& arguments, const Context& context);
+
+// "properties" for /get: nullopt when absent or null (the default list), or an
+// invalidArguments error text when it is not an array of strings.
+struct Properties {
+  std::optional<std::vector<std::string>> list;
+  std::string error;
+};
+Properties read_properties(const json::object& arguments, std::string_view key = "properties");
+
+// An optional argument of one JSON type, or the error that it has another.
+const json::value* argument(const json::object& arguments, std::string_view key);
+std::optional<std::int64_t> unsigned_argument(const json::object& arguments, std::string_view key,
+                                              std::string& error);
+
+// What changed for one type of object between a state and now (§5.2).
+struct Delta {
+  std::vector<std::int64_t> created, updated, destroyed;
+  store::ModSeq new_state = 0;
+  bool has_more = false;
+};
+// Which object a logged change concerns, and whether it created it.
+struct Touched {
+  std::int64_t id = 0;
+  bool created = false;
+};
+using Extract = std::function<std::optional<Touched>(const store::Change&)>;
+using Exists = std::function<Result<std::set<std::int64_t>>(const std::vector<std::int64_t>&)>;
+
+// The /changes answer, or its error (cannotCalculateChanges when the log no longer
+// reaches back, invalidArguments for a bad state).
+std::variant<json::object, MethodError> changes_response(store::Store& store,
+                                                         const json::object& arguments,
+                                                         const Context& context, char prefix,
+                                                         const Extract& extract,
+                                                         const Exists& exists);
+
+// Records in the audit trail what a method did to the account's mail: one record per
+// mailbox, naming the Emails (`messages`: their metadata before the call).
+void audit_messages(store::Store& store, const Context& context, const char* kind,
+                    std::string_view what, const std::vector<store::MessageMeta>& messages);
+// One record for one mailbox.
+void audit_mailbox(const Context& context, const char* kind, std::string mailbox,
+                   std::string detail, std::int64_t count = 0);
+
+// The Mail capability's methods, by object type.
+void add_mailbox_methods(Dispatcher& dispatcher, store::Store& store);
+void add_email_methods(Dispatcher& dispatcher, store::Store& store);
+
+}  // namespace rampart::jmap::mail

@@ -1,0 +1,596 @@
+// Mailbox/get, /changes, /query, /queryChanges and /set (RFC 8621 §2).
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "audit/trail.h"
+#include "base/ascii.h"
+#include "jmap/mail.h"
+#include "jmap/mail_internal.h"
+
+namespace rampart::jmap::mail {
+namespace {
+
+constexpr std::string_view kRoles[] = {"", "inbox", "drafts", "sent", "trash", "junk", "archive"};
+
+std::string_view role_name(store::Role role) { return kRoles[static_cast<int>(role)]; }
+
+std::optional<store::Role> parse_role(std::string_view name) {
+  for (std::size_t i = 1; i < std::size(kRoles); ++i) {
+    if (kRoles[i] == name) return static_cast<store::Role>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view leaf_name(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string_view parent_path(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+}
+
+const std::vector<std::string>& all_properties() {
+  static const std::vector<std::string> kAll = {
+      "id",           "name",         "parentId",      "role",     "sortOrder",   "totalEmails",
+      "unreadEmails", "totalThreads", "unreadThreads", "myRights", "isSubscribed"};
+  return kAll;
+}
+
+struct ThreadCounts {
+  std::uint32_t total = 0, unread = 0;
+};
+
+// Threads with a message in each mailbox, and those with an unread one there.
+Result<std::map<store::MailboxId, ThreadCounts>> thread_counts(store::Store& store,
+                                                               store::AccountId account) {
+  auto messages = store.account_messages(account);
+  if (!messages) return tl::unexpected(messages.error());
+  std::map<store::MailboxId, std::set<store::ThreadId>> all, unread;
+  for (const auto& message : *messages) {
+    all[message.mailbox].insert(message.thread);
+    if (!std::binary_search(message.flags.begin(), message.flags.end(), "\\Seen")) {
+      unread[message.mailbox].insert(message.thread);
+    }
+  }
+  std::map<store::MailboxId, ThreadCounts> out;
+  for (const auto& [mailbox, threads] : all) {
+    out[mailbox] = {static_cast<std::uint32_t>(threads.size()),
+                    static_cast<std::uint32_t>(unread[mailbox].size())};
+  }
+  return out;
+}
+
+json::object mailbox_object(const store::Mailbox& mailbox,
+                            const std::map<std::string, store::MailboxId, std::less<>>& by_name,
+                            const std::vector<std::string>& properties,
+                            const std::map<store::MailboxId, ThreadCounts>& threads) {
+  json::object out;
+  for (const std::string& property : properties) {
+    if (property == "id") {
+      out[property] = object_id(kMailboxPrefix, mailbox.id);
+    } else if (property == "name") {
+      out[property] = leaf_name(mailbox.name);
+    } else if (property == "parentId") {
+      auto parent = by_name.find(parent_path(mailbox.name));
+      out[property] = parent == by_name.end()
+                          ? json::value(nullptr)
+                          : json::value(object_id(kMailboxPrefix, parent->second));
+    } else if (property == "role") {
+      out[property] = mailbox.role == store::Role::None ? json::value(nullptr)
+                                                        : json::value(role_name(mailbox.role));
+    } else if (property == "sortOrder") {
+      out[property] = mailbox.role == store::Role::Inbox ? 0 : static_cast<int>(mailbox.role) + 1;
+    } else if (property == "totalEmails") {
+      out[property] = mailbox.message_count;
+    } else if (property == "unreadEmails") {
+      out[property] = mailbox.unseen_count;
+    } else if (property == "totalThreads" || property == "unreadThreads") {
+      auto counts = threads.find(mailbox.id);
+      const ThreadCounts found = counts == threads.end() ? ThreadCounts{} : counts->second;
+      out[property] = property == "totalThreads" ? found.total : found.unread;
+    } else if (property == "myRights") {
+      json::object rights;
+      for (const char* right :
+           {"mayReadItems", "mayAddItems", "mayRemoveItems", "maySetSeen", "maySetKeywords",
+            "mayCreateChild", "mayRename", "mayDelete", "maySubmit"}) {
+        rights[right] = true;
+      }
+      if (mailbox.role == store::Role::Inbox)
+        rights["mayRename"] = false, rights["mayDelete"] = false;
+      out[property] = std::move(rights);
+    } else if (property == "isSubscribed") {
+      out[property] = mailbox.subscribed;
+    }
+  }
+  return out;
+}
+
+struct AccountMailboxes {
+  std::vector<store::Mailbox> list;
+  std::map<std::string, store::MailboxId, std::less<>> by_name;
+  std::map<store::MailboxId, const store::Mailbox*> by_id;
+};
+
+Result<AccountMailboxes> load_mailboxes(store::Store& store, store::AccountId account) {
+  auto list = store.list_mailboxes(account);
+  if (!list) return tl::unexpected(list.error());
+  AccountMailboxes out{.list = std::move(*list), .by_name = {}, .by_id = {}};
+  for (const auto& mailbox : out.list) {
+    out.by_name[mailbox.name] = mailbox.id;
+    out.by_id[mailbox.id] = &mailbox;
+  }
+  return out;
+}
+
+MethodResult mailbox_get(store::Store& store, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  auto properties = read_properties(arguments);
+  if (!properties.error.empty()) return invalid_arguments(properties.error);
+  std::vector<std::string> wanted = properties.list.value_or(all_properties());
+  for (const auto& property : wanted) {
+    if (std::find(all_properties().begin(), all_properties().end(), property) ==
+        all_properties().end()) {
+      return invalid_arguments("unknown property " + property);
+    }
+  }
+  if (std::find(wanted.begin(), wanted.end(), "id") == wanted.end())
+    wanted.insert(wanted.begin(), "id");
+  auto account = store.get_account(context.account);
+  if (!account) return store_error(account.error());
+  auto mailboxes = load_mailboxes(store, context.account);
+  if (!mailboxes) return store_error(mailboxes.error());
+  std::map<store::MailboxId, ThreadCounts> threads;
+  if (std::find_if(wanted.begin(), wanted.end(), [](const std::string& property) {
+        return property == "totalThreads" || property == "unreadThreads";
+      }) != wanted.end()) {
+    auto counts = thread_counts(store, context.account);
+    if (!counts) return store_error(counts.error());
+    threads = std::move(*counts);
+  }
+  json::array list, not_found;
+  const json::value* ids = argument(arguments, "ids");
+  if (!ids) {
+    for (const auto& mailbox : mailboxes->list) {
+      list.push_back(mailbox_object(mailbox, mailboxes->by_name, wanted, threads));
+    }
+  } else {
+    const json::array* array = ids->if_array();
+    if (!array) return invalid_arguments("ids is a list of ids");
+    if (array->size() > context.limits->max_objects_in_get) {
+      return MethodError{"requestTooLarge", "more ids than maxObjectsInGet"};
+    }
+    for (const json::value& id : *array) {
+      if (!id.is_string()) return invalid_arguments("ids is a list of ids");
+      auto number = resolve_id(kMailboxPrefix, id.get_string(), context);
+      auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
+      if (found == mailboxes->by_id.end()) {
+        not_found.push_back(id);
+      } else {
+        list.push_back(mailbox_object(*found->second, mailboxes->by_name, wanted, threads));
+      }
+    }
+  }
+  return json::object{{"accountId", context.account_id},
+                      {"state", state_string(account->modseq)},
+                      {"list", std::move(list)},
+                      {"notFound", std::move(not_found)}};
+}
+
+MethodResult mailbox_changes(store::Store& store, const json::object& arguments, Context& context) {
+  auto result = changes_response(
+      store, arguments, context, kMailboxPrefix,
+      [](const store::Change& change) -> std::optional<Touched> {
+        if (change.message != 0) return std::nullopt;
+        return Touched{change.mailbox, change.kind == store::ChangeKind::MailboxCreated};
+      },
+      [&](const std::vector<std::int64_t>&) -> Result<std::set<std::int64_t>> {
+        auto mailboxes = store.list_mailboxes(context.account);
+        if (!mailboxes) return tl::unexpected(mailboxes.error());
+        std::set<std::int64_t> out;
+        for (const auto& mailbox : *mailboxes) out.insert(mailbox.id);
+        return out;
+      });
+  if (auto* answer = std::get_if<json::object>(&result)) {
+    // Renames and counts are not told apart in the log: every property may have changed.
+    (*answer)["updatedProperties"] = nullptr;
+    return std::move(*answer);
+  }
+  return std::get<MethodError>(result);
+}
+
+// One FilterCondition or FilterOperator against one mailbox.
+std::optional<bool> mailbox_matches(const json::object& filter, const store::Mailbox& mailbox,
+                                    const AccountMailboxes& mailboxes, std::string& error) {
+  if (const json::value* op = filter.if_contains("operator")) {
+    const json::value* conditions = filter.if_contains("conditions");
+    if (!op->is_string() || !conditions || !conditions->is_array()) {
+      error = "a FilterOperator has an operator and conditions";
+      return std::nullopt;
+    }
+    const std::string_view name = op->get_string();
+    if (name != "AND" && name != "OR" && name != "NOT") {
+      error = "operator is AND, OR or NOT";
+      return std::nullopt;
+    }
+    bool any = false, all = true;
+    for (const json::value& condition : conditions->get_array()) {
+      if (!condition.is_object()) {
+        error = "conditions are filters";
+        return std::nullopt;
+      }
+      auto matched = mailbox_matches(condition.get_object(), mailbox, mailboxes, error);
+      if (!matched) return std::nullopt;
+      any |= *matched;
+      all &= *matched;
+    }
+    return name == "AND" ? all : name == "OR" ? any : !any;
+  }
+  for (const auto& [key, value] : filter) {
+    if (key == "parentId") {
+      auto parent = mailboxes.by_name.find(parent_path(mailbox.name));
+      const bool top = parent == mailboxes.by_name.end();
+      if (value.is_null()) {
+        if (!top) return false;
+      } else if (!value.is_string()) {
+        error = "parentId is an id or null";
+        return std::nullopt;
+      } else if (top || value.get_string() != object_id(kMailboxPrefix, parent->second)) {
+        return false;
+      }
+    } else if (key == "name") {
+      if (!value.is_string()) {
+        error = "name is a string";
+        return std::nullopt;
+      }
+      if (lowercase(leaf_name(mailbox.name)).find(lowercase(value.get_string())) ==
+          std::string::npos) {
+        return false;
+      }
+    } else if (key == "role") {
+      if (value.is_null()) {
+        if (mailbox.role != store::Role::None) return false;
+      } else if (!value.is_string()) {
+        error = "role is a string or null";
+        return std::nullopt;
+      } else if (role_name(mailbox.role) != value.get_string() ||
+                 mailbox.role == store::Role::None) {
+        return false;
+      }
+    } else if (key == "hasAnyRole" || key == "isSubscribed") {
+      if (!value.is_bool()) {
+        error = std::string(key) + " is a boolean";
+        return std::nullopt;
+      }
+      const bool actual =
+          key == "hasAnyRole" ? mailbox.role != store::Role::None : mailbox.subscribed;
+      if (actual != value.get_bool()) return false;
+    } else {
+      error = "unsupported filter " + std::string(key);
+      return std::nullopt;
+    }
+  }
+  return true;
+}
+
+MethodResult mailbox_query(store::Store& store, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  auto account = store.get_account(context.account);
+  if (!account) return store_error(account.error());
+  auto mailboxes = load_mailboxes(store, context.account);
+  if (!mailboxes) return store_error(mailboxes.error());
+  std::vector<const store::Mailbox*> matched;
+  const json::value* filter = argument(arguments, "filter");
+  if (filter && !filter->is_object()) return invalid_arguments("filter is an object");
+  for (const auto& mailbox : mailboxes->list) {
+    std::string error;
+    auto matches =
+        filter ? mailbox_matches(filter->get_object(), mailbox, *mailboxes, error) : true;
+    if (!matches) return MethodError{"unsupportedFilter", error};
+    if (*matches) matched.push_back(&mailbox);
+  }
+  // The store lists by full name, which is tree order: parents before their children.
+  if (const json::value* sort = argument(arguments, "sort")) {
+    const json::array* comparators = sort->if_array();
+    if (!comparators) return invalid_arguments("sort is a list of comparators");
+    for (auto it = comparators->rbegin(); it != comparators->rend(); ++it) {
+      const json::object* comparator = it->if_object();
+      const json::value* property = comparator ? comparator->if_contains("property") : nullptr;
+      if (!property || !property->is_string())
+        return invalid_arguments("a comparator has a property");
+      const json::value* ascending = comparator->if_contains("isAscending");
+      const bool up = !ascending || !ascending->is_bool() || ascending->get_bool();
+      const std::string_view name = property->get_string();
+      if (name != "name" && name != "sortOrder") {
+        return MethodError{"unsupportedSort", "cannot sort mailboxes by " + std::string(name)};
+      }
+      std::stable_sort(matched.begin(), matched.end(),
+                       [&](const store::Mailbox* a, const store::Mailbox* b) {
+                         auto key = [&](const store::Mailbox* m) {
+                           return name == "name" ? std::string(leaf_name(m->name))
+                                                 : std::to_string(static_cast<int>(m->role));
+                         };
+                         return up ? key(a) < key(b) : key(b) < key(a);
+                       });
+    }
+  }
+  std::string error;
+  const auto position = unsigned_argument(arguments, "position", error).value_or(0);
+  const auto limit = unsigned_argument(arguments, "limit", error);
+  if (!error.empty()) return invalid_arguments(error);
+  json::array ids;
+  for (std::size_t i = static_cast<std::size_t>(position);
+       i < matched.size() && (!limit || ids.size() < static_cast<std::size_t>(*limit)); ++i) {
+    ids.push_back(json::value(object_id(kMailboxPrefix, matched[i]->id)));
+  }
+  json::object out{{"accountId", context.account_id},
+                   {"queryState", state_string(account->modseq)},
+                   {"canCalculateChanges", false},
+                   {"position", position},
+                   {"ids", std::move(ids)}};
+  const json::value* total = argument(arguments, "calculateTotal");
+  if (total && total->is_bool() && total->get_bool()) out["total"] = matched.size();
+  return out;
+}
+
+// The full name a create or update asks for: its parent's name, "/", its own.
+std::variant<std::string, json::object> requested_name(const json::object& object,
+                                                       const AccountMailboxes& mailboxes,
+                                                       const Context& context,
+                                                       std::string_view current) {
+  std::string leaf(leaf_name(current));
+  std::string parent(parent_path(current));
+  if (const json::value* name = object.if_contains("name")) {
+    if (!name->is_string() || name->get_string().empty() || name->get_string().size() > 255 ||
+        std::string_view(name->get_string()).find('/') != std::string_view::npos) {
+      return set_error("invalidProperties", "a name is 1-255 characters without '/'", {"name"});
+    }
+    leaf = std::string(name->get_string());
+  }
+  if (const json::value* parent_id = object.if_contains("parentId")) {
+    if (parent_id->is_null()) {
+      parent.clear();
+    } else {
+      auto number = parent_id->is_string()
+                        ? resolve_id(kMailboxPrefix, parent_id->get_string(), context)
+                        : std::nullopt;
+      auto found = number ? mailboxes.by_id.find(*number) : mailboxes.by_id.end();
+      if (found == mailboxes.by_id.end()) {
+        return set_error("invalidProperties", "no such parent", {"parentId"});
+      }
+      parent = found->second->name;
+    }
+  }
+  if (leaf.empty()) return set_error("invalidProperties", "name is required", {"name"});
+  return parent.empty() ? leaf : parent + "/" + leaf;
+}
+
+// Properties a client may set, and the server-set ones it may only repeat.
+std::optional<json::object> check_settable(const json::object& object) {
+  for (const auto& [key, value] : object) {
+    if (key == "name" || key == "parentId" || key == "isSubscribed") continue;
+    // Roles are fixed by the server; the value a mailbox already has may be repeated.
+    if (key == "role") continue;
+    return set_error("invalidProperties", "cannot set " + std::string(key), {std::string(key)});
+  }
+  if (const json::value* subscribed = object.if_contains("isSubscribed");
+      subscribed && !subscribed->is_bool()) {
+    return set_error("invalidProperties", "isSubscribed is a boolean", {"isSubscribed"});
+  }
+  return std::nullopt;
+}
+
+json::object error_for(const Error& error, std::string_view what) {
+  switch (error.code) {
+    case Errc::Exists:
+      return set_error("alreadyExists", "a mailbox of that name exists");
+    case Errc::BadInput:
+      return set_error("invalidProperties", error.detail, {"name"});
+    case Errc::NotFound:
+      return set_error("notFound");
+    default:
+      return set_error("serverFail", std::string(what) + ": " + error.detail);
+  }
+}
+
+MethodResult mailbox_set(store::Store& store, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  auto account = store.get_account(context.account);
+  if (!account) return store_error(account.error());
+  const std::string old_state = state_string(account->modseq);
+  if (const json::value* if_in_state = argument(arguments, "ifInState")) {
+    if (!if_in_state->is_string() || if_in_state->get_string() != old_state) {
+      return MethodError{"stateMismatch", "the state is " + old_state};
+    }
+  }
+  const json::value* create = argument(arguments, "create");
+  const json::value* update = argument(arguments, "update");
+  const json::value* destroy = argument(arguments, "destroy");
+  if ((create && !create->is_object()) || (update && !update->is_object()) ||
+      (destroy && !destroy->is_array())) {
+    return invalid_arguments("create and update are maps, destroy a list");
+  }
+  const std::size_t count = (create ? create->get_object().size() : 0) +
+                            (update ? update->get_object().size() : 0) +
+                            (destroy ? destroy->get_array().size() : 0);
+  if (count > context.limits->max_objects_in_set) {
+    return MethodError{"requestTooLarge", "more changes than maxObjectsInSet"};
+  }
+  const json::value* remove_emails = argument(arguments, "onDestroyRemoveEmails");
+  const bool remove_emails_too =
+      remove_emails && remove_emails->is_bool() && remove_emails->get_bool();
+  json::object created, not_created, updated, not_updated, not_destroyed;
+  json::array destroyed;
+  if (create) {
+    for (const auto& [creation_id, value] : create->get_object()) {
+      auto mailboxes = load_mailboxes(store, context.account);
+      if (!mailboxes) return store_error(mailboxes.error());
+      const json::object* object = value.if_object();
+      if (!object) {
+        not_created[creation_id] = set_error("invalidProperties", "a Mailbox is an object");
+        continue;
+      }
+      if (auto refused = check_settable(*object)) {
+        not_created[creation_id] = std::move(*refused);
+        continue;
+      }
+      if (const json::value* role = object->if_contains("role"); role && !role->is_null()) {
+        not_created[creation_id] = set_error("invalidProperties", "roles are fixed", {"role"});
+        continue;
+      }
+      auto name = requested_name(*object, *mailboxes, context, "");
+      if (auto* refused = std::get_if<json::object>(&name)) {
+        not_created[creation_id] = std::move(*refused);
+        continue;
+      }
+      auto made = store.create_mailbox(context.account, std::get<std::string>(name));
+      if (!made) {
+        not_created[creation_id] = error_for(made.error(), "create");
+        continue;
+      }
+      if (const json::value* subscribed = object->if_contains("isSubscribed");
+          subscribed && subscribed->get_bool()) {
+        if (auto done = store.set_subscribed(made->id, true); !done) {
+          return store_error(done.error());
+        }
+      }
+      audit_mailbox(context, audit::kChange, made->name, "Mailbox/set create");
+      const std::string id = object_id(kMailboxPrefix, made->id);
+      context.created_ids[std::string(creation_id)] = id;
+      created[creation_id] = json::object{
+          {"id", id},           {"totalEmails", 0}, {"unreadEmails", 0}, {"totalThreads", 0},
+          {"unreadThreads", 0}, {"sortOrder", 1},   {"role", nullptr}};
+    }
+  }
+  if (update) {
+    for (const auto& [id, value] : update->get_object()) {
+      auto mailboxes = load_mailboxes(store, context.account);
+      if (!mailboxes) return store_error(mailboxes.error());
+      auto number = resolve_id(kMailboxPrefix, id, context);
+      auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
+      if (found == mailboxes->by_id.end()) {
+        not_updated[id] = set_error("notFound");
+        continue;
+      }
+      const store::Mailbox& mailbox = *found->second;
+      const json::object* object = value.if_object();
+      if (!object) {
+        not_updated[id] = set_error("invalidPatch", "a patch is an object");
+        continue;
+      }
+      if (auto refused = check_settable(*object)) {
+        not_updated[id] = std::move(*refused);
+        continue;
+      }
+      if (const json::value* role = object->if_contains("role");
+          role && !(role->is_null()
+                        ? mailbox.role == store::Role::None
+                        : role->is_string() && parse_role(role->get_string()) == mailbox.role)) {
+        not_updated[id] = set_error("invalidProperties", "roles are fixed", {"role"});
+        continue;
+      }
+      if (object->contains("name") || object->contains("parentId")) {
+        auto name = requested_name(*object, *mailboxes, context, mailbox.name);
+        if (auto* refused = std::get_if<json::object>(&name)) {
+          not_updated[id] = std::move(*refused);
+          continue;
+        }
+        const std::string& full = std::get<std::string>(name);
+        if (full != mailbox.name) {
+          if (mailbox.role == store::Role::Inbox) {
+            not_updated[id] = set_error("forbidden", "the inbox cannot be renamed or moved");
+            continue;
+          }
+          if (auto renamed = store.rename_mailbox(mailbox.id, full); !renamed) {
+            not_updated[id] = error_for(renamed.error(), "rename");
+            continue;
+          }
+          audit_mailbox(context, audit::kChange, mailbox.name, "Mailbox/set rename to " + full);
+        }
+      }
+      if (const json::value* subscribed = object->if_contains("isSubscribed")) {
+        if (auto done = store.set_subscribed(mailbox.id, subscribed->get_bool()); !done) {
+          not_updated[id] = error_for(done.error(), "subscribe");
+          continue;
+        }
+      }
+      updated[id] = nullptr;
+    }
+  }
+  if (destroy) {
+    for (const json::value& id : destroy->get_array()) {
+      if (!id.is_string()) return invalid_arguments("destroy is a list of ids");
+      const std::string key(id.get_string());
+      auto mailboxes = load_mailboxes(store, context.account);
+      if (!mailboxes) return store_error(mailboxes.error());
+      auto number = resolve_id(kMailboxPrefix, key, context);
+      auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
+      if (found == mailboxes->by_id.end()) {
+        not_destroyed[key] = set_error("notFound");
+        continue;
+      }
+      const store::Mailbox& mailbox = *found->second;
+      const std::string prefix = mailbox.name + "/";
+      if (std::any_of(
+              mailboxes->list.begin(), mailboxes->list.end(),
+              [&](const store::Mailbox& other) { return other.name.starts_with(prefix); })) {
+        not_destroyed[key] = set_error("mailboxHasChild", "the mailbox has children");
+        continue;
+      }
+      if (mailbox.role == store::Role::Inbox) {
+        not_destroyed[key] = set_error("forbidden", "the inbox cannot be destroyed");
+        continue;
+      }
+      if (mailbox.message_count > 0 && !remove_emails_too) {
+        not_destroyed[key] = set_error("mailboxHasEmail", "the mailbox holds emails");
+        continue;
+      }
+      if (auto deleted = store.delete_mailbox(mailbox.id); !deleted) {
+        not_destroyed[key] = error_for(deleted.error(), "destroy");
+        continue;
+      }
+      audit_mailbox(context, audit::kExpunge, mailbox.name, "Mailbox/set destroy",
+                    mailbox.message_count);
+      destroyed.push_back(id);
+    }
+  }
+  auto after = store.get_account(context.account);
+  if (!after) return store_error(after.error());
+  auto or_null = [](json::object object) {
+    return object.empty() ? json::value(nullptr) : json::value(std::move(object));
+  };
+  return json::object{
+      {"accountId", context.account_id},
+      {"oldState", old_state},
+      {"newState", state_string(after->modseq)},
+      {"created", or_null(std::move(created))},
+      {"updated", or_null(std::move(updated))},
+      {"destroyed", destroyed.empty() ? json::value(nullptr) : json::value(destroyed)},
+      {"notCreated", or_null(std::move(not_created))},
+      {"notUpdated", or_null(std::move(not_updated))},
+      {"notDestroyed", or_null(std::move(not_destroyed))}};
+}
+
+}  // namespace
+
+void add_mailbox_methods(Dispatcher& dispatcher, store::Store& store) {
+  auto bind = [&store](MethodResult (*method)(store::Store&, const json::object&, Context&)) {
+    return [&store, method](const json::object& arguments, Context& context) {
+      return method(store, arguments, context);
+    };
+  };
+  dispatcher.add("Mailbox/get", kMailCapability, bind(mailbox_get));
+  dispatcher.add("Mailbox/changes", kMailCapability, bind(mailbox_changes));
+  dispatcher.add("Mailbox/query", kMailCapability, bind(mailbox_query));
+  dispatcher.add("Mailbox/queryChanges", kMailCapability,
+                 [](const json::object& arguments, Context& context) -> MethodResult {
+                   if (auto error = check_account(arguments, context)) return *error;
+                   return MethodError{"cannotCalculateChanges",
+                                      "run Mailbox/query again (canCalculateChanges is false)"};
+                 });
+  dispatcher.add("Mailbox/set", kMailCapability, bind(mailbox_set));
+}
+
+}  // namespace rampart::jmap::mail

@@ -1,0 +1,410 @@
+"""JMAP Mail (RFC 8621) against the real server over HTTP, with mail delivered by
+smtplib and read and changed over imaplib, so that IMAP and JMAP are seen to show one
+truth: Mailbox, Email, Thread and SearchSnippet methods, their errors, /changes that
+follow IMAP's changes, and IMAP that sees JMAP's."""
+
+import base64
+import http.client
+import imaplib
+import json
+import smtplib
+import time
+import unittest
+import uuid
+
+from harness import Instance
+
+USER = "jules@example.test"
+PASSWORD = "a-long-password"
+OTHER = "mo@example.test"
+USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]
+
+
+class Jmap:
+    """A minimal JMAP client: one keep-alive connection, Basic auth."""
+
+    def __init__(self, port, user, password):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
+        self.session = self.get("/jmap/session")
+        self.account = self.session["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+
+    def close(self):
+        self.connection.close()
+
+    def get(self, path):
+        self.connection.request("GET", path, headers=self.headers)
+        response = self.connection.getresponse()
+        body = response.read()
+        assert response.status == 200, (response.status, body)
+        return json.loads(body)
+
+    def request(self, calls, using=USING, created_ids=None):
+        body = {"using": using, "methodCalls": calls}
+        if created_ids is not None:
+            body["createdIds"] = created_ids
+        self.connection.request("POST", "/jmap/api", body=json.dumps(body), headers=self.headers)
+        response = self.connection.getresponse()
+        return response.status, json.loads(response.read())
+
+    def call(self, name, arguments, account=True):
+        """One method call; returns [name, arguments] of its response."""
+        if account:
+            arguments = {"accountId": self.account, **arguments}
+        status, body = self.request([[name, arguments, "c"]])
+        assert status == 200, body
+        name, result, call_id = body["methodResponses"][0]
+        assert call_id == "c"
+        return name, result
+
+    def ok(self, name, arguments):
+        answer, result = self.call(name, arguments)
+        assert answer == name, (answer, result)
+        return result
+
+    def error(self, name, arguments):
+        answer, result = self.call(name, arguments)
+        assert answer == "error", (answer, result)
+        return result["type"]
+
+
+def message(subject, body="Hello there.\r\n", message_id=None, in_reply_to=None, extra=""):
+    message_id = message_id or f"{uuid.uuid4()}@example.test"
+    lines = [f"From: Ann Sender <ann@example.test>", f"To: {USER}", f"Subject: {subject}",
+             f"Message-ID: <{message_id}>", "Date: Mon, 23 Nov 2026 10:00:00 +0100"]
+    if in_reply_to:
+        lines += [f"In-Reply-To: <{in_reply_to}>", f"References: <{in_reply_to}>"]
+    return "\r\n".join(lines) + "\r\n" + extra + "\r\n" + body
+
+
+class JmapMail(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.instance = Instance(["smtp", "imap", "http"])
+        cls.instance.add_account(USER, PASSWORD)
+        cls.instance.add_account(OTHER, PASSWORD)
+        cls.instance.start()
+        cls.jmap = Jmap(cls.instance.ports["http"], USER, PASSWORD)
+        cls.mailboxes = {m["role"] or m["name"]: m["id"]
+                         for m in cls.jmap.ok("Mailbox/get", {"ids": None})["list"]}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.jmap.close()
+        cls.instance.close()
+
+    def deliver(self, text, to=USER):
+        with smtplib.SMTP("127.0.0.1", self.instance.ports["smtp"], timeout=30) as smtp:
+            smtp.sendmail("ann@example.test", [to], text.encode())
+
+    def imap(self):
+        client = imaplib.IMAP4("127.0.0.1", self.instance.ports["imap"])
+        client.login(USER, PASSWORD)
+        self.addCleanup(client.logout)
+        return client
+
+    def state(self, type_name):
+        return self.jmap.ok(f"{type_name}/get", {"ids": []})["state"]
+
+    def find(self, subject):
+        """The id of the one Email with exactly this subject."""
+        ids = self.jmap.ok("Email/query", {"filter": {"subject": subject}})["ids"]
+        got = self.jmap.ok("Email/get", {"ids": ids, "properties": ["subject"]})["list"]
+        exact = [email["id"] for email in got if email["subject"] == subject]
+        self.assertEqual(len(exact), 1, subject)
+        return exact[0]
+
+    def test_session_offers_mail_with_one_mailbox_per_email(self):
+        session = self.jmap.session
+        self.assertIn("urn:ietf:params:jmap:mail", session["capabilities"])
+        account = session["accounts"][self.jmap.account]
+        self.assertEqual(account["accountCapabilities"]["urn:ietf:params:jmap:mail"]["maxMailboxesPerEmail"], 1)
+        self.assertEqual(session["username"], USER)
+
+    def test_mailboxes_have_roles_counts_and_a_tree(self):
+        got = self.jmap.ok("Mailbox/get", {"ids": None})
+        roles = {m["role"] for m in got["list"]}
+        self.assertTrue({"inbox", "drafts", "sent", "trash", "junk", "archive"} <= roles)
+        inbox = next(m for m in got["list"] if m["role"] == "inbox")
+        self.assertFalse(inbox["myRights"]["mayDelete"])
+        self.assertEqual(self.jmap.ok("Mailbox/get", {"ids": ["M999999", "nope"]})["notFound"],
+                         ["M999999", "nope"])
+        # Create a parent and a child in one call, the child naming the parent by creation id.
+        made = self.jmap.ok("Mailbox/set", {"create": {
+            "p": {"name": "Projects"}, "c": {"name": "Rampart", "parentId": "#p"}}})
+        parent, child = made["created"]["p"]["id"], made["created"]["c"]["id"]
+        got = self.jmap.ok("Mailbox/get", {"ids": [child], "properties": ["name", "parentId"]})
+        self.assertEqual(got["list"][0], {"id": child, "name": "Rampart", "parentId": parent})
+        imap = self.imap()
+        self.assertIn(b'"Projects/Rampart"', b"".join(imap.list()[1]))
+        # Errors: a name taken, a parent with a child, a bad property, a stale state.
+        again = self.jmap.ok("Mailbox/set", {"create": {"x": {"name": "Projects"}}})
+        self.assertEqual(again["notCreated"]["x"]["type"], "alreadyExists")
+        refused = self.jmap.ok("Mailbox/set", {"destroy": [parent]})
+        self.assertEqual(refused["notDestroyed"][parent]["type"], "mailboxHasChild")
+        bad = self.jmap.ok("Mailbox/set", {"update": {child: {"totalEmails": 3}}})
+        self.assertEqual(bad["notUpdated"][child]["type"], "invalidProperties")
+        self.assertEqual(self.jmap.error("Mailbox/set", {"ifInState": "1", "destroy": [child]}),
+                         "stateMismatch")
+        # Rename and move to the top; then destroy with its mail.
+        renamed = self.jmap.ok("Mailbox/set", {"update": {child: {"name": "Core", "parentId": None}}})
+        self.assertIn(child, renamed["updated"])
+        self.assertIn(b'"Core"', b"".join(imap.list()[1]))
+        query = self.jmap.ok("Mailbox/query", {"filter": {"parentId": None, "name": "core"}})
+        self.assertEqual(query["ids"], [child])
+        imap.append("Core", None, None, message("in Core").encode())
+        refused = self.jmap.ok("Mailbox/set", {"destroy": [child]})
+        self.assertEqual(refused["notDestroyed"][child]["type"], "mailboxHasEmail")
+        gone = self.jmap.ok("Mailbox/set", {"destroy": [child, parent], "onDestroyRemoveEmails": True})
+        self.assertEqual(sorted(gone["destroyed"]), sorted([child, parent]))
+
+    def test_mailbox_changes_follow_imap(self):
+        before = self.state("Mailbox")
+        imap = self.imap()
+        self.assertEqual(imap.create("FromImap")[0], "OK")
+        changes = self.jmap.ok("Mailbox/changes", {"sinceState": before})
+        self.assertEqual(len(changes["created"]), 1)
+        created = changes["created"][0]
+        self.assertEqual(self.jmap.ok("Mailbox/get", {"ids": [created]})["list"][0]["name"], "FromImap")
+        imap.delete("FromImap")
+        changes = self.jmap.ok("Mailbox/changes", {"sinceState": changes["newState"]})
+        self.assertEqual(changes["destroyed"], [created])
+        self.assertEqual(self.jmap.error("Mailbox/changes", {"sinceState": "999999999"}),
+                         "cannotCalculateChanges")
+
+    def test_delivered_mail_is_queried_and_read(self):
+        self.deliver(message("Quarterly report", "See the attached report, please.\r\n"))
+        email_id = self.find("Quarterly report")
+        got = self.jmap.ok("Email/get", {"ids": [email_id], "fetchTextBodyValues": True})["list"][0]
+        self.assertEqual(got["subject"], "Quarterly report")
+        self.assertEqual(got["from"], [{"name": "Ann Sender", "email": "ann@example.test"}])
+        self.assertEqual(got["to"], [{"name": None, "email": USER}])
+        self.assertEqual(got["mailboxIds"], {self.mailboxes["inbox"]: True})
+        self.assertEqual(got["keywords"], {})
+        self.assertEqual(got["sentAt"], "2026-11-23T10:00:00+01:00")
+        self.assertEqual(got["preview"], "See the attached report, please.")
+        self.assertFalse(got["hasAttachment"])
+        part = got["textBody"][0]["partId"]
+        self.assertEqual(got["bodyValues"][part]["value"], "See the attached report, please.\r\n")
+        # Specific properties, header forms, and the raw headers.
+        got = self.jmap.ok("Email/get", {"ids": [email_id], "properties": [
+            "header:Subject:asText", "header:From:asAddresses", "headers", "size"]})["list"][0]
+        self.assertEqual(got["header:Subject:asText"], "Quarterly report")
+        self.assertEqual(got["header:From:asAddresses"][0]["email"], "ann@example.test")
+        self.assertIn({"name": "Subject", "value": " Quarterly report"}, got["headers"])
+        self.assertNotIn("subject", got)
+        self.assertEqual(self.jmap.error("Email/get", {"ids": [email_id], "properties": ["nope"]}),
+                         "invalidArguments")
+
+    def test_attachments_and_html(self):
+        body = ("--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Caf\xc3\xa9 <b>menu</b></p>\r\n"
+                "--b\r\nContent-Type: application/pdf; name=menu.pdf\r\nContent-Disposition: attachment\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n")
+        self.deliver(message("Lunch menu", body.encode("latin-1").decode("utf-8"),
+                             extra="MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n"))
+        email_id = self.find("Lunch menu")
+        got = self.jmap.ok("Email/get", {"ids": [email_id], "fetchHTMLBodyValues": True, "properties": [
+            "hasAttachment", "attachments", "htmlBody", "textBody", "bodyValues", "preview", "bodyStructure"]})
+        got = got["list"][0]
+        self.assertTrue(got["hasAttachment"])
+        self.assertEqual(got["attachments"][0]["name"], "menu.pdf")
+        self.assertEqual(got["attachments"][0]["type"], "application/pdf")
+        self.assertEqual(got["htmlBody"][0]["type"], "text/html")
+        self.assertEqual(got["textBody"], got["htmlBody"])  # no text/plain: the html stands in
+        self.assertIn("Café", got["bodyValues"][got["htmlBody"][0]["partId"]]["value"])
+        self.assertEqual(got["preview"], "Café menu")
+        self.assertEqual(got["bodyStructure"]["type"], "multipart/mixed")
+        self.assertEqual(len(got["bodyStructure"]["subParts"]), 2)
+
+    def test_threads_join_replies(self):
+        root_id = f"{uuid.uuid4()}@example.test"
+        self.deliver(message("Lunch plans", message_id=root_id))
+        self.deliver(message("Re: Lunch plans", in_reply_to=root_id))
+        root, reply = self.find("Lunch plans"), self.find("Re: Lunch plans")
+        got = self.jmap.ok("Email/get", {"ids": [root, reply], "properties": ["threadId"]})["list"]
+        self.assertEqual(got[0]["threadId"], got[1]["threadId"])
+        thread = self.jmap.ok("Thread/get", {"ids": [got[0]["threadId"], "T999999"]})
+        self.assertEqual(thread["list"][0]["emailIds"], [root, reply])
+        self.assertEqual(thread["notFound"], ["T999999"])
+        collapsed = self.jmap.ok("Email/query", {"filter": {"subject": "Lunch plans"},
+                                                 "collapseThreads": True})
+        self.assertEqual(len(collapsed["ids"]), 1)
+        self.assertFalse(collapsed["canCalculateChanges"])
+
+    def test_keywords_set_over_jmap_show_in_imap_and_back(self):
+        self.deliver(message("Flag me"))
+        email_id = self.find("Flag me")
+        before = self.state("Email")
+        done = self.jmap.ok("Email/set", {"update": {email_id: {"keywords/$seen": True,
+                                                                  "keywords/$label1": True}}})
+        self.assertIn(email_id, done["updated"])
+        imap = self.imap()
+        imap.select("INBOX")
+        _, found = imap.uid("SEARCH", None, "SUBJECT", '"Flag me"')
+        uid = found[0].split()[-1]
+        _, flags = imap.uid("FETCH", uid, "(FLAGS)")
+        self.assertIn(b"\\Seen", flags[0])
+        self.assertIn(b"$label1", flags[0])
+        changes = self.jmap.ok("Email/changes", {"sinceState": before})
+        self.assertEqual(changes["updated"], [email_id])
+        # IMAP sets \Flagged: JMAP sees $flagged, and the change.
+        imap.uid("STORE", uid, "+FLAGS", "(\\Flagged)")
+        changes = self.jmap.ok("Email/changes", {"sinceState": changes["newState"]})
+        self.assertEqual(changes["updated"], [email_id])
+        keywords = self.jmap.ok("Email/get", {"ids": [email_id], "properties": ["keywords"]})["list"][0]["keywords"]
+        self.assertEqual(keywords, {"$seen": True, "$label1": True, "$flagged": True})
+        # A whole replacement, and an invalid keyword.
+        self.jmap.ok("Email/set", {"update": {email_id: {"keywords": {"$answered": True}}}})
+        _, flags = imap.uid("FETCH", uid, "(FLAGS)")
+        self.assertIn(b"\\Answered", flags[0])
+        self.assertNotIn(b"\\Seen", flags[0])
+        bad = self.jmap.ok("Email/set", {"update": {email_id: {"keywords/a(b": True}}})
+        self.assertEqual(bad["notUpdated"][email_id]["type"], "invalidProperties")
+        query = self.jmap.ok("Email/query", {"filter": {"hasKeyword": "$answered", "subject": "Flag me"}})
+        self.assertEqual(query["ids"], [email_id])
+
+    def test_move_keeps_the_id_and_imap_sees_it(self):
+        self.deliver(message("Move me"))
+        email_id = self.find("Move me")
+        before = self.state("Email")
+        archive = self.mailboxes["archive"]
+        moved = self.jmap.ok("Email/set", {"update": {email_id: {"mailboxIds": {archive: True}}}})
+        self.assertIn(email_id, moved["updated"])
+        got = self.jmap.ok("Email/get", {"ids": [email_id], "properties": ["mailboxIds"]})["list"][0]
+        self.assertEqual(got["mailboxIds"], {archive: True})
+        changes = self.jmap.ok("Email/changes", {"sinceState": before})
+        self.assertEqual((changes["created"], changes["updated"], changes["destroyed"]), ([], [email_id], []))
+        imap = self.imap()
+        imap.select("Archive")
+        _, found = imap.uid("SEARCH", None, "SUBJECT", '"Move me"')
+        self.assertEqual(len(found[0].split()), 1)
+        two = self.jmap.ok("Email/set", {"update": {email_id: {f"mailboxIds/{self.mailboxes['inbox']}": True}}})
+        self.assertEqual(two["notUpdated"][email_id]["type"], "invalidProperties")
+
+    def test_destroy_and_imap_expunge_show_as_destroyed(self):
+        self.deliver(message("Destroy me"))
+        self.deliver(message("Expunge me"))
+        destroy_id, expunge_id = self.find("Destroy me"), self.find("Expunge me")
+        before = self.state("Email")
+        done = self.jmap.ok("Email/set", {"destroy": [destroy_id, "E999999"]})
+        self.assertEqual(done["destroyed"], [destroy_id])
+        self.assertEqual(done["notDestroyed"]["E999999"]["type"], "notFound")
+        imap = self.imap()
+        imap.select("INBOX")
+        _, found = imap.uid("SEARCH", None, "SUBJECT", '"Destroy me"')
+        self.assertEqual(found, [b""])
+        _, found = imap.uid("SEARCH", None, "SUBJECT", '"Expunge me"')
+        imap.uid("STORE", found[0], "+FLAGS", "(\\Deleted)")
+        imap.expunge()
+        changes = self.jmap.ok("Email/changes", {"sinceState": before})
+        self.assertEqual(sorted(changes["destroyed"]), sorted([destroy_id, expunge_id]))
+        self.assertEqual(self.jmap.ok("Email/get", {"ids": [destroy_id]})["notFound"], [destroy_id])
+
+    def test_changes_page_with_max_changes(self):
+        before = self.state("Email")
+        for n in range(3):
+            self.deliver(message(f"Paged {n}"))
+        first = self.jmap.ok("Email/changes", {"sinceState": before, "maxChanges": 2})
+        self.assertTrue(first["hasMoreChanges"])
+        self.assertLessEqual(len(first["created"]), 2)
+        rest = self.jmap.ok("Email/changes", {"sinceState": first["newState"]})
+        self.assertFalse(rest["hasMoreChanges"])
+        self.assertEqual(len(first["created"]) + len(rest["created"]), 3)
+        threads = self.jmap.ok("Thread/changes", {"sinceState": before})
+        self.assertEqual(len(threads["created"]), 3)
+
+    def test_query_sort_window_and_query_changes(self):
+        for n in range(4):
+            self.deliver(message(f"Window {n}", extra=""))
+        query = {"filter": {"subject": "Window"}, "sort": [{"property": "subject", "isAscending": True}]}
+        full = self.jmap.ok("Email/query", {**query, "calculateTotal": True})
+        self.assertEqual(full["total"], 4)
+        subjects = [e["subject"] for e in self.jmap.ok("Email/get", {"ids": full["ids"], "properties": ["subject"]})["list"]]
+        self.assertEqual(subjects, [f"Window {n}" for n in range(4)])
+        page = self.jmap.ok("Email/query", {**query, "position": 1, "limit": 2})
+        self.assertEqual(page["ids"], full["ids"][1:3])
+        anchored = self.jmap.ok("Email/query", {**query, "anchor": full["ids"][2], "anchorOffset": -1, "limit": 1})
+        self.assertEqual(anchored["ids"], [full["ids"][1]])
+        self.assertEqual(self.jmap.error("Email/query", {**query, "anchor": "E999999"}), "anchorNotFound")
+        self.assertEqual(self.jmap.error("Email/query", {"sort": [{"property": "nope"}]}), "unsupportedSort")
+        self.assertEqual(self.jmap.error("Email/query", {"filter": {"nope": 1}}), "unsupportedFilter")
+        # A new match and a destroyed one: queryChanges says where.
+        self.jmap.ok("Email/set", {"destroy": [full["ids"][0]]})
+        self.deliver(message("Window 9"))
+        changes = self.jmap.ok("Email/queryChanges", {**query, "sinceQueryState": full["queryState"]})
+        self.assertIn(full["ids"][0], changes["removed"])
+        self.assertEqual([a["index"] for a in changes["added"]], [3])
+        after = self.jmap.ok("Email/query", query)
+        self.assertEqual(changes["newQueryState"], after["queryState"])
+        self.assertEqual(after["ids"][3], changes["added"][0]["id"])
+
+    def test_back_references_chain_query_and_get(self):
+        self.deliver(message("Chained"))
+        status, body = self.jmap.request([
+            ["Email/query", {"accountId": self.jmap.account, "filter": {"subject": "Chained"}}, "q"],
+            ["Email/get", {"accountId": self.jmap.account, "#ids": {"resultOf": "q", "name": "Email/query", "path": "/ids"},
+                           "properties": ["subject", "threadId"]}, "g"],
+            ["Thread/get", {"accountId": self.jmap.account, "#ids": {"resultOf": "g", "name": "Email/get", "path": "/list/*/threadId"}}, "t"],
+        ])
+        self.assertEqual(status, 200)
+        responses = body["methodResponses"]
+        self.assertEqual(responses[1][1]["list"][0]["subject"], "Chained")
+        self.assertEqual(len(responses[2][1]["list"]), 1)
+
+    def test_search_snippets(self):
+        self.deliver(message("Budget <draft>", "The budget for next year is attached.\r\n"))
+        email_id = self.find("Budget <draft>")
+        got = self.jmap.ok("SearchSnippet/get", {"filter": {"text": "budget"}, "emailIds": [email_id, "E999999"]})
+        snippet = got["list"][0]
+        self.assertEqual(snippet["subject"], "<mark>Budget</mark> &lt;draft&gt;")
+        self.assertIn("<mark>budget</mark>", snippet["preview"])
+        self.assertEqual(got["notFound"], ["E999999"])
+
+    def test_method_errors(self):
+        self.assertEqual(self.jmap.call("Email/get", {"accountId": "A999", "ids": []}, account=False)[1]["type"],
+                         "accountNotFound")
+        self.assertEqual(self.jmap.error("Email/get", {"ids": "E1"}), "invalidArguments")
+        self.assertEqual(self.jmap.error("Email/changes", {"sinceState": "x"}), "invalidArguments")
+        self.assertEqual(self.jmap.error("Email/changes", {"sinceState": "999999999"}), "cannotCalculateChanges")
+        self.assertEqual(self.jmap.error("Email/set", {"ifInState": "0", "destroy": []}), "stateMismatch")
+        self.assertEqual(self.jmap.error("Email/copy", {"fromAccountId": "A999", "create": {}}), "fromAccountNotFound")
+        self.assertEqual(self.jmap.error("Email/nope", {}), "unknownMethod")
+        status, body = self.jmap.request([["Email/get", {"accountId": self.jmap.account, "ids": []}, "c"]],
+                                         using=["urn:ietf:params:jmap:core"])
+        self.assertEqual(body["methodResponses"][0][1]["type"], "unknownMethod")
+
+    def test_reads_and_changes_are_audited(self):
+        self.deliver(message("Audited"))
+        email_id = self.find("Audited")
+        self.jmap.ok("Email/get", {"ids": [email_id], "properties": ["subject"]})
+        self.jmap.ok("Email/set", {"destroy": [email_id]})
+        def records():
+            done = self.instance.cli("audit", "--json", "--account", USER)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            return [r for r in json.loads(done.stdout) if r["protocol"] == "jmap" and email_id in r["detail"]]
+        end = time.monotonic() + 20
+        found = records()
+        while not any(r["kind"] == "expunge" for r in found) and time.monotonic() < end:
+            time.sleep(0.1)
+            found = records()
+        # find() read the subject too: reads, then the one expunge.
+        kinds = [(r["kind"], r["mailbox"], r["address"]) for r in found]
+        self.assertEqual(kinds[-1], ("expunge", "INBOX", "127.0.0.1"))
+        self.assertEqual(set(kinds[:-1]), {("read", "INBOX", "127.0.0.1")})
+
+    def test_an_account_sees_only_its_own_mail(self):
+        self.deliver(message("Private to mo"), to=OTHER)
+        other = Jmap(self.instance.ports["http"], OTHER, PASSWORD)
+        self.addCleanup(other.close)
+        theirs = other.ok("Email/query", {"filter": {"subject": "Private to mo"}})["ids"]
+        self.assertEqual(len(theirs), 1)
+        self.assertEqual(self.jmap.ok("Email/get", {"ids": theirs})["notFound"], theirs)
+        done = self.jmap.ok("Email/set", {"destroy": theirs, "update": {theirs[0]: {"keywords": {}}}})
+        self.assertEqual(done["notDestroyed"][theirs[0]]["type"], "notFound")
+        self.assertEqual(done["notUpdated"][theirs[0]]["type"], "notFound")
+        self.assertEqual(other.ok("Email/get", {"ids": theirs})["notFound"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
