@@ -40,6 +40,13 @@ class Jmap:
         assert response.status == 200, (response.status, body)
         return json.loads(body)
 
+    def raw(self, method, path, body=b"", content_type="application/octet-stream"):
+        """Status, headers and body of one request."""
+        headers = dict(self.headers, **{"Content-Type": content_type})
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+
     def request(self, calls, using=USING, created_ids=None):
         body = {"using": using, "methodCalls": calls}
         if created_ids is not None:
@@ -392,6 +399,103 @@ class JmapMail(unittest.TestCase):
         kinds = [(r["kind"], r["mailbox"], r["address"]) for r in found]
         self.assertEqual(kinds[-1], ("expunge", "INBOX", "127.0.0.1"))
         self.assertEqual(set(kinds[:-1]), {("read", "INBOX", "127.0.0.1")})
+
+    def test_create_an_email_with_an_uploaded_attachment(self):
+        pdf = b"%PDF-1.4 fake report \x00\xff"
+        status, _, body = self.jmap.raw("POST", f"/jmap/upload/{self.jmap.account}/", pdf, "application/pdf")
+        self.assertEqual(status, 201)
+        upload = json.loads(body)
+        self.assertEqual((upload["type"], upload["size"]), ("application/pdf", len(pdf)))
+        drafts = self.mailboxes["drafts"]
+        made = self.jmap.ok("Email/set", {"create": {"d": {
+            "mailboxIds": {drafts: True}, "keywords": {"$draft": True, "$seen": True},
+            "from": [{"name": "Jules Ré", "email": USER}], "to": [{"email": "ann@example.test"}],
+            "subject": "Le rapport — final", "sentAt": "2026-11-23T09:30:00+01:00",
+            "bodyValues": {"t": {"value": "Voilà le rapport.\n"}, "h": {"value": "<p>Voilà le <b>rapport</b>.</p>"}},
+            "textBody": [{"partId": "t", "type": "text/plain"}],
+            "htmlBody": [{"partId": "h", "type": "text/html"}],
+            "attachments": [{"blobId": upload["blobId"], "type": "application/pdf", "name": "rapport été.pdf"}]}}})
+        created = made["created"]["d"]
+        got = self.jmap.ok("Email/get", {"ids": [created["id"]], "fetchAllBodyValues": True, "properties": [
+            "subject", "from", "to", "sentAt", "keywords", "mailboxIds", "attachments", "textBody",
+            "htmlBody", "bodyValues", "size", "blobId"]})["list"][0]
+        self.assertEqual(got["subject"], "Le rapport — final")
+        self.assertEqual(got["from"], [{"name": "Jules Ré", "email": USER}])
+        self.assertEqual(got["sentAt"], "2026-11-23T09:30:00+01:00")
+        self.assertEqual(got["keywords"], {"$draft": True, "$seen": True})
+        self.assertEqual(got["size"], created["size"])
+        self.assertEqual(got["attachments"][0]["name"], "rapport été.pdf")
+        self.assertEqual(got["bodyValues"][got["textBody"][0]["partId"]]["value"], "Voilà le rapport.\r\n")
+        self.assertEqual(got["htmlBody"][0]["type"], "text/html")
+        # The attachment downloads as it was uploaded; the whole message as IMAP has it.
+        part_blob = got["attachments"][0]["blobId"]
+        status, headers, body = self.jmap.raw("GET", f"/jmap/download/{self.jmap.account}/{part_blob}/r.pdf?accept=application/pdf")
+        self.assertEqual((status, body), (200, pdf))
+        self.assertEqual(headers["Content-Type"], "application/pdf")
+        self.assertIn("attachment", headers["Content-Disposition"])
+        self.assertEqual(headers["Content-Security-Policy"], "sandbox")
+        imap = self.imap()
+        imap.select("Drafts")
+        _, found = imap.uid("SEARCH", None, "HEADER", "Subject", "rapport")
+        _, data = imap.uid("FETCH", found[0].split()[-1], "(FLAGS BODY.PEEK[])")
+        self.assertIn(b"\\Draft", data[0][0])
+        status, _, whole = self.jmap.raw("GET", f"/jmap/download/{self.jmap.account}/{got['blobId']}/m.eml")
+        self.assertEqual((status, whole), (200, data[0][1]))
+        # What cannot be downloaded: another account's path, a made-up blob, a bad id.
+        self.assertEqual(self.jmap.raw("GET", f"/jmap/download/A999/{part_blob}/x")[0], 404)
+        self.assertEqual(self.jmap.raw("GET", f"/jmap/download/{self.jmap.account}/B{'0' * 64}/x")[0], 404)
+        self.assertEqual(self.jmap.raw("GET", f"/jmap/download/{self.jmap.account}/nope/x")[0], 404)
+        self.assertEqual(self.jmap.raw("POST", "/jmap/upload/A999/", b"x")[0], 404)
+
+    def test_create_refuses_what_it_cannot_write(self):
+        inbox = self.mailboxes["inbox"]
+        base = {"mailboxIds": {inbox: True}, "bodyValues": {"t": {"value": "x"}},
+                "textBody": [{"partId": "t"}]}
+        cases = {
+            "inject": ({"subject": "a\r\nBcc: victim@example.test"}, "invalidProperties"),
+            "address": ({"to": [{"email": "not an address"}]}, "invalidProperties"),
+            "blob": ({"attachments": [{"blobId": "B" + "1" * 64}]}, "blobNotFound"),
+            "two": ({"mailboxIds": {inbox: True, self.mailboxes["archive"]: True}}, "invalidProperties"),
+            "server-set": ({"id": "E1"}, "invalidProperties"),
+            "unused-value": ({"bodyValues": {"t": {"value": "x"}, "u": {"value": "y"}}}, "invalidProperties"),
+            "content-header": ({"header:Content-Type": "text/html"}, "invalidProperties"),
+        }
+        made = self.jmap.ok("Email/set", {"create": {name: {**base, **extra} for name, (extra, _) in cases.items()}})
+        for name, (_, kind) in cases.items():
+            self.assertEqual(made["notCreated"][name]["type"], kind, name)
+        self.assertIsNone(made["created"])
+
+    def test_import_and_parse_uploaded_messages(self):
+        root_id = f"{uuid.uuid4()}@example.test"
+        self.deliver(message("Imported thread root", message_id=root_id))
+        text = message("Re: Imported thread root", "Imported body.\r\n", in_reply_to=root_id).encode()
+        status, _, body = self.jmap.raw("POST", f"/jmap/upload/{self.jmap.account}/", text, "message/rfc822")
+        blob = json.loads(body)["blobId"]
+        parsed = self.jmap.ok("Email/parse", {"blobIds": [blob, "B" + "2" * 64], "fetchTextBodyValues": True})
+        email = parsed["parsed"][blob]
+        self.assertEqual(email["subject"], "Re: Imported thread root")
+        self.assertIsNone(email.get("id", None))
+        self.assertEqual(parsed["notFound"], ["B" + "2" * 64])
+        archive = self.mailboxes["archive"]
+        imported = self.jmap.ok("Email/import", {"emails": {"i": {
+            "blobId": blob, "mailboxIds": {archive: True}, "keywords": {"$seen": True},
+            "receivedAt": "2026-01-02T03:04:05Z"}}})
+        created = imported["created"]["i"]
+        got = self.jmap.ok("Email/get", {"ids": [created["id"]], "properties": ["receivedAt", "threadId", "mailboxIds"]})["list"][0]
+        self.assertEqual(got["receivedAt"], "2026-01-02T03:04:05Z")
+        self.assertEqual(got["mailboxIds"], {archive: True})
+        root = self.find("Imported thread root")
+        root_thread = self.jmap.ok("Email/get", {"ids": [root], "properties": ["threadId"]})["list"][0]["threadId"]
+        self.assertEqual(got["threadId"], root_thread)
+        bad = self.jmap.ok("Email/import", {"emails": {"x": {"blobId": "B" + "3" * 64, "mailboxIds": {archive: True}}}})
+        self.assertEqual(bad["notCreated"]["x"]["type"], "blobNotFound")
+
+    def test_well_known_leads_to_the_session(self):
+        self.jmap.connection.request("GET", "/.well-known/jmap")
+        response = self.jmap.connection.getresponse()
+        response.read()
+        self.assertEqual(response.status, 307)
+        self.assertEqual(response.getheader("Location"), "/jmap/session")
 
     def test_an_account_sees_only_its_own_mail(self):
         self.deliver(message("Private to mo"), to=OTHER)

@@ -11,6 +11,7 @@ import base64
 import json
 import random
 import time
+import urllib.parse
 import uuid
 
 from common import Latencies, base_arguments, check_loopback, emit, now, raise_fd_limit
@@ -52,6 +53,8 @@ class Http:
             self.writer.close()
             self.writer = None
         code = int(status.split()[1])
+        if code in (301, 302, 307, 308) and "location" in headers:
+            return {"_redirect": headers["location"]}
         if code != 200 and code != 201:
             raise RuntimeError(f"HTTP {code} for {path}: {payload[:200]!r}")
         return json.loads(payload) if payload else {}
@@ -69,9 +72,12 @@ async def session(http: Http) -> tuple[str, str]:
     for path in ("/.well-known/jmap", "/jmap/", "/jmap"):
         try:
             info = await http.request("GET", path)
+            if "_redirect" in info:
+                info = await http.request("GET", info["_redirect"])
             if "apiUrl" in info:
                 account = info["primaryAccounts"].get("urn:ietf:params:jmap:mail") or next(iter(info["accounts"]))
-                return info["apiUrl"], account
+                # An absolute URL names this server (the load is loopback only): its path.
+                return urllib.parse.urlsplit(info["apiUrl"]).path or info["apiUrl"], account
         except (RuntimeError, ValueError):
             continue
     raise RuntimeError("no JMAP session resource")

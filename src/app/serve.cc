@@ -364,9 +364,9 @@ int serve(const std::filesystem::path& config_argument) {
   admin_api.emplace(**store, directory, *audit_log);
   jmap::Dispatcher jmap;
   jmap::add_core_methods(jmap);
-  jmap::add_mail_methods(jmap, **store);
-  http_services.emplace(
-      http::Services{tls.get(), directory, *blocking, jmap, *trail, "https://" + config->hostname});
+  jmap::add_mail_methods(jmap, **store, config->hostname);
+  http_services.emplace(http::Services{tls.get(), directory, *blocking, jmap, *trail, **store,
+                                       "https://" + config->hostname});
   if (!config->audit.alert_mail.empty()) {
     mail_alert = [&directory, &delivery, &config](const audit::Alert& alert) {
       mail_alert_to(config->audit.alert_mail, alert, config->hostname, directory, delivery);

@@ -17,6 +17,7 @@
 #include "directory/directory.h"
 #include "http/target.h"
 #include "jmap/api.h"
+#include "jmap/mail.h"
 #include "net/login.h"
 #include "net/offload.h"
 #include "net/stream.h"
@@ -41,6 +42,10 @@ const char* reason(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 201:
+      return "Created";
+    case 307:
+      return "Temporary Redirect";
     case 400:
       return "Bad Request";
     case 401:
@@ -82,12 +87,14 @@ struct Caller {
 using Handler = Response (*)(const Request&, const Target&, const Caller&, Services&);
 
 // One route: a path, the methods it answers, and whether it needs an account. Default
-// deny: a route is anonymous only when it says so.
+// deny: a route is anonymous only when it says so. `parameters`: how many segments
+// follow the path (the handler reads them from the target), exactly.
 struct Route {
   std::string_view path;
   std::initializer_list<bhttp::verb> methods;
   bool anonymous;
   Handler handle;
+  std::size_t parameters = 0;
 };
 
 Response health(const Request&, const Target&, const Caller&, Services&) {
@@ -132,15 +139,113 @@ Response jmap_api(const Request& request, const Target&, const Caller& caller, S
   return json_response(200, std::get<boost::json::object>(result));
 }
 
+// RFC 8620 §2.2: the well-known URL leads to the session resource, which needs an account.
+Response well_known_jmap(const Request&, const Target&, const Caller&, Services&) {
+  Response response = plain(307, "see /jmap/session");
+  response.extra_headers = "Location: /jmap/session\r\n";
+  return response;
+}
+
+// A media type made only of the characters RFC 6838 allows, so it cannot break a header.
+bool safe_media_type(std::string_view type) {
+  const auto slash = type.find('/');
+  return type.size() <= 255 && slash != 0 && slash != std::string_view::npos &&
+         slash + 1 < type.size() && std::all_of(type.begin(), type.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  std::string_view("!#$&-^_.+/").find(c) != std::string_view::npos;
+         });
+}
+
+// POST /jmap/upload/{accountId} (RFC 8620 §6.1).
+Response jmap_upload(const Request& request, const Target& target, const Caller& caller,
+                     Services& services) {
+  if (target.segments[2] != jmap_account_id(*caller.account)) return plain(404, "no such account");
+  const auto header = request[bhttp::field::content_type];
+  std::string type(header.data(), header.size());
+  if (const auto semicolon = type.find(';'); semicolon != std::string::npos) type.resize(semicolon);
+  if (!safe_media_type(type)) type = "application/octet-stream";
+  std::string error;
+  auto answer = jmap::upload(services.store, caller.account->id, target.segments[2], request.body(),
+                             type, error);
+  if (!answer) {
+    if (error == "overQuota") {
+      return json_response(413,
+                           boost::json::object{{"type", "urn:ietf:params:jmap:error:limit"},
+                                               {"status", 413},
+                                               {"limit", "quota"},
+                                               {"detail", "the account is over its quota"}},
+                           "application/problem+json");
+    }
+    log::error("http: upload: " + error);
+    return plain(503, "try again later");
+  }
+  services.trail.record({.kind = audit::kChange,
+                         .account = caller.account->address,
+                         .actor = caller.account->address,
+                         .address = caller.address,
+                         .protocol = "jmap",
+                         .mailbox = {},
+                         .count = 0,
+                         .detail = "upload " + std::string(answer->at("blobId").get_string())});
+  return json_response(201, *answer);
+}
+
+// GET /jmap/download/{accountId}/{blobId}/{name}?accept=type (RFC 8620 §6.2). Always
+// an attachment, sandboxed: what a message holds never runs as this origin's page.
+Response jmap_download(const Request&, const Target& target, const Caller& caller,
+                       Services& services) {
+  if (target.segments[2] != jmap_account_id(*caller.account)) return plain(404, "no such account");
+  auto blob = jmap::read_account_blob(services.store, caller.account->id, target.segments[3]);
+  if (!blob) return plain(404, "no such blob");
+  auto accept = query_value(target.query, "accept");
+  std::string type = accept && safe_media_type(*accept) ? *accept : blob->type;
+  if (!safe_media_type(type)) type = "application/octet-stream";
+  services.trail.record({.kind = audit::kRead,
+                         .account = caller.account->address,
+                         .actor = caller.account->address,
+                         .address = caller.address,
+                         .protocol = "jmap",
+                         .mailbox = {},
+                         .count = 1,
+                         .detail = "download " + target.segments[3]});
+  std::string filename;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : target.segments[4]) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        std::string_view("-._~").find(static_cast<char>(c)) != std::string_view::npos) {
+      filename += static_cast<char>(c);
+    } else {
+      filename += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  Response response{.status = 200, .content_type = type, .body = std::move(blob->bytes)};
+  response.extra_headers = "Content-Disposition: attachment; filename*=UTF-8''" + filename +
+                           "\r\nContent-Security-Policy: sandbox\r\n";
+  return response;
+}
+
 const Route kRoutes[] = {
     {"/health", {bhttp::verb::get, bhttp::verb::head}, true, health},
+    {"/.well-known/jmap", {bhttp::verb::get}, true, well_known_jmap},
     {"/jmap/session", {bhttp::verb::get}, false, jmap_session},
     {"/jmap/api", {bhttp::verb::post}, false, jmap_api},
+    {"/jmap/upload", {bhttp::verb::post}, false, jmap_upload, 1},
+    {"/jmap/download", {bhttp::verb::get}, false, jmap_download, 3},
 };
 
 const Route* find_route(const Target& target) {
   for (const Route& route : kRoutes) {
-    if (route.path == target.path) return &route;
+    if (route.parameters == 0) {
+      if (route.path == target.path) return &route;
+      continue;
+    }
+    // "/jmap/upload" + exactly `parameters` more segments.
+    const auto depth =
+        static_cast<std::size_t>(std::count(route.path.begin(), route.path.end(), '/'));
+    if (target.segments.size() == depth + route.parameters &&
+        target.path.starts_with(std::string(route.path) + "/")) {
+      return &route;
+    }
   }
   return nullptr;
 }

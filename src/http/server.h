@@ -19,6 +19,9 @@
 namespace boost::asio {
 class thread_pool;
 }
+namespace rampart::store {
+class Store;
+}
 namespace rampart::audit {
 class Trail;
 }
@@ -49,6 +52,7 @@ struct Services {
   boost::asio::thread_pool& blocking;  // store, directory and hashing run here
   const jmap::Dispatcher& jmap;
   audit::Trail& trail;   // JMAP's reads and changes of mail
+  store::Store& store;   // JMAP uploads and downloads
   std::string base_url;  // "https://" + hostname, for the URLs the JMAP session names
 };
 

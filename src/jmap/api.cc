@@ -270,8 +270,8 @@ json::object session_resource(const Dispatcher& dispatcher, const std::string& a
   for (const std::string& capability : dispatcher.capabilities()) {
     if (capability == kCoreCapability) {
       capabilities[capability] =
-          json::object{{"maxSizeUpload", 0},
-                       {"maxConcurrentUpload", 0},
+          json::object{{"maxSizeUpload", limits.max_size_upload},
+                       {"maxConcurrentUpload", 4},
                        {"maxSizeRequest", limits.max_size_request},
                        {"maxConcurrentRequests", 4},
                        {"maxCallsInRequest", limits.max_calls_in_request},

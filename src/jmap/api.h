@@ -30,6 +30,7 @@ struct Limits {
   std::size_t max_calls_in_request = 16;
   std::size_t max_objects_in_get = 500;
   std::size_t max_objects_in_set = 500;
+  std::size_t max_size_upload = 10 * 1024 * 1024;  // the HTTP server's body limit
 };
 
 struct Invocation {

@@ -7,6 +7,9 @@
 
 #include "audit/trail.h"
 #include "base/ascii.h"
+#include "base/clock.h"
+#include "delivery/delivery.h"
+#include "jmap/compose.h"
 #include "jmap/email_format.h"
 #include "jmap/mail.h"
 #include "jmap/mail_internal.h"
@@ -84,6 +87,12 @@ bool contains_folded(std::string_view haystack, std::string_view needle) {
 class Loaded {
  public:
   Loaded(store::Store& store, const store::MessageMeta& meta) : store_(store), meta_(meta) {}
+  // A message that is not stored (Email/parse): its bytes, parsed here.
+  Loaded(store::Store& store, const store::MessageMeta& meta, std::string raw)
+      : store_(store),
+        meta_(meta),
+        parsed_(std::make_unique<mime::Message>(mime::parse(raw))),
+        raw_(std::move(raw)) {}
   const store::MessageMeta& meta() const { return meta_; }
   void set_structure(std::string bytes) { structure_bytes_ = std::move(bytes); }
 
@@ -163,7 +172,10 @@ json::object email_object(Loaded& email, const GetOptions& options) {
   const store::MessageMeta& meta = email.meta();
   json::object out;
   for (const std::string& property : options.properties) {
-    if (property == "id") {
+    if (meta.id == 0 && (property == "id" || property == "threadId" || property == "mailboxIds" ||
+                         property == "keywords" || property == "receivedAt")) {
+      out[property] = nullptr;  // Email/parse: not stored
+    } else if (property == "id") {
       out[property] = object_id(kEmailPrefix, meta.id);
     } else if (property == "blobId") {
       out[property] = blob_id(meta);
@@ -861,7 +873,84 @@ json::value or_null(json::object object) {
   return object.empty() ? json::value(nullptr) : json::value(std::move(object));
 }
 
-MethodResult email_set(store::Store& store, const json::object& arguments, Context& context) {
+// Stores a new message as an Email with the mailboxIds, keywords and receivedAt of
+// `object`: the created Email's server-set properties, or a SetError.
+struct Stored {
+  bool ok = false;
+  json::object value;  // {id, blobId, threadId, size}, or the SetError
+};
+
+Stored store_email(store::Store& store, Context& context, const json::object& object,
+                   std::string raw, const std::vector<store::Mailbox>& mailboxes) {
+  auto refused = [](std::string description, std::string property) {
+    return Stored{false,
+                  set_error("invalidProperties", std::move(description), {std::move(property)})};
+  };
+  const json::value* in = object.if_contains("mailboxIds");
+  const json::object* ids = in ? in->if_object() : nullptr;
+  if (!ids || ids->size() != 1 || !ids->begin()->value().is_bool() ||
+      !ids->begin()->value().get_bool()) {
+    return refused("an Email is in exactly one mailbox here (maxMailboxesPerEmail 1)",
+                   "mailboxIds");
+  }
+  auto mailbox = resolve_id(kMailboxPrefix, ids->begin()->key(), context);
+  if (!mailbox || std::none_of(mailboxes.begin(), mailboxes.end(),
+                               [&](const store::Mailbox& m) { return m.id == *mailbox; })) {
+    return refused("no such mailbox", "mailboxIds");
+  }
+  store::Flags flags;
+  if (const json::value* keywords = object.if_contains("keywords");
+      keywords && !keywords->is_null()) {
+    if (!keywords->is_object()) return refused("keywords is an object", "keywords");
+    for (const auto& [keyword, set] : keywords->get_object()) {
+      if (!valid_keyword(keyword) || !set.is_bool() || !set.get_bool()) {
+        return refused("invalid keyword " + std::string(keyword), "keywords");
+      }
+      flags.push_back(flag_from_keyword(keyword));
+    }
+  }
+  std::int64_t received = 0;
+  if (const json::value* at = object.if_contains("receivedAt"); at && !at->is_null()) {
+    auto parsed = at->is_string() ? parse_utc_date(at->get_string()) : std::nullopt;
+    if (!parsed) return refused("receivedAt is a UTCDate", "receivedAt");
+    received = *parsed;
+  }
+  if (raw.empty()) return Stored{false, set_error("invalidEmail", "the message is empty")};
+  auto added =
+      store.append(*mailbox, delivery::prepare_message(std::move(raw), std::move(flags), received));
+  if (!added) {
+    switch (added.error().code) {
+      case Errc::OverQuota:
+        return Stored{false, set_error("overQuota", "the account is over its quota")};
+      case Errc::BadInput:
+        return refused(added.error().detail, "keywords");
+      default:
+        return Stored{false, set_error("serverFail", added.error().detail)};
+    }
+  }
+  auto meta = store.find_messages(context.account, {added->id});
+  if (!meta || meta->empty())
+    return Stored{false, set_error("serverFail", "the new Email is gone")};
+  const store::MessageMeta& stored = meta->front();
+  audit_messages(store, context, audit::kChange, "Email created", {stored});
+  return Stored{true, json::object{{"id", object_id(kEmailPrefix, stored.id)},
+                                   {"blobId", blob_id(stored)},
+                                   {"threadId", object_id(kThreadPrefix, stored.thread)},
+                                   {"size", stored.size}}};
+}
+
+bool settable_on_create(std::string_view property) {
+  static constexpr std::string_view kSettable[] = {
+      "mailboxIds", "keywords",  "receivedAt",  "from",       "sender",
+      "replyTo",    "to",        "cc",          "bcc",        "subject",
+      "sentAt",     "messageId", "inReplyTo",   "references", "bodyStructure",
+      "textBody",   "htmlBody",  "attachments", "bodyValues"};
+  return property.starts_with("header:") ||
+         std::find(std::begin(kSettable), std::end(kSettable), property) != std::end(kSettable);
+}
+
+MethodResult email_set(store::Store& store, const std::string& hostname,
+                       const json::object& arguments, Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
   auto account = store.get_account(context.account);
   if (!account) return store_error(account.error());
@@ -903,8 +992,36 @@ MethodResult email_set(store::Store& store, const json::object& arguments, Conte
   std::vector<store::MessageMeta> changed, removed_messages;
   if (create) {
     for (const auto& [creation_id, value] : create->get_object()) {
-      not_created[creation_id] =
-          set_error("forbidden", "create Emails by uploading a message and Email/import");
+      const json::object* object = value.if_object();
+      if (!object) {
+        not_created[creation_id] = set_error("invalidProperties", "an Email is an object");
+        continue;
+      }
+      std::string bad;
+      for (const auto& [key, ignored] : *object) {
+        if (!settable_on_create(key)) bad = std::string(key);
+      }
+      if (!bad.empty()) {
+        not_created[creation_id] = set_error("invalidProperties", "cannot set " + bad, {bad});
+        continue;
+      }
+      auto composed = compose_email(
+          *object,
+          [&](std::string_view id) { return read_account_blob(store, context.account, id); },
+          {.hostname = hostname, .now = unix_seconds(), .max_attachment_bytes = 10'000'000});
+      if (auto* refused = std::get_if<json::object>(&composed)) {
+        not_created[creation_id] = std::move(*refused);
+        continue;
+      }
+      Stored stored = store_email(store, context, *object,
+                                  std::move(std::get<std::string>(composed)), *mailboxes);
+      if (!stored.ok) {
+        not_created[creation_id] = std::move(stored.value);
+        continue;
+      }
+      context.created_ids[std::string(creation_id)] =
+          std::string(stored.value.at("id").get_string());
+      created[creation_id] = std::move(stored.value);
     }
   }
   if (update) {
@@ -1023,6 +1140,126 @@ MethodResult email_set(store::Store& store, const json::object& arguments, Conte
       {"notCreated", or_null(std::move(not_created))},
       {"notUpdated", or_null(std::move(not_updated))},
       {"notDestroyed", or_null(std::move(not_destroyed))}};
+}
+
+MethodResult email_import(store::Store& store, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  auto account = store.get_account(context.account);
+  if (!account) return store_error(account.error());
+  const std::string old_state = state_string(account->modseq);
+  if (const json::value* if_in_state = argument(arguments, "ifInState")) {
+    if (!if_in_state->is_string() || if_in_state->get_string() != old_state) {
+      return MethodError{"stateMismatch", "the state is " + old_state};
+    }
+  }
+  const json::value* emails = arguments.if_contains("emails");
+  if (!emails || !emails->is_object()) return invalid_arguments("emails is a map of EmailImport");
+  if (emails->get_object().size() > context.limits->max_objects_in_set) {
+    return MethodError{"requestTooLarge", "more Emails than maxObjectsInSet"};
+  }
+  auto mailboxes = store.list_mailboxes(context.account);
+  if (!mailboxes) return store_error(mailboxes.error());
+  json::object created, not_created;
+  for (const auto& [creation_id, value] : emails->get_object()) {
+    const json::object* object = value.if_object();
+    const json::value* blob = object ? object->if_contains("blobId") : nullptr;
+    if (!blob || !blob->is_string()) {
+      not_created[creation_id] = set_error("invalidProperties", "blobId is required", {"blobId"});
+      continue;
+    }
+    std::string bad;
+    for (const auto& [key, ignored] : *object) {
+      if (key != "blobId" && key != "mailboxIds" && key != "keywords" && key != "receivedAt") {
+        bad = std::string(key);
+      }
+    }
+    if (!bad.empty()) {
+      not_created[creation_id] = set_error("invalidProperties", "cannot set " + bad, {bad});
+      continue;
+    }
+    std::string id(blob->get_string());
+    if (id.starts_with('#')) {
+      auto found = context.created_ids.find(std::string_view(id).substr(1));
+      if (found != context.created_ids.end()) id = found->second;
+    }
+    auto bytes = read_account_blob(store, context.account, id);
+    if (!bytes) {
+      json::object error = set_error("blobNotFound", "no blob " + id);
+      error["notFound"] = json::array{json::value(id)};
+      not_created[creation_id] = std::move(error);
+      continue;
+    }
+    Stored stored = store_email(store, context, *object, std::move(bytes->bytes), *mailboxes);
+    if (!stored.ok) {
+      not_created[creation_id] = std::move(stored.value);
+      continue;
+    }
+    context.created_ids[std::string(creation_id)] = std::string(stored.value.at("id").get_string());
+    created[creation_id] = std::move(stored.value);
+  }
+  auto after = store.get_account(context.account);
+  if (!after) return store_error(after.error());
+  return json::object{{"accountId", context.account_id},
+                      {"oldState", old_state},
+                      {"newState", state_string(after->modseq)},
+                      {"created", or_null(std::move(created))},
+                      {"notCreated", or_null(std::move(not_created))}};
+}
+
+MethodResult email_parse(store::Store& store, const json::object& arguments, Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  const json::value* blob_ids = arguments.if_contains("blobIds");
+  if (!blob_ids || !blob_ids->is_array()) return invalid_arguments("blobIds is a list of ids");
+  if (blob_ids->get_array().size() > context.limits->max_objects_in_get) {
+    return MethodError{"requestTooLarge", "more blobIds than maxObjectsInGet"};
+  }
+  GetOptions options;
+  auto properties = read_properties(arguments);
+  auto body_properties = read_properties(arguments, "bodyProperties");
+  if (!properties.error.empty()) return invalid_arguments(properties.error);
+  if (!body_properties.error.empty()) return invalid_arguments(body_properties.error);
+  options.properties = properties.list.value_or(
+      std::vector<std::string>{"messageId", "inReplyTo", "references", "sender", "from", "to", "cc",
+                               "bcc", "replyTo", "subject", "sentAt", "hasAttachment", "preview",
+                               "bodyValues", "textBody", "htmlBody", "attachments"});
+  for (const auto& property : options.properties) {
+    if (!is_known_property(property) ||
+        (property.starts_with("header:") && !header_property("", property))) {
+      return invalid_arguments("unknown property " + property);
+    }
+  }
+  options.body_properties = body_properties.list.value_or(std::vector<std::string>{});
+  options.text_values = flag_argument(arguments, "fetchTextBodyValues");
+  options.html_values = flag_argument(arguments, "fetchHTMLBodyValues");
+  options.all_values = flag_argument(arguments, "fetchAllBodyValues");
+  std::string error;
+  options.max_value_bytes = static_cast<std::size_t>(
+      unsigned_argument(arguments, "maxBodyValueBytes", error).value_or(0));
+  if (!error.empty()) return invalid_arguments(error);
+  json::object parsed;
+  json::array not_parsable, not_found;
+  for (const json::value& id : blob_ids->get_array()) {
+    if (!id.is_string()) return invalid_arguments("blobIds is a list of ids");
+    const std::string_view blob = id.get_string();
+    auto bytes = read_account_blob(store, context.account, blob);
+    if (!bytes) {
+      not_found.push_back(id);
+      continue;
+    }
+    if (bytes->bytes.empty()) {
+      not_parsable.push_back(id);
+      continue;
+    }
+    store::MessageMeta meta;
+    meta.blob_id = std::string(blob.substr(1));
+    meta.size = bytes->bytes.size();
+    Loaded email(store, meta, std::move(bytes->bytes));
+    parsed[blob] = email_object(email, options);
+  }
+  return json::object{{"accountId", context.account_id},
+                      {"parsed", or_null(std::move(parsed))},
+                      {"notParsable", std::move(not_parsable)},
+                      {"notFound", std::move(not_found)}};
 }
 
 // Email/copy moves Emails between accounts; this server gives a session one account.
@@ -1174,7 +1411,7 @@ MethodResult search_snippet_get(store::Store& store, const json::object& argumen
 
 }  // namespace
 
-void add_email_methods(Dispatcher& dispatcher, store::Store& store) {
+void add_email_methods(Dispatcher& dispatcher, store::Store& store, const std::string& hostname) {
   auto bind = [&store](MethodResult (*method)(store::Store&, const json::object&, Context&)) {
     return [&store, method](const json::object& arguments, Context& context) {
       return method(store, arguments, context);
@@ -1184,7 +1421,12 @@ void add_email_methods(Dispatcher& dispatcher, store::Store& store) {
   dispatcher.add("Email/changes", kMailCapability, bind(email_changes));
   dispatcher.add("Email/query", kMailCapability, bind(email_query));
   dispatcher.add("Email/queryChanges", kMailCapability, bind(email_query_changes));
-  dispatcher.add("Email/set", kMailCapability, bind(email_set));
+  dispatcher.add("Email/set", kMailCapability,
+                 [&store, hostname](const json::object& arguments, Context& context) {
+                   return email_set(store, hostname, arguments, context);
+                 });
+  dispatcher.add("Email/import", kMailCapability, bind(email_import));
+  dispatcher.add("Email/parse", kMailCapability, bind(email_parse));
   dispatcher.add("Email/copy", kMailCapability, bind(email_copy));
   dispatcher.add("Thread/get", kMailCapability, bind(thread_get));
   dispatcher.add("Thread/changes", kMailCapability, bind(thread_changes));

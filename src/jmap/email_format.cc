@@ -501,6 +501,18 @@ const mime::Part* find_part(const mime::Message& message, std::string_view part_
     const std::string_view step = part_id.substr(0, dot);
     if (!is_digits(step) || step.size() > 4) return nullptr;
     const int index = number(step);
+    // As IMAP numbers them: inside message/rfc822, n is the embedded message's nth
+    // part, or with n = 1 its only one.
+    if (part->is_message() && !part->children.empty()) {
+      const mime::Part& embedded = part->children[0];
+      if (!embedded.is_multipart()) {
+        if (index != 1) return nullptr;
+        part = &embedded;
+        part_id = dot == std::string_view::npos ? std::string_view() : part_id.substr(dot + 1);
+        continue;
+      }
+      part = &embedded;
+    }
     if (!part->is_multipart() || index < 1 ||
         static_cast<std::size_t>(index) > part->children.size()) {
       return nullptr;

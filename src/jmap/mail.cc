@@ -4,7 +4,9 @@
 #include <charconv>
 #include <map>
 
+#include "jmap/email_format.h"
 #include "jmap/mail_internal.h"
+#include "mime/body.h"
 
 namespace rampart::jmap {
 namespace mail {
@@ -207,7 +209,47 @@ void audit_mailbox(const Context& context, const char* kind, std::string mailbox
 
 }  // namespace mail
 
-void add_mail_methods(Dispatcher& dispatcher, store::Store& store) {
+std::optional<Blob> read_account_blob(store::Store& store, std::int64_t account,
+                                      std::string_view blob_id) {
+  if (blob_id.size() < 65 || blob_id.front() != mail::kBlobPrefix) return std::nullopt;
+  const std::string_view hash = blob_id.substr(1, 64);
+  if (!std::all_of(hash.begin(), hash.end(),
+                   [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+    return std::nullopt;
+  }
+  std::string part_id;
+  if (blob_id.size() > 65) {
+    if (blob_id[65] != '_' || blob_id.size() > 65 + 64) return std::nullopt;
+    part_id = std::string(blob_id.substr(66));
+    std::replace(part_id.begin(), part_id.end(), '_', '.');
+  }
+  auto known = store.find_blob(account, hash);
+  if (!known) return std::nullopt;
+  auto bytes = store.read_blob(hash);
+  if (!bytes) return std::nullopt;
+  if (part_id.empty()) return Blob{std::move(*bytes), known->type};
+  if (known->type != "message/rfc822") return std::nullopt;
+  const mime::Message message = mime::parse(*bytes);
+  const mime::Part* part = find_part(message, part_id);
+  if (!part || part->is_multipart()) return std::nullopt;
+  return Blob{mime::decode_body(*bytes, *part), part->type + "/" + part->subtype};
+}
+
+std::optional<json::object> upload(store::Store& store, std::int64_t account,
+                                   const std::string& account_id, std::string_view bytes,
+                                   std::string_view type, std::string& error) {
+  auto kept = store.add_upload(account, bytes, type);
+  if (!kept) {
+    error = kept.error().code == Errc::OverQuota ? "overQuota" : kept.error().detail;
+    return std::nullopt;
+  }
+  return json::object{{"accountId", account_id},
+                      {"blobId", std::string(1, mail::kBlobPrefix) + kept->blob_id},
+                      {"type", kept->type},
+                      {"size", kept->size}};
+}
+
+void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname) {
   dispatcher.describe(
       kMailCapability, json::object{},
       json::object{{"maxMailboxesPerEmail", 1},
@@ -218,7 +260,7 @@ void add_mail_methods(Dispatcher& dispatcher, store::Store& store) {
                                                          "to", "subject", "hasKeyword"}},
                    {"mayCreateTopLevelMailbox", true}});
   mail::add_mailbox_methods(dispatcher, store);
-  mail::add_email_methods(dispatcher, store);
+  mail::add_email_methods(dispatcher, store, hostname);
 }
 
 }  // namespace rampart::jmap

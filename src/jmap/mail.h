@@ -8,7 +8,13 @@
 // \Seen, ...); \Deleted has no keyword.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "jmap/api.h"
+#include "jmap/compose.h"
 
 namespace rampart::store {
 class Store;
@@ -18,6 +24,19 @@ namespace rampart::jmap {
 
 inline constexpr char kMailCapability[] = "urn:ietf:params:jmap:mail";
 
-void add_mail_methods(Dispatcher& dispatcher, store::Store& store);
+// `hostname` names the server in the Message-IDs it makes.
+void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname);
+
+// A blob the account may read (RFC 8620 §6): "B<sha256>" is an upload of its own or one
+// of its messages, "B<sha256>_<part>" a part of one of its messages (transfer
+// encoding undone); nullopt for anything else. Uploads and downloads use it too.
+std::optional<Blob> read_account_blob(store::Store& store, std::int64_t account,
+                                      std::string_view blob_id);
+
+// Keeps an upload (RFC 8620 §6.1) and answers it: {"accountId", "blobId", "type",
+// "size"}, or nullopt with `error` set ("overQuota" or the store's failure).
+std::optional<json::object> upload(store::Store& store, std::int64_t account,
+                                   const std::string& account_id, std::string_view bytes,
+                                   std::string_view type, std::string& error);
 
 }  // namespace rampart::jmap

@@ -90,6 +90,6 @@ void audit_mailbox(const Context& context, const char* kind, std::string mailbox
 
 // The Mail capability's methods, by object type.
 void add_mailbox_methods(Dispatcher& dispatcher, store::Store& store);
-void add_email_methods(Dispatcher& dispatcher, store::Store& store);
+void add_email_methods(Dispatcher& dispatcher, store::Store& store, const std::string& hostname);
 
 }  // namespace rampart::jmap::mail

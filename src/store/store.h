@@ -175,6 +175,18 @@ struct FlagResult {
   std::vector<Uid> conflicts;
 };
 
+// ---- uploads (JMAP) ----
+
+// Bytes a client uploaded, to be used by a later call (Email/import, attachments).
+// Kept for kUploadLifetime, then dropped unless a message now holds the same bytes.
+struct Upload {
+  std::string blob_id;  // content hash
+  std::string type;     // the media type the client gave
+  std::uint64_t size = 0;
+  std::int64_t created = 0;  // Unix seconds
+};
+inline constexpr std::int64_t kUploadLifetime = 24 * 3600;
+
 // ---- the outbound queue ----
 
 // A message accepted for remote recipients, waiting to be sent (the sender is the
@@ -346,6 +358,15 @@ class Store {
                                                       MailboxId to) = 0;
   // Removes the given messages; returns the UIDs actually removed, ascending.
   virtual Result<std::vector<Uid>> expunge(MailboxId mailbox, const std::vector<Uid>& uids) = 0;
+
+  // Uploads. add_upload keeps the bytes durably for the account (again: a new time),
+  // dropping the account's uploads past kUploadLifetime; OverQuota when they, with
+  // the account's mail, would pass its quota. find_blob says whether the account may
+  // read a blob: one of its uploads (with its type), or the bytes of one of its
+  // messages (type message/rfc822); NotFound otherwise.
+  virtual Result<Upload> add_upload(AccountId account, std::string_view bytes,
+                                    std::string_view type) = 0;
+  virtual Result<Upload> find_blob(AccountId account, std::string_view blob_id) = 0;
 
   // The outbound queue. enqueue stores the blob and the entry durably (id, blob_id,
   // size, queued_at and next_attempt are filled in) and returns the stored entry.

@@ -384,6 +384,33 @@ TEST_F(StoreTest, ThreadsFollowMessageIdsEvenOutOfOrder) {
   EXPECT_EQ(thread_of(copy), root.id);
 }
 
+TEST_F(StoreTest, UploadsAreTheAccountsOwnAndHoldTheirBlob) {
+  const Account account = add_account(*store_);
+  const Account other = add_account(*store_, "other");
+  const auto upload = *store_->add_upload(account.id, "attachment bytes", "application/pdf");
+  EXPECT_EQ(upload.blob_id, sha256_hex("attachment bytes"));
+  EXPECT_EQ(upload.size, 16u);
+  EXPECT_EQ(store_->find_blob(account.id, upload.blob_id)->type, "application/pdf");
+  EXPECT_EQ(store_->find_blob(other.id, upload.blob_id).error().code, Errc::NotFound);
+  EXPECT_EQ(*store_->read_blob(upload.blob_id), "attachment bytes");
+  // A message's bytes are readable by its account as message/rfc822, and the first
+  // message with an upload's bytes gives the blob its structure.
+  NewMessage mail = message("attachment bytes");
+  mail.raw = "attachment bytes";
+  mail.structure = "structure";
+  const auto added = *store_->append(inbox(*store_, other.id), mail);
+  EXPECT_EQ(store_->find_blob(other.id, upload.blob_id)->type, "message/rfc822");
+  EXPECT_EQ(*store_->read_structure(added.id), "structure");
+  // Quotas count uploads.
+  ASSERT_TRUE(store_->set_quota(account.id, 20));
+  EXPECT_EQ(store_->add_upload(account.id, "more than four", "text/plain").error().code,
+            Errc::OverQuota);
+  // Removing the account releases its uploads' blobs.
+  ASSERT_TRUE(store_->expunge(inbox(*store_, other.id), {added.uid}));
+  ASSERT_TRUE(store_->remove_account(account.id));
+  EXPECT_EQ(blob_files(), 0u);
+}
+
 TEST_F(StoreTest, NeverReusesAUidAfterExpungeOrReopen) {
   const Account account = add_account(*store_);
   const MailboxId box = inbox(*store_, account.id);
@@ -493,7 +520,7 @@ TEST_F(StoreTest, ReopensAtTheSchemaVersionAndRefusesANewerOne) {
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 6);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 7);
   sqlite3_finalize(statement);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);

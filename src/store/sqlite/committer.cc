@@ -154,7 +154,8 @@ void Committer::commit(const std::vector<Item*>& batch) {
         Query(connection,
               "DELETE FROM blobs WHERE id = ?1 "
               "AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1) "
-              "AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = ?1)",
+              "AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = ?1) "
+              "AND NOT EXISTS (SELECT 1 FROM uploads WHERE blob_id = ?1)",
               blob)
             .run();
       }

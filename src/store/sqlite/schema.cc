@@ -149,6 +149,19 @@ CREATE TABLE thread_keys (
   PRIMARY KEY (account, message_id)
 ) WITHOUT ROWID;
 )sql",
+    // v7: JMAP uploads.
+    R"sql(
+CREATE TABLE uploads (
+  account INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  blob_id TEXT NOT NULL REFERENCES blobs (id),
+  type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  PRIMARY KEY (account, blob_id)
+) WITHOUT ROWID;
+CREATE INDEX uploads_by_blob ON uploads (blob_id);
+CREATE INDEX uploads_by_created ON uploads (account, created);
+)sql",
 };
 
 }  // namespace

@@ -535,6 +535,8 @@ class SqliteStore final : public Store {
             "WHERE b.account = ?",
             id);
         while (blobs.next()) transaction.release_blob(blobs.get<std::string>(0));
+        Query uploads(connection, "SELECT blob_id FROM uploads WHERE account = ?", id);
+        while (uploads.next()) transaction.release_blob(uploads.get<std::string>(0));
       }
       // Mailboxes, messages and the change log go by ON DELETE CASCADE.
       Query(connection, "DELETE FROM accounts WHERE id = ?", id).run();
@@ -899,6 +901,73 @@ class SqliteStore final : public Store {
         });
   }
 
+  Result<Upload> add_upload(AccountId account, std::string_view bytes,
+                            std::string_view type) override {
+    NewMessage content{.raw = std::string(bytes),
+                       .structure = {},
+                       .flags = {},
+                       .internal_date = 0,
+                       .message_id = {},
+                       .parent_ids = {}};
+    Upload upload{.blob_id = sha256_hex(bytes),
+                  .type = std::string(type),
+                  .size = bytes.size(),
+                  .created = unix_seconds()};
+    return write_with_blob(
+        content, upload.blob_id, [&](Transaction& transaction) -> Result<Upload> {
+          Connection& connection = transaction.connection();
+          {
+            Query expired(connection,
+                          "DELETE FROM uploads WHERE account = ? AND created < ? RETURNING blob_id",
+                          account, upload.created - kUploadLifetime);
+            while (expired.next()) transaction.release_blob(expired.get<std::string>(0));
+          }
+          Query quota(connection, "SELECT quota_bytes FROM accounts WHERE id = ?", account);
+          if (!quota.next()) return fail(Errc::NotFound, "no such account");
+          if (const auto limit = quota.get<std::uint64_t>(0); limit != 0) {
+            Query pending(
+                connection,
+                "SELECT coalesce(sum(size), 0) FROM uploads WHERE account = ? AND blob_id != ?",
+                account, upload.blob_id);
+            pending.next();
+            if (load_usage(connection, account).bytes + pending.get<std::uint64_t>(0) +
+                    upload.size >
+                limit) {
+              return fail(Errc::OverQuota, "over quota");
+            }
+          }
+          Query(connection,
+                "INSERT OR REPLACE INTO uploads (account, blob_id, type, size, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                account, upload.blob_id, upload.type, upload.size, upload.created)
+              .run();
+          return upload;
+        });
+  }
+
+  Result<Upload> find_blob(AccountId account, std::string_view blob_id) override {
+    return read([&](Connection& connection) -> Result<Upload> {
+      Query upload(connection,
+                   "SELECT type, size, created FROM uploads WHERE account = ? AND blob_id = ?",
+                   account, blob_id);
+      if (upload.next()) {
+        return Upload{.blob_id = std::string(blob_id),
+                      .type = upload.get<std::string>(0),
+                      .size = upload.get<std::uint64_t>(1),
+                      .created = upload.get<std::int64_t>(2)};
+      }
+      Query message(connection,
+                    "SELECT size, internal_date FROM messages WHERE blob_id = ? AND mailbox IN "
+                    "(SELECT id FROM mailboxes WHERE account = ?) LIMIT 1",
+                    blob_id, account);
+      if (!message.next()) return fail(Errc::NotFound, "no such blob");
+      return Upload{.blob_id = std::string(blob_id),
+                    .type = "message/rfc822",
+                    .size = message.get<std::uint64_t>(0),
+                    .created = message.get<std::int64_t>(1)};
+    });
+  }
+
   Result<std::vector<QueueEntry>> list_queue() override {
     return read([&](Connection& connection) -> Result<std::vector<QueueEntry>> {
       std::vector<QueueEntry> entries;
@@ -1013,7 +1082,16 @@ class SqliteStore final : public Store {
   Result<void> ensure_blob_row(Transaction& transaction, const NewMessage& message,
                                const std::string& blob_id) {
     Connection& connection = transaction.connection();
-    if (Query(connection, "SELECT 1 FROM blobs WHERE id = ?", blob_id).next()) return {};
+    if (Query known(connection, "SELECT length(structure) FROM blobs WHERE id = ?", blob_id);
+        known.next()) {
+      // An upload keeps no structure; the first message with the same bytes adds it.
+      if (known.get<std::int64_t>(0) == 0 && !message.structure.empty()) {
+        Query(connection, "UPDATE blobs SET structure = ? WHERE id = ?", Bytes{message.structure},
+              blob_id)
+            .run();
+      }
+      return {};
+    }
     if (!blobs_.exists(blob_id)) {
       auto written = blobs_.write(blob_id, message.raw, files::SyncDirectory::Yes);
       if (!written) return tl::unexpected(written.error());
