@@ -8,6 +8,7 @@ import http.client
 import imaplib
 import json
 import smtplib
+import socket
 import time
 import unittest
 import uuid
@@ -496,6 +497,73 @@ class JmapMail(unittest.TestCase):
         response.read()
         self.assertEqual(response.status, 307)
         self.assertEqual(response.getheader("Location"), "/jmap/session")
+
+    def events(self, query):
+        """An EventSource response; read it with next_event."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.instance.ports["http"], timeout=30)
+        self.addCleanup(connection.close)
+        connection.request("GET", "/jmap/eventsource/?" + query, headers=self.jmap.headers)
+        response = connection.getresponse()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.getheader("Content-Type"), "text/event-stream")
+        return response
+
+    def next_event(self, response):
+        kind, data = None, None
+        while True:
+            line = response.readline().decode()
+            self.assertTrue(line, "the stream ended")
+            if line.startswith("event: "):
+                kind = line[7:].strip()
+            elif line.startswith("data: "):
+                data = json.loads(line[6:])
+            elif line == "\n" and kind:
+                return kind, data
+
+    def test_event_source_wakes_on_delivery_and_imap_changes(self):
+        stream = self.events("types=*&closeafter=no&ping=0")
+        kind, first = self.next_event(stream)
+        self.assertEqual(kind, "state")
+        states = first["changed"][self.jmap.account]
+        self.assertEqual(set(states), {"Mailbox", "Email", "Thread"})
+        self.assertEqual(states["Email"], self.state("Email"))
+        self.deliver(message("Wake the stream"))
+        kind, change = self.next_event(stream)
+        self.assertEqual(change["@type"], "StateChange")
+        delivered = change["changed"][self.jmap.account]["Email"]
+        self.assertGreater(int(delivered), int(states["Email"]))
+        # The new state leads to the new Email.
+        created = self.jmap.ok("Email/changes", {"sinceState": states["Email"]})["created"]
+        self.assertIn(self.find("Wake the stream"), created)
+        imap = self.imap()
+        imap.create("WakeFolder")
+        kind, change = self.next_event(stream)
+        self.assertGreater(int(change["changed"][self.jmap.account]["Mailbox"]), int(delivered))
+
+    def test_event_source_closeafter_state_and_pings(self):
+        stream = self.events("types=Email&closeafter=state&ping=1")
+        self.assertEqual(self.next_event(stream)[0], "ping")
+        self.deliver(message("Close the stream"))
+        while (event := self.next_event(stream))[0] == "ping":
+            pass
+        self.assertEqual(list(event[1]["changed"][self.jmap.account]), ["Email"])
+        self.assertEqual(stream.read(), b"")  # and then it ends
+
+    def test_email_created_over_jmap_wakes_imap_idle(self):
+        with socket.create_connection(("127.0.0.1", self.instance.ports["imap"]), timeout=30) as sock:
+            lines = sock.makefile("rb")
+            lines.readline()
+            sock.sendall(f"a LOGIN {USER} {PASSWORD}\r\nb SELECT INBOX\r\n".encode())
+            while not lines.readline().startswith(b"b OK"):
+                pass
+            sock.sendall(b"c IDLE\r\n")
+            self.assertTrue(lines.readline().startswith(b"+"))
+            self.jmap.ok("Email/set", {"create": {"n": {
+                "mailboxIds": {self.mailboxes["inbox"]: True}, "subject": "Seen by IDLE",
+                "bodyValues": {"b": {"value": "hi"}}, "textBody": [{"partId": "b"}]}}})
+            line = lines.readline()
+            self.assertRegex(line, rb"^\* \d+ EXISTS")
+            sock.sendall(b"DONE\r\nd LOGOUT\r\n")
 
     def test_an_account_sees_only_its_own_mail(self):
         self.deliver(message("Private to mo"), to=OTHER)

@@ -3,6 +3,10 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -22,6 +26,7 @@
 #include "net/offload.h"
 #include "net/stream.h"
 #include "net/tls.h"
+#include "store/store.h"
 
 namespace rampart::http {
 namespace {
@@ -85,6 +90,10 @@ struct Caller {
 };
 
 using Handler = Response (*)(const Request&, const Target&, const Caller&, Services&);
+// A route that keeps the connection and writes as it goes (event streams); the
+// connection is closed when it returns.
+using StreamHandler = boost::asio::awaitable<void> (*)(net::Stream&, const Target&, const Caller&,
+                                                       Services&, const SessionOptions&);
 
 // One route: a path, the methods it answers, and whether it needs an account. Default
 // deny: a route is anonymous only when it says so. `parameters`: how many segments
@@ -95,6 +104,7 @@ struct Route {
   bool anonymous;
   Handler handle;
   std::size_t parameters = 0;
+  StreamHandler stream = nullptr;  // instead of `handle`
 };
 
 Response health(const Request&, const Target&, const Caller&, Services&) {
@@ -224,6 +234,92 @@ Response jmap_download(const Request&, const Target& target, const Caller& calle
   return response;
 }
 
+std::string serialize(const Response& response, bool head, bool keep_alive);
+
+// GET /jmap/eventsource?types=&closeafter=&ping= (RFC 8620 §7.3): a StateChange
+// event whenever the account's state moves. Every type's state is the account's
+// MODSEQ, so each change names all the types asked for with the new state.
+boost::asio::awaitable<void> jmap_event_source(net::Stream& stream, const Target& target,
+                                               const Caller& caller, Services& services,
+                                               const SessionOptions& options) {
+  namespace asio = boost::asio;
+  static constexpr std::string_view kTypes[] = {"Mailbox", "Email", "Thread"};
+  std::vector<std::string_view> types;
+  const auto types_value = query_value(target.query, "types");
+  const std::string requested = types_value ? *types_value : "*";
+  for (std::string_view type : kTypes) {
+    if (requested == "*" ||
+        ("," + requested + ",").find("," + std::string(type) + ",") != std::string::npos) {
+      types.push_back(type);
+    }
+  }
+  const auto closeafter = query_value(target.query, "closeafter");
+  const bool close_after_state = closeafter && *closeafter == "state";
+  int ping = 0;
+  if (auto value = query_value(target.query, "ping")) {
+    ping = std::atoi(value->c_str());
+    if (ping < 0 || ping > 3600 || value->empty() || value->size() > 4) {
+      co_await stream.write(serialize(plain(400, "ping is 0 to 3600 seconds"), false, false),
+                            options.timeout);
+      co_return;
+    }
+  }
+  // Called on the committing thread: only post to this connection's executor.
+  struct Signal {
+    explicit Signal(asio::any_io_executor executor) : wake(std::move(executor)) {}
+    asio::steady_timer wake;
+    store::ModSeq modseq = 0;
+  };
+  auto signal = std::make_shared<Signal>(co_await asio::this_coro::executor);
+  auto subscription = services.store.change_bus().subscribe(
+      caller.account->id, [signal](const store::ChangeEvent& event) {
+        asio::post(signal->wake.get_executor(), [signal, modseq = event.modseq] {
+          signal->modseq = std::max(signal->modseq, modseq);
+          signal->wake.cancel();
+        });
+      });
+  auto current = co_await net::offload(
+      services.blocking, [&] { return services.store.get_account(caller.account->id); });
+  if (!current) {
+    co_await stream.write(serialize(plain(503, "try again later"), false, false), options.timeout);
+    co_return;
+  }
+  const std::string account_id = jmap_account_id(*caller.account);
+  auto state_event = [&](store::ModSeq modseq) {
+    boost::json::object states;
+    for (std::string_view type : types) states[type] = std::to_string(modseq);
+    boost::json::object change{{"@type", "StateChange"},
+                               {"changed", boost::json::object{{account_id, std::move(states)}}}};
+    return "event: state\ndata: " + boost::json::serialize(change) + "\n\n";
+  };
+  // No length: the stream ends when the connection does.
+  std::string out =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+      "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
+  store::ModSeq sent = current->modseq;
+  // A long-lived stream starts with the state now, so a client knows where it stands;
+  // closeafter=state waits for the next change.
+  if (!close_after_state) out += state_event(sent);
+  if (!co_await stream.write(out, options.timeout)) co_return;
+  // Without pings a comment every minute finds dead connections.
+  const auto interval = std::chrono::seconds(ping > 0 ? ping : 60);
+  for (;;) {
+    signal->wake.expires_after(interval);
+    boost::system::error_code error;
+    co_await signal->wake.async_wait(asio::redirect_error(asio::use_awaitable, error));
+    if (signal->modseq > sent) {
+      sent = signal->modseq;
+      if (!co_await stream.write(state_event(sent), options.timeout)) co_return;
+      if (close_after_state) co_return;
+    } else if (!error) {
+      const std::string keepalive =
+          ping > 0 ? "event: ping\ndata: {\"interval\":" + std::to_string(ping) + "}\n\n"
+                   : ": keep-alive\n\n";
+      if (!co_await stream.write(keepalive, options.timeout)) co_return;
+    }
+  }
+}
+
 const Route kRoutes[] = {
     {"/health", {bhttp::verb::get, bhttp::verb::head}, true, health},
     {"/.well-known/jmap", {bhttp::verb::get}, true, well_known_jmap},
@@ -231,6 +327,7 @@ const Route kRoutes[] = {
     {"/jmap/api", {bhttp::verb::post}, false, jmap_api},
     {"/jmap/upload", {bhttp::verb::post}, false, jmap_upload, 1},
     {"/jmap/download", {bhttp::verb::get}, false, jmap_download, 3},
+    {"/jmap/eventsource", {bhttp::verb::get}, false, nullptr, 0, jmap_event_source},
 };
 
 const Route* find_route(const Target& target) {
@@ -389,6 +486,12 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
           }
           if (!account && ++failed_logins >= options.max_failed_logins) keep_alive = false;
         }
+      }
+      if (account && route->stream) {
+        const Caller caller{&*account, stream.peer_address()};
+        co_await route->stream(stream, *target, caller, services, options);
+        stream.close();
+        co_return;
       }
       if (account) {
         const Caller caller{&*account, stream.peer_address()};
