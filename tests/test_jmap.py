@@ -18,7 +18,7 @@ from harness import Instance
 USER = "jules@example.test"
 PASSWORD = "a-long-password"
 OTHER = "mo@example.test"
-USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]
+USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"]
 
 
 class Jmap:
@@ -564,6 +564,98 @@ class JmapMail(unittest.TestCase):
             line = lines.readline()
             self.assertRegex(line, rb"^\* \d+ EXISTS")
             sock.sendall(b"DONE\r\nd LOGOUT\r\n")
+
+    def test_identities_are_addresses_the_account_owns(self):
+        got = self.jmap.ok("Identity/get", {"ids": None})
+        self.assertEqual(got["list"][0]["email"], USER)
+        before = got["state"]
+        made = self.jmap.ok("Identity/set", {"create": {
+            "work": {"name": "Jules at work", "email": "jules+work@example.test", "textSignature": "-- J"},
+            "theirs": {"email": OTHER}, "nobody": {"email": "nobody@elsewhere.test"}}})
+        work = made["created"]["work"]["id"]
+        self.assertEqual(made["notCreated"]["theirs"]["type"], "forbiddenFrom")
+        self.assertEqual(made["notCreated"]["nobody"]["type"], "forbiddenFrom")
+        changed = self.jmap.ok("Identity/set", {"update": {work: {"name": "Jules"}}})
+        self.assertIn(work, changed["updated"])
+        refused = self.jmap.ok("Identity/set", {"update": {work: {"email": "jules@example.test"}}})
+        self.assertEqual(refused["notUpdated"][work]["type"], "invalidProperties")
+        changes = self.jmap.ok("Identity/changes", {"sinceState": before})
+        self.assertEqual((changes["created"], changes["updated"]), ([work], []))
+        got = self.jmap.ok("Identity/get", {"ids": [work], "properties": ["name", "textSignature"]})
+        self.assertEqual(got["list"][0], {"id": work, "name": "Jules", "textSignature": "-- J"})
+        self.assertEqual(self.jmap.ok("Identity/set", {"destroy": [work]})["destroyed"], [work])
+        changes = self.jmap.ok("Identity/changes", {"sinceState": before})
+        self.assertEqual((changes["created"], changes["destroyed"]), ([], []))  # made and gone
+        self.assertEqual(self.jmap.ok("Identity/changes", {"sinceState": changes["oldState"]})["newState"],
+                         changes["newState"])
+
+    def test_submission_delivers_locally_queues_remote_and_files_the_draft(self):
+        identity = self.jmap.ok("Identity/get", {"ids": None})["list"][0]["id"]
+        drafts, sent = self.mailboxes["drafts"], self.mailboxes["sent"]
+        draft = self.jmap.ok("Email/set", {"create": {"d": {
+            "mailboxIds": {drafts: True}, "keywords": {"$draft": True},
+            "from": [{"email": USER}], "to": [{"email": OTHER}, {"email": "far@remote.test"}],
+            "bcc": [{"email": "hidden@remote.test"}], "subject": "Submitted over JMAP",
+            "bodyValues": {"b": {"value": "Sent through EmailSubmission."}}, "textBody": [{"partId": "b"}]}}})
+        email_id = draft["created"]["d"]["id"]
+        status, body = self.jmap.request([["EmailSubmission/set", {
+            "accountId": self.jmap.account,
+            "create": {"s": {"identityId": identity, "emailId": email_id}},
+            "onSuccessUpdateEmail": {"#s": {f"mailboxIds/{drafts}": None, f"mailboxIds/{sent}": True,
+                                            "keywords/$draft": None}}}, "c"]])
+        self.assertEqual(status, 200)
+        (name, result, call), (implied, email_result, implied_call) = body["methodResponses"]
+        self.assertEqual((name, implied, call, implied_call), ("EmailSubmission/set", "Email/set", "c", "c"))
+        submission = result["created"]["s"]
+        self.assertEqual(submission["undoStatus"], "final")
+        self.assertIn(email_id, email_result["updated"])
+        got = self.jmap.ok("Email/get", {"ids": [email_id], "properties": ["mailboxIds", "keywords"]})["list"][0]
+        self.assertEqual((got["mailboxIds"], got["keywords"]), ({sent: True}, {}))
+        # The local recipient has it, without the Bcc; the remote ones are queued.
+        other = Jmap(self.instance.ports["http"], OTHER, PASSWORD)
+        self.addCleanup(other.close)
+        ids = other.ok("Email/query", {"filter": {"subject": "Submitted over JMAP"}})["ids"]
+        self.assertEqual(len(ids), 1)
+        theirs = other.ok("Email/get", {"ids": ids, "properties": ["bcc", "header:Bcc", "from"]})["list"][0]
+        self.assertIsNone(theirs["bcc"])
+        self.assertEqual(theirs["from"], [{"name": None, "email": USER}])
+        queue = self.instance.cli("queue", "list").stdout
+        self.assertIn("far@remote.test", queue)
+        self.assertIn("hidden@remote.test", queue)
+        self.assertNotIn(OTHER, queue)
+        got = self.jmap.ok("EmailSubmission/get", {"ids": [submission["id"]]})["list"][0]
+        self.assertEqual(got["emailId"], email_id)
+        self.assertEqual(got["deliveryStatus"][OTHER]["delivered"], "yes")
+        self.assertEqual(got["deliveryStatus"]["far@remote.test"]["delivered"], "queued")
+        self.assertEqual({r["email"] for r in got["envelope"]["rcptTo"]},
+                         {OTHER, "far@remote.test", "hidden@remote.test"})
+        query = self.jmap.ok("EmailSubmission/query", {"filter": {"emailIds": [email_id]}})
+        self.assertEqual(query["ids"], [submission["id"]])
+        cancel = self.jmap.ok("EmailSubmission/set", {"update": {submission["id"]: {"undoStatus": "canceled"}}})
+        self.assertEqual(cancel["notUpdated"][submission["id"]]["type"], "cannotUnsend")
+
+    def test_submission_refusals(self):
+        identity = self.jmap.ok("Identity/get", {"ids": None})["list"][0]["id"]
+        inbox = self.mailboxes["inbox"]
+        made = self.jmap.ok("Email/set", {"create": {
+            "forged": {"mailboxIds": {inbox: True}, "from": [{"email": OTHER}], "to": [{"email": OTHER}],
+                       "bodyValues": {"b": {"value": "x"}}, "textBody": [{"partId": "b"}]},
+            "nobody": {"mailboxIds": {inbox: True}, "from": [{"email": USER}],
+                       "bodyValues": {"b": {"value": "x"}}, "textBody": [{"partId": "b"}]},
+            "unknown": {"mailboxIds": {inbox: True}, "from": [{"email": USER}], "to": [{"email": "ghost@example.test"}],
+                        "bodyValues": {"b": {"value": "x"}}, "textBody": [{"partId": "b"}]}}})["created"]
+        result = self.jmap.ok("EmailSubmission/set", {"create": {
+            "forged": {"identityId": identity, "emailId": made["forged"]["id"]},
+            "nobody": {"identityId": identity, "emailId": made["nobody"]["id"]},
+            "unknown": {"identityId": identity, "emailId": made["unknown"]["id"]},
+            "missing": {"identityId": identity, "emailId": "E999999"},
+            "envelope": {"identityId": identity, "emailId": made["nobody"]["id"],
+                         "envelope": {"mailFrom": {"email": OTHER}, "rcptTo": [{"email": OTHER}]}},
+            "later": {"identityId": identity, "emailId": made["nobody"]["id"], "sendAt": "2030-01-01T00:00:00Z"}}})
+        kinds = {key: value["type"] for key, value in result["notCreated"].items()}
+        self.assertEqual(kinds, {"forged": "forbiddenFrom", "nobody": "noRecipients",
+                                 "unknown": "invalidRecipients", "missing": "emailNotFound",
+                                 "envelope": "forbiddenMailFrom", "later": "invalidProperties"})
 
     def test_an_account_sees_only_its_own_mail(self):
         self.deliver(message("Private to mo"), to=OTHER)

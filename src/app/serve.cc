@@ -365,6 +365,7 @@ int serve(const std::filesystem::path& config_argument) {
   jmap::Dispatcher jmap;
   jmap::add_core_methods(jmap);
   jmap::add_mail_methods(jmap, **store, config->hostname);
+  jmap::add_submission_methods(jmap, **store, directory, delivery);
   http_services.emplace(http::Services{tls.get(), directory, *blocking, jmap, *trail, **store,
                                        "https://" + config->hostname});
   if (!config->audit.alert_mail.empty()) {

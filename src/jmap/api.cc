@@ -204,6 +204,14 @@ void Dispatcher::describe(const std::string& capability, json::object session,
   descriptions_[capability] = Description{std::move(session), std::move(account)};
 }
 
+MethodResult Dispatcher::call(std::string_view name, const json::object& arguments,
+                              Context& context) const {
+  auto found = methods_.find(name);
+  if (found == methods_.end())
+    return MethodError{"unknownMethod", "no method " + std::string(name)};
+  return found->second.method(arguments, context);
+}
+
 std::vector<std::string> Dispatcher::capabilities() const {
   std::vector<std::string> out;
   for (const auto& [name, entry] : methods_) {
@@ -226,7 +234,9 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
     }
   }
   std::vector<Invocation> responses;
+  context.dispatcher = this;
   for (Invocation& call : request.calls) {
+    context.implied_responses.clear();
     auto answer = [&]() -> MethodResult {
       if (auto error = resolve_references(call.arguments, responses)) return *error;
       auto found = methods_.find(call.name);
@@ -245,6 +255,9 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
       responses.push_back({"error", error_arguments(*error), call.call_id});
     } else {
       responses.push_back({call.name, std::move(std::get<json::object>(answer)), call.call_id});
+      for (auto& [name, arguments] : context.implied_responses) {
+        responses.push_back({std::move(name), std::move(arguments), call.call_id});
+      }
     }
   }
   json::array method_responses;

@@ -73,6 +73,8 @@ std::optional<json::value> evaluate_pointer(const json::value& root, std::string
 std::optional<MethodError> resolve_references(json::object& arguments,
                                               const std::vector<Invocation>& responses);
 
+class Dispatcher;
+
 // What every method learns about the call it answers.
 struct Context {
   std::string account_id;  // the authenticated account's JMAP id
@@ -87,6 +89,11 @@ struct Context {
   // "change", "expunge"; src/audit/trail.h), if set.
   std::function<void(const char* kind, std::string mailbox, std::int64_t count, std::string detail)>
       audit;
+  // For a method that implies another (EmailSubmission/set's onSuccessUpdateEmail):
+  // the dispatcher to call it through, and the responses to send after its own, with
+  // its call id (RFC 8621 §7.5).
+  const Dispatcher* dispatcher = nullptr;
+  std::vector<std::pair<std::string, json::object>> implied_responses;
 };
 
 using MethodResult = std::variant<json::object, MethodError>;
@@ -101,6 +108,8 @@ class Dispatcher {
   // "capabilities", `account` under the account's "accountCapabilities".
   void describe(const std::string& capability, json::object session, json::object account);
   std::vector<std::string> capabilities() const;
+  // Runs a registered method directly (an implied call); unknownMethod if none.
+  MethodResult call(std::string_view name, const json::object& arguments, Context& context) const;
   const Limits& limits() const { return limits_; }
 
   // Runs `body`: the Response object (§3.4), or the request-level error.

@@ -19,13 +19,27 @@
 namespace rampart::store {
 class Store;
 }
+namespace rampart::directory {
+class Directory;
+}
+namespace rampart::delivery {
+class Delivery;
+}
 
 namespace rampart::jmap {
 
 inline constexpr char kMailCapability[] = "urn:ietf:params:jmap:mail";
+inline constexpr char kSubmissionCapability[] = "urn:ietf:params:jmap:submission";
 
 // `hostname` names the server in the Message-IDs it makes.
 void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname);
+
+// Identity/* and EmailSubmission/* (RFC 8621 §6-7): identities are addresses the
+// directory says the account owns; a submission checks that every From address is
+// the account's too, then delivers to local recipients at once and queues the rest
+// (without Bcc), as SMTP submission does. Sending is final (maxDelayedSend 0).
+void add_submission_methods(Dispatcher& dispatcher, store::Store& store,
+                            directory::Directory& directory, delivery::Delivery& delivery);
 
 // A blob the account may read (RFC 8620 §6): "B<sha256>" is an upload of its own or one
 // of its messages, "B<sha256>_<part>" a part of one of its messages (transfer

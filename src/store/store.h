@@ -187,6 +187,20 @@ struct Upload {
 };
 inline constexpr std::int64_t kUploadLifetime = 24 * 3600;
 
+// ---- small per-account records (JMAP Identity, EmailSubmission, ...) ----
+
+// A record the store keeps for a front end without knowing its contents: `data` is
+// opaque (JSON for JMAP). Each change takes the account's next MODSEQ, so these
+// share the one state with mail; a destroyed record stays as a tombstone so that
+// /changes can report it.
+struct StoredObject {
+  std::int64_t id = 0;  // per store, never reused
+  std::string data;     // empty for a tombstone
+  ModSeq created = 0;   // the MODSEQ that made it
+  ModSeq modseq = 0;    // the MODSEQ of its last change
+  bool destroyed = false;
+};
+
 // ---- the outbound queue ----
 
 // A message accepted for remote recipients, waiting to be sent (the sender is the
@@ -367,6 +381,17 @@ class Store {
   virtual Result<Upload> add_upload(AccountId account, std::string_view bytes,
                                     std::string_view type) = 0;
   virtual Result<Upload> find_blob(AccountId account, std::string_view blob_id) = 0;
+
+  // Records of `type` ("Identity", "EmailSubmission", ...). put_object creates one
+  // (id 0) or replaces one of the account's (NotFound otherwise, or if destroyed);
+  // destroy_object leaves a tombstone. list_objects gives the account's live records
+  // of the type, and with `since` > 0 also tombstones changed after it, ascending id.
+  virtual Result<StoredObject> put_object(AccountId account, std::string_view type, std::int64_t id,
+                                          std::string_view data) = 0;
+  virtual Result<void> destroy_object(AccountId account, std::string_view type,
+                                      std::int64_t id) = 0;
+  virtual Result<std::vector<StoredObject>> list_objects(AccountId account, std::string_view type,
+                                                         ModSeq since = 0) = 0;
 
   // The outbound queue. enqueue stores the blob and the entry durably (id, blob_id,
   // size, queued_at and next_attempt are filled in) and returns the stored entry.

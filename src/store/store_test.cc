@@ -411,6 +411,31 @@ TEST_F(StoreTest, UploadsAreTheAccountsOwnAndHoldTheirBlob) {
   EXPECT_EQ(blob_files(), 0u);
 }
 
+TEST_F(StoreTest, ObjectsShareTheAccountModseqAndLeaveTombstones) {
+  const Account account = add_account(*store_);
+  const Account other = add_account(*store_, "other");
+  const auto made = *store_->put_object(account.id, "Identity", 0, R"({"a":1})");
+  EXPECT_EQ(made.created, store_->get_account(account.id)->modseq);
+  const ModSeq after_create = made.modseq;
+  const auto changed = *store_->put_object(account.id, "Identity", made.id, R"({"a":2})");
+  EXPECT_GT(changed.modseq, after_create);
+  EXPECT_EQ(changed.created, made.created);
+  // Another account, another type, or a made-up id is not this record.
+  EXPECT_EQ(store_->put_object(other.id, "Identity", made.id, "{}").error().code, Errc::NotFound);
+  EXPECT_EQ(store_->put_object(account.id, "EmailSubmission", made.id, "{}").error().code,
+            Errc::NotFound);
+  EXPECT_TRUE(store_->list_objects(other.id, "Identity")->empty());
+  ASSERT_EQ(store_->list_objects(account.id, "Identity")->size(), 1u);
+  EXPECT_EQ(store_->list_objects(account.id, "Identity")->front().data, R"({"a":2})");
+  EXPECT_EQ(store_->list_objects(account.id, "Identity", after_create)->size(), 1u);
+  ASSERT_TRUE(store_->destroy_object(account.id, "Identity", made.id));
+  EXPECT_EQ(store_->destroy_object(account.id, "Identity", made.id).error().code, Errc::NotFound);
+  EXPECT_TRUE(store_->list_objects(account.id, "Identity")->empty());
+  const auto tombstones = *store_->list_objects(account.id, "Identity", after_create);
+  ASSERT_EQ(tombstones.size(), 1u);
+  EXPECT_TRUE(tombstones[0].destroyed);
+}
+
 TEST_F(StoreTest, NeverReusesAUidAfterExpungeOrReopen) {
   const Account account = add_account(*store_);
   const MailboxId box = inbox(*store_, account.id);
@@ -520,7 +545,7 @@ TEST_F(StoreTest, ReopensAtTheSchemaVersionAndRefusesANewerOne) {
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 7);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 8);
   sqlite3_finalize(statement);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);

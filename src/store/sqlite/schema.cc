@@ -162,6 +162,19 @@ CREATE TABLE uploads (
 CREATE INDEX uploads_by_blob ON uploads (blob_id);
 CREATE INDEX uploads_by_created ON uploads (account, created);
 )sql",
+    // v8: small per-account records (JMAP Identity, EmailSubmission).
+    R"sql(
+CREATE TABLE objects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  destroyed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX objects_by_type ON objects (account, type, modseq);
+)sql",
 };
 
 }  // namespace

@@ -968,6 +968,69 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<StoredObject> put_object(AccountId account, std::string_view type, std::int64_t id,
+                                  std::string_view data) override {
+    return write([&](Transaction& transaction) -> Result<StoredObject> {
+      Connection& connection = transaction.connection();
+      const ModSeq modseq = transaction.modseq(account);
+      if (id == 0) {
+        Query insert(connection,
+                     "INSERT INTO objects (account, type, data, created, modseq) "
+                     "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                     account, type, data, modseq, modseq);
+        insert.next();
+        return StoredObject{.id = insert.get<std::int64_t>(0),
+                            .data = std::string(data),
+                            .created = modseq,
+                            .modseq = modseq,
+                            .destroyed = false};
+      }
+      Query update(connection,
+                   "UPDATE objects SET data = ?, modseq = ? WHERE id = ? AND account = ? AND "
+                   "type = ? AND destroyed = 0 RETURNING created",
+                   data, modseq, id, account, type);
+      if (!update.next()) return fail(Errc::NotFound, "no such object");
+      return StoredObject{.id = id,
+                          .data = std::string(data),
+                          .created = update.get<ModSeq>(0),
+                          .modseq = modseq,
+                          .destroyed = false};
+    });
+  }
+
+  Result<void> destroy_object(AccountId account, std::string_view type, std::int64_t id) override {
+    return write([&](Transaction& transaction) -> Result<void> {
+      const ModSeq modseq = transaction.modseq(account);
+      Query update(transaction.connection(),
+                   "UPDATE objects SET data = '', destroyed = 1, modseq = ? WHERE id = ? AND "
+                   "account = ? AND type = ? AND destroyed = 0 RETURNING id",
+                   modseq, id, account, type);
+      if (!update.next()) return fail(Errc::NotFound, "no such object");
+      return {};
+    });
+  }
+
+  Result<std::vector<StoredObject>> list_objects(AccountId account, std::string_view type,
+                                                 ModSeq since) override {
+    return read([&](Connection& connection) -> Result<std::vector<StoredObject>> {
+      std::vector<StoredObject> out;
+      Query query(connection,
+                  "SELECT id, data, created, modseq, destroyed FROM objects WHERE account = ? AND "
+                  "type = ? AND (destroyed = 0 OR (?3 > 0 AND modseq > ?3)) ORDER BY id",
+                  account, type, since);
+      while (query.next()) {
+        StoredObject object{.id = query.get<std::int64_t>(0),
+                            .data = query.get<std::string>(1),
+                            .created = query.get<ModSeq>(2),
+                            .modseq = query.get<ModSeq>(3),
+                            .destroyed = query.get<bool>(4)};
+        if (since > 0 && object.modseq <= since) continue;
+        out.push_back(std::move(object));
+      }
+      return out;
+    });
+  }
+
   Result<std::vector<QueueEntry>> list_queue() override {
     return read([&](Connection& connection) -> Result<std::vector<QueueEntry>> {
       std::vector<QueueEntry> entries;
