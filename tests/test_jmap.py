@@ -18,7 +18,8 @@ from harness import Instance
 USER = "jules@example.test"
 PASSWORD = "a-long-password"
 OTHER = "mo@example.test"
-USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"]
+USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission",
+         "urn:ietf:params:jmap:vacationresponse"]
 
 
 class Jmap:
@@ -102,9 +103,9 @@ class JmapMail(unittest.TestCase):
         cls.jmap.close()
         cls.instance.close()
 
-    def deliver(self, text, to=USER):
+    def deliver(self, text, to=USER, sender="ann@example.test"):
         with smtplib.SMTP("127.0.0.1", self.instance.ports["smtp"], timeout=30) as smtp:
-            smtp.sendmail("ann@example.test", [to], text.encode())
+            smtp.sendmail(sender, [to], text.encode())
 
     def imap(self):
         client = imaplib.IMAP4("127.0.0.1", self.instance.ports["imap"])
@@ -656,6 +657,44 @@ class JmapMail(unittest.TestCase):
         self.assertEqual(kinds, {"forged": "forbiddenFrom", "nobody": "noRecipients",
                                  "unknown": "invalidRecipients", "missing": "emailNotFound",
                                  "envelope": "forbiddenMailFrom", "later": "invalidProperties"})
+
+    def test_vacation_response_answers_once_and_not_lists(self):
+        got = self.jmap.ok("VacationResponse/get", {"ids": None})["list"]
+        self.assertEqual(got, [{"id": "singleton", "isEnabled": False, "fromDate": None, "toDate": None,
+                                "subject": None, "textBody": None, "htmlBody": None}])
+        refused = self.jmap.ok("VacationResponse/set", {"create": {"x": {}}, "destroy": ["singleton"]})
+        self.assertEqual(refused["notCreated"]["x"]["type"], "singleton")
+        self.assertEqual(refused["notDestroyed"]["singleton"]["type"], "singleton")
+        bad = self.jmap.ok("VacationResponse/set", {"update": {"singleton": {"fromDate": "soon"}}})
+        self.assertEqual(bad["notUpdated"]["singleton"]["type"], "invalidProperties")
+        done = self.jmap.ok("VacationResponse/set", {"update": {"singleton": {
+            "isEnabled": True, "fromDate": "2020-01-01T00:00:00Z", "subject": "Away until Monday",
+            "textBody": "Back on Monday — Jules."}}})
+        self.assertIn("singleton", done["updated"])
+        self.addCleanup(self.jmap.ok, "VacationResponse/set", {"update": {"singleton": {"isEnabled": False}}})
+        got = self.jmap.ok("VacationResponse/get", {"ids": ["singleton"], "properties": ["isEnabled", "fromDate"]})
+        self.assertEqual(got["list"], [{"id": "singleton", "isEnabled": True, "fromDate": "2020-01-01T00:00:00Z"}])
+        # A local sender gets the answer in its INBOX, once, however often it writes.
+        other = Jmap(self.instance.ports["http"], OTHER, PASSWORD)
+        self.addCleanup(other.close)
+        for n in range(2):
+            self.deliver(message(f"Are you there {n}"), sender=OTHER)
+        self.deliver(message("Newsletter", extra="List-Id: <news.example.test>\r\n"), sender="news@remote.test")
+        self.deliver(message("Robot", extra="Auto-Submitted: auto-generated\r\n"), sender="robot@remote.test")
+        self.deliver(message("From afar"), sender="carol@remote.test")
+        answers = other.ok("Email/query", {"filter": {"subject": "Away until Monday"}})["ids"]
+        self.assertEqual(len(answers), 1)
+        answer = other.ok("Email/get", {"ids": answers, "fetchTextBodyValues": True, "properties": [
+            "from", "header:Auto-Submitted:asText", "inReplyTo", "bodyValues", "textBody"]})["list"][0]
+        self.assertEqual(answer["from"], [{"name": None, "email": USER}])
+        self.assertEqual(answer["header:Auto-Submitted:asText"], "auto-replied")
+        self.assertIsNotNone(answer["inReplyTo"])
+        self.assertIn("Back on Monday — Jules.", answer["bodyValues"][answer["textBody"][0]["partId"]]["value"])
+        # Remote senders are answered through the queue from the null sender; lists and robots not.
+        queue = self.instance.cli("queue", "list").stdout
+        self.assertIn("carol@remote.test", queue)
+        self.assertNotIn("news@remote.test", queue)
+        self.assertNotIn("robot@remote.test", queue)
 
     def test_an_account_sees_only_its_own_mail(self):
         self.deliver(message("Private to mo"), to=OTHER)

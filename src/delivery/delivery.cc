@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "base/ascii.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "delivery/vacation.h"
 #include "mime/header.h"
 #include "mime/message.h"
 
@@ -40,7 +43,8 @@ Result<bool> Delivery::is_full(const store::Account& account) {
 }
 
 Result<std::vector<store::Appended>> Delivery::deliver_local(
-    std::string message, const std::vector<store::AccountId>& accounts) {
+    std::string message, const std::vector<store::AccountId>& accounts,
+    std::string_view envelope_sender) {
   std::vector<store::AccountId> unique = accounts;
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
@@ -50,7 +54,56 @@ Result<std::vector<store::Appended>> Delivery::deliver_local(
     if (!inbox) return tl::unexpected(inbox.error());
     targets.push_back({account, inbox->id});
   }
-  return store_.deliver(prepare_message(std::move(message)), targets);
+  store::NewMessage prepared = prepare_message(std::move(message));
+  auto delivered = store_.deliver(prepared, targets);
+  if (!delivered || envelope_sender.empty()) return delivered;
+  const auto header_end = prepared.raw.find("\r\n\r\n");
+  const std::string_view header =
+      std::string_view(prepared.raw)
+          .substr(0, header_end == std::string::npos ? prepared.raw.size() : header_end + 2);
+  if (!may_auto_reply(envelope_sender, header)) return delivered;
+  for (store::AccountId account : unique) answer_vacation(account, envelope_sender, header);
+  return delivered;
+}
+
+// Best effort: the delivery has succeeded whatever happens here.
+void Delivery::answer_vacation(store::AccountId account, std::string_view envelope_sender,
+                               std::string_view header) {
+  auto settings = store_.list_objects(account, kVacationType);
+  if (!settings || settings->empty()) return;
+  const Vacation vacation = vacation_from_json(settings->front().data);
+  const std::int64_t now = unix_seconds();
+  if (!vacation_active(vacation, now)) return;
+  const std::string sender = lowercase(envelope_sender);
+  auto owner = store_.get_account(account);
+  if (!owner || owner->address == sender) return;
+  // Once per sender per interval: one record per sender, its time replaced.
+  auto replied = store_.list_objects(account, kVacationRepliedType);
+  if (!replied) return;
+  std::int64_t record = 0;
+  for (const auto& entry : *replied) {
+    const auto space = entry.data.find(' ');
+    if (space == std::string::npos || entry.data.substr(space + 1) != sender) continue;
+    record = entry.id;
+    const std::int64_t last = std::atoll(entry.data.substr(0, space).c_str());
+    // Answered since the vacation last changed, and within the interval: not again.
+    if (now - last < kVacationInterval && entry.modseq > settings->front().modseq) return;
+  }
+  if (!store_.put_object(account, kVacationRepliedType, record,
+                         std::to_string(now) + " " + sender)) {
+    return;
+  }
+  std::string reply = vacation_reply(vacation, owner->address, sender, header, now);
+  Result<void> sent;
+  if (auto local = store_.find_account(sender)) {
+    auto done = deliver_local(std::move(reply), {local->id});
+    if (!done) sent = tl::unexpected(done.error());
+  } else {
+    store::QueueEntry entry{.account = account, .sender = "", .recipients = {{sender, {}, {}}}};
+    auto done = enqueue(std::move(reply), entry);
+    if (!done) sent = tl::unexpected(done.error());
+  }
+  if (!sent) log::warn("vacation reply for " + owner->address + ": " + sent.error().detail);
 }
 
 Result<store::QueueEntry> Delivery::enqueue(std::string message, const store::QueueEntry& entry) {

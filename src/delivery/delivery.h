@@ -32,13 +32,19 @@ class Delivery {
 
   // Delivers `message` to the INBOX of each account (duplicates delivered once) in one
   // commit. Returns once the message is durable in every one of them, or fails whole.
+  // Then each account with a vacation reply on answers `envelope_sender` (RFC 3834:
+  // once a week per sender, never to lists or automatic mail; from the null sender).
   Result<std::vector<store::Appended>> deliver_local(std::string message,
-                                                     const std::vector<store::AccountId>& accounts);
+                                                     const std::vector<store::AccountId>& accounts,
+                                                     std::string_view envelope_sender = {});
 
   // Puts `message` in the outbound queue for `entry.recipients`; durable on return.
   Result<store::QueueEntry> enqueue(std::string message, const store::QueueEntry& entry);
 
  private:
+  void answer_vacation(store::AccountId account, std::string_view envelope_sender,
+                       std::string_view header);
+
   store::Store& store_;
 };
 

@@ -8,10 +8,9 @@
 #include <vector>
 
 #include "base/ascii.h"
-#include "base/base64.h"
-#include "base/civil_date.h"
 #include "base/utf8.h"
 #include "jmap/email_format.h"
+#include "mime/encode.h"
 
 namespace rampart::jmap {
 namespace {
@@ -42,32 +41,6 @@ std::string_view header_text(const json::value& value, const std::string& proper
   return text;
 }
 
-// RFC 2047 B encoded words of at most 75 characters, split on character boundaries,
-// joined by folding whitespace.
-std::string encoded_words(std::string_view text) {
-  std::string out;
-  while (!text.empty()) {
-    std::size_t take = 0;
-    while (take < text.size()) {
-      const std::size_t length = std::max<std::size_t>(1, utf8_sequence_length(text.substr(take)));
-      if (take + length > 45) break;
-      take += length;
-    }
-    if (!out.empty()) out += "\r\n ";
-    out += "=?UTF-8?B?" + base64_encode(text.substr(0, take)) + "?=";
-    text.remove_prefix(take);
-  }
-  return out;
-}
-
-// Unstructured text (Subject): as it is when it can be, else encoded words.
-std::string unstructured(std::string_view text) {
-  if (is_ascii(text) && text.size() < 900 && text.find("=?") == std::string_view::npos) {
-    return std::string(text);
-  }
-  return encoded_words(text);
-}
-
 bool is_atext(char c) {
   return is_ascii(std::string_view(&c, 1)) &&
          (std::isalnum(static_cast<unsigned char>(c)) ||
@@ -75,7 +48,7 @@ bool is_atext(char c) {
 }
 
 std::string display_name(std::string_view name) {
-  if (!is_ascii(name)) return encoded_words(name);
+  if (!is_ascii(name)) return mime::encode_words(name);
   if (std::all_of(name.begin(), name.end(), is_atext)) return std::string(name);
   std::string out = "\"";
   for (char c : name) {
@@ -156,81 +129,6 @@ std::pair<std::int64_t, int> jmap_date(const json::value& value, const std::stri
       ((zone[1] - '0') * 10 + (zone[2] - '0')) * 60 + (zone[4] - '0') * 10 + (zone[5] - '0');
   const int offset = zone[0] == '-' ? -minutes : minutes;
   return {*utc - std::int64_t{offset} * 60, offset};
-}
-
-std::string rfc5322_date(std::int64_t unix_seconds, int zone_minutes) {
-  static constexpr std::array<const char*, 7> kDays = {"Thu", "Fri", "Sat", "Sun",
-                                                       "Mon", "Tue", "Wed"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::int64_t local = unix_seconds + std::int64_t{zone_minutes} * 60;
-  std::int64_t days = local / 86400, rest = local % 86400;
-  if (rest < 0) rest += 86400, --days;
-  const CivilDate date = civil_from_days(days);
-  const int magnitude = zone_minutes < 0 ? -zone_minutes : zone_minutes;
-  char out[64];
-  std::snprintf(out, sizeof out, "%s, %u %s %04lld %02lld:%02lld:%02lld %c%02d%02d",
-                kDays[static_cast<std::size_t>(((days % 7) + 7) % 7)], date.day,
-                kMonths[date.month - 1], static_cast<long long>(date.year),
-                static_cast<long long>(rest / 3600), static_cast<long long>(rest / 60 % 60),
-                static_cast<long long>(rest % 60), zone_minutes < 0 ? '-' : '+', magnitude / 60,
-                magnitude % 60);
-  return out;
-}
-
-// Line ends as CRLF.
-std::string crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 40);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r') {
-      out += "\r\n";
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else if (text[i] == '\n') {
-      out += "\r\n";
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-std::string quoted_printable(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  std::size_t column = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      out += "\r\n";
-      ++i;
-      column = 0;
-      continue;
-    }
-    const bool at_line_end = i + 1 == text.size() || text[i + 1] == '\r';
-    std::string piece;
-    if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_line_end)) {
-      piece = static_cast<char>(c);
-    } else {
-      piece = {'=', kHex[c >> 4], kHex[c & 15]};
-    }
-    if (column + piece.size() > 75) {
-      out += "=\r\n";
-      column = 0;
-    }
-    out += piece;
-    column += piece.size();
-  }
-  return out;
-}
-
-std::string base64_lines(std::string_view bytes) {
-  const std::string encoded = base64_encode(bytes);
-  std::string out;
-  for (std::size_t at = 0; at < encoded.size(); at += 76) {
-    out += encoded.substr(at, 76) + "\r\n";
-  }
-  return out;
 }
 
 // A MIME parameter: quoted when it can be, RFC 2231 when it is not ASCII.
@@ -318,7 +216,7 @@ class Composer {
       }
       const std::string_view value_text = header_text(value, name);
       out += std::string(field) + ": " +
-             (text ? unstructured(value_text) : std::string(value_text)) + "\r\n";
+             (text ? mime::encode_unstructured(value_text) : std::string(value_text)) + "\r\n";
       custom_names.push_back(lowercase(field));
     }
     auto custom = [&](std::string_view field) {
@@ -338,16 +236,16 @@ class Composer {
     add("cc", "Cc", address_list);
     add("bcc", "Bcc", address_list);
     add("subject", "Subject", [](const json::value& value, const std::string& property) {
-      return unstructured(header_text(value, property));
+      return mime::encode_unstructured(header_text(value, property));
     });
     add("messageId", "Message-ID", message_ids);
     add("inReplyTo", "In-Reply-To", message_ids);
     add("references", "References", message_ids);
     if (const json::value* sent = argument("sentAt")) {
       const auto [seconds, zone] = jmap_date(*sent, "sentAt");
-      out = "Date: " + rfc5322_date(seconds, zone) + "\r\n" + out;
+      out = "Date: " + mime::format_date(seconds, zone) + "\r\n" + out;
     } else if (!custom("date")) {
-      out = "Date: " + rfc5322_date(options_.now, 0) + "\r\n" + out;
+      out = "Date: " + mime::format_date(options_.now, 0) + "\r\n" + out;
     }
     if (!argument("messageId") && !custom("message-id")) {
       out += "Message-ID: <" + boundary().substr(10) + "@" + options_.hostname + ">\r\n";
@@ -456,19 +354,8 @@ class Composer {
           charset && !(charset->is_string() && iequals(charset->get_string(), "utf-8"))) {
         refuse("text is written as utf-8", property);
       }
-      const std::string lines = crlf(text->get_string());
-      const bool plain =
-          is_ascii(lines) &&
-          std::none_of(lines.begin(), lines.end(), [](char c) { return c == '\0'; }) && [&] {
-            std::size_t at = 0;
-            while (at < lines.size()) {
-              const auto end = lines.find("\r\n", at);
-              if ((end == std::string::npos ? lines.size() : end) - at > 998) return false;
-              if (end == std::string::npos) break;
-              at = end + 2;
-            }
-            return true;
-          }();
+      const std::string lines = mime::crlf_lines(text->get_string());
+      const bool plain = mime::is_7bit_text(lines);
       if (!valid_media_type(type)) refuse("invalid type " + type, property);
       header = "Content-Type: " + type + "; charset=utf-8\r\n";
       if (plain) {
@@ -476,7 +363,7 @@ class Composer {
         body = lines;
       } else {
         header += "Content-Transfer-Encoding: quoted-printable\r\n";
-        body = quoted_printable(lines);
+        body = mime::encode_quoted_printable(lines);
       }
     } else {
       const std::string id(header_text(*blob_id, property));
@@ -501,10 +388,10 @@ class Composer {
       header += "\r\n";
       if (type == "message/rfc822") {
         header += "Content-Transfer-Encoding: 8bit\r\n";
-        body = crlf(blob->bytes);
+        body = mime::crlf_lines(blob->bytes);
       } else {
         header += "Content-Transfer-Encoding: base64\r\n";
-        body = base64_lines(blob->bytes);
+        body = mime::encode_base64_lines(blob->bytes);
       }
     }
     const json::value* disposition = field("disposition");

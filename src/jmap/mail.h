@@ -30,11 +30,13 @@ namespace rampart::jmap {
 
 inline constexpr char kMailCapability[] = "urn:ietf:params:jmap:mail";
 inline constexpr char kSubmissionCapability[] = "urn:ietf:params:jmap:submission";
+inline constexpr char kVacationCapability[] = "urn:ietf:params:jmap:vacationresponse";
 
 // `hostname` names the server in the Message-IDs it makes.
 void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname);
 
-// Identity/* and EmailSubmission/* (RFC 8621 §6-7): identities are addresses the
+// VacationResponse/get and /set (§8) keep the setting delivery/vacation.h answers
+// with; Identity/* and EmailSubmission/* (RFC 8621 §6-7): identities are addresses the
 // directory says the account owns; a submission checks that every From address is
 // the account's too, then delivers to local recipients at once and queues the rest
 // (without Bcc), as SMTP submission does. Sending is final (maxDelayedSend 0).

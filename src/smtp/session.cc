@@ -667,7 +667,7 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
     if (!accounts.empty()) {
       // Final delivery: Return-Path records the envelope sender (RFC 5321 §4.4).
       auto delivered = services_.delivery.deliver_local(
-          "Return-Path: <" + mail_from + ">\r\n" + received + message, accounts);
+          "Return-Path: <" + mail_from + ">\r\n" + received + message, accounts, mail_from);
       if (!delivered) return tl::unexpected(delivered.error());
     }
     if (!outbound.recipients.empty()) {

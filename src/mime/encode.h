@@ -1,0 +1,36 @@
+// Writing MIME: the encoders that message composition (JMAP Email/set, vacation
+// replies) uses, the inverse of body.h and encoded_word.cc. Pure.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace rampart::mime {
+
+// Line ends as CRLF (lone CR or LF become CRLF).
+std::string crlf_lines(std::string_view text);
+
+// Quoted-printable (RFC 2045 §6.7) of CRLF text: lines of at most 76 characters, soft
+// breaks, trailing whitespace and every byte outside printable ASCII encoded.
+std::string encode_quoted_printable(std::string_view text);
+
+// Base64 in lines of 76 characters, each ending in CRLF.
+std::string encode_base64_lines(std::string_view bytes);
+
+// RFC 2047 B encoded words of UTF-8 text, each at most 75 characters and split on
+// character boundaries, joined by folding whitespace (CRLF SP).
+std::string encode_words(std::string_view text);
+
+// An unstructured header value (Subject): as it is when it is short ASCII without
+// "=?", else encoded words.
+std::string encode_unstructured(std::string_view text);
+
+// True when the text is 7-bit with lines of at most 998 bytes and no NUL: it may go
+// as it is (Content-Transfer-Encoding: 7bit).
+bool is_7bit_text(std::string_view crlf_text);
+
+// An RFC 5322 date-time: "Mon, 23 Nov 2026 15:09:21 +0100".
+std::string format_date(std::int64_t unix_seconds, int zone_minutes);
+
+}  // namespace rampart::mime
