@@ -164,6 +164,25 @@ class Http(unittest.TestCase):
         self.assertEqual(len(logins), before + 1)
         self.assertEqual(logins[-1]["protocol"], "http")
 
+    def test_app_passwords_are_bearer_tokens(self):
+        secret = self.instance.cli("user", "app-password", "add", USER, "bearer-client").stdout.strip()
+        code, body = self.curl("/jmap/session", "-H", f"Authorization: Bearer {secret}")
+        self.assertEqual(code, "200")
+        self.assertEqual(json.loads(body)["username"], USER)
+        self.assertEqual(self.curl("/jmap/session", "-H", "Authorization: Bearer not-a-token")[0], "401")
+        self.assertEqual(self.curl("/jmap/session", "-H", f"Authorization: Bearer {PASSWORD}")[0], "401")
+        self.assertEqual(self.instance.cli("user", "app-password", "remove", USER, "bearer-client").returncode, 0)
+        self.assertEqual(self.curl("/jmap/session", "-H", f"Authorization: Bearer {secret}")[0], "401")
+        deadline = time.monotonic() + 20
+        while True:
+            failed = [r for r in json.loads(self.instance.cli("audit", "--json", "--kind", "login-failed",
+                                                              "--limit", "1000").stdout)
+                      if r["detail"] == "unknown bearer token"]
+            if len(failed) >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(failed), 3)
+
     def test_three_failed_logins_close_the_connection(self):
         token = base64.b64encode(f"{USER}:wrong".encode()).decode()
         request = (f"GET /jmap/session HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n"

@@ -314,6 +314,30 @@ Result<store::Account> Directory::authenticate(std::string_view address, std::st
   return result;
 }
 
+Result<store::Account> Directory::authenticate_token(std::string_view token, std::string_view peer,
+                                                     std::string_view protocol) {
+  auto result = token.empty() || token.size() > kMaxPasswordBytes
+                    ? Result<store::Account>(fail(Errc::NotFound, "no token"))
+                    : store_.find_app_password_owner(sha256_hex(token));
+  const bool refused = !result && result.error().code == Errc::NotFound;
+  if (result) {
+    guard_.succeeded(peer, kTokenName, LoginGuard::Clock::now());
+  } else if (refused) {
+    guard_.failed(peer, kTokenName, LoginGuard::Clock::now());
+  }
+  if (trail_ && (result || refused)) {
+    const std::string account = result ? result->address : std::string();
+    trail_->record({.kind = result ? audit::kLogin : audit::kLoginFailed,
+                    .account = account,
+                    .actor = account,
+                    .address = std::string(peer),
+                    .protocol = std::string(protocol),
+                    .detail = result ? "bearer token" : "unknown bearer token"});
+  }
+  if (refused) return fail(Errc::NotFound, "unknown token");
+  return result;
+}
+
 Result<store::Account> Directory::check_password_of(std::string_view address,
                                                     std::string_view password) {
   // Hashed once for the process, so an unknown user costs one verification too.

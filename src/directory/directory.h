@@ -78,11 +78,17 @@ class Directory {
   // under `protocol`.
   Result<store::Account> authenticate(std::string_view address, std::string_view password,
                                       std::string_view peer = {}, std::string_view protocol = {});
+  // An app password's secret alone, as an HTTP bearer token: the account it belongs
+  // to, NotFound otherwise; with a peer, recorded like authenticate (the guard counts
+  // failures under the name "bearer").
+  Result<store::Account> authenticate_token(std::string_view token, std::string_view peer,
+                                            std::string_view protocol);
   // Before a network login: refuse, delay, or go ahead (see login_guard.h). Sessions
   // wait out the delay asynchronously, then call authenticate.
   LoginGuard::Verdict login_verdict(std::string_view peer, std::string_view address);
 
   static constexpr std::size_t kMinPasswordBytes = 8;
+  static constexpr std::string_view kTokenName = "bearer";  // the guard's name for tokens
   static constexpr std::size_t kMaxPasswordBytes = 1024;
   static constexpr int kMaxAliasDepth = 8;
   static constexpr std::chrono::seconds kLoginCacheTime{300};

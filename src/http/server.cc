@@ -347,8 +347,21 @@ const Route* find_route(const Target& target) {
   return nullptr;
 }
 
-// "Basic base64(user:password)"; nothing for anything else.
-std::optional<std::pair<std::string, std::string>> basic_credentials(std::string_view header) {
+struct Credentials {
+  std::string user, secret;
+  bool bearer = false;
+};
+
+// "Basic base64(user:password)", or "Bearer <app password>"; nothing for anything else.
+std::optional<Credentials> credentials_of(std::string_view header) {
+  constexpr std::string_view kBearer = "bearer ";
+  if (header.size() > kBearer.size() && iequals(header.substr(0, kBearer.size()), kBearer)) {
+    std::string_view token = header.substr(kBearer.size());
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (token.empty()) return std::nullopt;
+    return Credentials{{}, std::string(token), true};
+  }
   constexpr std::string_view kScheme = "basic ";
   if (header.size() <= kScheme.size() || !iequals(header.substr(0, kScheme.size()), kScheme)) {
     return std::nullopt;
@@ -360,12 +373,14 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
   if (!decoded) return std::nullopt;
   const auto colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;
-  return std::pair{decoded->substr(0, colon), decoded->substr(colon + 1)};
+  return Credentials{decoded->substr(0, colon), decoded->substr(colon + 1), false};
 }
 
 Response unauthorized(std::string text) {
   Response response = plain(401, std::move(text));
-  response.extra_headers = "WWW-Authenticate: Basic realm=\"Rampart\", charset=\"UTF-8\"\r\n";
+  response.extra_headers =
+      "WWW-Authenticate: Basic realm=\"Rampart\", charset=\"UTF-8\"\r\n"
+      "WWW-Authenticate: Bearer realm=\"Rampart\"\r\n";
   return response;
 }
 
@@ -467,13 +482,13 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
       if (!same) {
         account.reset();
         authorized_header.clear();
-        auto credentials = basic_credentials(credentials_header);
+        auto credentials = credentials_of(credentials_header);
         if (!credentials) {
           response = unauthorized("authentication required");
         } else {
-          auto login = co_await net::network_login(services.directory, services.blocking,
-                                                   stream.peer_address(), credentials->first,
-                                                   credentials->second, "http");
+          auto login = co_await net::network_login(
+              services.directory, services.blocking, stream.peer_address(), credentials->user,
+              credentials->secret, "http", credentials->bearer);
           if (login.refused) {
             response = plain(429, "too many failed logins, try again later");
           } else if (login.account) {

@@ -1,7 +1,8 @@
 // A login from the network, done the one way every protocol does it: the login
 // guard's verdict first (refused: nothing is checked), its delay waited out without
 // holding a thread, then the password checked on the blocking pool. Refusals and
-// failures are logged as "PROTOCOL: login ... from PEER".
+// failures are logged as "PROTOCOL: login ... from PEER". With `bearer`, `password` is
+// a bearer token and `user` is ignored (Directory::authenticate_token).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -29,10 +30,12 @@ struct LoginOutcome {
 // coroutine twice (GCC bug 101367).
 inline boost::asio::awaitable<LoginOutcome> network_login(
     directory::Directory& directory, boost::asio::thread_pool& blocking, const std::string& peer,
-    const std::string& user, const std::string& password, const char* protocol) {
-  const auto verdict = directory.login_verdict(peer, user);
+    const std::string& user, const std::string& password, const char* protocol,
+    bool bearer = false) {
+  const std::string name = bearer ? std::string(directory::Directory::kTokenName) : user;
+  const auto verdict = directory.login_verdict(peer, name);
   if (verdict.refuse) {
-    log::warn(std::string(protocol) + ": login for " + lowercase(user) + " from " + peer +
+    log::warn(std::string(protocol) + ": login for " + lowercase(name) + " from " + peer +
               " refused: too many failures");
     co_return LoginOutcome{.refused = true, .account = fail(Errc::TryLater, "locked out")};
   }
@@ -40,10 +43,12 @@ inline boost::asio::awaitable<LoginOutcome> network_login(
     boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, verdict.delay);
     co_await pause.async_wait(boost::asio::use_awaitable);
   }
-  auto account = co_await offload(
-      blocking, [&] { return directory.authenticate(user, password, peer, protocol); });
+  auto account = co_await offload(blocking, [&] {
+    return bearer ? directory.authenticate_token(password, peer, protocol)
+                  : directory.authenticate(user, password, peer, protocol);
+  });
   if (!account) {
-    log::info(std::string(protocol) + ": login failed for " + lowercase(user) + " from " + peer);
+    log::info(std::string(protocol) + ": login failed for " + lowercase(name) + " from " + peer);
   }
   co_return LoginOutcome{.account = std::move(account)};
 }

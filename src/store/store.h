@@ -306,6 +306,8 @@ class Store {
   virtual Result<std::vector<AppPassword>> list_app_passwords(AccountId id) = 0;
   virtual Result<void> remove_app_password(AccountId id, std::string_view name) = 0;
   virtual Result<AppPassword> find_app_password(AccountId id, std::string_view secret_hash) = 0;
+  // The account with an app password of this hash, whoever it is (bearer tokens).
+  virtual Result<Account> find_app_password_owner(std::string_view secret_hash) = 0;
   virtual Result<void> remove_account(AccountId id) = 0;
 
   // Aliases

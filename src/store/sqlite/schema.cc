@@ -175,6 +175,10 @@ CREATE TABLE objects (
 );
 CREATE INDEX objects_by_type ON objects (account, type, modseq);
 )sql",
+    // v9: app passwords as bearer tokens, found by their hash alone.
+    R"sql(
+CREATE INDEX app_passwords_by_secret ON app_passwords (secret_hash);
+)sql",
 };
 
 }  // namespace

@@ -525,6 +525,15 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<Account> find_app_password_owner(std::string_view secret_hash) override {
+    return read([&](Connection& connection) -> Result<Account> {
+      Query query(connection, "SELECT account FROM app_passwords WHERE secret_hash = ? LIMIT 1",
+                  secret_hash);
+      if (!query.next()) return fail(Errc::NotFound, "no such app password");
+      return load_account(connection, query.get<AccountId>(0));
+    });
+  }
+
   Result<void> remove_account(AccountId id) override {
     return write([&](Transaction& transaction) -> Result<void> {
       Connection& connection = transaction.connection();
