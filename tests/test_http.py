@@ -15,13 +15,15 @@ from harness import Instance
 USER = "kate@example.test"
 PASSWORD = "a-long-password"
 CORE = "urn:ietf:params:jmap:core"
+OTHER = "lee@example.test"
 
 
 class Http(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.instance = Instance(["http", "https"])
+        cls.instance = Instance(["http", "https"], extra=f'[http]\nmetrics_accounts = ["{USER}"]')
         cls.instance.add_account(USER, PASSWORD)
+        cls.instance.add_account(OTHER, PASSWORD)
         cls.instance.start()
         cls.base = f"http://127.0.0.1:{cls.instance.ports['http']}"
 
@@ -182,6 +184,19 @@ class Http(unittest.TestCase):
                 break
             time.sleep(0.1)
         self.assertEqual(len(failed), 3)
+
+    def test_metrics_for_the_accounts_configured(self):
+        self.assertEqual(self.curl("/metrics")[0], "401")
+        self.assertEqual(self.curl("/metrics", "-u", f"{OTHER}:{PASSWORD}")[0], "403")
+        code, body = self.curl("/metrics", "-u", f"{USER}:{PASSWORD}")
+        self.assertEqual(code, "200")
+        self.assertIn('rampart_logins_total{protocol="http",result="success"}', body)
+        self.assertIn('rampart_connections_open{service="http"}', body)
+        self.assertIn("# TYPE rampart_http_requests_total counter", body)
+        self.assertIn("rampart_accounts 2\n", body)
+        self.assertIn("process_resident_memory_bytes", body)
+        for line in body.splitlines():  # the text format: comments and "name{labels} value"
+            self.assertRegex(line, r'^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? -?[0-9.e+]+)$')
 
     def test_three_failed_logins_close_the_connection(self):
         token = base64.b64encode(f"{USER}:wrong".encode()).decode()

@@ -367,7 +367,7 @@ int serve(const std::filesystem::path& config_argument) {
   jmap::add_mail_methods(jmap, **store, config->hostname);
   jmap::add_submission_methods(jmap, **store, directory, delivery);
   http_services.emplace(http::Services{tls.get(), directory, *blocking, jmap, *trail, **store,
-                                       "https://" + config->hostname});
+                                       "https://" + config->hostname, config->http.metrics_accounts});
   if (!config->audit.alert_mail.empty()) {
     mail_alert = [&directory, &delivery, &config](const audit::Alert& alert) {
       mail_alert_to(config->audit.alert_mail, alert, config->hostname, directory, delivery);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/ascii.h"
 #include "base/files.h"
 
 namespace rampart {
@@ -211,6 +212,24 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
               bad_key(source, audit_node, full, "expected an integer from 1 to 1000000000"));
         }
         *target = *value;
+      }
+    } else if (name == "http") {
+      const toml::table* http = node.as_table();
+      if (!http) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+      for (const auto& [http_key, http_node] : *http) {
+        const std::string full = "http." + std::string(http_key.str());
+        if (http_key.str() != "metrics_accounts") {
+          return tl::unexpected(bad_key(source, http_node, full, "unknown key"));
+        }
+        const toml::array* list = http_node.as_array();
+        if (!list) return tl::unexpected(bad_key(source, http_node, full, "expected a list"));
+        for (const auto& item : *list) {
+          auto value = item.value<std::string>();
+          if (!value || value->find('@') == std::string::npos) {
+            return tl::unexpected(bad_key(source, item, full, "expected account addresses"));
+          }
+          config.http.metrics_accounts.push_back(lowercase(*value));
+        }
       }
     } else if (name == "tls") {
       const toml::table* tls = node.as_table();

@@ -45,13 +45,18 @@ struct Config {
 
   // The audit trail's alerts (docs/security.md, "Audit trail").
   struct Audit {
-    std::string alert_webhook;  // "http://host[:port]/path"; empty: no webhook
-    std::string alert_mail;     // an address each alert is mailed to; empty: none
+    std::string alert_webhook;                // "http://host[:port]/path"; empty: no webhook
+    std::string alert_mail;                   // an address each alert is mailed to; empty: none
     std::int64_t bulk_read_messages = 1000;   // messages read by one account per window
     std::int64_t mass_delete_messages = 200;  // messages expunged by one account per window
     std::int64_t failed_logins = 20;          // per account or per address per window
     std::int64_t window_seconds = 600;
   } audit;
+
+  struct Http {
+    // Accounts that may read /metrics (Basic or a bearer token); empty: nobody.
+    std::vector<std::string> metrics_accounts;
+  } http;
 
   // Both empty: a self-signed pair is made in data_dir on first start.
   struct Tls {

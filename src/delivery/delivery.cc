@@ -5,6 +5,7 @@
 #include "base/ascii.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "delivery/vacation.h"
 #include "mime/header.h"
 #include "mime/message.h"
@@ -56,6 +57,12 @@ Result<std::vector<store::Appended>> Delivery::deliver_local(
   }
   store::NewMessage prepared = prepare_message(std::move(message));
   auto delivered = store_.deliver(prepared, targets);
+  if (delivered) {
+    static metrics::Metric& count =
+        metrics::get("rampart_local_deliveries_total", metrics::Type::Counter,
+                     "Messages put in local mailboxes.");
+    count.add(static_cast<std::int64_t>(delivered->size()));
+  }
   if (!delivered || envelope_sender.empty()) return delivered;
   const auto header_end = prepared.raw.find("\r\n\r\n");
   const std::string_view header =
@@ -107,7 +114,13 @@ void Delivery::answer_vacation(store::AccountId account, std::string_view envelo
 }
 
 Result<store::QueueEntry> Delivery::enqueue(std::string message, const store::QueueEntry& entry) {
-  return store_.enqueue(prepare_message(std::move(message)), entry);
+  auto queued = store_.enqueue(prepare_message(std::move(message)), entry);
+  if (queued) {
+    static metrics::Metric& count = metrics::get("rampart_queued_total", metrics::Type::Counter,
+                                                 "Messages put in the outbound queue.");
+    count.add();
+  }
+  return queued;
 }
 
 }  // namespace rampart::delivery

@@ -1,6 +1,8 @@
 #include "http/server.h"
 
 #include <openssl/crypto.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
@@ -18,6 +20,7 @@
 #include "base/ascii.h"
 #include "base/base64.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "directory/directory.h"
 #include "http/target.h"
 #include "jmap/api.h"
@@ -320,6 +323,51 @@ boost::asio::awaitable<void> jmap_event_source(net::Stream& stream, const Target
   }
 }
 
+// GET /metrics: the Prometheus text format, for the accounts the configuration names.
+Response metrics_page(const Request&, const Target&, const Caller& caller, Services& services) {
+  const auto& allowed = services.metrics_accounts;
+  if (std::find(allowed.begin(), allowed.end(), caller.account->address) == allowed.end()) {
+    return plain(403, "this account may not read metrics (http.metrics_accounts)");
+  }
+  using metrics::family;
+  using metrics::Type;
+  std::string out = metrics::render();
+  if (auto accounts = services.store.list_accounts()) {
+    std::uint64_t messages = 0, bytes = 0;
+    for (const auto& account : *accounts) {
+      if (auto usage = services.store.usage(account.id)) {
+        messages += usage->messages;
+        bytes += usage->bytes;
+      }
+    }
+    out +=
+        family("rampart_accounts", Type::Gauge, "Accounts.", static_cast<double>(accounts->size()));
+    out += family("rampart_stored_messages", Type::Gauge, "Messages in all mailboxes.",
+                  static_cast<double>(messages));
+    out += family("rampart_stored_bytes", Type::Gauge, "Bytes of the messages in all mailboxes.",
+                  static_cast<double>(bytes));
+  }
+  if (auto queue = services.store.list_queue()) {
+    out += family("rampart_queue_messages", Type::Gauge, "Messages waiting in the outbound queue.",
+                  static_cast<double>(queue->size()));
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  out += family("process_cpu_seconds_total", Type::Counter, "CPU time used.", cpu);
+  long pages = 0, resident = 0;
+  if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(statm);
+  }
+  out += family("process_resident_memory_bytes", Type::Gauge, "Resident memory.",
+                static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+  return {.status = 200,
+          .content_type = "text/plain; version=0.0.4; charset=utf-8",
+          .body = std::move(out)};
+}
+
 const Route kRoutes[] = {
     {"/health", {bhttp::verb::get, bhttp::verb::head}, true, health},
     {"/.well-known/jmap", {bhttp::verb::get}, true, well_known_jmap},
@@ -328,6 +376,7 @@ const Route kRoutes[] = {
     {"/jmap/upload", {bhttp::verb::post}, false, jmap_upload, 1},
     {"/jmap/download", {bhttp::verb::get}, false, jmap_download, 3},
     {"/jmap/eventsource", {bhttp::verb::get}, false, nullptr, 0, jmap_event_source},
+    {"/metrics", {bhttp::verb::get}, false, metrics_page},
 };
 
 const Route* find_route(const Target& target) {
@@ -514,6 +563,9 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
             services.blocking, [&] { return route->handle(request, *target, caller, services); });
       }
     }
+    metrics::get("rampart_http_requests_total", metrics::Type::Counter, "HTTP requests answered.",
+                 "code=" + metrics::label(std::to_string(response.status)))
+        .add();
     if (!co_await stream.write(serialize(response, head, keep_alive), options.timeout)) co_return;
     if (!keep_alive) {
       stream.close();

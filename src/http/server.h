@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "net/socket.h"
 
@@ -54,6 +55,7 @@ struct Services {
   audit::Trail& trail;   // JMAP's reads and changes of mail
   store::Store& store;   // JMAP uploads and downloads
   std::string base_url;  // "https://" + hostname, for the URLs the JMAP session names
+  std::vector<std::string> metrics_accounts;  // who may read /metrics
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,

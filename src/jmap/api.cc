@@ -4,6 +4,8 @@
 #include <charconv>
 #include <exception>
 
+#include "base/metrics.h"
+
 namespace rampart::jmap {
 namespace {
 
@@ -245,6 +247,9 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
                     found->second.capability) == request.capabilities.end()) {
         return MethodError{"unknownMethod", "no method " + call.name + " in the capabilities used"};
       }
+      metrics::get("rampart_jmap_calls_total", metrics::Type::Counter, "JMAP method calls.",
+                   "method=" + metrics::label(call.name))
+          .add();
       try {
         return found->second.method(call.arguments, context);
       } catch (const std::exception& error) {

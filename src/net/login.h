@@ -14,6 +14,7 @@
 
 #include "base/ascii.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "directory/directory.h"
 #include "net/offload.h"
 
@@ -34,7 +35,13 @@ inline boost::asio::awaitable<LoginOutcome> network_login(
     bool bearer = false) {
   const std::string name = bearer ? std::string(directory::Directory::kTokenName) : user;
   const auto verdict = directory.login_verdict(peer, name);
+  auto count = [&](const char* result) {
+    metrics::get("rampart_logins_total", metrics::Type::Counter, "Network logins by outcome.",
+                 "protocol=" + metrics::label(protocol) + ",result=" + metrics::label(result))
+        .add();
+  };
   if (verdict.refuse) {
+    count("refused");
     log::warn(std::string(protocol) + ": login for " + lowercase(name) + " from " + peer +
               " refused: too many failures");
     co_return LoginOutcome{.refused = true, .account = fail(Errc::TryLater, "locked out")};
@@ -50,6 +57,7 @@ inline boost::asio::awaitable<LoginOutcome> network_login(
   if (!account) {
     log::info(std::string(protocol) + ": login failed for " + lowercase(name) + " from " + peer);
   }
+  count(account ? "success" : "failure");
   co_return LoginOutcome{.account = std::move(account)};
 }
 

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "base/metrics.h"
 
 namespace rampart::net {
 
@@ -102,11 +103,18 @@ void Server::State::release(const std::string& peer) {
 asio::awaitable<void> Server::State::run_session(Socket socket, Listener& listener,
                                                  std::string peer) {
   ++sessions;
+  const std::string labels = "service=" + metrics::label(listener.service);
+  metrics::get("rampart_connections_total", metrics::Type::Counter, "Connections accepted.", labels)
+      .add();
+  metrics::Metric& open =
+      metrics::get("rampart_connections_open", metrics::Type::Gauge, "Connections open.", labels);
+  open.add();
   try {
     co_await listener.handler(std::move(socket));
   } catch (const std::exception& exception) {
     log::error(listener.service + " session from " + peer + " ended by a bug: " + exception.what());
   }
+  open.add(-1);
   release(peer);
   --sessions;
 }
