@@ -128,7 +128,7 @@ class Http(unittest.TestCase):
         self.assertEqual(code, "200", body)
         session = json.loads(body)
         self.assertEqual(session["username"], USER)
-        self.assertEqual(sorted(session["capabilities"]), [CORE] + [f"urn:ietf:params:jmap:{c}" for c in ("mail", "submission", "vacationresponse")])
+        self.assertEqual(sorted(session["capabilities"]), [CORE] + [f"urn:ietf:params:jmap:{c}" for c in ("mail", "submission", "vacationresponse", "websocket")])
         self.assertEqual(session["apiUrl"], "https://mail.test/jmap/api")
         [account_id] = session["accounts"]
         self.assertEqual(session["accounts"][account_id]["name"], USER)

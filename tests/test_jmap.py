@@ -7,7 +7,9 @@ import base64
 import http.client
 import imaplib
 import json
+import os
 import smtplib
+import subprocess
 import socket
 import time
 import unittest
@@ -695,6 +697,51 @@ class JmapMail(unittest.TestCase):
         self.assertIn("carol@remote.test", queue)
         self.assertNotIn("news@remote.test", queue)
         self.assertNotIn("robot@remote.test", queue)
+
+    def test_websocket_requests_and_push_with_the_ws_client(self):
+        script = os.path.join(os.path.dirname(__file__), "node", "jmap_ws.mjs")
+        url = f"ws://127.0.0.1:{self.instance.ports['http']}/jmap/ws"
+        client = subprocess.Popen(["node", script, url, USER, PASSWORD], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(client.stdout.close)
+        self.addCleanup(client.kill)
+        lines = []
+        for line in client.stdout:
+            lines.append(line.strip())
+            if line.strip() == "ready":
+                self.deliver(message("Pushed over the socket"))
+        client.wait(timeout=30)
+        messages = [json.loads(line) for line in lines if line != "ready"]
+        self.assertEqual(messages[0], {"@type": "open", "protocol": "jmap"})
+        first = next(m for m in messages if m.get("requestId") == "first")
+        self.assertEqual(first["@type"], "Response")
+        self.assertEqual(first["methodResponses"], [["Core/echo", {"hello": "world"}, "e"]])
+        error = next(m for m in messages if m["@type"] == "RequestError")
+        self.assertEqual(error["type"], "urn:ietf:params:jmap:error:notJSON")
+        change = messages[-1]
+        self.assertEqual(change["@type"], "StateChange")
+        self.assertEqual(set(change["changed"][self.jmap.account]), {"Email", "Mailbox"})
+        self.assertEqual(change["pushState"], change["changed"][self.jmap.account]["Email"])
+        self.assertEqual(client.returncode, 0)
+        session = self.jmap.session["capabilities"]["urn:ietf:params:jmap:websocket"]
+        self.assertEqual(session, {"url": "wss://mail.test/jmap/ws", "supportsPush": True})
+
+    def test_websocket_refuses_a_plain_request_and_bad_frames(self):
+        self.assertEqual(self.jmap.raw("GET", "/jmap/ws")[0], 400)
+        key = base64.b64encode(b"0123456789abcdef").decode()
+        with socket.create_connection(("127.0.0.1", self.instance.ports["http"]), timeout=30) as sock:
+            sock.sendall((f"GET /jmap/ws HTTP/1.1\r\nHost: x\r\n{self.auth_header()}Upgrade: websocket\r\n"
+                          f"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n"
+                          "Sec-WebSocket-Protocol: jmap\r\n\r\n").encode())
+            reader = sock.makefile("rb")
+            self.assertTrue(reader.readline().startswith(b"HTTP/1.1 101"))
+            while reader.readline() != b"\r\n":
+                pass
+            sock.sendall(b"\x81\x02hi")  # not masked: a protocol error
+            self.assertEqual(reader.read(4), b"\x88\x02\x03\xea")  # close 1002
+            self.assertEqual(reader.read(), b"")
+
+    def auth_header(self):
+        return f"Authorization: {self.jmap.headers['Authorization']}\r\n"
 
     def test_an_account_sees_only_its_own_mail(self):
         self.deliver(message("Private to mo"), to=OTHER)

@@ -366,8 +366,13 @@ int serve(const std::filesystem::path& config_argument) {
   jmap::add_core_methods(jmap);
   jmap::add_mail_methods(jmap, **store, config->hostname);
   jmap::add_submission_methods(jmap, **store, directory, delivery);
+  jmap.describe(jmap::kWebSocketCapability,
+                boost::json::object{{"url", "wss://" + config->hostname + "/jmap/ws"},
+                                    {"supportsPush", true}},
+                std::nullopt);
   http_services.emplace(http::Services{tls.get(), directory, *blocking, jmap, *trail, **store,
-                                       "https://" + config->hostname, config->http.metrics_accounts});
+                                       "https://" + config->hostname,
+                                       config->http.metrics_accounts});
   if (!config->audit.alert_mail.empty()) {
     mail_alert = [&directory, &delivery, &config](const audit::Alert& alert) {
       mail_alert_to(config->audit.alert_mail, alert, config->hostname, directory, delivery);

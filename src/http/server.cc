@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "directory/directory.h"
+#include "http/server_internal.h"
 #include "http/target.h"
 #include "jmap/api.h"
 #include "jmap/mail.h"
@@ -35,8 +36,6 @@ namespace rampart::http {
 namespace {
 
 namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using Request = bhttp::request<bhttp::string_body>;
 
 struct Response {
   int status = 200;
@@ -86,17 +85,12 @@ Response plain(int status, std::string text) {
   return {.status = status, .body = std::move(text) + "\n"};
 }
 
-// The caller of a route, once authentication (if the route needs it) is done.
-struct Caller {
-  const store::Account* account = nullptr;  // set for routes that need one
-  std::string address;                      // the client's IP address
-};
-
 using Handler = Response (*)(const Request&, const Target&, const Caller&, Services&);
 // A route that keeps the connection and writes as it goes (event streams); the
 // connection is closed when it returns.
-using StreamHandler = boost::asio::awaitable<void> (*)(net::Stream&, const Target&, const Caller&,
-                                                       Services&, const SessionOptions&);
+using StreamHandler = boost::asio::awaitable<void> (*)(net::Stream&, const Request&, const Target&,
+                                                       const Caller&, Services&,
+                                                       const SessionOptions&);
 
 // One route: a path, the methods it answers, and whether it needs an account. Default
 // deny: a route is anonymous only when it says so. `parameters`: how many segments
@@ -119,16 +113,20 @@ Response json_response(int status, const boost::json::value& value,
   return {.status = status, .content_type = type, .body = boost::json::serialize(value)};
 }
 
-std::string jmap_account_id(const store::Account& account) {
-  return "A" + std::to_string(account.id);
-}
-
 Response jmap_session(const Request&, const Target&, const Caller& caller, Services& services) {
   return json_response(200, jmap::session_resource(services.jmap, jmap_account_id(*caller.account),
                                                    caller.account->address, services.base_url));
 }
 
-Response jmap_api(const Request& request, const Target&, const Caller& caller, Services& services) {
+}  // namespace
+
+std::string jmap_account_id(const store::Account& account) {
+  return "A" + std::to_string(account.id);
+}
+
+std::variant<boost::json::object, jmap::RequestError> run_jmap(std::string_view body,
+                                                               const Caller& caller,
+                                                               Services& services) {
   jmap::Context context{
       .account_id = jmap_account_id(*caller.account),
       .limits = &services.jmap.limits(),
@@ -145,7 +143,13 @@ Response jmap_api(const Request& request, const Target&, const Caller& caller, S
                                .count = count,
                                .detail = std::move(detail)});
       }};
-  auto result = services.jmap.process(request.body(), context, "1");
+  return services.jmap.process(body, context, "1");
+}
+
+namespace {
+
+Response jmap_api(const Request& request, const Target&, const Caller& caller, Services& services) {
+  auto result = run_jmap(request.body(), caller, services);
   if (auto* error = std::get_if<jmap::RequestError>(&result)) {
     return json_response(error->status, error->problem(), "application/problem+json");
   }
@@ -237,92 +241,6 @@ Response jmap_download(const Request&, const Target& target, const Caller& calle
   return response;
 }
 
-std::string serialize(const Response& response, bool head, bool keep_alive);
-
-// GET /jmap/eventsource?types=&closeafter=&ping= (RFC 8620 §7.3): a StateChange
-// event whenever the account's state moves. Every type's state is the account's
-// MODSEQ, so each change names all the types asked for with the new state.
-boost::asio::awaitable<void> jmap_event_source(net::Stream& stream, const Target& target,
-                                               const Caller& caller, Services& services,
-                                               const SessionOptions& options) {
-  namespace asio = boost::asio;
-  static constexpr std::string_view kTypes[] = {"Mailbox", "Email", "Thread"};
-  std::vector<std::string_view> types;
-  const auto types_value = query_value(target.query, "types");
-  const std::string requested = types_value ? *types_value : "*";
-  for (std::string_view type : kTypes) {
-    if (requested == "*" ||
-        ("," + requested + ",").find("," + std::string(type) + ",") != std::string::npos) {
-      types.push_back(type);
-    }
-  }
-  const auto closeafter = query_value(target.query, "closeafter");
-  const bool close_after_state = closeafter && *closeafter == "state";
-  int ping = 0;
-  if (auto value = query_value(target.query, "ping")) {
-    ping = std::atoi(value->c_str());
-    if (ping < 0 || ping > 3600 || value->empty() || value->size() > 4) {
-      co_await stream.write(serialize(plain(400, "ping is 0 to 3600 seconds"), false, false),
-                            options.timeout);
-      co_return;
-    }
-  }
-  // Called on the committing thread: only post to this connection's executor.
-  struct Signal {
-    explicit Signal(asio::any_io_executor executor) : wake(std::move(executor)) {}
-    asio::steady_timer wake;
-    store::ModSeq modseq = 0;
-  };
-  auto signal = std::make_shared<Signal>(co_await asio::this_coro::executor);
-  auto subscription = services.store.change_bus().subscribe(
-      caller.account->id, [signal](const store::ChangeEvent& event) {
-        asio::post(signal->wake.get_executor(), [signal, modseq = event.modseq] {
-          signal->modseq = std::max(signal->modseq, modseq);
-          signal->wake.cancel();
-        });
-      });
-  auto current = co_await net::offload(
-      services.blocking, [&] { return services.store.get_account(caller.account->id); });
-  if (!current) {
-    co_await stream.write(serialize(plain(503, "try again later"), false, false), options.timeout);
-    co_return;
-  }
-  const std::string account_id = jmap_account_id(*caller.account);
-  auto state_event = [&](store::ModSeq modseq) {
-    boost::json::object states;
-    for (std::string_view type : types) states[type] = std::to_string(modseq);
-    boost::json::object change{{"@type", "StateChange"},
-                               {"changed", boost::json::object{{account_id, std::move(states)}}}};
-    return "event: state\ndata: " + boost::json::serialize(change) + "\n\n";
-  };
-  // No length: the stream ends when the connection does.
-  std::string out =
-      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
-      "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
-  store::ModSeq sent = current->modseq;
-  // A long-lived stream starts with the state now, so a client knows where it stands;
-  // closeafter=state waits for the next change.
-  if (!close_after_state) out += state_event(sent);
-  if (!co_await stream.write(out, options.timeout)) co_return;
-  // Without pings a comment every minute finds dead connections.
-  const auto interval = std::chrono::seconds(ping > 0 ? ping : 60);
-  for (;;) {
-    signal->wake.expires_after(interval);
-    boost::system::error_code error;
-    co_await signal->wake.async_wait(asio::redirect_error(asio::use_awaitable, error));
-    if (signal->modseq > sent) {
-      sent = signal->modseq;
-      if (!co_await stream.write(state_event(sent), options.timeout)) co_return;
-      if (close_after_state) co_return;
-    } else if (!error) {
-      const std::string keepalive =
-          ping > 0 ? "event: ping\ndata: {\"interval\":" + std::to_string(ping) + "}\n\n"
-                   : ": keep-alive\n\n";
-      if (!co_await stream.write(keepalive, options.timeout)) co_return;
-    }
-  }
-}
-
 // GET /metrics: the Prometheus text format, for the accounts the configuration names.
 Response metrics_page(const Request&, const Target&, const Caller& caller, Services& services) {
   const auto& allowed = services.metrics_accounts;
@@ -376,6 +294,7 @@ const Route kRoutes[] = {
     {"/jmap/upload", {bhttp::verb::post}, false, jmap_upload, 1},
     {"/jmap/download", {bhttp::verb::get}, false, jmap_download, 3},
     {"/jmap/eventsource", {bhttp::verb::get}, false, nullptr, 0, jmap_event_source},
+    {"/jmap/ws", {bhttp::verb::get}, false, nullptr, 0, jmap_websocket},
     {"/metrics", {bhttp::verb::get}, false, metrics_page},
 };
 
@@ -444,6 +363,14 @@ std::string serialize(const Response& response, bool head, bool keep_alive) {
   if (!head) out += response.body;
   return out;
 }
+
+}  // namespace
+
+std::string error_response(int status, std::string text) {
+  return serialize(plain(status, std::move(text)), false, false);
+}
+
+namespace {
 
 // The status for a request the parser refused.
 int status_for(const beast::error_code& error) {
@@ -553,7 +480,7 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
       }
       if (account && route->stream) {
         const Caller caller{&*account, stream.peer_address()};
-        co_await route->stream(stream, *target, caller, services, options);
+        co_await route->stream(stream, request, *target, caller, services, options);
         stream.close();
         co_return;
       }

@@ -202,7 +202,7 @@ void Dispatcher::add(std::string name, std::string capability, Method method) {
 }
 
 void Dispatcher::describe(const std::string& capability, json::object session,
-                          json::object account) {
+                          std::optional<json::object> account) {
   descriptions_[capability] = Description{std::move(session), std::move(account)};
 }
 
@@ -220,6 +220,9 @@ std::vector<std::string> Dispatcher::capabilities() const {
     if (std::find(out.begin(), out.end(), entry.capability) == out.end()) {
       out.push_back(entry.capability);
     }
+  }
+  for (const auto& [capability, description] : descriptions_) {
+    if (std::find(out.begin(), out.end(), capability) == out.end()) out.push_back(capability);
   }
   return out;
 }
@@ -299,7 +302,7 @@ json::object session_resource(const Dispatcher& dispatcher, const std::string& a
     } else if (auto found = dispatcher.descriptions_.find(capability);
                found != dispatcher.descriptions_.end()) {
       capabilities[capability] = found->second.session;
-      account_capabilities[capability] = found->second.account;
+      if (found->second.account) account_capabilities[capability] = *found->second.account;
     } else {
       capabilities[capability] = json::object{};
       account_capabilities[capability] = json::object{};

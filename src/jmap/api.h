@@ -23,6 +23,7 @@ namespace rampart::jmap {
 namespace json = boost::json;
 
 inline constexpr char kCoreCapability[] = "urn:ietf:params:jmap:core";
+inline constexpr char kWebSocketCapability[] = "urn:ietf:params:jmap:websocket";
 
 // What the session resource advertises under the core capability, and enforces.
 struct Limits {
@@ -105,8 +106,10 @@ class Dispatcher {
   // `capability` must be in the request's "using" for the method to be callable.
   void add(std::string name, std::string capability, Method method);
   // What the session resource says about a capability: `session` under
-  // "capabilities", `account` under the account's "accountCapabilities".
-  void describe(const std::string& capability, json::object session, json::object account);
+  // "capabilities", `account` (if any) under the account's "accountCapabilities". A
+  // described capability is known even without methods (urn:ietf:params:jmap:websocket).
+  void describe(const std::string& capability, json::object session,
+                std::optional<json::object> account);
   std::vector<std::string> capabilities() const;
   // Runs a registered method directly (an implied call); unknownMethod if none.
   MethodResult call(std::string_view name, const json::object& arguments, Context& context) const;
@@ -122,7 +125,8 @@ class Dispatcher {
     Method method;
   };
   struct Description {
-    json::object session, account;
+    json::object session;
+    std::optional<json::object> account;
   };
   friend json::object session_resource(const Dispatcher&, const std::string&, const std::string&,
                                        const std::string&);

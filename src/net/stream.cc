@@ -11,14 +11,15 @@ namespace asio = boost::asio;
 Stream::Stream(Socket socket, std::shared_ptr<asio::ssl::context> tls)
     : socket_(std::move(socket)),
       tls_context_(std::move(tls)),
-      deadline_(socket_.get_executor()),
+      read_deadline_(socket_.get_executor()),
+      write_deadline_(socket_.get_executor()),
       peer_(peer_of(socket_)) {}
 
 // The timer shares the connection's strand, so closing from its handler cannot race
 // with the read or write it interrupts.
-void Stream::arm(std::chrono::seconds timeout) {
-  deadline_.expires_after(timeout);
-  deadline_.async_wait([this](boost::system::error_code error) {
+void Stream::arm(boost::asio::steady_timer& deadline, std::chrono::seconds timeout) {
+  deadline.expires_after(timeout);
+  deadline.async_wait([this](boost::system::error_code error) {
     if (!error) {
       boost::system::error_code ignored;
       socket_.close(ignored);
@@ -32,12 +33,12 @@ asio::awaitable<bool> Stream::read_some(std::string& buffer, std::size_t max_byt
   buffer.resize(old_size + max_bytes);
   const auto target = asio::buffer(buffer.data() + old_size, max_bytes);
   boost::system::error_code error;
-  arm(timeout);
+  arm(read_deadline_, timeout);
   const std::size_t n = tls_stream_ ? co_await tls_stream_->async_read_some(
                                           target, asio::redirect_error(asio::use_awaitable, error))
                                     : co_await socket_.async_read_some(
                                           target, asio::redirect_error(asio::use_awaitable, error));
-  deadline_.cancel();
+  read_deadline_.cancel();
   buffer.resize(old_size + n);
   co_return !error || n > 0;
 }
@@ -45,9 +46,9 @@ asio::awaitable<bool> Stream::read_some(std::string& buffer, std::size_t max_byt
 asio::awaitable<bool> Stream::wait_readable(std::chrono::seconds timeout) {
   if (tls_stream_) co_return true;
   boost::system::error_code error;
-  arm(timeout);
+  arm(read_deadline_, timeout);
   co_await socket_.async_wait(Socket::wait_read, asio::redirect_error(asio::use_awaitable, error));
-  deadline_.cancel();
+  read_deadline_.cancel();
   co_return !error;
 }
 
@@ -60,7 +61,7 @@ std::size_t Stream::readable_bytes() {
 
 asio::awaitable<bool> Stream::write(std::string_view bytes, std::chrono::seconds timeout) {
   boost::system::error_code error;
-  arm(timeout);
+  arm(write_deadline_, timeout);
   if (tls_stream_) {
     co_await asio::async_write(*tls_stream_, asio::buffer(bytes),
                                asio::redirect_error(asio::use_awaitable, error));
@@ -68,7 +69,7 @@ asio::awaitable<bool> Stream::write(std::string_view bytes, std::chrono::seconds
     co_await asio::async_write(socket_, asio::buffer(bytes),
                                asio::redirect_error(asio::use_awaitable, error));
   }
-  deadline_.cancel();
+  write_deadline_.cancel();
   if (error) close();
   co_return !error;
 }
@@ -77,10 +78,10 @@ asio::awaitable<bool> Stream::start_tls(std::chrono::seconds timeout) {
   if (!can_start_tls()) co_return false;
   tls_stream_.emplace(socket_, *tls_context_);
   boost::system::error_code error;
-  arm(timeout);
+  arm(read_deadline_, timeout);
   co_await tls_stream_->async_handshake(asio::ssl::stream_base::server,
                                         asio::redirect_error(asio::use_awaitable, error));
-  deadline_.cancel();
+  read_deadline_.cancel();
   if (error) close();
   co_return !error;
 }

@@ -1,5 +1,7 @@
 // One client connection, plain or TLS (implicit, or after STARTTLS), with a deadline
-// on every read and write. Runs on the connection's strand; not thread-safe.
+// on every read and write. Runs on the connection's strand; not thread-safe, but one
+// read and one write may be under way at once (full duplex, as WebSocket push needs):
+// each has its own deadline.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -44,12 +46,12 @@ class Stream {
   std::string tls_description() const;
 
  private:
-  void arm(std::chrono::seconds timeout);
+  void arm(boost::asio::steady_timer& deadline, std::chrono::seconds timeout);
 
   Socket socket_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;
   std::optional<boost::asio::ssl::stream<Socket&>> tls_stream_;
-  boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer read_deadline_, write_deadline_;
   Peer peer_;
 };
 
