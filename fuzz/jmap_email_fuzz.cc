@@ -23,9 +23,9 @@ void format_all(std::string_view raw) {
   (void)jmap::preview(raw, lists);
   for (const auto* list : {&lists.text, &lists.html, &lists.attachments}) {
     for (const jmap::BodyPartRef& ref : *list) {
-      (void)jmap::body_part(raw, *ref.part, ref.part_id, "Bx", {"partId", "blobId", "headers",
-                                                                "name", "type", "charset", "cid",
-                                                                "header:X:all", "subParts"});
+      (void)jmap::body_part(raw, *ref.part, ref.part_id, "Bx",
+                            {"partId", "blobId", "headers", "name", "type", "charset", "cid",
+                             "header:X:all", "subParts"});
       (void)jmap::body_value(raw, *ref.part, 100);
       if (jmap::find_part(message, ref.part_id) != ref.part) __builtin_trap();
     }

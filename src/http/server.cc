@@ -315,35 +315,6 @@ const Route* find_route(const Target& target) {
   return nullptr;
 }
 
-struct Credentials {
-  std::string user, secret;
-  bool bearer = false;
-};
-
-// "Basic base64(user:password)", or "Bearer <app password>"; nothing for anything else.
-std::optional<Credentials> credentials_of(std::string_view header) {
-  constexpr std::string_view kBearer = "bearer ";
-  if (header.size() > kBearer.size() && iequals(header.substr(0, kBearer.size()), kBearer)) {
-    std::string_view token = header.substr(kBearer.size());
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    if (token.empty()) return std::nullopt;
-    return Credentials{{}, std::string(token), true};
-  }
-  constexpr std::string_view kScheme = "basic ";
-  if (header.size() <= kScheme.size() || !iequals(header.substr(0, kScheme.size()), kScheme)) {
-    return std::nullopt;
-  }
-  std::string_view token = header.substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  auto decoded = base64_decode(token);
-  if (!decoded) return std::nullopt;
-  const auto colon = decoded->find(':');
-  if (colon == std::string::npos) return std::nullopt;
-  return Credentials{decoded->substr(0, colon), decoded->substr(colon + 1), false};
-}
-
 Response unauthorized(std::string text) {
   Response response = plain(401, std::move(text));
   response.extra_headers =
@@ -458,7 +429,7 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
       if (!same) {
         account.reset();
         authorized_header.clear();
-        auto credentials = credentials_of(credentials_header);
+        auto credentials = parse_credentials(credentials_header);
         if (!credentials) {
           response = unauthorized("authentication required");
         } else {

@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "base/ascii.h"
+#include "base/base64.h"
 #include "base/utf8.h"
 
 namespace rampart::http {
@@ -108,6 +110,29 @@ Result<std::string> query_value(std::string_view query, std::string_view name) {
   }
   if (!found) return fail(Errc::NotFound, "no query parameter " + std::string(name));
   return std::move(*found);
+}
+
+std::optional<Credentials> parse_credentials(std::string_view header) {
+  constexpr std::string_view kBearer = "bearer ";
+  if (header.size() > kBearer.size() && iequals(header.substr(0, kBearer.size()), kBearer)) {
+    std::string_view token = header.substr(kBearer.size());
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (token.empty()) return std::nullopt;
+    return Credentials{{}, std::string(token), true};
+  }
+  constexpr std::string_view kScheme = "basic ";
+  if (header.size() <= kScheme.size() || !iequals(header.substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  std::string_view token = header.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  auto decoded = base64_decode(token);
+  if (!decoded) return std::nullopt;
+  const auto colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return Credentials{decoded->substr(0, colon), decoded->substr(colon + 1), false};
 }
 
 }  // namespace rampart::http

@@ -4,6 +4,7 @@
 // two components can disagree about which resource a request names.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,5 +29,13 @@ Result<Target> parse_target(std::string_view raw);
 // The decoded value of `name` in a query ("a=1&b=x%20y"); the same refusals as the
 // path, except that '/' is allowed. NotFound when absent; BadInput when given twice.
 Result<std::string> query_value(std::string_view query, std::string_view name);
+
+// An Authorization header: "Basic base64(user:password)" or "Bearer <token>"
+// (scheme names in any case); nullopt for anything else or a malformed value.
+struct Credentials {
+  std::string user, secret;
+  bool bearer = false;
+};
+std::optional<Credentials> parse_credentials(std::string_view header);
 
 }  // namespace rampart::http

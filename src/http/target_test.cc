@@ -60,5 +60,21 @@ TEST(Target, RefusesEverythingAmbiguous) {
   EXPECT_FALSE(query_value("a=%2541", "a"));
 }
 
+TEST(Credentials, BasicAndBearer) {
+  auto basic = parse_credentials("Basic a2F0ZTpwdzpwdw==");  // kate:pw:pw
+  ASSERT_TRUE(basic);
+  EXPECT_EQ(basic->user, "kate");
+  EXPECT_EQ(basic->secret, "pw:pw");
+  EXPECT_FALSE(basic->bearer);
+  auto bearer = parse_credentials("bearer  abcd-efgh ");
+  ASSERT_TRUE(bearer);
+  EXPECT_EQ(bearer->secret, "abcd-efgh");
+  EXPECT_TRUE(bearer->bearer);
+  EXPECT_FALSE(parse_credentials("Bearer "));
+  EXPECT_FALSE(parse_credentials("Basic %%%"));
+  EXPECT_FALSE(parse_credentials("Basic a2F0ZQ=="));  // no colon
+  EXPECT_FALSE(parse_credentials("Digest x"));
+}
+
 }  // namespace
 }  // namespace rampart::http
