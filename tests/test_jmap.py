@@ -754,6 +754,11 @@ class JmapMail(unittest.TestCase):
         self.assertEqual(done["notDestroyed"][theirs[0]]["type"], "notFound")
         self.assertEqual(done["notUpdated"][theirs[0]]["type"], "notFound")
         self.assertEqual(other.ok("Email/get", {"ids": theirs})["notFound"], [])
+        # Their mailbox named in a query holds nothing for this account.
+        their_inbox = other.ok("Mailbox/query", {"filter": {"role": "inbox"}})["ids"][0]
+        self.assertEqual(self.jmap.ok("Email/query", {"filter": {"inMailbox": their_inbox}})["ids"], [])
+        self.assertEqual(other.ok("Email/query", {"filter": {"inMailbox": their_inbox,
+                                                             "subject": "Private to mo"}})["ids"], theirs)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 // Email/get, /changes, /query, /queryChanges, /set and /copy, Thread/get and /changes,
 // and SearchSnippet/get (RFC 8621 §3-5).
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <memory>
 #include <set>
@@ -608,9 +609,34 @@ std::variant<QueryResult, MethodError> run_query(store::Store& store, const json
   // The state first: anything committed later shows up as a change after it.
   auto account = store.get_account(context.account);
   if (!account) return store_error(account.error());
-  auto all = store.account_messages(context.account);
-  if (!all) return store_error(all.error());
-  messages = std::move(*all);
+  // A query in one mailbox (the common case) reads that mailbox alone, unless a
+  // filter or sort looks at whole threads, which may reach into other mailboxes.
+  std::optional<store::MailboxId> only;
+  if (filter && !filter->get_object().contains("operator")) {
+    if (const json::value* in = filter->get_object().if_contains("inMailbox")) {
+      only = mailbox_argument(*in, context);
+      if (!only) only = 0;  // no such mailbox: nothing matches
+    }
+  }
+  if (only && json::serialize(arguments).find("InThreadHaveKeyword") != std::string::npos) {
+    only.reset();
+  }
+  if (only) {
+    // Another account's mailbox, or none, holds nothing this query may see.
+    if (*only != 0) {
+      auto snapshot = store.snapshot(*only);
+      if (!snapshot && snapshot.error().code != Errc::NotFound) {
+        return store_error(snapshot.error());
+      }
+      if (snapshot && snapshot->mailbox.account == context.account) {
+        messages = std::move(snapshot->messages);
+      }
+    }
+  } else {
+    auto all = store.account_messages(context.account);
+    if (!all) return store_error(all.error());
+    messages = std::move(*all);
+  }
   ThreadIndex threads;
   for (const auto& meta : messages) threads[meta.thread].push_back(&meta);
   QueryScope scope{store, context, threads, {}, false, false};
