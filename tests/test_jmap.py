@@ -528,7 +528,8 @@ class JmapMail(unittest.TestCase):
         kind, first = self.next_event(stream)
         self.assertEqual(kind, "state")
         states = first["changed"][self.jmap.account]
-        self.assertEqual(set(states), {"Mailbox", "Email", "Thread"})
+        self.assertEqual(set(states), {"Mailbox", "Email", "Thread", "Identity", "EmailSubmission",
+                                       "VacationResponse"})
         self.assertEqual(states["Email"], self.state("Email"))
         self.deliver(message("Wake the stream"))
         kind, change = self.next_event(stream)

@@ -17,6 +17,13 @@
 #include "net/offload.h"
 
 namespace rampart::http {
+namespace {
+
+// The types a StateChange names: every one shares the account's MODSEQ as its state.
+constexpr std::string_view kPushTypes[] = {"Mailbox",  "Email",           "Thread",
+                                           "Identity", "EmailSubmission", "VacationResponse"};
+
+}  // namespace
 
 // GET /jmap/eventsource?types=&closeafter=&ping= (RFC 8620 §7.3): a StateChange
 // event whenever the account's state moves. Every type's state is the account's
@@ -25,11 +32,10 @@ boost::asio::awaitable<void> jmap_event_source(net::Stream& stream, const Reques
                                                const Target& target, const Caller& caller,
                                                Services& services, const SessionOptions& options) {
   namespace asio = boost::asio;
-  static constexpr std::string_view kTypes[] = {"Mailbox", "Email", "Thread"};
   std::vector<std::string_view> types;
   const auto types_value = query_value(target.query, "types");
   const std::string requested = types_value ? *types_value : "*";
-  for (std::string_view type : kTypes) {
+  for (std::string_view type : kPushTypes) {
     if (requested == "*" ||
         ("," + requested + ",").find("," + std::string(type) + ",") != std::string::npos) {
       types.push_back(type);
@@ -329,7 +335,7 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
       if (shared->push && shared->latest != shared->pushed) {
         shared->pushed = shared->latest;
         boost::json::object states;
-        for (const char* type : {"Mailbox", "Email", "Thread", "Identity", "EmailSubmission"}) {
+        for (std::string_view type : kPushTypes) {
           if (std::find(shared->types.begin(), shared->types.end(), "*") != shared->types.end() ||
               std::find(shared->types.begin(), shared->types.end(), type) != shared->types.end()) {
             states[type] = std::to_string(shared->latest);
