@@ -2,6 +2,7 @@
 // tokens: never locale-dependent, never touching bytes >= 0x80.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,22 @@ inline std::string uppercase(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = ascii_upper(c);
   return out;
+}
+
+// Where `needle` first occurs in `haystack` at or after `from`, ASCII case folded (the
+// i;ascii-casemap collation of IMAP SEARCH and JMAP filters); npos if nowhere.
+inline std::size_t find_folded(std::string_view haystack, std::string_view needle,
+                               std::size_t from = 0) {
+  if (from > haystack.size()) return std::string_view::npos;
+  const auto it = std::search(haystack.begin() + static_cast<std::ptrdiff_t>(from), haystack.end(),
+                              needle.begin(), needle.end(),
+                              [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
+  return it == haystack.end() && !needle.empty() ? std::string_view::npos
+                                                 : static_cast<std::size_t>(it - haystack.begin());
+}
+
+inline bool contains_folded(std::string_view haystack, std::string_view needle) {
+  return find_folded(haystack, needle) != std::string_view::npos;
 }
 
 }  // namespace rampart

@@ -293,25 +293,33 @@ Result<store::Account> Directory::authenticate(std::string_view address, std::st
                                                std::string_view peer, std::string_view protocol) {
   auto result = check_password_of(address, password);
   if (!peer.empty()) {
-    const bool refused = !result && (result.error().code == Errc::NotFound ||
-                                     result.error().code == Errc::NoPermission);
-    if (result) {
-      guard_.succeeded(peer, address, LoginGuard::Clock::now());
-    } else if (refused) {
-      guard_.failed(peer, address, LoginGuard::Clock::now());
-    }
-    if (trail_ && (result || refused)) {
-      // A failure is filed under the name as given (lowercased), known or not.
-      const std::string account = result ? result->address : lowercase(address);
-      trail_->record({.kind = result ? audit::kLogin : audit::kLoginFailed,
-                      .account = account,
-                      .actor = account,
-                      .address = std::string(peer),
-                      .protocol = std::string(protocol),
-                      .detail = result ? "" : "wrong password or unknown user"});
-    }
+    // A failure is filed under the name as given (lowercased), known or not.
+    note_login(result, peer, address, lowercase(address), protocol, "",
+               "wrong password or unknown user");
   }
   return result;
+}
+
+void Directory::note_login(const Result<store::Account>& result, std::string_view peer,
+                           std::string_view guard_name, std::string_view failed_account,
+                           std::string_view protocol, std::string_view detail,
+                           std::string_view failure_detail) {
+  const bool refused = !result && (result.error().code == Errc::NotFound ||
+                                   result.error().code == Errc::NoPermission);
+  if (result) {
+    guard_.succeeded(peer, guard_name, LoginGuard::Clock::now());
+  } else if (refused) {
+    guard_.failed(peer, guard_name, LoginGuard::Clock::now());
+  }
+  if (trail_ && (result || refused)) {
+    const std::string account = result ? result->address : std::string(failed_account);
+    trail_->record({.kind = result ? audit::kLogin : audit::kLoginFailed,
+                    .account = account,
+                    .actor = account,
+                    .address = std::string(peer),
+                    .protocol = std::string(protocol),
+                    .detail = std::string(result ? detail : failure_detail)});
+  }
 }
 
 Result<store::Account> Directory::authenticate_token(std::string_view token, std::string_view peer,
@@ -319,22 +327,9 @@ Result<store::Account> Directory::authenticate_token(std::string_view token, std
   auto result = token.empty() || token.size() > kMaxPasswordBytes
                     ? Result<store::Account>(fail(Errc::NotFound, "no token"))
                     : store_.find_app_password_owner(sha256_hex(token));
-  const bool refused = !result && result.error().code == Errc::NotFound;
-  if (result) {
-    guard_.succeeded(peer, kTokenName, LoginGuard::Clock::now());
-  } else if (refused) {
-    guard_.failed(peer, kTokenName, LoginGuard::Clock::now());
-  }
-  if (trail_ && (result || refused)) {
-    const std::string account = result ? result->address : std::string();
-    trail_->record({.kind = result ? audit::kLogin : audit::kLoginFailed,
-                    .account = account,
-                    .actor = account,
-                    .address = std::string(peer),
-                    .protocol = std::string(protocol),
-                    .detail = result ? "bearer token" : "unknown bearer token"});
-  }
-  if (refused) return fail(Errc::NotFound, "unknown token");
+  note_login(result, peer, kTokenName, "", protocol, "bearer token", "unknown bearer token");
+  if (!result && result.error().code == Errc::NotFound)
+    return fail(Errc::NotFound, "unknown token");
   return result;
 }
 

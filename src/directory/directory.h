@@ -95,6 +95,11 @@ class Directory {
   static constexpr std::size_t kLoginCacheEntries = 10000;
 
  private:
+  // A network login's outcome to the guard (under `guard_name`) and the audit trail.
+  void note_login(const Result<store::Account>& result, std::string_view peer,
+                  std::string_view guard_name, std::string_view failed_account,
+                  std::string_view protocol, std::string_view detail,
+                  std::string_view failure_detail);
   using Mac = std::array<unsigned char, 32>;
   struct CachedLogin {
     std::string password_hash;  // the PHC string the password matched

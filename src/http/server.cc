@@ -124,25 +124,35 @@ std::string jmap_account_id(const store::Account& account) {
   return "A" + std::to_string(account.id);
 }
 
+namespace {
+
+// Records the caller's JMAP accesses in the audit trail, as protocol "jmap".
+std::function<void(const char*, std::string, std::int64_t, std::string)> jmap_audit(
+    Services& services, const Caller& caller) {
+  return [&services, &caller](const char* kind, std::string mailbox, std::int64_t count,
+                              std::string detail) {
+    services.trail.record({.kind = kind,
+                           .account = caller.account->address,
+                           .actor = caller.account->address,
+                           .address = caller.address,
+                           .protocol = "jmap",
+                           .mailbox = std::move(mailbox),
+                           .count = count,
+                           .detail = std::move(detail)});
+  };
+}
+
+}  // namespace
+
 std::variant<boost::json::object, jmap::RequestError> run_jmap(std::string_view body,
                                                                const Caller& caller,
                                                                Services& services) {
-  jmap::Context context{
-      .account_id = jmap_account_id(*caller.account),
-      .limits = &services.jmap.limits(),
-      .account = caller.account->id,
-      .username = caller.account->address,
-      .created_ids = {},
-      .audit = [&](const char* kind, std::string mailbox, std::int64_t count, std::string detail) {
-        services.trail.record({.kind = kind,
-                               .account = caller.account->address,
-                               .actor = caller.account->address,
-                               .address = caller.address,
-                               .protocol = "jmap",
-                               .mailbox = std::move(mailbox),
-                               .count = count,
-                               .detail = std::move(detail)});
-      }};
+  jmap::Context context{.account_id = jmap_account_id(*caller.account),
+                        .limits = &services.jmap.limits(),
+                        .account = caller.account->id,
+                        .username = caller.account->address,
+                        .created_ids = {},
+                        .audit = jmap_audit(services, caller)};
   return services.jmap.process(body, context, "1");
 }
 
@@ -196,14 +206,8 @@ Response jmap_upload(const Request& request, const Target& target, const Caller&
     log::error("http: upload: " + error);
     return plain(503, "try again later");
   }
-  services.trail.record({.kind = audit::kChange,
-                         .account = caller.account->address,
-                         .actor = caller.account->address,
-                         .address = caller.address,
-                         .protocol = "jmap",
-                         .mailbox = {},
-                         .count = 0,
-                         .detail = "upload " + std::string(answer->at("blobId").get_string())});
+  jmap_audit(services, caller)(audit::kChange, {}, 0,
+                               "upload " + std::string(answer->at("blobId").get_string()));
   return json_response(201, *answer);
 }
 
@@ -217,14 +221,7 @@ Response jmap_download(const Request&, const Target& target, const Caller& calle
   auto accept = query_value(target.query, "accept");
   std::string type = accept && safe_media_type(*accept) ? *accept : blob->type;
   if (!safe_media_type(type)) type = "application/octet-stream";
-  services.trail.record({.kind = audit::kRead,
-                         .account = caller.account->address,
-                         .actor = caller.account->address,
-                         .address = caller.address,
-                         .protocol = "jmap",
-                         .mailbox = {},
-                         .count = 1,
-                         .detail = "download " + target.segments[3]});
+  jmap_audit(services, caller)(audit::kRead, {}, 1, "download " + target.segments[3]);
   std::string filename;
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : target.segments[4]) {

@@ -19,13 +19,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-bool contains(std::string_view haystack, std::string_view needle) {
-  if (needle.empty()) return true;
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                        [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
-  return it != haystack.end();
-}
-
 // One message while a program is evaluated: what the store keeps, and the message
 // itself, read only when a key needs it.
 class Candidate {
@@ -77,7 +70,7 @@ struct Context {
 // RFC 9051 §6.4.4: FROM, TO, CC and BCC match the envelope's address fields.
 bool addresses_contain(const std::vector<mime::Address>& addresses, std::string_view text) {
   for (const auto& address : addresses) {
-    if (contains(address.name + " <" + address.local + "@" + address.domain + ">", text)) {
+    if (contains_folded(address.name + " <" + address.local + "@" + address.domain + ">", text)) {
       return true;
     }
   }
@@ -86,7 +79,7 @@ bool addresses_contain(const std::vector<mime::Address>& addresses, std::string_
 
 bool header_contains(Candidate& candidate, std::string_view field, std::string_view text) {
   for (std::string_view value : mime::find_header(candidate.header(), field)) {
-    if (contains(mime::decode_text(mime::unfold(value)), text)) return true;
+    if (contains_folded(mime::decode_text(mime::unfold(value)), text)) return true;
   }
   return false;
 }
@@ -97,10 +90,11 @@ bool body_contains(Candidate& candidate, const mime::Part& part, std::string_vie
       if (body_contains(candidate, child, text)) return true;
     }
     return part.is_message() && part.children.empty() &&
-           contains(std::string_view(candidate.raw()).substr(part.body_begin, part.size()), text);
+           contains_folded(std::string_view(candidate.raw()).substr(part.body_begin, part.size()),
+                           text);
   }
   if (part.type != "text") return false;
-  return contains(mime::decode_text_body(candidate.raw(), part), text);
+  return contains_folded(mime::decode_text_body(candidate.raw(), part), text);
 }
 
 std::int64_t day_of(std::int64_t unix_seconds) {
@@ -159,15 +153,15 @@ bool matches(const SearchKey& key, Candidate& candidate, const Context& context)
     case Kind::To:
       return addresses_contain(candidate.message().envelope.to, key.text);
     case Kind::Subject:
-      return contains(candidate.message().envelope.subject, key.text);
+      return contains_folded(candidate.message().envelope.subject, key.text);
     case Kind::Header:
       if (key.text2.empty()) return !mime::find_header(candidate.header(), key.text).empty();
       return header_contains(candidate, key.text, key.text2);
     case Kind::Body:
       return body_contains(candidate, candidate.message().root, key.text);
     case Kind::Text:
-      return contains(candidate.header(), key.text) ||
-             contains(candidate.message().envelope.subject, key.text) ||
+      return contains_folded(candidate.header(), key.text) ||
+             contains_folded(candidate.message().envelope.subject, key.text) ||
              body_contains(candidate, candidate.message().root, key.text);
     case Kind::Before:
       return day_of(meta.internal_date) < key.date;

@@ -75,14 +75,6 @@ std::string header_section(std::string_view raw, const mime::Part& part) {
   return std::string(raw.substr(part.header_begin, part.body_begin - part.header_begin));
 }
 
-// ASCII case-insensitive substring search (the i;ascii-casemap collation).
-bool contains_folded(std::string_view haystack, std::string_view needle) {
-  if (needle.empty()) return true;
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                        [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
-  return it != haystack.end();
-}
-
 // One message as a query or a get sees it; the structure and the bytes are read once,
 // when first needed.
 class Loaded {
@@ -729,13 +721,9 @@ MethodResult email_query(store::Store& store, const json::object& arguments, Con
 
 MethodResult email_query_changes(store::Store& store, const json::object& arguments,
                                  Context& context) {
-  if (auto error = check_account(arguments, context)) return *error;
-  const json::value* since_value = arguments.if_contains("sinceQueryState");
-  auto since = since_value ? parse_state(*since_value) : std::nullopt;
-  if (!since) return invalid_arguments("sinceQueryState is a state string");
-  std::string error;
-  const auto max_changes = unsigned_argument(arguments, "maxChanges", error);
-  if (!error.empty()) return invalid_arguments(error);
+  auto read = read_changes_arguments(arguments, context, "sinceQueryState");
+  if (auto* error = std::get_if<MethodError>(&read)) return *error;
+  const auto [since, max_changes] = std::get<ChangesArguments>(read);
   std::vector<store::MessageMeta> messages;
   std::vector<std::unique_ptr<Loaded>> loaded;
   auto ran = run_query(store, arguments, context, messages, loaded);
@@ -744,7 +732,7 @@ MethodResult email_query_changes(store::Store& store, const json::object& argume
   if (result.thread_dependent) {
     return MethodError{"cannotCalculateChanges", "the query depends on other Emails in the thread"};
   }
-  auto log = store.changes_since(context.account, *since);
+  auto log = store.changes_since(context.account, since);
   if (!log) {
     if (log.error().code == Errc::TooBig || log.error().code == Errc::BadInput) {
       return MethodError{"cannotCalculateChanges", "the state is not one this server can compare"};
@@ -770,7 +758,7 @@ MethodResult email_query_changes(store::Store& store, const json::object& argume
     }
   }
   json::object out{{"accountId", context.account_id},
-                   {"oldQueryState", state_string(*since)},
+                   {"oldQueryState", state_string(since)},
                    {"newQueryState", state_string(result.state)},
                    {"removed", std::move(removed)},
                    {"added", std::move(added)}};
@@ -895,10 +883,6 @@ std::string apply_patch(const json::object& patch, std::string_view property,
   return {};
 }
 
-json::value or_null(json::object object) {
-  return object.empty() ? json::value(nullptr) : json::value(std::move(object));
-}
-
 // Stores a new message as an Email with the mailboxIds, keywords and receivedAt of
 // `object`: the created Email's server-set properties, or a SetError.
 struct Stored {
@@ -977,28 +961,11 @@ bool settable_on_create(std::string_view property) {
 
 MethodResult email_set(store::Store& store, const std::string& hostname,
                        const json::object& arguments, Context& context) {
-  if (auto error = check_account(arguments, context)) return *error;
-  auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
-  const std::string old_state = state_string(account->modseq);
-  if (const json::value* if_in_state = argument(arguments, "ifInState")) {
-    if (!if_in_state->is_string() || if_in_state->get_string() != old_state) {
-      return MethodError{"stateMismatch", "the state is " + old_state};
-    }
-  }
+  auto begun = begin_set(store, arguments, context);
+  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
   const json::value* create = argument(arguments, "create");
   const json::value* update = argument(arguments, "update");
   const json::value* destroy = argument(arguments, "destroy");
-  if ((create && !create->is_object()) || (update && !update->is_object()) ||
-      (destroy && !destroy->is_array())) {
-    return invalid_arguments("create and update are maps, destroy a list");
-  }
-  const std::size_t count = (create ? create->get_object().size() : 0) +
-                            (update ? update->get_object().size() : 0) +
-                            (destroy ? destroy->get_array().size() : 0);
-  if (count > context.limits->max_objects_in_set) {
-    return MethodError{"requestTooLarge", "more changes than maxObjectsInSet"};
-  }
   auto mailboxes = store.list_mailboxes(context.account);
   if (!mailboxes) return store_error(mailboxes.error());
   auto mailbox_key = [&](std::string_view id) -> std::optional<std::string> {
@@ -1013,14 +980,13 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
     if (!valid_keyword(keyword)) return std::nullopt;
     return lowercase(keyword);
   };
-  json::object created, not_created, updated, not_updated, not_destroyed;
-  json::array destroyed;
+  SetOutcome out;
   std::vector<store::MessageMeta> changed, removed_messages;
   if (create) {
     for (const auto& [creation_id, value] : create->get_object()) {
       const json::object* object = value.if_object();
       if (!object) {
-        not_created[creation_id] = set_error("invalidProperties", "an Email is an object");
+        out.not_created[creation_id] = set_error("invalidProperties", "an Email is an object");
         continue;
       }
       std::string bad;
@@ -1028,7 +994,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
         if (!settable_on_create(key)) bad = std::string(key);
       }
       if (!bad.empty()) {
-        not_created[creation_id] = set_error("invalidProperties", "cannot set " + bad, {bad});
+        out.not_created[creation_id] = set_error("invalidProperties", "cannot set " + bad, {bad});
         continue;
       }
       auto composed = compose_email(
@@ -1036,18 +1002,18 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
           [&](std::string_view id) { return read_account_blob(store, context.account, id); },
           {.hostname = hostname, .now = unix_seconds(), .max_attachment_bytes = 10'000'000});
       if (auto* refused = std::get_if<json::object>(&composed)) {
-        not_created[creation_id] = std::move(*refused);
+        out.not_created[creation_id] = std::move(*refused);
         continue;
       }
       Stored stored = store_email(store, context, *object,
                                   std::move(std::get<std::string>(composed)), *mailboxes);
       if (!stored.ok) {
-        not_created[creation_id] = std::move(stored.value);
+        out.not_created[creation_id] = std::move(stored.value);
         continue;
       }
       context.created_ids[std::string(creation_id)] =
           std::string(stored.value.at("id").get_string());
-      created[creation_id] = std::move(stored.value);
+      out.created[creation_id] = std::move(stored.value);
     }
   }
   if (update) {
@@ -1058,11 +1024,11 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
                           : Result<std::vector<store::MessageMeta>>{};
       if (!found) return store_error(found.error());
       if (found->empty()) {
-        not_updated[id] = set_error("notFound");
+        out.not_updated[id] = set_error("notFound");
         continue;
       }
       if (!patch) {
-        not_updated[id] = set_error("invalidPatch", "a patch is an object");
+        out.not_updated[id] = set_error("invalidPatch", "a patch is an object");
         continue;
       }
       const store::MessageMeta meta = found->front();
@@ -1076,7 +1042,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
         }
       }
       if (!bad.empty()) {
-        not_updated[id] = set_error("invalidProperties", "cannot set " + bad, {bad});
+        out.not_updated[id] = set_error("invalidProperties", "cannot set " + bad, {bad});
         continue;
       }
       std::set<std::string> keywords;
@@ -1084,7 +1050,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
       std::set<std::string> in_mailboxes{std::to_string(meta.mailbox)};
       std::string problem = apply_patch(*patch, "keywords", keywords, keyword_key);
       if (!problem.empty()) {
-        not_updated[id] = set_error("invalidProperties", problem, {"keywords"});
+        out.not_updated[id] = set_error("invalidProperties", problem, {"keywords"});
         continue;
       }
       problem = apply_patch(*patch, "mailboxIds", in_mailboxes, mailbox_key);
@@ -1092,7 +1058,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
         problem = "an Email is in exactly one mailbox here (maxMailboxesPerEmail 1)";
       }
       if (!problem.empty()) {
-        not_updated[id] = set_error("invalidProperties", problem, {"mailboxIds"});
+        out.not_updated[id] = set_error("invalidProperties", problem, {"mailboxIds"});
         continue;
       }
       store::Flags flags;
@@ -1111,7 +1077,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
             meta.mailbox, {meta.uid},
             {.operation = store::FlagOperation::Replace, .flags = flags, .unchanged_since = {}});
         if (!changed) {
-          not_updated[id] =
+          out.not_updated[id] =
               set_error(changed.error().code == Errc::BadInput ? "invalidProperties" : "serverFail",
                         changed.error().detail, {"keywords"});
           continue;
@@ -1121,13 +1087,13 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
       if (target != meta.mailbox) {
         auto moved = store.move_messages(meta.mailbox, {meta.uid}, target);
         if (!moved) {
-          not_updated[id] =
+          out.not_updated[id] =
               set_error(moved.error().code == Errc::OverQuota ? "overQuota" : "serverFail",
                         moved.error().detail);
           continue;
         }
       }
-      updated[id] = nullptr;
+      out.updated[id] = nullptr;
       changed.push_back(meta);
     }
   }
@@ -1140,44 +1106,26 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
                           : Result<std::vector<store::MessageMeta>>{};
       if (!found) return store_error(found.error());
       if (found->empty()) {
-        not_destroyed[key] = set_error("notFound");
+        out.not_destroyed[key] = set_error("notFound");
         continue;
       }
       auto removed = store.expunge(found->front().mailbox, {found->front().uid});
       if (!removed) {
-        not_destroyed[key] = set_error("serverFail", removed.error().detail);
+        out.not_destroyed[key] = set_error("serverFail", removed.error().detail);
         continue;
       }
-      destroyed.push_back(id);
+      out.destroyed.push_back(id);
       removed_messages.push_back(found->front());
     }
   }
   audit_messages(store, context, audit::kChange, "Email/set update", changed);
   audit_messages(store, context, audit::kExpunge, "Email/set destroy", removed_messages);
-  auto after = store.get_account(context.account);
-  if (!after) return store_error(after.error());
-  return json::object{
-      {"accountId", context.account_id},
-      {"oldState", old_state},
-      {"newState", state_string(after->modseq)},
-      {"created", or_null(std::move(created))},
-      {"updated", or_null(std::move(updated))},
-      {"destroyed", destroyed.empty() ? json::value(nullptr) : json::value(destroyed)},
-      {"notCreated", or_null(std::move(not_created))},
-      {"notUpdated", or_null(std::move(not_updated))},
-      {"notDestroyed", or_null(std::move(not_destroyed))}};
+  return end_set(store, context, std::get<std::string>(begun), std::move(out));
 }
 
 MethodResult email_import(store::Store& store, const json::object& arguments, Context& context) {
-  if (auto error = check_account(arguments, context)) return *error;
-  auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
-  const std::string old_state = state_string(account->modseq);
-  if (const json::value* if_in_state = argument(arguments, "ifInState")) {
-    if (!if_in_state->is_string() || if_in_state->get_string() != old_state) {
-      return MethodError{"stateMismatch", "the state is " + old_state};
-    }
-  }
+  auto begun = begin_set(store, arguments, context);
+  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
   const json::value* emails = arguments.if_contains("emails");
   if (!emails || !emails->is_object()) return invalid_arguments("emails is a map of EmailImport");
   if (emails->get_object().size() > context.limits->max_objects_in_set) {
@@ -1185,12 +1133,13 @@ MethodResult email_import(store::Store& store, const json::object& arguments, Co
   }
   auto mailboxes = store.list_mailboxes(context.account);
   if (!mailboxes) return store_error(mailboxes.error());
-  json::object created, not_created;
+  SetOutcome out;
   for (const auto& [creation_id, value] : emails->get_object()) {
     const json::object* object = value.if_object();
     const json::value* blob = object ? object->if_contains("blobId") : nullptr;
     if (!blob || !blob->is_string()) {
-      not_created[creation_id] = set_error("invalidProperties", "blobId is required", {"blobId"});
+      out.not_created[creation_id] =
+          set_error("invalidProperties", "blobId is required", {"blobId"});
       continue;
     }
     std::string bad;
@@ -1200,7 +1149,7 @@ MethodResult email_import(store::Store& store, const json::object& arguments, Co
       }
     }
     if (!bad.empty()) {
-      not_created[creation_id] = set_error("invalidProperties", "cannot set " + bad, {bad});
+      out.not_created[creation_id] = set_error("invalidProperties", "cannot set " + bad, {bad});
       continue;
     }
     std::string id(blob->get_string());
@@ -1212,24 +1161,21 @@ MethodResult email_import(store::Store& store, const json::object& arguments, Co
     if (!bytes) {
       json::object error = set_error("blobNotFound", "no blob " + id);
       error["notFound"] = json::array{json::value(id)};
-      not_created[creation_id] = std::move(error);
+      out.not_created[creation_id] = std::move(error);
       continue;
     }
     Stored stored = store_email(store, context, *object, std::move(bytes->bytes), *mailboxes);
     if (!stored.ok) {
-      not_created[creation_id] = std::move(stored.value);
+      out.not_created[creation_id] = std::move(stored.value);
       continue;
     }
     context.created_ids[std::string(creation_id)] = std::string(stored.value.at("id").get_string());
-    created[creation_id] = std::move(stored.value);
+    out.created[creation_id] = std::move(stored.value);
   }
-  auto after = store.get_account(context.account);
-  if (!after) return store_error(after.error());
-  return json::object{{"accountId", context.account_id},
-                      {"oldState", old_state},
-                      {"newState", state_string(after->modseq)},
-                      {"created", or_null(std::move(created))},
-                      {"notCreated", or_null(std::move(not_created))}};
+  json::object answer = end_set(store, context, std::get<std::string>(begun), std::move(out));
+  // Email/import answers creations only.
+  for (const char* key : {"updated", "destroyed", "notUpdated", "notDestroyed"}) answer.erase(key);
+  return answer;
 }
 
 MethodResult email_parse(store::Store& store, const json::object& arguments, Context& context) {
@@ -1350,11 +1296,8 @@ std::optional<std::string> highlight(std::string_view text, const std::vector<st
   while (at < text.size()) {
     std::size_t best = std::string_view::npos, length = 0;
     for (const std::string& term : terms) {
-      auto it =
-          std::search(text.begin() + static_cast<std::ptrdiff_t>(at), text.end(), term.begin(),
-                      term.end(), [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
-      const auto found = static_cast<std::size_t>(it - text.begin());
-      if (it != text.end() && found < best) best = found, length = term.size();
+      const std::size_t found = find_folded(text, term, at);
+      if (found < best) best = found, length = term.size();
     }
     if (best == std::string_view::npos) break;
     out += escape_html(text.substr(at, best - at)) + "<mark>" +
@@ -1410,11 +1353,7 @@ MethodResult search_snippet_get(store::Store& store, const json::object& argumen
       }
       // Up to about 200 bytes around the first match.
       std::size_t first = std::string::npos;
-      for (const std::string& term : body_terms) {
-        auto it = std::search(text.begin(), text.end(), term.begin(), term.end(),
-                              [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
-        if (it != text.end()) first = std::min(first, static_cast<std::size_t>(it - text.begin()));
-      }
+      for (const std::string& term : body_terms) first = std::min(first, find_folded(text, term));
       if (first != std::string::npos) {
         std::size_t begin = first > 60 ? first - 60 : 0;
         while (begin > 0 && (static_cast<unsigned char>(text[begin]) & 0xC0) == 0x80) --begin;
@@ -1438,25 +1377,20 @@ MethodResult search_snippet_get(store::Store& store, const json::object& argumen
 }  // namespace
 
 void add_email_methods(Dispatcher& dispatcher, store::Store& store, const std::string& hostname) {
-  auto bind = [&store](MethodResult (*method)(store::Store&, const json::object&, Context&)) {
-    return [&store, method](const json::object& arguments, Context& context) {
-      return method(store, arguments, context);
-    };
-  };
-  dispatcher.add("Email/get", kMailCapability, bind(email_get));
-  dispatcher.add("Email/changes", kMailCapability, bind(email_changes));
-  dispatcher.add("Email/query", kMailCapability, bind(email_query));
-  dispatcher.add("Email/queryChanges", kMailCapability, bind(email_query_changes));
+  dispatcher.add("Email/get", kMailCapability, with_store(store, email_get));
+  dispatcher.add("Email/changes", kMailCapability, with_store(store, email_changes));
+  dispatcher.add("Email/query", kMailCapability, with_store(store, email_query));
+  dispatcher.add("Email/queryChanges", kMailCapability, with_store(store, email_query_changes));
   dispatcher.add("Email/set", kMailCapability,
                  [&store, hostname](const json::object& arguments, Context& context) {
                    return email_set(store, hostname, arguments, context);
                  });
-  dispatcher.add("Email/import", kMailCapability, bind(email_import));
-  dispatcher.add("Email/parse", kMailCapability, bind(email_parse));
-  dispatcher.add("Email/copy", kMailCapability, bind(email_copy));
-  dispatcher.add("Thread/get", kMailCapability, bind(thread_get));
-  dispatcher.add("Thread/changes", kMailCapability, bind(thread_changes));
-  dispatcher.add("SearchSnippet/get", kMailCapability, bind(search_snippet_get));
+  dispatcher.add("Email/import", kMailCapability, with_store(store, email_import));
+  dispatcher.add("Email/parse", kMailCapability, with_store(store, email_parse));
+  dispatcher.add("Email/copy", kMailCapability, with_store(store, email_copy));
+  dispatcher.add("Thread/get", kMailCapability, with_store(store, thread_get));
+  dispatcher.add("Thread/changes", kMailCapability, with_store(store, thread_changes));
+  dispatcher.add("SearchSnippet/get", kMailCapability, with_store(store, search_snippet_get));
 }
 
 }  // namespace rampart::jmap::mail

@@ -64,6 +64,50 @@ json::object set_error(std::string_view type, std::string description,
   return out;
 }
 
+json::value or_null(json::object object) {
+  return object.empty() ? json::value(nullptr) : json::value(std::move(object));
+}
+
+std::variant<std::string, MethodError> begin_set(store::Store& store, const json::object& arguments,
+                                                 const Context& context) {
+  if (auto error = check_account(arguments, context)) return *error;
+  auto account = store.get_account(context.account);
+  if (!account) return store_error(account.error());
+  const std::string state = state_string(account->modseq);
+  if (const json::value* if_in_state = argument(arguments, "ifInState")) {
+    if (!if_in_state->is_string() || if_in_state->get_string() != state) {
+      return MethodError{"stateMismatch", "the state is " + state};
+    }
+  }
+  std::size_t count = 0;
+  for (const char* key : {"create", "update", "destroy"}) {
+    const json::value* value = argument(arguments, key);
+    if (!value) continue;
+    const bool ok = std::string_view(key) == "destroy" ? value->is_array() : value->is_object();
+    if (!ok) return invalid_arguments("create and update are maps, destroy a list");
+    count += value->is_array() ? value->get_array().size() : value->get_object().size();
+  }
+  if (count > context.limits->max_objects_in_set) {
+    return MethodError{"requestTooLarge", "more changes than maxObjectsInSet"};
+  }
+  return state;
+}
+
+json::object end_set(store::Store& store, const Context& context, const std::string& old_state,
+                     SetOutcome outcome) {
+  auto after = store.get_account(context.account);
+  return json::object{{"accountId", context.account_id},
+                      {"oldState", old_state},
+                      {"newState", after ? state_string(after->modseq) : old_state},
+                      {"created", or_null(std::move(outcome.created))},
+                      {"updated", or_null(std::move(outcome.updated))},
+                      {"destroyed", outcome.destroyed.empty() ? json::value(nullptr)
+                                                              : json::value(outcome.destroyed)},
+                      {"notCreated", or_null(std::move(outcome.not_created))},
+                      {"notUpdated", or_null(std::move(outcome.not_updated))},
+                      {"notDestroyed", or_null(std::move(outcome.not_destroyed))}};
+}
+
 std::optional<MethodError> check_account(const json::object& arguments, const Context& context) {
   const json::value* account = arguments.if_contains("accountId");
   if (!account || !account->is_string()) return invalid_arguments("accountId is required");
@@ -110,20 +154,52 @@ std::optional<std::int64_t> unsigned_argument(const json::object& arguments, std
   return std::nullopt;
 }
 
+MethodResult query_answer(const json::object& arguments, const Context& context,
+                          store::ModSeq state, char prefix, const std::vector<std::int64_t>& ids) {
+  std::string error;
+  const auto position = unsigned_argument(arguments, "position", error).value_or(0);
+  const auto limit = unsigned_argument(arguments, "limit", error);
+  if (!error.empty()) return invalid_arguments(error);
+  json::array window;
+  for (std::size_t i = static_cast<std::size_t>(position);
+       i < ids.size() && (!limit || window.size() < static_cast<std::size_t>(*limit)); ++i) {
+    window.push_back(json::value(object_id(prefix, ids[i])));
+  }
+  json::object out{{"accountId", context.account_id},
+                   {"queryState", state_string(state)},
+                   {"canCalculateChanges", false},
+                   {"position", position},
+                   {"ids", std::move(window)}};
+  if (const json::value* total = argument(arguments, "calculateTotal");
+      total && total->is_bool() && total->get_bool()) {
+    out["total"] = ids.size();
+  }
+  return out;
+}
+
+std::variant<ChangesArguments, MethodError> read_changes_arguments(const json::object& arguments,
+                                                                   const Context& context,
+                                                                   std::string_view since) {
+  if (auto error = check_account(arguments, context)) return *error;
+  const json::value* since_value = arguments.if_contains(since);
+  auto state = since_value ? parse_state(*since_value) : std::nullopt;
+  if (!state) return invalid_arguments(std::string(since) + " is a state string");
+  std::string error;
+  auto max_changes = unsigned_argument(arguments, "maxChanges", error);
+  if (!error.empty()) return invalid_arguments(error);
+  if (max_changes && *max_changes == 0) return invalid_arguments("maxChanges must be positive");
+  return ChangesArguments{*state, max_changes};
+}
+
 std::variant<json::object, MethodError> changes_response(store::Store& store,
                                                          const json::object& arguments,
                                                          const Context& context, char prefix,
                                                          const Extract& extract,
                                                          const Exists& exists) {
-  if (auto error = check_account(arguments, context)) return *error;
-  const json::value* since_value = arguments.if_contains("sinceState");
-  auto since = since_value ? parse_state(*since_value) : std::nullopt;
-  if (!since) return invalid_arguments("sinceState is a state string");
-  std::string error;
-  auto max_changes = unsigned_argument(arguments, "maxChanges", error);
-  if (!error.empty()) return invalid_arguments(error);
-  if (max_changes && *max_changes == 0) return invalid_arguments("maxChanges must be positive");
-  auto log = store.changes_since(context.account, *since);
+  auto read = read_changes_arguments(arguments, context, "sinceState");
+  if (auto* error = std::get_if<MethodError>(&read)) return *error;
+  const auto [since, max_changes] = std::get<ChangesArguments>(read);
+  auto log = store.changes_since(context.account, since);
   if (!log) {
     if (log.error().code == Errc::TooBig || log.error().code == Errc::BadInput) {
       return MethodError{"cannotCalculateChanges", "the state is not one this server can compare"};
@@ -171,7 +247,7 @@ std::variant<json::object, MethodError> changes_response(store::Store& store,
     return out;
   };
   return json::object{{"accountId", context.account_id},
-                      {"oldState", state_string(*since)},
+                      {"oldState", state_string(since)},
                       {"newState", state_string(delta.new_state)},
                       {"hasMoreChanges", delta.has_more},
                       {"created", list(delta.created)},

@@ -42,6 +42,21 @@ MethodError store_error(const Error& error);
 json::object set_error(std::string_view type, std::string description = {},
                        std::vector<std::string> properties = {});
 
+// An object, or null when it is empty (the maps of /set answers).
+json::value or_null(json::object object);
+
+// A /set (§5.3) begins here: accountId, ifInState (stateMismatch), the shapes of
+// create, update and destroy, and maxObjectsInSet. The state before, or the error.
+std::variant<std::string, MethodError> begin_set(store::Store& store, const json::object& arguments,
+                                                 const Context& context);
+// What a /set did, and its answer with the state after it.
+struct SetOutcome {
+  json::object created, updated, not_created, not_updated, not_destroyed;
+  json::array destroyed;
+};
+json::object end_set(store::Store& store, const Context& context, const std::string& old_state,
+                     SetOutcome outcome);
+
 // accountId must name the caller's account.
 std::optional<MethodError> check_account(const json::object& arguments, const Context& context);
 
@@ -57,6 +72,21 @@ Properties read_properties(const json::object& arguments, std::string_view key =
 const json::value* argument(const json::object& arguments, std::string_view key);
 std::optional<std::int64_t> unsigned_argument(const json::object& arguments, std::string_view key,
                                               std::string& error);
+
+// The arguments of a /changes (`since` = "sinceState") or /queryChanges
+// ("sinceQueryState"), after the accountId check.
+struct ChangesArguments {
+  store::ModSeq since = 0;
+  std::optional<std::int64_t> max_changes;  // positive when given
+};
+std::variant<ChangesArguments, MethodError> read_changes_arguments(const json::object& arguments,
+                                                                   const Context& context,
+                                                                   std::string_view since);
+
+// A /query answer (§5.5) for queries whose changes are not calculated: the matches
+// ids in order, cut by position and limit, with the total when asked.
+MethodResult query_answer(const json::object& arguments, const Context& context,
+                          store::ModSeq state, char prefix, const std::vector<std::int64_t>& ids);
 
 // What changed for one type of object between a state and now (§5.2).
 struct Delta {
@@ -87,6 +117,14 @@ void audit_messages(store::Store& store, const Context& context, const char* kin
 // One record for one mailbox.
 void audit_mailbox(const Context& context, const char* kind, std::string mailbox,
                    std::string detail, std::int64_t count = 0);
+
+// A method of the form f(store, arguments, context) as a Dispatcher method.
+inline Method with_store(store::Store& store,
+                         MethodResult (*method)(store::Store&, const json::object&, Context&)) {
+  return [&store, method](const json::object& arguments, Context& context) {
+    return method(store, arguments, context);
+  };
+}
 
 // The Mail capability's methods, by object type.
 void add_mailbox_methods(Dispatcher& dispatcher, store::Store& store);

@@ -316,23 +316,9 @@ MethodResult mailbox_query(store::Store& store, const json::object& arguments, C
                        });
     }
   }
-  std::string error;
-  const auto position = unsigned_argument(arguments, "position", error).value_or(0);
-  const auto limit = unsigned_argument(arguments, "limit", error);
-  if (!error.empty()) return invalid_arguments(error);
-  json::array ids;
-  for (std::size_t i = static_cast<std::size_t>(position);
-       i < matched.size() && (!limit || ids.size() < static_cast<std::size_t>(*limit)); ++i) {
-    ids.push_back(json::value(object_id(kMailboxPrefix, matched[i]->id)));
-  }
-  json::object out{{"accountId", context.account_id},
-                   {"queryState", state_string(account->modseq)},
-                   {"canCalculateChanges", false},
-                   {"position", position},
-                   {"ids", std::move(ids)}};
-  const json::value* total = argument(arguments, "calculateTotal");
-  if (total && total->is_bool() && total->get_bool()) out["total"] = matched.size();
-  return out;
+  std::vector<std::int64_t> ids;
+  for (const store::Mailbox* mailbox : matched) ids.push_back(mailbox->id);
+  return query_answer(arguments, context, account->modseq, kMailboxPrefix, ids);
 }
 
 // The full name a create or update asks for: its parent's name, "/", its own.
@@ -396,58 +382,40 @@ json::object error_for(const Error& error, std::string_view what) {
 }
 
 MethodResult mailbox_set(store::Store& store, const json::object& arguments, Context& context) {
-  if (auto error = check_account(arguments, context)) return *error;
-  auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
-  const std::string old_state = state_string(account->modseq);
-  if (const json::value* if_in_state = argument(arguments, "ifInState")) {
-    if (!if_in_state->is_string() || if_in_state->get_string() != old_state) {
-      return MethodError{"stateMismatch", "the state is " + old_state};
-    }
-  }
+  auto begun = begin_set(store, arguments, context);
+  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
   const json::value* create = argument(arguments, "create");
   const json::value* update = argument(arguments, "update");
   const json::value* destroy = argument(arguments, "destroy");
-  if ((create && !create->is_object()) || (update && !update->is_object()) ||
-      (destroy && !destroy->is_array())) {
-    return invalid_arguments("create and update are maps, destroy a list");
-  }
-  const std::size_t count = (create ? create->get_object().size() : 0) +
-                            (update ? update->get_object().size() : 0) +
-                            (destroy ? destroy->get_array().size() : 0);
-  if (count > context.limits->max_objects_in_set) {
-    return MethodError{"requestTooLarge", "more changes than maxObjectsInSet"};
-  }
   const json::value* remove_emails = argument(arguments, "onDestroyRemoveEmails");
   const bool remove_emails_too =
       remove_emails && remove_emails->is_bool() && remove_emails->get_bool();
-  json::object created, not_created, updated, not_updated, not_destroyed;
-  json::array destroyed;
+  SetOutcome out;
   if (create) {
     for (const auto& [creation_id, value] : create->get_object()) {
       auto mailboxes = load_mailboxes(store, context.account);
       if (!mailboxes) return store_error(mailboxes.error());
       const json::object* object = value.if_object();
       if (!object) {
-        not_created[creation_id] = set_error("invalidProperties", "a Mailbox is an object");
+        out.not_created[creation_id] = set_error("invalidProperties", "a Mailbox is an object");
         continue;
       }
       if (auto refused = check_settable(*object)) {
-        not_created[creation_id] = std::move(*refused);
+        out.not_created[creation_id] = std::move(*refused);
         continue;
       }
       if (const json::value* role = object->if_contains("role"); role && !role->is_null()) {
-        not_created[creation_id] = set_error("invalidProperties", "roles are fixed", {"role"});
+        out.not_created[creation_id] = set_error("invalidProperties", "roles are fixed", {"role"});
         continue;
       }
       auto name = requested_name(*object, *mailboxes, context, "");
       if (auto* refused = std::get_if<json::object>(&name)) {
-        not_created[creation_id] = std::move(*refused);
+        out.not_created[creation_id] = std::move(*refused);
         continue;
       }
       auto made = store.create_mailbox(context.account, std::get<std::string>(name));
       if (!made) {
-        not_created[creation_id] = error_for(made.error(), "create");
+        out.not_created[creation_id] = error_for(made.error(), "create");
         continue;
       }
       if (const json::value* subscribed = object->if_contains("isSubscribed");
@@ -459,7 +427,7 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
       audit_mailbox(context, audit::kChange, made->name, "Mailbox/set create");
       const std::string id = object_id(kMailboxPrefix, made->id);
       context.created_ids[std::string(creation_id)] = id;
-      created[creation_id] = json::object{
+      out.created[creation_id] = json::object{
           {"id", id},           {"totalEmails", 0}, {"unreadEmails", 0}, {"totalThreads", 0},
           {"unreadThreads", 0}, {"sortOrder", 1},   {"role", nullptr}};
     }
@@ -471,40 +439,40 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
       auto number = resolve_id(kMailboxPrefix, id, context);
       auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
       if (found == mailboxes->by_id.end()) {
-        not_updated[id] = set_error("notFound");
+        out.not_updated[id] = set_error("notFound");
         continue;
       }
       const store::Mailbox& mailbox = *found->second;
       const json::object* object = value.if_object();
       if (!object) {
-        not_updated[id] = set_error("invalidPatch", "a patch is an object");
+        out.not_updated[id] = set_error("invalidPatch", "a patch is an object");
         continue;
       }
       if (auto refused = check_settable(*object)) {
-        not_updated[id] = std::move(*refused);
+        out.not_updated[id] = std::move(*refused);
         continue;
       }
       if (const json::value* role = object->if_contains("role");
           role && !(role->is_null()
                         ? mailbox.role == store::Role::None
                         : role->is_string() && parse_role(role->get_string()) == mailbox.role)) {
-        not_updated[id] = set_error("invalidProperties", "roles are fixed", {"role"});
+        out.not_updated[id] = set_error("invalidProperties", "roles are fixed", {"role"});
         continue;
       }
       if (object->contains("name") || object->contains("parentId")) {
         auto name = requested_name(*object, *mailboxes, context, mailbox.name);
         if (auto* refused = std::get_if<json::object>(&name)) {
-          not_updated[id] = std::move(*refused);
+          out.not_updated[id] = std::move(*refused);
           continue;
         }
         const std::string& full = std::get<std::string>(name);
         if (full != mailbox.name) {
           if (mailbox.role == store::Role::Inbox) {
-            not_updated[id] = set_error("forbidden", "the inbox cannot be renamed or moved");
+            out.not_updated[id] = set_error("forbidden", "the inbox cannot be renamed or moved");
             continue;
           }
           if (auto renamed = store.rename_mailbox(mailbox.id, full); !renamed) {
-            not_updated[id] = error_for(renamed.error(), "rename");
+            out.not_updated[id] = error_for(renamed.error(), "rename");
             continue;
           }
           audit_mailbox(context, audit::kChange, mailbox.name, "Mailbox/set rename to " + full);
@@ -512,11 +480,11 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
       }
       if (const json::value* subscribed = object->if_contains("isSubscribed")) {
         if (auto done = store.set_subscribed(mailbox.id, subscribed->get_bool()); !done) {
-          not_updated[id] = error_for(done.error(), "subscribe");
+          out.not_updated[id] = error_for(done.error(), "subscribe");
           continue;
         }
       }
-      updated[id] = nullptr;
+      out.updated[id] = nullptr;
     }
   }
   if (destroy) {
@@ -528,7 +496,7 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
       auto number = resolve_id(kMailboxPrefix, key, context);
       auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
       if (found == mailboxes->by_id.end()) {
-        not_destroyed[key] = set_error("notFound");
+        out.not_destroyed[key] = set_error("notFound");
         continue;
       }
       const store::Mailbox& mailbox = *found->second;
@@ -536,61 +504,42 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
       if (std::any_of(
               mailboxes->list.begin(), mailboxes->list.end(),
               [&](const store::Mailbox& other) { return other.name.starts_with(prefix); })) {
-        not_destroyed[key] = set_error("mailboxHasChild", "the mailbox has children");
+        out.not_destroyed[key] = set_error("mailboxHasChild", "the mailbox has children");
         continue;
       }
       if (mailbox.role == store::Role::Inbox) {
-        not_destroyed[key] = set_error("forbidden", "the inbox cannot be destroyed");
+        out.not_destroyed[key] = set_error("forbidden", "the inbox cannot be destroyed");
         continue;
       }
       if (mailbox.message_count > 0 && !remove_emails_too) {
-        not_destroyed[key] = set_error("mailboxHasEmail", "the mailbox holds emails");
+        out.not_destroyed[key] = set_error("mailboxHasEmail", "the mailbox holds emails");
         continue;
       }
       if (auto deleted = store.delete_mailbox(mailbox.id); !deleted) {
-        not_destroyed[key] = error_for(deleted.error(), "destroy");
+        out.not_destroyed[key] = error_for(deleted.error(), "destroy");
         continue;
       }
       audit_mailbox(context, audit::kExpunge, mailbox.name, "Mailbox/set destroy",
                     mailbox.message_count);
-      destroyed.push_back(id);
+      out.destroyed.push_back(id);
     }
   }
-  auto after = store.get_account(context.account);
-  if (!after) return store_error(after.error());
-  auto or_null = [](json::object object) {
-    return object.empty() ? json::value(nullptr) : json::value(std::move(object));
-  };
-  return json::object{
-      {"accountId", context.account_id},
-      {"oldState", old_state},
-      {"newState", state_string(after->modseq)},
-      {"created", or_null(std::move(created))},
-      {"updated", or_null(std::move(updated))},
-      {"destroyed", destroyed.empty() ? json::value(nullptr) : json::value(destroyed)},
-      {"notCreated", or_null(std::move(not_created))},
-      {"notUpdated", or_null(std::move(not_updated))},
-      {"notDestroyed", or_null(std::move(not_destroyed))}};
+  return end_set(store, context, std::get<std::string>(begun), std::move(out));
 }
 
 }  // namespace
 
 void add_mailbox_methods(Dispatcher& dispatcher, store::Store& store) {
-  auto bind = [&store](MethodResult (*method)(store::Store&, const json::object&, Context&)) {
-    return [&store, method](const json::object& arguments, Context& context) {
-      return method(store, arguments, context);
-    };
-  };
-  dispatcher.add("Mailbox/get", kMailCapability, bind(mailbox_get));
-  dispatcher.add("Mailbox/changes", kMailCapability, bind(mailbox_changes));
-  dispatcher.add("Mailbox/query", kMailCapability, bind(mailbox_query));
+  dispatcher.add("Mailbox/get", kMailCapability, with_store(store, mailbox_get));
+  dispatcher.add("Mailbox/changes", kMailCapability, with_store(store, mailbox_changes));
+  dispatcher.add("Mailbox/query", kMailCapability, with_store(store, mailbox_query));
   dispatcher.add("Mailbox/queryChanges", kMailCapability,
                  [](const json::object& arguments, Context& context) -> MethodResult {
                    if (auto error = check_account(arguments, context)) return *error;
                    return MethodError{"cannotCalculateChanges",
                                       "run Mailbox/query again (canCalculateChanges is false)"};
                  });
-  dispatcher.add("Mailbox/set", kMailCapability, bind(mailbox_set));
+  dispatcher.add("Mailbox/set", kMailCapability, with_store(store, mailbox_set));
 }
 
 }  // namespace rampart::jmap::mail

@@ -118,21 +118,17 @@ MethodResult get_objects(const Result<std::vector<store::StoredObject>>& objects
 // /changes for a stored type: each record's creating and last MODSEQ say what happened.
 MethodResult object_changes(store::Store& store, const char* type, char prefix,
                             const json::object& arguments, Context& context) {
-  if (auto error = check_account(arguments, context)) return *error;
-  const json::value* since_value = arguments.if_contains("sinceState");
-  auto since = since_value ? parse_state(*since_value) : std::nullopt;
-  if (!since) return invalid_arguments("sinceState is a state string");
-  std::string error;
-  const auto max_changes = unsigned_argument(arguments, "maxChanges", error);
-  if (!error.empty()) return invalid_arguments(error);
+  auto read = read_changes_arguments(arguments, context, "sinceState");
+  if (auto* error = std::get_if<MethodError>(&read)) return *error;
+  const auto [since, max_changes] = std::get<ChangesArguments>(read);
   auto account = store.get_account(context.account);
   if (!account) return store_error(account.error());
-  if (*since > account->modseq) {
+  if (since > account->modseq) {
     return MethodError{"cannotCalculateChanges", "the state is not one this server can compare"};
   }
-  auto changed = store.list_objects(context.account, type, std::max<store::ModSeq>(*since, 1));
+  auto changed = store.list_objects(context.account, type, std::max<store::ModSeq>(since, 1));
   if (!changed) return store_error(changed.error());
-  if (*since == 0) {
+  if (since == 0) {
     // Everything is new since the beginning, tombstones of records made and gone aside.
     changed = store.list_objects(context.account, type);
     if (!changed) return store_error(changed.error());
@@ -152,63 +148,17 @@ MethodResult object_changes(store::Store& store, const char* type, char prefix,
     }
     const std::string id = object_id(prefix, object.id);
     if (object.destroyed) {
-      if (object.created > *since) continue;
+      if (object.created > since) continue;
       destroyed.push_back(json::value(id));
     } else {
-      (object.created > *since ? created : updated).push_back(json::value(id));
+      (object.created > since ? created : updated).push_back(json::value(id));
     }
     ++count;
   }
-  return json::object{{"accountId", context.account_id},     {"oldState", state_string(*since)},
+  return json::object{{"accountId", context.account_id},     {"oldState", state_string(since)},
                       {"newState", state_string(new_state)}, {"hasMoreChanges", more},
                       {"created", std::move(created)},       {"updated", std::move(updated)},
                       {"destroyed", std::move(destroyed)}};
-}
-
-// Checks the state and the shape of a /set; the old state, or the error.
-std::variant<std::string, MethodError> begin_set(store::Store& store, const json::object& arguments,
-                                                 const Context& context) {
-  if (auto error = check_account(arguments, context)) return *error;
-  auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
-  const std::string state = state_string(account->modseq);
-  if (const json::value* if_in_state = argument(arguments, "ifInState")) {
-    if (!if_in_state->is_string() || if_in_state->get_string() != state) {
-      return MethodError{"stateMismatch", "the state is " + state};
-    }
-  }
-  std::size_t count = 0;
-  for (const char* key : {"create", "update", "destroy"}) {
-    const json::value* value = argument(arguments, key);
-    if (!value) continue;
-    const bool ok = std::string_view(key) == "destroy" ? value->is_array() : value->is_object();
-    if (!ok) return invalid_arguments("create and update are maps, destroy a list");
-    count += value->is_array() ? value->get_array().size() : value->get_object().size();
-  }
-  if (count > context.limits->max_objects_in_set) {
-    return MethodError{"requestTooLarge", "more changes than maxObjectsInSet"};
-  }
-  return state;
-}
-
-json::object end_set(store::Store& store, const Context& context, const std::string& old_state,
-                     json::object created, json::object updated, json::array destroyed,
-                     json::object not_created, json::object not_updated,
-                     json::object not_destroyed) {
-  auto after = store.get_account(context.account);
-  auto or_null = [](json::object object) {
-    return object.empty() ? json::value(nullptr) : json::value(std::move(object));
-  };
-  return json::object{
-      {"accountId", context.account_id},
-      {"oldState", old_state},
-      {"newState", after ? state_string(after->modseq) : old_state},
-      {"created", or_null(std::move(created))},
-      {"updated", or_null(std::move(updated))},
-      {"destroyed", destroyed.empty() ? json::value(nullptr) : json::value(destroyed)},
-      {"notCreated", or_null(std::move(not_created))},
-      {"notUpdated", or_null(std::move(not_updated))},
-      {"notDestroyed", or_null(std::move(not_destroyed))}};
 }
 
 // ---- Identity ----
@@ -254,8 +204,7 @@ std::optional<json::object> apply_identity(const json::object& patch, json::obje
 MethodResult identity_set(Services& services, const json::object& arguments, Context& context) {
   auto begun = begin_set(services.store, arguments, context);
   if (auto* error = std::get_if<MethodError>(&begun)) return *error;
-  json::object created, updated, not_created, not_updated, not_destroyed;
-  json::array destroyed;
+  SetOutcome out;
   auto existing = identities(services.store, context);
   if (!existing) return store_error(existing.error());
   if (const json::value* create = argument(arguments, "create")) {
@@ -267,16 +216,17 @@ MethodResult identity_set(Services& services, const json::object& arguments, Con
                         {"textSignature", ""},
                         {"htmlSignature", ""}};
       if (!patch || !patch->contains("email")) {
-        not_created[creation_id] = set_error("invalidProperties", "email is required", {"email"});
+        out.not_created[creation_id] =
+            set_error("invalidProperties", "email is required", {"email"});
         continue;
       }
       if (auto refused = apply_identity(*patch, data, true)) {
-        not_created[creation_id] = std::move(*refused);
+        out.not_created[creation_id] = std::move(*refused);
         continue;
       }
       data["email"] = lowercase(data["email"].get_string());
       if (!owns(services.directory, data["email"].get_string(), context.account)) {
-        not_created[creation_id] =
+        out.not_created[creation_id] =
             set_error("forbiddenFrom",
                       "this account may not send as " + std::string(data["email"].get_string()));
         continue;
@@ -286,7 +236,7 @@ MethodResult identity_set(Services& services, const json::object& arguments, Con
       if (!made) return store_error(made.error());
       const std::string id = object_id(kIdentityPrefix, made->id);
       context.created_ids[std::string(creation_id)] = id;
-      created[creation_id] = json::object{{"id", id}, {"mayDelete", true}};
+      out.created[creation_id] = json::object{{"id", id}, {"mayDelete", true}};
     }
   }
   if (const json::value* update = argument(arguments, "update")) {
@@ -295,26 +245,26 @@ MethodResult identity_set(Services& services, const json::object& arguments, Con
       auto found = std::find_if(existing->begin(), existing->end(),
                                 [&](const auto& object) { return number && object.id == *number; });
       if (found == existing->end()) {
-        not_updated[key] = set_error("notFound");
+        out.not_updated[key] = set_error("notFound");
         continue;
       }
       const json::object* patch = value.if_object();
       json::object data = parse_data(*found);
       if (!patch) {
-        not_updated[key] = set_error("invalidPatch", "a patch is an object");
+        out.not_updated[key] = set_error("invalidPatch", "a patch is an object");
         continue;
       }
       if (auto refused = apply_identity(*patch, data, false)) {
-        not_updated[key] = std::move(*refused);
+        out.not_updated[key] = std::move(*refused);
         continue;
       }
       if (auto done = services.store.put_object(context.account, kIdentityType, found->id,
                                                 json::serialize(data));
           !done) {
-        not_updated[key] = set_error("notFound");
+        out.not_updated[key] = set_error("notFound");
         continue;
       }
-      updated[key] = nullptr;
+      out.updated[key] = nullptr;
     }
   }
   if (const json::value* destroy = argument(arguments, "destroy")) {
@@ -322,15 +272,13 @@ MethodResult identity_set(Services& services, const json::object& arguments, Con
       if (!id.is_string()) return invalid_arguments("destroy is a list of ids");
       auto number = resolve_id(kIdentityPrefix, id.get_string(), context);
       if (!number || !services.store.destroy_object(context.account, kIdentityType, *number)) {
-        not_destroyed[std::string(id.get_string())] = set_error("notFound");
+        out.not_destroyed[std::string(id.get_string())] = set_error("notFound");
         continue;
       }
-      destroyed.push_back(id);
+      out.destroyed.push_back(id);
     }
   }
-  return end_set(services.store, context, std::get<std::string>(begun), std::move(created),
-                 std::move(updated), std::move(destroyed), std::move(not_created),
-                 std::move(not_updated), std::move(not_destroyed));
+  return end_set(services.store, context, std::get<std::string>(begun), std::move(out));
 }
 
 // ---- EmailSubmission ----
@@ -373,8 +321,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
   auto begun = begin_set(services.store, arguments, context);
   if (auto* error = std::get_if<MethodError>(&begun)) return *error;
   store::Store& store = services.store;
-  json::object created, updated, not_created, not_updated, not_destroyed;
-  json::array destroyed;
+  SetOutcome out;
   std::map<std::string, store::MessageId> sent_emails;  // "#creation" and id -> Email
   auto existing_identities = identities(store, context);
   if (!existing_identities) return store_error(existing_identities.error());
@@ -383,7 +330,8 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       const json::object* object = value.if_object();
       auto refuse = [&](std::string_view type, std::string description,
                         std::vector<std::string> properties = {}) {
-        not_created[creation_id] = set_error(type, std::move(description), std::move(properties));
+        out.not_created[creation_id] =
+            set_error(type, std::move(description), std::move(properties));
       };
       if (!object) {
         refuse("invalidProperties", "an EmailSubmission is an object");
@@ -518,7 +466,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       if (!invalid.empty()) {
         json::object error = set_error("invalidRecipients", "not addresses");
         error["invalidRecipients"] = std::move(invalid);
-        not_created[creation_id] = std::move(error);
+        out.not_created[creation_id] = std::move(error);
         continue;
       }
       // Local recipients get it now, remote ones through the queue.
@@ -547,7 +495,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       if (!invalid.empty()) {
         json::object error = set_error("invalidRecipients", "no such local recipients");
         error["invalidRecipients"] = std::move(invalid);
-        not_created[creation_id] = std::move(error);
+        out.not_created[creation_id] = std::move(error);
         continue;
       }
       const std::string message = without_bcc(*raw, parsed);
@@ -596,10 +544,10 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       context.created_ids[std::string(creation_id)] = id;
       sent_emails["#" + std::string(creation_id)] = meta.id;
       sent_emails[id] = meta.id;
-      created[creation_id] = json::object{{"id", id},
-                                          {"sendAt", send_at},
-                                          {"undoStatus", "final"},
-                                          {"threadId", object_id(kThreadPrefix, meta.thread)}};
+      out.created[creation_id] = json::object{{"id", id},
+                                              {"sendAt", send_at},
+                                              {"undoStatus", "final"},
+                                              {"threadId", object_id(kThreadPrefix, meta.thread)}};
     }
   }
   if (const json::value* update = argument(arguments, "update")) {
@@ -611,10 +559,10 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
           std::any_of(submissions->begin(), submissions->end(),
                       [&](const auto& item) { return number && item.id == *number; });
       if (!known) {
-        not_updated[key] = set_error("notFound");
+        out.not_updated[key] = set_error("notFound");
       } else {
         // Sending is final at once: nothing is left to cancel.
-        not_updated[key] = set_error("cannotUnsend", "the message has been sent");
+        out.not_updated[key] = set_error("cannotUnsend", "the message has been sent");
       }
     }
   }
@@ -623,15 +571,13 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       if (!id.is_string()) return invalid_arguments("destroy is a list of ids");
       auto number = resolve_id(kSubmissionPrefix, id.get_string(), context);
       if (!number || !store.destroy_object(context.account, kSubmissionType, *number)) {
-        not_destroyed[std::string(id.get_string())] = set_error("notFound");
+        out.not_destroyed[std::string(id.get_string())] = set_error("notFound");
         continue;
       }
-      destroyed.push_back(id);
+      out.destroyed.push_back(id);
     }
   }
-  json::object answer = end_set(store, context, std::get<std::string>(begun), std::move(created),
-                                std::move(updated), std::move(destroyed), std::move(not_created),
-                                std::move(not_updated), std::move(not_destroyed));
+  json::object answer = end_set(store, context, std::get<std::string>(begun), std::move(out));
   // onSuccessUpdateEmail / onSuccessDestroyEmail: an implied Email/set (§7.5).
   json::object email_update;
   json::array email_destroy;
@@ -736,25 +682,9 @@ MethodResult submission_query(store::Store& store, const json::object& arguments
       });
     }
   }
-  std::string error;
-  const auto position = unsigned_argument(arguments, "position", error).value_or(0);
-  const auto limit = unsigned_argument(arguments, "limit", error);
-  if (!error.empty()) return invalid_arguments(error);
-  json::array ids;
-  for (std::size_t i = static_cast<std::size_t>(position);
-       i < rows.size() && (!limit || ids.size() < static_cast<std::size_t>(*limit)); ++i) {
-    ids.push_back(json::value(object_id(kSubmissionPrefix, rows[i].id)));
-  }
-  json::object out{{"accountId", context.account_id},
-                   {"queryState", state_string(account->modseq)},
-                   {"canCalculateChanges", false},
-                   {"position", position},
-                   {"ids", std::move(ids)}};
-  if (const json::value* total = argument(arguments, "calculateTotal");
-      total && total->is_bool() && total->get_bool()) {
-    out["total"] = rows.size();
-  }
-  return out;
+  std::vector<std::int64_t> ids;
+  for (const Row& row : rows) ids.push_back(row.id);
+  return query_answer(arguments, context, account->modseq, kSubmissionPrefix, ids);
 }
 
 // ---- VacationResponse (§8): one per account, "singleton" ----
@@ -819,17 +749,16 @@ MethodResult vacation_get(store::Store& store, const json::object& arguments, Co
 MethodResult vacation_set(store::Store& store, const json::object& arguments, Context& context) {
   auto begun = begin_set(store, arguments, context);
   if (auto* error = std::get_if<MethodError>(&begun)) return *error;
-  json::object created, updated, not_created, not_updated, not_destroyed;
-  json::array destroyed;
+  SetOutcome out;
   if (const json::value* create = argument(arguments, "create")) {
     for (const auto& [key, value] : create->get_object()) {
-      not_created[key] = set_error("singleton", "there is one VacationResponse: update it");
+      out.not_created[key] = set_error("singleton", "there is one VacationResponse: update it");
     }
   }
   if (const json::value* destroy = argument(arguments, "destroy")) {
     for (const json::value& id : destroy->get_array()) {
       if (id.is_string()) {
-        not_destroyed[std::string(id.get_string())] =
+        out.not_destroyed[std::string(id.get_string())] =
             set_error("singleton", "there is one VacationResponse: disable it");
       }
     }
@@ -837,7 +766,7 @@ MethodResult vacation_set(store::Store& store, const json::object& arguments, Co
   if (const json::value* update = argument(arguments, "update")) {
     for (const auto& [key, value] : update->get_object()) {
       if (key != kSingleton) {
-        not_updated[key] = set_error("notFound");
+        out.not_updated[key] = set_error("notFound");
         continue;
       }
       auto stored = store.list_objects(context.account, delivery::kVacationType);
@@ -868,19 +797,17 @@ MethodResult vacation_set(store::Store& store, const json::object& arguments, Co
         }
       }
       if (refused) {
-        not_updated[key] = std::move(*refused);
+        out.not_updated[key] = std::move(*refused);
         continue;
       }
       auto saved = store.put_object(context.account, delivery::kVacationType,
                                     stored->empty() ? 0 : stored->front().id,
                                     delivery::vacation_to_json(vacation));
       if (!saved) return store_error(saved.error());
-      updated[key] = nullptr;
+      out.updated[key] = nullptr;
     }
   }
-  return end_set(store, context, std::get<std::string>(begun), std::move(created),
-                 std::move(updated), std::move(destroyed), std::move(not_created),
-                 std::move(not_updated), std::move(not_destroyed));
+  return end_set(store, context, std::get<std::string>(begun), std::move(out));
 }
 
 }  // namespace
