@@ -35,6 +35,13 @@ std::string text_part(std::string_view type, std::string_view text) {
          mime::encode_quoted_printable(lines) + "\r\n";
 }
 
+// A message id that can go between angle brackets in a header as it is.
+bool safe_id(std::string_view id) {
+  return !id.empty() && id.size() <= 250 && std::all_of(id.begin(), id.end(), [](char c) {
+    return c > 0x20 && c < 0x7F && c != '<' && c != '>';
+  });
+}
+
 std::string random_token() {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   char out[40];
@@ -118,10 +125,12 @@ std::string vacation_reply(const Vacation& vacation, std::string_view account_ad
   std::string in_reply_to;
   if (auto ids = mime::find_header(original_header, "Message-ID"); !ids.empty()) {
     auto parsed = mime::parse_message_ids(ids.back());
-    if (!parsed.empty()) in_reply_to = "<" + parsed.front() + ">";
+    if (!parsed.empty() && safe_id(parsed.front())) in_reply_to = "<" + parsed.front() + ">";
   }
   for (auto value : mime::find_header(original_header, "References")) {
-    for (const auto& id : mime::parse_message_ids(value)) references += "<" + id + ">\r\n ";
+    for (const auto& id : mime::parse_message_ids(value)) {
+      if (safe_id(id)) references += "<" + id + ">\r\n ";
+    }
   }
   references += in_reply_to;
   const auto at = account_address.rfind('@');

@@ -18,9 +18,9 @@ TEST(Vacation, KeepsItsSettingsAsJson) {
   EXPECT_EQ(vacation_from_json("not json"), Vacation{});
   EXPECT_TRUE(vacation_active(vacation, 1000));
   EXPECT_FALSE(vacation_active(vacation, 999));
-  EXPECT_FALSE(vacation_active({.enabled = true, .from = {}, .to = 50, .subject = {},
-                                .text_body = {}, .html_body = {}},
-                               50));
+  EXPECT_FALSE(vacation_active(
+      {.enabled = true, .from = {}, .to = 50, .subject = {}, .text_body = {}, .html_body = {}},
+      50));
 }
 
 TEST(Vacation, AnswersPeopleNotListsOrMachines) {
@@ -55,6 +55,27 @@ TEST(Vacation, TheReplyThreadsAndSaysItIsAutomatic) {
   EXPECT_EQ(parsed.root.type + "/" + parsed.root.subtype, "multipart/alternative");
   ASSERT_EQ(parsed.root.children.size(), 2u);
   EXPECT_EQ(parsed.root.children[0].transfer_encoding, "quoted-printable");
+}
+
+TEST(Vacation, NothingInTheSettingOrTheOriginalStartsAHeaderField) {
+  const Vacation vacation{.enabled = true,
+                          .from = {},
+                          .to = {},
+                          .subject = "Away\r\nBcc: victim@x.test",
+                          .text_body = "x",
+                          .html_body = {}};
+  const std::string reply = vacation_reply(vacation, "me@y.test", "a@x.test", "", 0);
+  EXPECT_EQ(reply.find("\r\nBcc:"), std::string::npos);
+  EXPECT_NE(reply.find("Subject: Away  Bcc: victim@x.test\r\n"), std::string::npos);
+  // An encoded subject that decodes to a line break, and a Message-ID with one.
+  const std::string original =
+      "Subject: =?UTF-8?B?aGkNCkJjYzogdmljdGltQHgudGVzdA==?=\r\n"  // "hi\r\nBcc: victim@x.test"
+      "Message-ID: <a@b>\r\n\r\n";
+  const Vacation automatic{
+      .enabled = true, .from = {}, .to = {}, .subject = {}, .text_body = "x", .html_body = {}};
+  const std::string answer = vacation_reply(automatic, "me@y.test", "a@x.test", original, 0);
+  EXPECT_EQ(answer.find("\r\nBcc:"), std::string::npos);
+  EXPECT_NE(answer.find("In-Reply-To: <a@b>\r\n"), std::string::npos);
 }
 
 }  // namespace

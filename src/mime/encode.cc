@@ -78,12 +78,16 @@ std::string encode_words(std::string_view text) {
   return out;
 }
 
-std::string encode_unstructured(std::string_view text) {
+std::string encode_unstructured(std::string_view value) {
+  // No control character reaches a header, encoded or not: a line break in a value
+  // (a decoded subject, a setting) must never start a field of its own.
+  std::string text(value);
+  for (char& c : text) {
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7F) c = ' ';
+  }
   const bool ascii = std::all_of(text.begin(), text.end(),
                                  [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (ascii && text.size() < 900 && text.find("=?") == std::string_view::npos) {
-    return std::string(text);
-  }
+  if (ascii && text.size() < 900 && text.find("=?") == std::string::npos) return text;
   return encode_words(text);
 }
 

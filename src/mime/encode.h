@@ -22,8 +22,8 @@ std::string encode_base64_lines(std::string_view bytes);
 // character boundaries, joined by folding whitespace (CRLF SP).
 std::string encode_words(std::string_view text);
 
-// An unstructured header value (Subject): as it is when it is short ASCII without
-// "=?", else encoded words.
+// An unstructured header value (Subject): control characters (CR, LF, NUL...) made
+// spaces, then as it is when it is short ASCII without "=?", else encoded words.
 std::string encode_unstructured(std::string_view text);
 
 // True when the text is 7-bit with lines of at most 998 bytes and no NUL: it may go
