@@ -685,6 +685,9 @@ class JmapMail(unittest.TestCase):
         self.deliver(message("Newsletter", extra="List-Id: <news.example.test>\r\n"), sender="news@remote.test")
         self.deliver(message("Robot", extra="Auto-Submitted: auto-generated\r\n"), sender="robot@remote.test")
         self.deliver(message("From afar"), sender="carol@remote.test")
+        # Sent to someone else, with this account as a Bcc: no answer.
+        self.deliver(message("Blind copy").replace(f"To: {USER}", "To: team@remote.test"),
+                     sender="dave@remote.test")
         answers = other.ok("Email/query", {"filter": {"subject": "Away until Monday"}})["ids"]
         self.assertEqual(len(answers), 1)
         answer = other.ok("Email/get", {"ids": answers, "fetchTextBodyValues": True, "properties": [
@@ -698,6 +701,7 @@ class JmapMail(unittest.TestCase):
         self.assertIn("carol@remote.test", queue)
         self.assertNotIn("news@remote.test", queue)
         self.assertNotIn("robot@remote.test", queue)
+        self.assertNotIn("dave@remote.test", queue)
 
     def test_websocket_requests_and_push_with_the_ws_client(self):
         script = os.path.join(os.path.dirname(__file__), "node", "jmap_ws.mjs")

@@ -356,7 +356,11 @@ int serve(const std::filesystem::path& config_argument) {
   auto store = open_store(*config);
   if (!store) return kExitFailure;
   directory::Directory directory(**store, &*trail);
-  delivery::Delivery delivery(**store);
+  delivery::Delivery delivery(**store,
+                              [&directory](std::string_view address, store::AccountId account) {
+                                auto owner = directory.resolve_recipient(address);
+                                return owner && owner->id == account;
+                              });
   // Store, directory and password hashing block: they run here, never on network threads.
   blocking.emplace(32);
   smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get(), *trail});

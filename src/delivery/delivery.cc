@@ -84,6 +84,19 @@ void Delivery::answer_vacation(store::AccountId account, std::string_view envelo
   const std::string sender = lowercase(envelope_sender);
   auto owner = store_.get_account(account);
   if (!owner || owner->address == sender) return;
+  // Only mail addressed to the account, not mail it got as a Bcc or through a list
+  // (RFC 3834 §2; Sieve vacation, RFC 5230 §4.5, does the same).
+  bool addressed = false;
+  for (const char* field : {"To", "Cc", "Bcc"}) {
+    for (auto value : mime::find_header(header, field)) {
+      for (const auto& address : mime::parse_address_list(value)) {
+        if (address.kind != mime::Address::Kind::Mailbox) continue;
+        const std::string spec = lowercase(mime::address_spec(address));
+        addressed |= owns_ ? owns_(spec, account) : spec == owner->address;
+      }
+    }
+  }
+  if (!addressed) return;
   // Once per sender per interval: one record per sender, its time replaced.
   auto replied = store_.list_objects(account, kVacationRepliedType);
   if (!replied) return;

@@ -4,6 +4,7 @@
 // writes each blob once. Blocking and thread-safe; call it from the blocking pool.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +22,11 @@ store::NewMessage prepare_message(std::string raw, store::Flags flags = {},
 
 class Delivery {
  public:
-  explicit Delivery(store::Store& store) : store_(store) {}
+  // Does `address` lead to the account (aliases, +tags, catch-alls)? The directory
+  // knows; without it only the account's own address counts.
+  using Owns = std::function<bool(std::string_view address, store::AccountId account)>;
+
+  explicit Delivery(store::Store& store, Owns owns = {}) : store_(store), owns_(std::move(owns)) {}
 
   // Is `domain` (any case) one we accept mail for?
   Result<bool> is_local_domain(std::string_view domain);
@@ -33,7 +38,8 @@ class Delivery {
   // Delivers `message` to the INBOX of each account (duplicates delivered once) in one
   // commit. Returns once the message is durable in every one of them, or fails whole.
   // Then each account with a vacation reply on answers `envelope_sender` (RFC 3834:
-  // once a week per sender, never to lists or automatic mail; from the null sender).
+  // once a week per sender, only when one of the account's addresses is in To, Cc or
+  // Bcc, never to lists or automatic mail; from the null sender).
   Result<std::vector<store::Appended>> deliver_local(std::string message,
                                                      const std::vector<store::AccountId>& accounts,
                                                      std::string_view envelope_sender = {});
@@ -46,6 +52,7 @@ class Delivery {
                        std::string_view header);
 
   store::Store& store_;
+  Owns owns_;
 };
 
 }  // namespace rampart::delivery
