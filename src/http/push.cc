@@ -23,6 +23,25 @@ namespace {
 constexpr std::string_view kPushTypes[] = {"Mailbox",  "Email",           "Thread",
                                            "Identity", "EmailSubmission", "VacationResponse"};
 
+// Follows an account's state: each committed change raises `latest` and wakes `wake`,
+// on the connection's executor (the change bus calls on the committing thread, which
+// must only post).
+struct StateWatch {
+  explicit StateWatch(boost::asio::any_io_executor executor) : wake(std::move(executor)) {}
+  boost::asio::steady_timer wake;
+  store::ModSeq latest = 0;
+};
+
+std::unique_ptr<store::ChangeBus::Subscription> follow_state(
+    store::Store& store, store::AccountId account, const std::shared_ptr<StateWatch>& watch) {
+  return store.change_bus().subscribe(account, [watch](const store::ChangeEvent& event) {
+    boost::asio::post(watch->wake.get_executor(), [watch, modseq = event.modseq] {
+      watch->latest = std::max(watch->latest, modseq);
+      watch->wake.cancel();
+    });
+  });
+}
+
 }  // namespace
 
 // GET /jmap/eventsource?types=&closeafter=&ping= (RFC 8620 §7.3): a StateChange
@@ -51,20 +70,8 @@ boost::asio::awaitable<void> jmap_event_source(net::Stream& stream, const Reques
       co_return;
     }
   }
-  // Called on the committing thread: only post to this connection's executor.
-  struct Signal {
-    explicit Signal(asio::any_io_executor executor) : wake(std::move(executor)) {}
-    asio::steady_timer wake;
-    store::ModSeq modseq = 0;
-  };
-  auto signal = std::make_shared<Signal>(co_await asio::this_coro::executor);
-  auto subscription = services.store.change_bus().subscribe(
-      caller.account->id, [signal](const store::ChangeEvent& event) {
-        asio::post(signal->wake.get_executor(), [signal, modseq = event.modseq] {
-          signal->modseq = std::max(signal->modseq, modseq);
-          signal->wake.cancel();
-        });
-      });
+  auto signal = std::make_shared<StateWatch>(co_await asio::this_coro::executor);
+  auto subscription = follow_state(services.store, caller.account->id, signal);
   auto current = co_await net::offload(
       services.blocking, [&] { return services.store.get_account(caller.account->id); });
   if (!current) {
@@ -94,8 +101,8 @@ boost::asio::awaitable<void> jmap_event_source(net::Stream& stream, const Reques
     signal->wake.expires_after(interval);
     boost::system::error_code error;
     co_await signal->wake.async_wait(asio::redirect_error(asio::use_awaitable, error));
-    if (signal->modseq > sent) {
-      sent = signal->modseq;
+    if (signal->latest > sent) {
+      sent = signal->latest;
       if (!co_await stream.write(state_event(sent), options.timeout)) co_return;
       if (close_after_state) co_return;
     } else if (!error) {
@@ -235,23 +242,16 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
   if (!co_await stream.write(handshake, options.timeout)) co_return;
 
   // One reader and one writer share this state on the connection's strand.
-  struct Shared {
-    explicit Shared(asio::any_io_executor executor) : wake(std::move(executor)) {}
-    asio::steady_timer wake;  // cancelled when there is something to write
+  struct Shared : StateWatch {  // `wake` is also cancelled when the outbox fills
+    using StateWatch::StateWatch;
     std::deque<std::string> outbox;
     bool closing = false;
     bool push = false;
     std::vector<std::string> types;
-    store::ModSeq pushed = 0, latest = 0;
+    store::ModSeq pushed = 0;
   };
   auto shared = std::make_shared<Shared>(co_await asio::this_coro::executor);
-  auto subscription = services.store.change_bus().subscribe(
-      caller.account->id, [shared](const store::ChangeEvent& event) {
-        asio::post(shared->wake.get_executor(), [shared, modseq = event.modseq] {
-          shared->latest = std::max(shared->latest, modseq);
-          shared->wake.cancel();
-        });
-      });
+  auto subscription = follow_state(services.store, caller.account->id, shared);
   const std::size_t max_message = services.jmap.limits().max_size_request;
   const std::string account_id = jmap_account_id(*caller.account);
 

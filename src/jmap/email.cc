@@ -62,19 +62,6 @@ bool has_keyword(const store::Flags& flags, std::string_view keyword) {
                      [&](const std::string& have) { return iequals(have, flag); });
 }
 
-json::value ids_value(std::string_view header_value) {
-  auto ids = mime::parse_message_ids(header_value);
-  if (ids.empty()) return nullptr;
-  json::array out;
-  for (auto& id : ids) out.push_back(json::value(id));
-  return out;
-}
-
-std::string header_section(std::string_view raw, const mime::Part& part) {
-  if (part.body_begin > raw.size() || part.header_begin > part.body_begin) return {};
-  return std::string(raw.substr(part.header_begin, part.body_begin - part.header_begin));
-}
-
 // One message as a query or a get sees it; the structure and the bytes are read once,
 // when first needed.
 class Loaded {
@@ -185,11 +172,11 @@ json::object email_object(Loaded& email, const GetOptions& options) {
     } else {
       const mime::Envelope& envelope = email.structure()->envelope;
       if (property == "messageId") {
-        out[property] = ids_value(envelope.message_id);
+        out[property] = message_ids_value(envelope.message_id);
       } else if (property == "inReplyTo") {
-        out[property] = ids_value(envelope.in_reply_to);
+        out[property] = message_ids_value(envelope.in_reply_to);
       } else if (property == "references") {
-        out[property] = ids_value(envelope.references);
+        out[property] = message_ids_value(envelope.references);
       } else if (property == "sender") {
         out[property] = addresses_value(envelope.sender);
       } else if (property == "from") {
@@ -216,18 +203,9 @@ json::object email_object(Loaded& email, const GetOptions& options) {
       } else if (property == "preview") {
         out[property] = preview(email.raw(), email.lists());
       } else if (property == "headers") {
-        json::array headers;
-        const std::string header = header_section(email.raw(), email.structure()->root);
-        for (const auto& field : mime::header_fields(header)) {
-          std::string_view value = field.value;
-          while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) {
-            value.remove_suffix(1);
-          }
-          headers.push_back(json::object{{"name", field.name}, {"value", value}});
-        }
-        out[property] = std::move(headers);
+        out[property] = headers_value(header_section(email.raw(), email.structure()->root));
       } else if (property.starts_with("header:")) {
-        const std::string header = header_section(email.raw(), email.structure()->root);
+        const std::string_view header = header_section(email.raw(), email.structure()->root);
         if (auto value = header_property(header, property)) out[property] = std::move(*value);
       } else if (property == "bodyStructure") {
         const mime::Message& message = *email.structure();
@@ -301,13 +279,8 @@ MethodResult email_get(store::Store& store, const json::object& arguments, Conte
   std::vector<store::MessageId> numbers;
   const json::value* ids = argument(arguments, "ids");
   if (ids) {
-    const json::array* array = ids->if_array();
-    if (!array) return invalid_arguments("ids is a list of ids");
-    if (array->size() > context.limits->max_objects_in_get) {
-      return MethodError{"requestTooLarge", "more ids than maxObjectsInGet"};
-    }
-    for (const json::value& id : *array) {
-      if (!id.is_string()) return invalid_arguments("ids is a list of ids");
+    if (auto error = check_id_list(*ids, context, "ids")) return *error;
+    for (const json::value& id : ids->get_array()) {
       requested.emplace_back(id.get_string());
       if (auto number = resolve_id(kEmailPrefix, id.get_string(), context))
         numbers.push_back(*number);
@@ -480,7 +453,7 @@ std::optional<bool> matches(const json::object& filter, Loaded& email, QueryScop
           (header->size() == 2 && !(*header)[1].is_string())) {
         return fail("header is [name] or [name, value]");
       }
-      const std::string section = header_section(email.raw(), email.structure()->root);
+      const std::string_view section = header_section(email.raw(), email.structure()->root);
       const auto values = mime::find_header(section, std::string_view((*header)[0].get_string()));
       if (values.empty()) return false;
       if (header->size() == 2) {
@@ -810,13 +783,10 @@ MethodResult thread_get(store::Store& store, const json::object& arguments, Cont
   auto account = store.get_account(context.account);
   if (!account) return store_error(account.error());
   const json::value* ids = argument(arguments, "ids");
-  if (!ids || !ids->is_array()) return MethodError{"requestTooLarge", "Thread/get needs ids"};
-  if (ids->get_array().size() > context.limits->max_objects_in_get) {
-    return MethodError{"requestTooLarge", "more ids than maxObjectsInGet"};
-  }
+  if (!ids) return MethodError{"requestTooLarge", "Thread/get needs ids"};
+  if (auto error = check_id_list(*ids, context, "ids")) return *error;
   std::vector<store::ThreadId> numbers;
   for (const json::value& id : ids->get_array()) {
-    if (!id.is_string()) return invalid_arguments("ids is a list of ids");
     if (auto number = resolve_id(kThreadPrefix, id.get_string(), context))
       numbers.push_back(*number);
   }
@@ -1181,10 +1151,8 @@ MethodResult email_import(store::Store& store, const json::object& arguments, Co
 MethodResult email_parse(store::Store& store, const json::object& arguments, Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
   const json::value* blob_ids = arguments.if_contains("blobIds");
-  if (!blob_ids || !blob_ids->is_array()) return invalid_arguments("blobIds is a list of ids");
-  if (blob_ids->get_array().size() > context.limits->max_objects_in_get) {
-    return MethodError{"requestTooLarge", "more blobIds than maxObjectsInGet"};
-  }
+  if (!blob_ids) return invalid_arguments("blobIds is a list of ids");
+  if (auto error = check_id_list(*blob_ids, context, "blobIds")) return *error;
   GetOptions options;
   auto properties = read_properties(arguments);
   auto body_properties = read_properties(arguments, "bodyProperties");
@@ -1211,7 +1179,6 @@ MethodResult email_parse(store::Store& store, const json::object& arguments, Con
   json::object parsed;
   json::array not_parsable, not_found;
   for (const json::value& id : blob_ids->get_array()) {
-    if (!id.is_string()) return invalid_arguments("blobIds is a list of ids");
     const std::string_view blob = id.get_string();
     auto bytes = read_account_blob(store, context.account, blob);
     if (!bytes) {
@@ -1314,10 +1281,8 @@ MethodResult search_snippet_get(store::Store& store, const json::object& argumen
                                 Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
   const json::value* ids = arguments.if_contains("emailIds");
-  if (!ids || !ids->is_array()) return invalid_arguments("emailIds is a list of ids");
-  if (ids->get_array().size() > context.limits->max_objects_in_get) {
-    return MethodError{"requestTooLarge", "more ids than maxObjectsInGet"};
-  }
+  if (!ids) return invalid_arguments("emailIds is a list of ids");
+  if (auto error = check_id_list(*ids, context, "emailIds")) return *error;
   std::vector<std::string> subject_terms, body_terms;
   if (const json::value* filter = argument(arguments, "filter")) {
     if (!filter->is_object()) return invalid_arguments("filter is an object");
@@ -1325,7 +1290,6 @@ MethodResult search_snippet_get(store::Store& store, const json::object& argumen
   }
   std::vector<store::MessageId> numbers;
   for (const json::value& id : ids->get_array()) {
-    if (!id.is_string()) return invalid_arguments("emailIds is a list of ids");
     if (auto number = resolve_id(kEmailPrefix, id.get_string(), context))
       numbers.push_back(*number);
   }

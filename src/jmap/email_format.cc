@@ -309,6 +309,24 @@ std::optional<std::int64_t> parse_utc_date(std::string_view text) {
          h * 3600 + mi * 60 + s;
 }
 
+std::string_view header_section(std::string_view raw, const mime::Part& part) {
+  if (part.body_begin > raw.size() || part.header_begin > part.body_begin) return {};
+  return raw.substr(part.header_begin, part.body_begin - part.header_begin);
+}
+
+json::array headers_value(std::string_view header) {
+  json::array headers;
+  for (const auto& field : mime::header_fields(header)) {
+    headers.push_back(
+        json::object{{"name", field.name}, {"value", parsed_value(field.value, kRaw, false)}});
+  }
+  return headers;
+}
+
+json::value message_ids_value(std::string_view value) {
+  return parsed_value(value, kMessageIds, false);
+}
+
 json::value addresses_value(const std::vector<mime::Address>& addresses) {
   json::array out;
   for (const auto& address : addresses) {
@@ -374,10 +392,7 @@ BodyLists body_lists(const mime::Message& message) {
 json::object body_part(std::string_view raw, const mime::Part& part, const std::string& part_id,
                        const std::string& blob_base, const std::vector<std::string>& properties) {
   const auto& wanted = properties.empty() ? default_body_properties() : properties;
-  const std::string_view header =
-      raw.size() >= part.body_begin && part.header_begin <= part.body_begin
-          ? raw.substr(part.header_begin, part.body_begin - part.header_begin)
-          : std::string_view();
+  const std::string_view header = header_section(raw, part);
   json::object out;
   for (const std::string& property : wanted) {
     if (property == "partId") {
@@ -389,12 +404,7 @@ json::object body_part(std::string_view raw, const mime::Part& part, const std::
     } else if (property == "size") {
       out[property] = part.is_multipart() ? 0 : part.size();
     } else if (property == "headers") {
-      json::array headers;
-      for (const auto& field : mime::header_fields(header)) {
-        headers.push_back(
-            json::object{{"name", field.name}, {"value", parsed_value(field.value, kRaw, false)}});
-      }
-      out[property] = std::move(headers);
+      out[property] = headers_value(header);
     } else if (property == "name") {
       const auto name = part.filename();
       out[property] = name.empty() ? json::value(nullptr) : json::value(name);

@@ -29,6 +29,15 @@ std::optional<std::int64_t> parse_utc_date(std::string_view text);
 // the list is empty (the header is absent).
 json::value addresses_value(const std::vector<mime::Address>& addresses);
 
+// A part's header section in the raw message (empty if the offsets do not fit it).
+std::string_view header_section(std::string_view raw, const mime::Part& part);
+
+// The "headers" property (§4.1.3): each field's name and raw value, in order.
+json::array headers_value(std::string_view header);
+
+// A Message-ID, In-Reply-To or References value as a list of ids; null when none.
+json::value message_ids_value(std::string_view value);
+
 // "header:Name[:asForm][:all]" (§4.1.3) on a header section: the value, or nullopt when
 // the property is not a valid header property.
 std::optional<json::value> header_property(std::string_view header, std::string_view property);

@@ -137,6 +137,19 @@ Properties read_properties(const json::object& arguments, std::string_view key) 
   return out;
 }
 
+std::optional<MethodError> check_id_list(const json::value& ids, const Context& context,
+                                         std::string_view key) {
+  const json::array* list = ids.if_array();
+  if (!list || !std::all_of(list->begin(), list->end(),
+                            [](const json::value& id) { return id.is_string(); })) {
+    return invalid_arguments(std::string(key) + " is a list of ids");
+  }
+  if (list->size() > context.limits->max_objects_in_get) {
+    return MethodError{"requestTooLarge", "more " + std::string(key) + " than maxObjectsInGet"};
+  }
+  return std::nullopt;
+}
+
 const json::value* argument(const json::object& arguments, std::string_view key) {
   const json::value* value = arguments.if_contains(key);
   return value && !value->is_null() ? value : nullptr;

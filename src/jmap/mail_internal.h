@@ -68,6 +68,12 @@ struct Properties {
 };
 Properties read_properties(const json::object& arguments, std::string_view key = "properties");
 
+// A list of ids given to a /get-like method (`key`: ids, emailIds, blobIds): a list of
+// strings no longer than maxObjectsInGet, or the error (invalidArguments,
+// requestTooLarge).
+std::optional<MethodError> check_id_list(const json::value& ids, const Context& context,
+                                         std::string_view key);
+
 // An optional argument of one JSON type, or the error that it has another.
 const json::value* argument(const json::object& arguments, std::string_view key);
 std::optional<std::int64_t> unsigned_argument(const json::object& arguments, std::string_view key,

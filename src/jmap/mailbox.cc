@@ -157,13 +157,8 @@ MethodResult mailbox_get(store::Store& store, const json::object& arguments, Con
       list.push_back(mailbox_object(mailbox, mailboxes->by_name, wanted, threads));
     }
   } else {
-    const json::array* array = ids->if_array();
-    if (!array) return invalid_arguments("ids is a list of ids");
-    if (array->size() > context.limits->max_objects_in_get) {
-      return MethodError{"requestTooLarge", "more ids than maxObjectsInGet"};
-    }
-    for (const json::value& id : *array) {
-      if (!id.is_string()) return invalid_arguments("ids is a list of ids");
+    if (auto error = check_id_list(*ids, context, "ids")) return *error;
+    for (const json::value& id : ids->get_array()) {
       auto number = resolve_id(kMailboxPrefix, id.get_string(), context);
       auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
       if (found == mailboxes->by_id.end()) {

@@ -88,17 +88,15 @@ MethodResult get_objects(const Result<std::vector<store::StoredObject>>& objects
   if (!account) return store_error(account.error());
   json::array list, not_found;
   const json::value* ids = argument(arguments, "ids");
-  if (ids && !ids->is_array()) return invalid_arguments("ids is a list of ids");
+  if (ids) {
+    if (auto error = check_id_list(*ids, context, "ids")) return *error;
+  }
   if (!ids) {
     for (const auto& object : *objects) {
       list.push_back(with_id(parse_data(object), prefix, object.id, properties.list));
     }
   } else {
-    if (ids->get_array().size() > context.limits->max_objects_in_get) {
-      return MethodError{"requestTooLarge", "more ids than maxObjectsInGet"};
-    }
     for (const json::value& id : ids->get_array()) {
-      if (!id.is_string()) return invalid_arguments("ids is a list of ids");
       auto number = resolve_id(prefix, id.get_string(), context);
       auto found = std::find_if(objects->begin(), objects->end(),
                                 [&](const auto& object) { return number && object.id == *number; });
@@ -728,12 +726,14 @@ MethodResult vacation_get(store::Store& store, const json::object& arguments, Co
   }
   json::array list, not_found;
   const json::value* ids = argument(arguments, "ids");
-  if (ids && !ids->is_array()) return invalid_arguments("ids is a list of ids");
+  if (ids) {
+    if (auto error = check_id_list(*ids, context, "ids")) return *error;
+  }
   if (!ids) {
     list.push_back(shown);
   } else {
     for (const json::value& id : ids->get_array()) {
-      if (id.is_string() && id.get_string() == kSingleton) {
+      if (id.get_string() == kSingleton) {
         list.push_back(shown);
       } else {
         not_found.push_back(id);
