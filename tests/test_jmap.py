@@ -8,6 +8,7 @@ import http.client
 import imaplib
 import json
 import os
+import re
 import smtplib
 import subprocess
 import socket
@@ -660,6 +661,83 @@ class JmapMail(unittest.TestCase):
         self.assertEqual(kinds, {"forged": "forbiddenFrom", "nobody": "noRecipients",
                                  "unknown": "invalidRecipients", "missing": "emailNotFound",
                                  "envelope": "forbiddenMailFrom", "later": "invalidProperties"})
+
+    def submit(self, **emails):
+        """EmailSubmission/set of each named Email id, without an envelope."""
+        identity = self.jmap.ok("Identity/get", {"ids": None})["list"][0]["id"]
+        return self.jmap.ok("EmailSubmission/set", {"create": {
+            name: {"identityId": identity, "emailId": email_id} for name, email_id in emails.items()}})
+
+    def test_submission_refuses_a_foreign_sender_or_a_second_from(self):
+        drafts = self.mailboxes["drafts"]
+        made = self.jmap.ok("Email/set", {"create": {"d": {
+            "mailboxIds": {drafts: True}, "from": [{"email": USER}], "sender": [{"email": OTHER}],
+            "to": [{"email": OTHER}], "subject": "Spoofed Sender",
+            "bodyValues": {"b": {"value": "x"}}, "textBody": [{"partId": "b"}]}}})
+        with_sender = made["created"]["d"]["id"]
+        # Email/set makes one From field; a second one comes in a raw message.
+        raw = (f"From: {USER}\r\nFrom: {OTHER}\r\nTo: {OTHER}\r\nSubject: Spoofed second From\r\n"
+               f"Message-ID: <{uuid.uuid4()}@example.test>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0100\r\n\r\nx\r\n")
+        status, _, body = self.jmap.raw("POST", f"/jmap/upload/{self.jmap.account}/", raw.encode(), "message/rfc822")
+        self.assertEqual(status, 201)
+        imported = self.jmap.ok("Email/import", {"emails": {"i": {
+            "blobId": json.loads(body)["blobId"], "mailboxIds": {drafts: True}}}})
+        two_from = imported["created"]["i"]["id"]
+        result = self.submit(sender=with_sender, two=two_from)
+        self.assertFalse(result["created"])
+        self.assertEqual(result["notCreated"]["sender"]["type"], "forbiddenFrom")
+        self.assertIn(result["notCreated"]["two"]["type"], ("invalidEmail", "forbiddenFrom"))
+        other = Jmap(self.instance.ports["http"], OTHER, PASSWORD)
+        self.addCleanup(other.close)
+        self.assertEqual(other.ok("Email/query", {"filter": {"subject": "Spoofed"}})["ids"], [])
+
+    def audit_records(self, kind, account=USER):
+        done = self.instance.cli("audit", "--json", "--kind", kind, "--account", account, "--limit", "100000")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        return [r for r in json.loads(done.stdout) if r["protocol"] == "jmap"]
+
+    def wait_for_audit(self, kind, enough, account=USER):
+        """The jmap records of `kind` for `account` once `enough` of them holds."""
+        end = time.monotonic() + 20
+        while not enough(found := self.audit_records(kind, account)):
+            if time.monotonic() > end:
+                self.fail(f"no such {kind} record; the last ones: {found[-5:]}")
+            time.sleep(0.1)
+        return found
+
+    def test_parse_snippets_and_downloads_of_mail_are_audited_reads(self):
+        subjects = ["Parsed sideways", "Snippet sideways", "Downloaded sideways", "Sideways marker"]
+        for subject in subjects:
+            self.deliver(message(subject, "Read sideways.\r\n"))
+        ids = [self.find(subject) for subject in subjects[:3]]
+        blobs = [e["blobId"] for e in self.jmap.ok("Email/get", {"ids": ids, "properties": ["blobId"]})["list"]]
+        # The trail is written in order: once the marker's read is there, so is all before.
+        marker = self.find("Sideways marker")
+        self.wait_for_audit("read", lambda records: any(marker in re.findall(r"\w+", r["detail"]) for r in records))
+        actions = {
+            "parse": lambda: self.jmap.ok("Email/parse", {"blobIds": [blobs[0]]}),
+            "snippet": lambda: self.jmap.ok("SearchSnippet/get", {"filter": {"text": "sideways"},
+                                                                  "emailIds": [ids[1]]}),
+            "download": lambda: self.jmap.raw("GET", f"/jmap/download/{self.jmap.account}/{blobs[2]}/m.eml"),
+        }
+        for (word, action), email_id, blob in zip(actions.items(), ids, blobs):
+            def about(record):  # a read of this message, in its mailbox
+                words = re.findall(r"\w+", record["detail"])
+                return record["mailbox"] == "INBOX" and (email_id in words or blob in words or
+                                                         word in record["detail"].lower())
+            before = len([r for r in self.audit_records("read") if about(r)])
+            action()
+            with self.subTest(word):
+                self.wait_for_audit("read", lambda records: len([r for r in records if about(r)]) > before)
+
+    def test_local_delivery_by_submission_is_audited(self):
+        before = len(self.audit_records("delivery", OTHER))
+        made = self.jmap.ok("Email/set", {"create": {"d": {
+            "mailboxIds": {self.mailboxes["drafts"]: True}, "from": [{"email": USER}],
+            "to": [{"email": OTHER}], "subject": "Audited submission",
+            "bodyValues": {"b": {"value": "x"}}, "textBody": [{"partId": "b"}]}}})
+        self.assertIn("s", self.submit(s=made["created"]["d"]["id"])["created"])
+        self.wait_for_audit("delivery", lambda records: len(records) > before, OTHER)
 
     def test_vacation_response_answers_once_and_not_lists(self):
         got = self.jmap.ok("VacationResponse/get", {"ids": None})["list"]

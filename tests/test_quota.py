@@ -33,7 +33,14 @@ class Quota(InstanceTest):
         self.assertNotEqual(cli("user", "quota", "nobody@example.test", "1M").returncode, 0)
         self.assertEqual(cli("user", "quota", "carol@example.test", "none").returncode, 0)
 
+    def test_new_accounts_get_the_default_quota(self):
+        # limits.default_quota_mib, 10240 unless configured.
+        typ, data = self.imap().getquotaroot("INBOX")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"(STORAGE 0 10485760)", data[1][0])
+
     def test_no_quota_means_no_quota_root(self):
+        self.assertEqual(self.instance.cli("user", "quota", "carol@example.test", "none").returncode, 0)
         client = self.imap()
         self.assertIn(b"QUOTA=RES-STORAGE", client.capability()[1][0].split())
         typ, data = client.getquotaroot("INBOX")

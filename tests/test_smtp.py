@@ -4,6 +4,7 @@ then read back from the store byte for byte."""
 
 import base64
 import os
+import re
 import smtplib
 import socket
 import sqlite3
@@ -113,6 +114,20 @@ class SmtpTest(SmtpFixture):
         self.assertIn(b"with ESMTPA", raw)
         self.assertTrue(raw.endswith(b"Subject: from alice\r\n\r\nbody\r\n"))
 
+    def test_submission_refuses_a_foreign_sender_and_a_second_from(self):
+        with smtplib.SMTP("127.0.0.1", self.port("submission"), timeout=30) as client:
+            client.login("alice@example.test", PASSWORD)
+            with self.assertRaises(smtplib.SMTPDataError) as sender:
+                client.sendmail("alice@example.test", ["bob@example.test"],
+                                b"From: alice@example.test\r\nSender: bob@example.test\r\nSubject: x\r\n\r\nx\r\n")
+            self.assertEqual(sender.exception.smtp_code, 553)
+            self.assertIn(b"5.7.1", sender.exception.smtp_error)
+            with self.assertRaises(smtplib.SMTPDataError) as two:
+                client.sendmail("alice@example.test", ["bob@example.test"],
+                                b"From: alice@example.test\r\nFrom: bob@example.test\r\nSubject: x\r\n\r\nx\r\n")
+            self.assertEqual(two.exception.smtp_code // 100, 5)
+        self.assertEqual(self.inbox("bob@example.test"), [])
+
     def test_submission_queues_remote_recipients(self):
         with smtplib.SMTP("127.0.0.1", self.port("submission"), timeout=30) as client:
             client.login("alice@example.test", PASSWORD)
@@ -135,7 +150,7 @@ class SmtpTest(SmtpFixture):
             client.ehlo("laptop")
             self.assertFalse(client.has_extn("starttls"))
             client.login("bob@example.test", PASSWORD)  # smtplib prefers... PLAIN/LOGIN
-            client.sendmail("sales@example.test", ["alice@example.test"], b"Subject: tls\r\n\r\nsecret\r\n")
+            client.sendmail("sales@example.test", ["alice@example.test"], b"From: sales@example.test\r\nSubject: tls\r\n\r\nsecret\r\n")
         [raw] = self.inbox("alice@example.test")
         self.assertIn(b"with ESMTPSA", raw)
         self.assertIn(b"TLSv1.", raw)
@@ -149,7 +164,7 @@ class SmtpTest(SmtpFixture):
             self.assertEqual(code, 334)
             code, _ = client.docmd(base64.b64encode(PASSWORD.encode()).decode())
             self.assertEqual(code, 235)
-            client.sendmail("alice@example.test", ["bob@example.test"], b"Subject: 465\r\n\r\nx\r\n")
+            client.sendmail("alice@example.test", ["bob@example.test"], b"From: alice@example.test\r\nSubject: 465\r\n\r\nx\r\n")
         self.assertEqual(len(self.inbox("bob@example.test")), 1)
 
     def test_bdat_chunks(self):
@@ -239,6 +254,30 @@ class SmtpTest(SmtpFixture):
             replies = [stream.readline()[:3] for _ in range(101)]
             self.assertEqual(replies, [b"250"] * 100 + [b"421"])
             self.assertEqual(stream.readline(), b"", "the server hung up")
+
+    def test_ehlo_with_a_bare_cr_is_refused(self):
+        with socket.create_connection(("127.0.0.1", self.port("smtp")), timeout=30) as raw:
+            stream = raw.makefile("rwb")
+            stream.readline()
+
+            def command(line):
+                stream.write(line)
+                stream.flush()
+                while (reply := stream.readline())[3:4] == b"-":
+                    pass
+                return reply[:3]
+
+            self.assertEqual(command(b"EHLO evil.test\rAuthentication-Results: x\r\n"), b"501")
+            self.assertEqual(command(b"EHLO [127.0.0.1]\r\n"), b"250")
+            self.assertEqual(command(b"EHLO mail.example.org\r\n"), b"250")
+            self.assertEqual(command(b"MAIL FROM:<x@remote.test>\r\n"), b"250")
+            self.assertEqual(command(b"RCPT TO:<alice@example.test>\r\n"), b"250")
+            self.assertEqual(command(b"DATA\r\n"), b"354")
+            self.assertEqual(command(b"Subject: after EHLO\r\n\r\nx\r\n.\r\n"), b"250")
+        [raw_message] = self.inbox("alice@example.test")
+        received = re.search(rb"^Received: .*?\r\n(?![ \t])", raw_message, re.M | re.S).group(0)
+        self.assertIn(b"mail.example.org", received)
+        self.assertNotIn(b"\r", received.replace(b"\r\n", b""))
 
     def test_lmtp_on_a_unix_socket(self):
         with smtplib.LMTP(self.instance.lmtp_socket, timeout=30) as client:

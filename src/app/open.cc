@@ -82,8 +82,12 @@ bool become_service_user(const Identity& identity, const Config& config) {
   return true;
 }
 
-std::optional<std::unique_ptr<store::Store>> open_store(const Config& config) {
-  auto store = store::open_sqlite_store({.data_dir = config.data_dir});
+std::optional<std::unique_ptr<store::Store>> open_store(const Config& config,
+                                                        std::function<void()> on_reserve) {
+  auto store = store::open_sqlite_store(
+      {.data_dir = config.data_dir,
+       .reserve_free_bytes = static_cast<std::uint64_t>(config.limits.reserve_free_mib) << 20,
+       .on_reserve = std::move(on_reserve)});
   if (!store) {
     std::cerr << "rampart: cannot open the store in " << config.data_dir.string() << ": "
               << errc_name(store.error().code) << " (" << store.error().detail << ")\n";
@@ -121,7 +125,8 @@ std::optional<boost::json::value> call_admin(const std::filesystem::path& config
     }
     auto store = open_store(*config);
     if (!store) return std::nullopt;
-    directory::Directory directory(**store);
+    directory::Directory directory(
+        **store, nullptr, static_cast<std::uint64_t>(config->limits.default_quota_mib) << 20);
     admin::Api api(**store, directory, **audit);
     *answer = api.call(text, caller);
   }

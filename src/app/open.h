@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -31,7 +32,10 @@ std::optional<Identity> prepare_data_dir(const Config& config);
 // data_dir (every directory above it must let that user pass). Otherwise does nothing.
 bool become_service_user(const Identity& identity, const Config& config);
 
-std::optional<std::unique_ptr<store::Store>> open_store(const Config& config);
+// The store in data_dir, with the free-space reserve of limits.reserve_free_mib;
+// `on_reserve` is called when a write is refused for it.
+std::optional<std::unique_ptr<store::Store>> open_store(const Config& config,
+                                                        std::function<void()> on_reserve = {});
 
 // One admin API call (admin/api.h) for a subcommand: sent to the running server's admin
 // socket, or, with no server running, run in-process on the store as the service

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstring>
@@ -76,8 +77,9 @@ struct SmtpListener {
 
 // Confinement once the listeners are bound (ARCHITECTURE rule 5): the process writes
 // only in its data directory (the current directory) and reads only there, its
-// config, the TLS files' directories and the system files libraries read at run time
-// (shared libraries and charset modules under /usr, time zones, name resolution).
+// config, its own TLS certificate and key, and the system files libraries read at run
+// time (shared libraries and charset modules under /usr, time zones, name resolution,
+// OpenSSL's configuration and the CA certificates), never another key under /etc/ssl.
 confine::FilesystemRules filesystem_rules(const Config& config,
                                           const std::filesystem::path& config_path) {
   confine::FilesystemRules rules;
@@ -85,20 +87,19 @@ confine::FilesystemRules filesystem_rules(const Config& config,
   rules.read_only = {config_path};
   for (const auto& file : {config.tls.cert, config.tls.key}) {
     if (file.empty()) continue;
-    // Both the named directory and the one a symlink leads to (certbot's live/ and
-    // archive/), so that renewed files are read on SIGHUP.
+    // The file itself, never its directory (which may hold other services' keys).
+    // A symlink (certbot's live/ into archive/) also opens the directory it leads to,
+    // which holds only this certificate's versions, so renewals are read on SIGHUP.
+    rules.read_only.push_back(file);
     std::error_code error;
-    for (const auto& directory :
-         {file.parent_path(), std::filesystem::weakly_canonical(file, error).parent_path()}) {
-      if (std::find(rules.read_only.begin(), rules.read_only.end(), directory) ==
-          rules.read_only.end()) {
-        rules.read_only.push_back(directory);
-      }
+    if (std::filesystem::is_symlink(file, error)) {
+      const auto target = std::filesystem::canonical(file, error);
+      if (!error) rules.read_only.push_back(target.parent_path());
     }
   }
-  for (const char* system :
-       {"/usr", "/etc/localtime", "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf",
-        "/etc/gai.conf", "/etc/ssl", "/sys/devices/system/cpu", "/dev/urandom"}) {
+  for (const char* system : {"/usr", "/etc/localtime", "/etc/hosts", "/etc/resolv.conf",
+                             "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/ssl/openssl.cnf",
+                             "/etc/ssl/certs", "/sys/devices/system/cpu", "/dev/urandom"}) {
     rules.read_only.emplace_back(system);
   }
 #ifdef RAMPART_SANITIZE
@@ -127,7 +128,9 @@ void mail_alert_to(const std::string& to, const audit::Alert& alert, const std::
   std::string message = audit::alert_message(alert, to, hostname, unix_seconds());
   Result<void> sent;
   if (auto account = directory.resolve_recipient(to)) {
-    auto delivered = delivery.deliver_local(std::move(message), {account->id});
+    auto delivered = delivery.deliver_local(
+        std::move(message), {account->id},
+        {.protocol = "alert", .actor = "system", .address = {}, .detail = "alert " + alert.kind});
     if (!delivered) sent = tl::unexpected(delivered.error());
   } else if (auto local = delivery.is_local_domain(to.substr(to.rfind('@') + 1));
              !local || *local) {
@@ -230,8 +233,8 @@ int serve(const std::filesystem::path& config_argument) {
       log::error("tls: reload failed, keeping the old certificate: " + reloaded.error().detail);
     }
   };
-  net::Server server(
-      {.max_connections_per_ip = config->limits.connections_per_ip, .on_reload = reload});
+  net::Server server({.max_connections_per_ip = static_cast<int>(config->limits.connections_per_ip),
+                      .on_reload = reload});
   int listeners = 0;
   auto listen = [&](const Endpoint& endpoint, const char* service, net::SessionHandler handler) {
     auto listening = server.listen(endpoint, service, std::move(handler));
@@ -270,7 +273,9 @@ int serve(const std::filesystem::path& config_argument) {
       }
     }
   }
-  const http::SessionOptions http_options{}, https_options{.implicit_tls = true};
+  const std::chrono::seconds header_timeout(config->http.header_timeout);
+  const http::SessionOptions http_options{.header_timeout = header_timeout},
+      https_options{.implicit_tls = true, .header_timeout = header_timeout};
   for (const auto& [endpoints, service, options] :
        {std::tuple{&config->listen.http, "http", &http_options},
         std::tuple{&config->listen.https, "https", &https_options}}) {
@@ -353,17 +358,36 @@ int serve(const std::filesystem::path& config_argument) {
                  .actor = "system",
                  .protocol = "serve",
                  .detail = "started with " + config_path.string()});
-  auto store = open_store(*config);
+  // Deliveries refused for the free-space reserve raise disk-low, once per window.
+  std::atomic<std::int64_t> reserve_alerted_ms{-1};
+  auto store = open_store(*config, [&] {
+    const std::int64_t now = unix_milliseconds();
+    std::int64_t last = reserve_alerted_ms.load();
+    const std::int64_t window = config->audit.window_seconds * 1000;
+    if ((last >= 0 && now - last < window) ||
+        !reserve_alerted_ms.compare_exchange_strong(last, now)) {
+      return;
+    }
+    trail->raise({.kind = "disk-low",
+                  .account = {},
+                  .address = {},
+                  .text = "less than " + std::to_string(config->limits.reserve_free_mib) +
+                          " MiB free for " + config->data_dir.string() +
+                          ": deliveries and appends are refused until there is more"});
+  });
   if (!store) return kExitFailure;
-  directory::Directory directory(**store, &*trail);
-  delivery::Delivery delivery(**store,
-                              [&directory](std::string_view address, store::AccountId account) {
-                                auto owner = directory.resolve_recipient(address);
-                                return owner && owner->id == account;
-                              });
+  directory::Directory directory(
+      **store, &*trail, static_cast<std::uint64_t>(config->limits.default_quota_mib) << 20);
+  delivery::Delivery delivery(
+      **store,
+      [&directory](std::string_view address, store::AccountId account) {
+        auto owner = directory.resolve_recipient(address);
+        return owner && owner->id == account;
+      },
+      &*trail);
   // Store, directory and password hashing block: they run here, never on network threads.
   blocking.emplace(32);
-  smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get(), *trail});
+  smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get()});
   imap_services.emplace(imap::Services{directory, **store, *blocking, tls.get(), *trail});
   admin_api.emplace(**store, directory, *audit_log);
   jmap::Dispatcher jmap;

@@ -46,6 +46,14 @@ void Trail::record(store::AuditEvent event) {
   if (wake) wake_.notify_one();
 }
 
+void Trail::raise(Alert alert) {
+  {
+    std::lock_guard lock(mutex_);
+    raised_directly_.push_back(std::move(alert));
+  }
+  wake_.notify_one();
+}
+
 void Trail::flush() {
   std::unique_lock lock(mutex_);
   const std::uint64_t target = queued_;
@@ -60,19 +68,20 @@ void Trail::flush() {
 void Trail::write_loop() {
   for (;;) {
     std::vector<store::AuditEvent> batch;
+    std::vector<Alert> raised;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !raised_directly_.empty(); });
+      if (queue_.empty() && raised_directly_.empty()) return;
       // One transaction, so one fsync, for what a busy server records in a moment:
       // sessions never wait for the trail, and the disk is the mail store's first.
       wake_.wait_for(lock, kLinger,
                      [&] { return stopping_ || flushing_ > 0 || queue_.size() >= kBatch; });
       batch.swap(queue_);
+      raised.swap(raised_directly_);
     }
     const std::size_t recorded = batch.size();
     batch_logins_.clear();
-    std::vector<Alert> raised;
     for (std::size_t i = 0; i < recorded; ++i) {
       for (Alert& alert : watch(batch[i])) raised.push_back(std::move(alert));
     }

@@ -10,6 +10,7 @@
 //   mass-deletion   more than `mass_delete_messages` expunged per `window`
 //   failed-logins   `failed_logins` failures per `window` for one account or address
 //   admin-access    the admin reading anyone's mail (always)
+//   disk-low        deliveries refused for the free-space reserve (raised by the server)
 //
 // Each alert is itself recorded (kind "alert") and handed to the sinks (the log, a
 // webhook, a mail to the admin) on a thread of its own, so a slow webhook never
@@ -73,6 +74,9 @@ class Trail {
   // Queues one record (time_ms 0: now). Never blocks on I/O; written in order within
   // kLinger, in transactions of up to kBatch records.
   void record(store::AuditEvent event);
+  // Raises an alert the server found itself (disk-low): recorded and sent to the sinks
+  // like those the records raise.
+  void raise(Alert alert);
   // Returns once everything recorded before the call is durable and its alerts sent
   // to the sinks.
   void flush();
@@ -96,6 +100,7 @@ class Trail {
   std::mutex mutex_;
   std::condition_variable wake_, send_wake_, done_;
   std::vector<store::AuditEvent> queue_;
+  std::vector<Alert> raised_directly_;                     // by raise(), not yet recorded
   std::vector<Alert> alerts_;                              // waiting for the sinks
   static constexpr std::size_t kBatch = 1000;              // records per transaction, at most
   static constexpr std::chrono::milliseconds kLinger{50};  // waited for a batch to fill

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <span>
 
 #include "base/ascii.h"
 #include "base/files.h"
@@ -41,6 +42,31 @@ Result<std::vector<Endpoint>> endpoint_list(std::string_view source, const toml:
     endpoints.push_back(*endpoint);
   }
   return endpoints;
+}
+
+// An integer setting with its bounds, for a table of them.
+struct IntegerKey {
+  std::string_view name;
+  std::int64_t* value;
+  std::int64_t min, max;
+};
+
+// Sets the key of `keys` named `name` from `node`; an error when there is none or the
+// value is not an integer within its bounds.
+Result<void> integer_key(std::string_view source, std::string_view prefix, std::string_view name,
+                         const toml::node& node, std::span<const IntegerKey> keys) {
+  const std::string full = std::string(prefix) + std::string(name);
+  const auto key = std::find_if(keys.begin(), keys.end(),
+                                [&](const IntegerKey& each) { return each.name == name; });
+  if (key == keys.end()) return tl::unexpected(bad_key(source, node, full, "unknown key"));
+  const auto value = node.value<std::int64_t>();
+  if (!node.is_integer() || !value || *value < key->min || *value > key->max) {
+    return tl::unexpected(bad_key(source, node, full,
+                                  "expected an integer from " + std::to_string(key->min) + " to " +
+                                      std::to_string(key->max)));
+  }
+  *key->value = *value;
+  return {};
 }
 
 }  // namespace
@@ -157,27 +183,23 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
     } else if (name == "limits") {
       const toml::table* limits = node.as_table();
       if (!limits) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+      Config::Limits& out = config.limits;
+      const IntegerKey keys[] = {{"connections_per_ip", &out.connections_per_ip, 1, 1'000'000},
+                                 {"default_quota_mib", &out.default_quota_mib, 0, 1LL << 30},
+                                 {"reserve_free_mib", &out.reserve_free_mib, 0, 1LL << 30}};
       for (const auto& [limit_key, limit_node] : *limits) {
-        const std::string full = "limits." + std::string(limit_key.str());
-        if (limit_key.str() != "connections_per_ip") {
-          return tl::unexpected(bad_key(source, limit_node, full, "unknown key"));
-        }
-        const auto value = limit_node.value<std::int64_t>();
-        if (!limit_node.is_integer() || !value || *value < 1 || *value > 1'000'000) {
-          return tl::unexpected(
-              bad_key(source, limit_node, full, "expected an integer from 1 to 1000000"));
-        }
-        config.limits.connections_per_ip = static_cast<int>(*value);
+        auto set = integer_key(source, "limits.", limit_key.str(), limit_node, keys);
+        if (!set) return tl::unexpected(set.error());
       }
     } else if (name == "audit") {
       const toml::table* audit = node.as_table();
       if (!audit) return tl::unexpected(bad_key(source, node, name, "expected a table"));
       Config::Audit& out = config.audit;
-      const std::pair<std::string_view, std::int64_t*> counts[] = {
-          {"bulk_read_messages", &out.bulk_read_messages},
-          {"mass_delete_messages", &out.mass_delete_messages},
-          {"failed_logins", &out.failed_logins},
-          {"window_seconds", &out.window_seconds}};
+      const IntegerKey counts[] = {
+          {"bulk_read_messages", &out.bulk_read_messages, 1, 1'000'000'000},
+          {"mass_delete_messages", &out.mass_delete_messages, 1, 1'000'000'000},
+          {"failed_logins", &out.failed_logins, 1, 1'000'000'000},
+          {"window_seconds", &out.window_seconds, 1, 1'000'000'000}};
       for (const auto& [audit_key, audit_node] : *audit) {
         const std::string full = "audit." + std::string(audit_key.str());
         if (audit_key.str() == "alert_webhook") {
@@ -201,25 +223,19 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
           out.alert_mail = *value;
           continue;
         }
-        std::int64_t* target = nullptr;
-        for (const auto& [count, field] : counts) {
-          if (count == audit_key.str()) target = field;
-        }
-        if (!target) return tl::unexpected(bad_key(source, audit_node, full, "unknown key"));
-        const auto value = audit_node.value<std::int64_t>();
-        if (!audit_node.is_integer() || !value || *value < 1 || *value > 1'000'000'000) {
-          return tl::unexpected(
-              bad_key(source, audit_node, full, "expected an integer from 1 to 1000000000"));
-        }
-        *target = *value;
+        auto set = integer_key(source, "audit.", audit_key.str(), audit_node, counts);
+        if (!set) return tl::unexpected(set.error());
       }
     } else if (name == "http") {
       const toml::table* http = node.as_table();
       if (!http) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+      const IntegerKey keys[] = {{"header_timeout", &config.http.header_timeout, 1, 3600}};
       for (const auto& [http_key, http_node] : *http) {
         const std::string full = "http." + std::string(http_key.str());
         if (http_key.str() != "metrics_accounts") {
-          return tl::unexpected(bad_key(source, http_node, full, "unknown key"));
+          auto set = integer_key(source, "http.", http_key.str(), http_node, keys);
+          if (!set) return tl::unexpected(set.error());
+          continue;
         }
         const toml::array* list = http_node.as_array();
         if (!list) return tl::unexpected(bad_key(source, http_node, full, "expected a list"));

@@ -40,7 +40,13 @@ struct Config {
   struct Limits {
     // Connections one address may hold open, over all listeners (Unix sockets count
     // as one address); the next are closed at once.
-    int connections_per_ip = 100;
+    std::int64_t connections_per_ip = 100;
+    // The quota a new account gets, in MiB; 0: none.
+    std::int64_t default_quota_mib = 10240;
+    // Below this much free space (MiB) on the data directory's file system, deliveries
+    // and appends are refused with a temporary error, so the audit trail and the
+    // database keep room to write.
+    std::int64_t reserve_free_mib = 128;
   } limits;
 
   // The audit trail's alerts (docs/security.md, "Audit trail").
@@ -56,6 +62,8 @@ struct Config {
   struct Http {
     // Accounts that may read /metrics (Basic or a bearer token); empty: nobody.
     std::vector<std::string> metrics_accounts;
+    // Seconds a client has to send a whole request header (slow-drip clients).
+    std::int64_t header_timeout = 30;
   } http;
 
   // Both empty: a self-signed pair is made in data_dir on first start.

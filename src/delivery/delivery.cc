@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "audit/trail.h"
 #include "base/ascii.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -43,8 +44,40 @@ Result<bool> Delivery::is_full(const store::Account& account) {
   return usage->bytes >= account.quota_bytes;
 }
 
+Result<void> Delivery::check_authors(std::string_view message, store::AccountId account) {
+  std::size_t end = message.find("\r\n\r\n");
+  if (end == std::string_view::npos) end = message.find("\n\n");
+  const std::string_view header =
+      message.substr(0, end == std::string_view::npos ? message.size() : end + 2);
+  const auto from = mime::find_header(header, "From");
+  const auto sender = mime::find_header(header, "Sender");
+  if (from.empty()) return fail(Errc::BadInput, "the message has no From field");
+  // A second From or Sender would name an author that a reader may see and we never
+  // checked: one of each, as RFC 5322 §3.6 allows.
+  if (from.size() > 1 || sender.size() > 1) {
+    return fail(Errc::BadInput, "the message has more than one From or Sender field");
+  }
+  bool any = false;
+  for (const auto& field : {from, sender}) {
+    for (std::string_view value : field) {
+      for (const mime::Address& address : mime::parse_address_list(value)) {
+        if (address.kind != mime::Address::Kind::Mailbox) continue;
+        const std::string spec = lowercase(mime::address_spec(address));
+        any = true;
+        const bool owned = owns_ ? owns_(spec, account) : [&] {
+          auto owner = store_.get_account(account);
+          return owner && owner->address == spec;
+        }();
+        if (!owned) return fail(Errc::NoPermission, spec);
+      }
+    }
+  }
+  if (!any) return fail(Errc::BadInput, "the From field names no mailbox");
+  return {};
+}
+
 Result<std::vector<store::Appended>> Delivery::deliver_local(
-    std::string message, const std::vector<store::AccountId>& accounts,
+    std::string message, const std::vector<store::AccountId>& accounts, const Origin& origin,
     std::string_view envelope_sender) {
   std::vector<store::AccountId> unique = accounts;
   std::sort(unique.begin(), unique.end());
@@ -55,6 +88,7 @@ Result<std::vector<store::Appended>> Delivery::deliver_local(
     if (!inbox) return tl::unexpected(inbox.error());
     targets.push_back({account, inbox->id});
   }
+  const std::size_t size = message.size();
   store::NewMessage prepared = prepare_message(std::move(message));
   auto delivered = store_.deliver(prepared, targets);
   if (delivered) {
@@ -62,6 +96,19 @@ Result<std::vector<store::Appended>> Delivery::deliver_local(
         metrics::get("rampart_local_deliveries_total", metrics::Type::Counter,
                      "Messages put in local mailboxes.");
     count.add(static_cast<std::int64_t>(delivered->size()));
+    for (store::AccountId account : trail_ ? unique : std::vector<store::AccountId>{}) {
+      auto owner = store_.get_account(account);
+      if (!owner) continue;
+      trail_->record({.kind = audit::kDelivery,
+                      .account = owner->address,
+                      .actor = origin.actor,
+                      .address = origin.address,
+                      .protocol = origin.protocol,
+                      .mailbox = "INBOX",
+                      .count = 1,
+                      .detail = origin.detail + " to <" + owner->address + ">, " +
+                                std::to_string(size) + " bytes"});
+    }
   }
   if (!delivered || envelope_sender.empty()) return delivered;
   const auto header_end = prepared.raw.find("\r\n\r\n");
@@ -116,7 +163,11 @@ void Delivery::answer_vacation(store::AccountId account, std::string_view envelo
   std::string reply = vacation_reply(vacation, owner->address, sender, header, now);
   Result<void> sent;
   if (auto local = store_.find_account(sender)) {
-    auto done = deliver_local(std::move(reply), {local->id});
+    auto done = deliver_local(std::move(reply), {local->id},
+                              {.protocol = "vacation",
+                               .actor = owner->address,
+                               .address = {},
+                               .detail = "vacation reply from " + owner->address});
     if (!done) sent = tl::unexpected(done.error());
   } else {
     store::QueueEntry entry{.account = account, .sender = "", .recipients = {{sender, {}, {}}}};

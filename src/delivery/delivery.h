@@ -12,7 +12,19 @@
 #include "base/result.h"
 #include "store/store.h"
 
+namespace rampart::audit {
+class Trail;
+}
+
 namespace rampart::delivery {
+
+// Who hands a message in, for the audit trail's delivery records.
+struct Origin {
+  std::string protocol;  // "smtp", "lmtp", "jmap", "vacation", "alert"
+  std::string actor;     // the account that sent it, or empty (from outside, the system)
+  std::string address;   // the client's address, or empty
+  std::string detail;    // what the record says first ("ID from <sender>")
+};
 
 // A message as the store takes it: its MIME structure parsed once (IMAP and JMAP serve
 // ENVELOPE, BODYSTRUCTURE and Email/get from it) and its threading ids. Every way into
@@ -26,7 +38,16 @@ class Delivery {
   // knows; without it only the account's own address counts.
   using Owns = std::function<bool(std::string_view address, store::AccountId account)>;
 
-  explicit Delivery(store::Store& store, Owns owns = {}) : store_(store), owns_(std::move(owns)) {}
+  // `trail`: where each local delivery is recorded (null: not recorded).
+  explicit Delivery(store::Store& store, Owns owns = {}, audit::Trail* trail = nullptr)
+      : store_(store), owns_(std::move(owns)), trail_(trail) {}
+
+  // Submission's rule for who a message says wrote it (RFC 5322 §3.6.2; the same for
+  // SMTP submission and JMAP EmailSubmission): exactly one From field, at most one
+  // Sender field, and every mailbox in them one that leads to `account` (`owns`).
+  // BadInput for a missing or repeated field, NoPermission naming the first address
+  // the account may not use.
+  Result<void> check_authors(std::string_view message, store::AccountId account);
 
   // Is `domain` (any case) one we accept mail for?
   Result<bool> is_local_domain(std::string_view domain);
@@ -36,12 +57,14 @@ class Delivery {
   Result<bool> is_full(const store::Account& account);
 
   // Delivers `message` to the INBOX of each account (duplicates delivered once) in one
-  // commit. Returns once the message is durable in every one of them, or fails whole.
-  // Then each account with a vacation reply on answers `envelope_sender` (RFC 3834:
-  // once a week per sender, only when one of the account's addresses is in To, Cc or
-  // Bcc, never to lists or automatic mail; from the null sender).
+  // commit. Returns once the message is durable in every one of them, or fails whole;
+  // each delivery is then recorded in the audit trail as coming from `origin`. Then
+  // each account with a vacation reply on answers `envelope_sender` (RFC 3834: once a
+  // week per sender, only when one of the account's addresses is in To, Cc or Bcc,
+  // never to lists or automatic mail; from the null sender).
   Result<std::vector<store::Appended>> deliver_local(std::string message,
                                                      const std::vector<store::AccountId>& accounts,
+                                                     const Origin& origin,
                                                      std::string_view envelope_sender = {});
 
   // Puts `message` in the outbound queue for `entry.recipients`; durable on return.
@@ -53,6 +76,7 @@ class Delivery {
 
   store::Store& store_;
   Owns owns_;
+  audit::Trail* trail_;
 };
 
 }  // namespace rampart::delivery

@@ -135,7 +135,14 @@ Result<store::Account> Directory::add_account(std::string_view address, std::str
   if (*alias) return fail(Errc::Exists, *normalized + " is an alias");
   auto hash = hash_password(password);
   if (!hash) return tl::unexpected(hash.error());
-  return store_.add_account(*normalized, *hash);
+  auto account = store_.add_account(*normalized, *hash);
+  if (account && default_quota_bytes_ > 0) {
+    if (auto set = store_.set_quota(account->id, default_quota_bytes_); !set) {
+      return tl::unexpected(set.error());
+    }
+    account->quota_bytes = default_quota_bytes_;
+  }
+  return account;
 }
 
 Result<store::Account> Directory::account_of(std::string_view address) {
@@ -150,7 +157,7 @@ Result<void> Directory::set_password(std::string_view address, std::string_view 
   if (!account) return tl::unexpected(account.error());
   auto hash = hash_password(password);
   if (!hash) return tl::unexpected(hash.error());
-  return store_.set_password_hash(account->id, *hash);
+  return revoking(account->id, store_.set_password_hash(account->id, *hash));
 }
 
 Result<void> Directory::set_quota(std::string_view address, std::uint64_t quota_bytes) {
@@ -190,13 +197,27 @@ Result<std::vector<store::AppPassword>> Directory::list_app_passwords(std::strin
 Result<void> Directory::remove_app_password(std::string_view address, std::string_view name) {
   auto account = account_of(address);
   if (!account) return tl::unexpected(account.error());
-  return store_.remove_app_password(account->id, name);
+  return revoking(account->id, store_.remove_app_password(account->id, name));
 }
 
 Result<void> Directory::remove_account(std::string_view address) {
   auto account = account_of(address);
   if (!account) return tl::unexpected(account.error());
-  return store_.remove_account(account->id);
+  return revoking(account->id, store_.remove_account(account->id));
+}
+
+Result<void> Directory::revoking(store::AccountId account, Result<void> changed) {
+  if (changed) {
+    std::lock_guard lock(generations_mutex_);
+    ++generations_[account];
+  }
+  return changed;
+}
+
+std::uint64_t Directory::credential_generation(store::AccountId account) {
+  std::lock_guard lock(generations_mutex_);
+  const auto found = generations_.find(account);
+  return found == generations_.end() ? 0 : found->second;
 }
 
 Result<std::vector<store::Account>> Directory::list_accounts(std::string_view domain) {
@@ -327,7 +348,10 @@ Result<store::Account> Directory::authenticate_token(std::string_view token, std
   auto result = token.empty() || token.size() > kMaxPasswordBytes
                     ? Result<store::Account>(fail(Errc::NotFound, "no token"))
                     : store_.find_app_password_owner(sha256_hex(token));
-  note_login(result, peer, kTokenName, "", protocol, "bearer token", "unknown bearer token");
+  // An unknown token names no account: its failure counts against the client's address
+  // only, so bogus tokens from anywhere never lock out anyone's real one.
+  note_login(result, peer, result ? std::string_view(result->address) : std::string_view(), "",
+             protocol, "bearer token", "unknown bearer token");
   if (!result && result.error().code == Errc::NotFound)
     return fail(Errc::NotFound, "unknown token");
   return result;
@@ -370,7 +394,8 @@ Result<store::Account> Directory::check_password_of(std::string_view address,
   return account;
 }
 
-Directory::Directory(store::Store& store, audit::Trail* trail) : store_(store), trail_(trail) {
+Directory::Directory(store::Store& store, audit::Trail* trail, std::uint64_t default_quota_bytes)
+    : store_(store), trail_(trail), default_quota_bytes_(default_quota_bytes) {
   RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size()));
 }
 

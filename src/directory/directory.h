@@ -33,13 +33,16 @@ bool verify_password(std::string_view phc_hash, std::string_view password);
 class Directory {
  public:
   // `trail`: where network logins are recorded (null for the admin command).
-  explicit Directory(store::Store& store, audit::Trail* trail = nullptr);
+  // `default_quota_bytes`: the quota add_account gives (0: none).
+  explicit Directory(store::Store& store, audit::Trail* trail = nullptr,
+                     std::uint64_t default_quota_bytes = 0);
 
   Result<void> add_domain(std::string_view name);
   Result<void> remove_domain(std::string_view name);
   Result<std::vector<store::Domain>> list_domains();
 
   // The domain must already exist. Passwords shorter than kMinPasswordBytes are refused.
+  // The account starts with the default quota.
   Result<store::Account> add_account(std::string_view address, std::string_view password);
   Result<void> set_password(std::string_view address, std::string_view password);
   Result<void> remove_account(std::string_view address);
@@ -80,15 +83,21 @@ class Directory {
                                       std::string_view peer = {}, std::string_view protocol = {});
   // An app password's secret alone, as an HTTP bearer token: the account it belongs
   // to, NotFound otherwise; with a peer, recorded like authenticate (the guard counts
-  // failures under the name "bearer").
+  // a failure against the client's address only, a success for the owning account).
   Result<store::Account> authenticate_token(std::string_view token, std::string_view peer,
                                             std::string_view protocol);
+  // Revocation: a changed password, a removed app password or a removed account raises
+  // the account's credential generation (in this process: admin commands reach the
+  // running server's directory through its admin socket). A session notes it at login
+  // and ends, or authenticates again, once it has moved: before each IMAP command,
+  // HTTP request and WebSocket message, and on each push wake-up.
+  std::uint64_t credential_generation(store::AccountId account);
+
   // Before a network login: refuse, delay, or go ahead (see login_guard.h). Sessions
   // wait out the delay asynchronously, then call authenticate.
   LoginGuard::Verdict login_verdict(std::string_view peer, std::string_view address);
 
   static constexpr std::size_t kMinPasswordBytes = 8;
-  static constexpr std::string_view kTokenName = "bearer";  // the guard's name for tokens
   static constexpr std::size_t kMaxPasswordBytes = 1024;
   static constexpr int kMaxAliasDepth = 8;
   static constexpr std::chrono::seconds kLoginCacheTime{300};
@@ -100,6 +109,8 @@ class Directory {
                   std::string_view guard_name, std::string_view failed_account,
                   std::string_view protocol, std::string_view detail,
                   std::string_view failure_detail);
+  // Passes `changed` on, raising the account's credential generation when it succeeded.
+  Result<void> revoking(store::AccountId account, Result<void> changed);
   using Mac = std::array<unsigned char, 32>;
   struct CachedLogin {
     std::string password_hash;  // the PHC string the password matched
@@ -113,10 +124,13 @@ class Directory {
 
   store::Store& store_;
   audit::Trail* trail_;
+  const std::uint64_t default_quota_bytes_;
   LoginGuard guard_;
   Mac cache_key_{};
   std::mutex cache_mutex_;
   std::unordered_map<std::string, CachedLogin> cache_;  // by account address
+  std::mutex generations_mutex_;
+  std::unordered_map<store::AccountId, std::uint64_t> generations_;  // absent: 0
 };
 
 }  // namespace rampart::directory

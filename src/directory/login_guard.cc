@@ -1,8 +1,11 @@
 #include "directory/login_guard.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 #include "base/ascii.h"
+#include "store/audit_log.h"
 
 namespace rampart::directory {
 
@@ -15,13 +18,12 @@ constexpr std::size_t kGoodNetworksPerAccount = 8;
 LoginGuard::LoginGuard() : LoginGuard(Limits{}) {}
 
 std::string LoginGuard::network_of(std::string_view address) {
-  // IPv6: the first four groups, a /64, one site's network ("::" shortening is taken
-  // as written: a rougher grouping, never a wider one than the address itself).
-  int colons = 0;
-  for (std::size_t i = 0; i < address.size(); ++i) {
-    if (address[i] == ':' && ++colons == 4) return std::string(address.substr(0, i));
-  }
-  return std::string(address);
+  // IPv6: the /64, one site's network, read from the binary address so that every
+  // spelling of it ("::" shortening, leading zeros) is the same network.
+  const std::string text(address);
+  unsigned char bytes[16];
+  if (::inet_pton(AF_INET6, text.c_str(), bytes) == 1) return store::address_network(text);
+  return text;
 }
 
 LoginGuard::Failures LoginGuard::current(const Failures& failures, Clock::time_point now) const {
@@ -83,6 +85,7 @@ void LoginGuard::failed(std::string_view address, std::string_view account, Cloc
   failures = current(failures, now);
   ++failures.count;
   failures.last = now;
+  if (account.empty()) return;
   bound(accounts_, account_age);
   AccountState& state = accounts_[lowercase(account)];
   // Failures from a familiar network do not count against the account: that is

@@ -43,12 +43,13 @@ class LoginGuard {
   LoginGuard();
   explicit LoginGuard(Limits limits) : limits_(limits) {}
 
-  // `address` is the client's IP address (or "local"); `account` the name as typed.
+  // `address` is the client's IP address (or "local"); `account` the name as typed, or
+  // empty when there is none (an unknown bearer token): the address alone counts.
   Verdict check(std::string_view address, std::string_view account, Clock::time_point now);
   void failed(std::string_view address, std::string_view account, Clock::time_point now);
   void succeeded(std::string_view address, std::string_view account, Clock::time_point now);
 
-  // The network an address belongs to: IPv4 as is, IPv6 its /64.
+  // The network an address belongs to: IPv4 as is, IPv6 its /64 ("2001:db8:0:1::/64").
   static std::string network_of(std::string_view address);
 
  private:

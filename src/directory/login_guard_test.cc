@@ -62,8 +62,12 @@ TEST(LoginGuard, UnknownAccountsAreTrackedLikeRealOnes) {
 }
 
 TEST(LoginGuard, GroupsIpv6ByItsSlash64) {
-  EXPECT_EQ(LoginGuard::network_of("2001:db8:1:2:aaaa::1"), "2001:db8:1:2");
-  EXPECT_EQ(LoginGuard::network_of("2001:db8:1:2:bbbb::9"), "2001:db8:1:2");
+  EXPECT_EQ(LoginGuard::network_of("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(LoginGuard::network_of("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+  // Compressed and written-out spellings of one /64 are one network.
+  EXPECT_EQ(LoginGuard::network_of("2001:db8::1"), "2001:db8:0:0::/64");
+  EXPECT_EQ(LoginGuard::network_of("2001:db8::ffff:1"), "2001:db8:0:0::/64");
+  EXPECT_EQ(LoginGuard::network_of("2001:0db8:0000:0000:1:2:3:4"), "2001:db8:0:0::/64");
   EXPECT_EQ(LoginGuard::network_of("192.0.2.1"), "192.0.2.1");
   EXPECT_EQ(LoginGuard::network_of("local"), "local");
 }

@@ -101,6 +101,7 @@ boost::asio::awaitable<void> jmap_event_source(net::Stream& stream, const Reques
     signal->wake.expires_after(interval);
     boost::system::error_code error;
     co_await signal->wake.async_wait(asio::redirect_error(asio::use_awaitable, error));
+    if (revoked(caller, services)) co_return;
     if (signal->latest > sent) {
       sent = signal->latest;
       if (!co_await stream.write(state_event(sent), options.timeout)) co_return;
@@ -117,6 +118,11 @@ boost::asio::awaitable<void> jmap_event_source(net::Stream& stream, const Reques
 namespace {
 
 namespace asio = boost::asio;
+
+// What the server may hold for a WebSocket client that does not read: past it, the
+// client's frames are not read until the outbox drains (one JMAP response may pass it).
+constexpr std::size_t kMaxOutboxBytes = 1 << 20;
+constexpr std::size_t kReadChunk = 16 * 1024;
 
 // What one WebSocket message asks for, answered on the blocking pool.
 struct Answer {
@@ -242,13 +248,21 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
   if (!co_await stream.write(handshake, options.timeout)) co_return;
 
   // One reader and one writer share this state on the connection's strand.
-  struct Shared : StateWatch {  // `wake` is also cancelled when the outbox fills
-    using StateWatch::StateWatch;
+  struct Shared : StateWatch {  // `wake` also tells the writer the outbox has frames
+    explicit Shared(asio::any_io_executor executor) : StateWatch(executor), room(executor) {}
     std::deque<std::string> outbox;
+    std::size_t outbox_bytes = 0;
+    asio::steady_timer room;  // cancelled when the writer has taken frames from the outbox
     bool closing = false;
     bool push = false;
     std::vector<std::string> types;
     store::ModSeq pushed = 0;
+
+    void send(std::string frame) {
+      outbox_bytes += frame.size();
+      outbox.push_back(std::move(frame));
+      wake.cancel();
+    }
   };
   auto shared = std::make_shared<Shared>(co_await asio::this_coro::executor);
   auto subscription = follow_state(services.store, caller.account->id, shared);
@@ -259,17 +273,24 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
     std::string buffer, message;
     bool in_message = false;
     auto fail = [&](std::uint16_t code) {
-      shared->outbox.push_back(ws::close_frame(code));
+      shared->send(ws::close_frame(code));
       shared->closing = true;
-      shared->wake.cancel();
     };
     for (;;) {
+      // Backpressure: a client that sends (pings, requests) but does not read what it
+      // is sent is not read from either while the outbox is full.
+      while (shared->outbox_bytes > kMaxOutboxBytes && !shared->closing) {
+        shared->room.expires_after(options.timeout);
+        boost::system::error_code error;
+        co_await shared->room.async_wait(asio::redirect_error(asio::use_awaitable, error));
+      }
+      if (shared->closing) break;
       ws::Frame frame;
       std::uint16_t code = 0;
       const auto decoded = ws::decode_frame(buffer, max_message, frame, code);
       if (decoded == ws::Decoded::NeedMore) {
         // A quiet client is fine for a long while: push needs no traffic from it.
-        if (!co_await stream.read_some(buffer, 64 * 1024, std::chrono::seconds(1800))) break;
+        if (!co_await stream.read_some(buffer, kReadChunk, std::chrono::seconds(1800))) break;
         continue;
       }
       if (decoded == ws::Decoded::Error) {
@@ -277,15 +298,13 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
         break;
       }
       if (frame.opcode == ws::kPing) {
-        shared->outbox.push_back(ws::encode_frame(ws::kPong, frame.payload));
-        shared->wake.cancel();
+        shared->send(ws::encode_frame(ws::kPong, frame.payload));
         continue;
       }
       if (frame.opcode == ws::kPong) continue;
       if (frame.opcode == ws::kClose) {
-        shared->outbox.push_back(ws::close_frame(1000));
+        shared->send(ws::close_frame(1000));
         shared->closing = true;
-        shared->wake.cancel();
         break;
       }
       if (frame.opcode == ws::kBinary) {
@@ -303,11 +322,14 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
       }
       in_message = !frame.fin;
       if (in_message) continue;
+      if (revoked(caller, services)) {
+        fail(1008);  // policy violation: log in again
+        break;
+      }
       Answer answer = co_await net::offload(
           services.blocking, [&] { return answer_message(message, caller, services); });
       message.clear();
-      if (!answer.reply.empty())
-        shared->outbox.push_back(ws::encode_frame(ws::kText, answer.reply));
+      if (!answer.reply.empty()) shared->send(ws::encode_frame(ws::kText, answer.reply));
       if (answer.push == Answer::Push::Enable) {
         shared->push = true;
         shared->types = std::move(answer.types);
@@ -328,6 +350,8 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
       while (!shared->outbox.empty()) {
         const std::string frame = std::move(shared->outbox.front());
         shared->outbox.pop_front();
+        shared->outbox_bytes -= frame.size();
+        shared->room.cancel();
         if (!co_await stream.write(frame, options.timeout)) shared->closing = true;
         if (shared->closing && shared->outbox.empty()) break;
       }
@@ -345,15 +369,21 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
             {"@type", "StateChange"},
             {"changed", boost::json::object{{account_id, std::move(states)}}},
             {"pushState", std::to_string(shared->latest)}};
-        shared->outbox.push_back(ws::encode_frame(ws::kText, boost::json::serialize(change)));
+        shared->send(ws::encode_frame(ws::kText, boost::json::serialize(change)));
         continue;
       }
       // A ping now and then finds peers that went away without a word.
       shared->wake.expires_after(std::chrono::seconds(300));
       boost::system::error_code error;
       co_await shared->wake.async_wait(asio::redirect_error(asio::use_awaitable, error));
-      if (!error) shared->outbox.push_back(ws::encode_frame(ws::kPing, {}));
+      if (revoked(caller, services)) {
+        shared->send(ws::close_frame(1008));
+        shared->closing = true;
+        continue;
+      }
+      if (!error) shared->send(ws::encode_frame(ws::kPing, {}));
     }
+    shared->room.cancel();
     stream.close();  // ends the reader's read
   };
 

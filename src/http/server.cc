@@ -37,6 +37,8 @@ namespace {
 
 namespace beast = boost::beast;
 
+constexpr std::size_t kReadChunk = 16 * 1024;
+
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
@@ -63,6 +65,8 @@ const char* reason(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
     case 413:
       return "Content Too Large";
     case 414:
@@ -120,6 +124,10 @@ Response jmap_session(const Request&, const Target&, const Caller& caller, Servi
 
 }  // namespace
 
+bool revoked(const Caller& caller, Services& services) {
+  return services.directory.credential_generation(caller.account->id) != caller.generation;
+}
+
 std::string jmap_account_id(const store::Account& account) {
   return "A" + std::to_string(account.id);
 }
@@ -151,6 +159,7 @@ std::variant<boost::json::object, jmap::RequestError> run_jmap(std::string_view 
                         .limits = &services.jmap.limits(),
                         .account = caller.account->id,
                         .username = caller.account->address,
+                        .address = caller.address,
                         .created_ids = {},
                         .audit = jmap_audit(services, caller)};
   return services.jmap.process(body, context, "1");
@@ -221,7 +230,15 @@ Response jmap_download(const Request&, const Target& target, const Caller& calle
   auto accept = query_value(target.query, "accept");
   std::string type = accept && safe_media_type(*accept) ? *accept : blob->type;
   if (!safe_media_type(type)) type = "application/octet-stream";
-  jmap_audit(services, caller)(audit::kRead, {}, 1, "download " + target.segments[3]);
+  jmap::audit_blob_read(services.store,
+                        {.account_id = {},
+                         .limits = nullptr,
+                         .account = caller.account->id,
+                         .username = caller.account->address,
+                         .address = caller.address,
+                         .created_ids = {},
+                         .audit = jmap_audit(services, caller)},
+                        "download", target.segments[3]);
   std::string filename;
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : target.segments[4]) {
@@ -358,17 +375,37 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
   std::string buffer;
   std::optional<store::Account> account;  // authenticated on this connection
   std::string authorized_header;          // with these credentials
+  std::uint64_t generation = 0;           // the account's credential generation then
   int failed_logins = 0;
   for (int served = 0; served < options.max_requests; ++served) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
-    parser.eager(true);
     beast::error_code error;
+    // From its first byte a request's header has header_timeout to arrive whole, however
+    // it trickles in (slow-drip clients); before that the connection idles up to timeout.
+    std::optional<std::chrono::steady_clock::time_point> header_deadline;
+    bool unread_body = false;
     while (!parser.is_done()) {
       if (!buffer.empty()) {
+        if (!header_deadline) {
+          header_deadline = std::chrono::steady_clock::now() + options.header_timeout;
+        }
+        const bool had_header = parser.is_header_done();
         const std::size_t used = parser.put(boost::asio::buffer(buffer), error);
         buffer.erase(0, used);
+        if (!had_header && parser.is_header_done() && !error) {
+          // A body is read only from a client that has authenticated on this connection
+          // or sends credentials: nobody else makes the server hold up to the body limit.
+          // Without, the request is answered from its header (401, 404, 405) and the
+          // connection closed.
+          if (!account && !parser.is_done() && parser.get()[bhttp::field::authorization].empty()) {
+            unread_body = true;
+            break;
+          }
+          parser.eager(true);
+          continue;
+        }
         if (error == bhttp::error::need_more) {
           error = {};
         } else if (error) {
@@ -377,8 +414,21 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
           continue;
         }
       }
-      const std::size_t room = options.max_header_bytes + options.max_body_bytes + 4096;
-      if (!co_await stream.read_some(buffer, room, options.timeout)) {
+      auto wait = options.timeout;
+      if (header_deadline && !parser.is_header_done()) {
+        const auto left = std::chrono::ceil<std::chrono::seconds>(*header_deadline -
+                                                                  std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+          log::info("http: request header not complete in time from " + stream.peer_address());
+          co_await stream.write(serialize(plain(408, "request header timeout"), false, false),
+                                options.timeout);
+          stream.close();
+          co_return;
+        }
+        wait = std::min(wait, left);
+      }
+      // Small reads: a buffer grows only as bytes arrive, never to the request limits.
+      if (!co_await stream.read_some(buffer, kReadChunk, wait)) {
         // Closed between requests: the normal end of a connection. Closed or silent in
         // the middle of one: nothing to answer that the client would read.
         co_return;
@@ -397,7 +447,8 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
     const bool head = request.method() == bhttp::verb::head;
     auto target = parse_target(std::string_view(request.target().data(), request.target().size()));
     // A client that sends an ambiguous target is not one to go on talking to.
-    bool keep_alive = target && request.keep_alive() && served + 1 < options.max_requests;
+    bool keep_alive =
+        !unread_body && target && request.keep_alive() && served + 1 < options.max_requests;
     Response response;
     const Route* route = target ? find_route(*target) : nullptr;
     if (!target) {
@@ -420,9 +471,12 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
     } else {
       const auto header = request[bhttp::field::authorization];
       const std::string_view credentials_header(header.data(), header.size());
+      // The same credentials as before, and none of the account's revoked since:
+      // otherwise they are checked again.
       const bool same = account && credentials_header.size() == authorized_header.size() &&
                         CRYPTO_memcmp(credentials_header.data(), authorized_header.data(),
-                                      authorized_header.size()) == 0;
+                                      authorized_header.size()) == 0 &&
+                        services.directory.credential_generation(account->id) == generation;
       if (!same) {
         account.reset();
         authorized_header.clear();
@@ -437,6 +491,7 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
             response = plain(429, "too many failed logins, try again later");
           } else if (login.account) {
             account = std::move(*login.account);
+            generation = services.directory.credential_generation(account->id);
             authorized_header = std::string(credentials_header);
           } else {
             response = login.account.error().code == Errc::Internal
@@ -447,13 +502,13 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
         }
       }
       if (account && route->stream) {
-        const Caller caller{&*account, stream.peer_address()};
+        const Caller caller{&*account, stream.peer_address(), generation};
         co_await route->stream(stream, request, *target, caller, services, options);
         stream.close();
         co_return;
       }
       if (account) {
-        const Caller caller{&*account, stream.peer_address()};
+        const Caller caller{&*account, stream.peer_address(), generation};
         response = co_await net::offload(
             services.blocking, [&] { return route->handle(request, *target, caller, services); });
       }

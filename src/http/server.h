@@ -45,6 +45,8 @@ struct SessionOptions {
   int max_requests = 1000;           // per connection, then it is closed
   int max_failed_logins = 3;         // per connection, then it is closed
   std::chrono::seconds timeout{60};  // for each read and write
+  // A request's header must arrive whole within this, from its first byte.
+  std::chrono::seconds header_timeout{30};
 };
 
 struct Services {

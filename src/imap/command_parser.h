@@ -112,6 +112,8 @@ class CommandParser {
 
   // Drops all partial state (after STARTTLS: nothing sent before the handshake counts).
   void reset();
+  // New limits from the next command on (after login); call it between commands.
+  void set_limits(Limits limits) { limits_ = limits; }
 
  private:
   enum class State { Line, Literal, SkipLiteral, SkipLine, Closed };

@@ -21,7 +21,9 @@ constexpr std::chrono::seconds kTlsHandshakeTimeout{30};
 
 Connection::Connection(net::Socket socket, const SessionOptions& options,
                        std::shared_ptr<asio::ssl::context> tls)
-    : options_(options), stream_(std::move(socket), std::move(tls)), parser_(options.limits) {}
+    : options_(options),
+      stream_(std::move(socket), std::move(tls)),
+      parser_(options.preauth_limits) {}
 
 Connection::~Connection() {
   if (deflate_) deflateEnd(deflate_.get());
@@ -45,25 +47,29 @@ asio::awaitable<bool> Connection::read_raw(std::chrono::seconds timeout) {
 asio::awaitable<bool> Connection::read_more(std::chrono::seconds timeout) {
   if (!inflate_) co_return co_await read_raw(timeout);
   for (;;) {
-    if (!co_await read_raw(timeout)) co_return false;
-    z_stream& z = *inflate_;
-    const std::size_t before = input_.size();
-    z.next_in = reinterpret_cast<Bytef*>(raw_.data());
-    z.avail_in = static_cast<uInt>(raw_.size());
-    while (z.avail_in > 0) {
-      char out[16 * 1024];
-      z.next_out = reinterpret_cast<Bytef*>(out);
-      z.avail_out = sizeof out;
+    // At most one chunk is inflated ahead of the parser, which drops what passes its
+    // limits as it goes: a few compressed bytes that inflate to gigabytes are never
+    // held whole.
+    if (!raw_.empty() || inflate_pending_) {
+      z_stream& z = *inflate_;
+      const std::size_t before = input_.size();
+      input_.resize(before + kReadChunk);
+      z.next_in = reinterpret_cast<Bytef*>(raw_.data());
+      z.avail_in = static_cast<uInt>(raw_.size());
+      z.next_out = reinterpret_cast<Bytef*>(input_.data() + before);
+      z.avail_out = static_cast<uInt>(kReadChunk);
       const int status = inflate(&z, Z_SYNC_FLUSH);
+      const std::size_t produced = kReadChunk - z.avail_out;
+      input_.resize(before + produced);
       if (status != Z_OK && status != Z_BUF_ERROR) {
         log::warn("imap: corrupt DEFLATE stream from " + stream_.peer_address());
         co_return false;
       }
-      input_.append(out, sizeof out - z.avail_out);
-      if (status == Z_BUF_ERROR && z.avail_out == sizeof out) break;
+      raw_.erase(0, raw_.size() - z.avail_in);
+      inflate_pending_ = z.avail_out == 0;  // zlib may hold more output
+      if (produced > 0) co_return true;
     }
-    raw_.erase(0, raw_.size() - z.avail_in);
-    if (input_.size() > before) co_return true;
+    if (!co_await read_raw(timeout)) co_return false;
   }
 }
 

@@ -50,6 +50,8 @@ class Connection {
   // After "OK DEFLATE active" has been flushed (RFC 4978).
   bool start_compress();
   bool is_compressed() const { return deflate_ != nullptr; }
+  // After login: the parser takes the full limits (larger literals) from now on.
+  void logged_in() { parser_.set_limits(options_.limits); }
 
   net::Stream& stream() { return stream_; }
   const SessionOptions& options() const { return options_; }
@@ -61,9 +63,10 @@ class Connection {
   const SessionOptions& options_;
   net::Stream stream_;
   CommandParser parser_;
-  std::string input_;   // bytes not yet parsed (inflated when compressed)
-  std::string output_;  // bytes not yet written
-  std::string raw_;     // compressed bytes not yet inflated
+  std::string input_;             // bytes not yet parsed (inflated when compressed)
+  std::string output_;            // bytes not yet written
+  std::string raw_;               // compressed bytes not yet inflated
+  bool inflate_pending_ = false;  // the last inflate filled its output: zlib may hold more
   int bad_commands_ = 0;
   std::unique_ptr<z_stream> deflate_, inflate_;
 };

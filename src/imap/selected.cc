@@ -454,6 +454,7 @@ asio::awaitable<bool> Session::idle(const Command& command) {
   connection_.send("+ idling\r\n");
   const auto timeout = connection_.options().idle_timeout;
   for (;;) {
+    if (revoked()) co_return false;
     co_await update(true, signal_->dirty);
     if (!co_await connection_.flush()) co_return false;
     if (connection_.has_input()) break;

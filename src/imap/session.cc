@@ -8,6 +8,7 @@
 #include "base/ascii.h"
 #include "base/log.h"
 #include "base/utf8.h"
+#include "directory/directory.h"
 #include "imap/mailbox_name.h"
 #include "imap/preauth_internal.h"
 #include "imap/session_internal.h"
@@ -38,7 +39,18 @@ bool takes_uid(std::string_view name) {
 }  // namespace
 
 Session::Session(Connection& connection, Services& services, store::Account account)
-    : connection_(connection), services_(services), account_(std::move(account)) {}
+    : connection_(connection),
+      services_(services),
+      account_(std::move(account)),
+      generation_(services.directory.credential_generation(account_.id)) {}
+
+bool Session::revoked() {
+  if (services_.directory.credential_generation(account_.id) == generation_) return false;
+  log::info("imap: " + account_.address + " from " + connection_.stream().peer_address() +
+            ": credentials changed, session ended");
+  connection_.send("* BYE Credentials changed: log in again\r\n");
+  return true;
+}
 
 Session::~Session() = default;
 
@@ -71,7 +83,7 @@ asio::awaitable<void> Session::run() {
       });
   for (;;) {
     auto command = co_await connection_.next_command(connection_.options().idle_timeout);
-    if (!command) break;
+    if (!command || revoked()) break;
     if (!co_await execute(*command)) break;
   }
   subscription_.reset();
@@ -266,6 +278,7 @@ asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& opti
   if (account) {
     log::info("imap: " + account->address + " logged in from " +
               connection.stream().peer_address());
+    connection.logged_in();
     Session session(connection, services, std::move(*account));
     co_await session.run();
   }

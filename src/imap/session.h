@@ -34,6 +34,9 @@ namespace rampart::imap {
 struct SessionOptions {
   bool implicit_tls = false;
   Limits limits;
+  // Before login only small literals (LOGIN's user and password): a larger one is
+  // refused before the client sends it.
+  Limits preauth_limits{.max_literal = 8 << 10, .max_command = 128 << 10};
   int max_bad_commands = 20;  // BAD replies in a row before BYE
   // RFC 9051 §5.4: at least 30 minutes idle after login; much less before it.
   std::chrono::seconds preauth_timeout{60};

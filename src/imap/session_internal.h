@@ -66,6 +66,8 @@ class Session {
   std::string quote_mailbox(std::string_view name) const;
   // Records an access to the account's mail in the audit trail (audit/trail.h kinds).
   void audit(const char* kind, std::string_view mailbox, std::int64_t count, std::string detail);
+  // True (BYE queued) when the account's credentials changed since login.
+  bool revoked();
 
   boost::asio::awaitable<bool> execute(Command& command);  // false: end the session
 
@@ -112,6 +114,9 @@ class Session {
   Connection& connection_;
   Services& services_;
   const store::Account account_;
+  // The account's credential generation at login: once it moves (password changed, app
+  // password or account removed) the session ends before its next command.
+  const std::uint64_t generation_;
   std::shared_ptr<ChangeSignal> signal_;
   std::unique_ptr<store::ChangeBus::Subscription> subscription_;
   std::optional<Selected> selected_;

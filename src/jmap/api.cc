@@ -152,11 +152,42 @@ std::optional<json::value> evaluate_pointer(const json::value& root, std::string
   return apply(root, tokens, 0);
 }
 
+std::size_t json_size(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::null:
+    case json::kind::bool_:
+      return 5;
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_:
+      return 20;
+    case json::kind::string:
+      return value.get_string().size() + 2;
+    case json::kind::array: {
+      std::size_t size = 2;
+      for (const json::value& item : value.get_array()) size += json_size(item) + 1;
+      return size;
+    }
+    case json::kind::object: {
+      std::size_t size = 2;
+      for (const auto& [key, item] : value.get_object()) size += key.size() + 4 + json_size(item);
+      return size;
+    }
+  }
+  return 0;
+}
+
 std::optional<MethodError> resolve_references(json::object& arguments,
-                                              const std::vector<Invocation>& responses) {
+                                              const std::vector<Invocation>& responses,
+                                              const Limits& limits, std::size_t& budget) {
   std::vector<std::string> references;
   for (const auto& [key, value] : arguments) {
     if (!key.empty() && key.front() == '#') references.emplace_back(key);
+  }
+  if (references.size() > limits.max_references_per_call) {
+    return MethodError{"requestTooLarge", "more than " +
+                                              std::to_string(limits.max_references_per_call) +
+                                              " result references in one call"};
   }
   for (const std::string& key : references) {
     const std::string plain = key.substr(1);
@@ -189,6 +220,13 @@ std::optional<MethodError> resolve_references(json::object& arguments,
       return MethodError{"invalidResultReference",
                          key + ": the path " + std::string(path->get_string()) + " names nothing"};
     }
+    const std::size_t size = json_size(*value);
+    if (size > budget) {
+      return MethodError{"requestTooLarge",
+                         "the result references of this request copy more than " +
+                             std::to_string(limits.max_size_references) + " bytes"};
+    }
+    budget -= size;
     arguments.erase(key);
     arguments[plain] = std::move(*value);
   }
@@ -239,11 +277,27 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
     }
   }
   std::vector<Invocation> responses;
+  std::size_t reference_budget = limits_.max_size_references;
+  std::size_t response_size = 0;
+  // An answer that would take the response past its limit is replaced by an error.
+  auto add_response = [&](std::string name, json::object arguments, const std::string& call_id) {
+    const std::size_t size = json_size(arguments) + name.size() + call_id.size() + 8;
+    if (response_size + size > limits_.max_size_response) {
+      name = "error";
+      arguments = error_arguments(
+          {"requestTooLarge", "the response would be larger than " +
+                                  std::to_string(limits_.max_size_response) + " bytes"});
+    }
+    response_size += json_size(arguments) + name.size() + call_id.size() + 8;
+    responses.push_back({std::move(name), std::move(arguments), call_id});
+  };
   context.dispatcher = this;
   for (Invocation& call : request.calls) {
     context.implied_responses.clear();
     auto answer = [&]() -> MethodResult {
-      if (auto error = resolve_references(call.arguments, responses)) return *error;
+      if (auto error = resolve_references(call.arguments, responses, limits_, reference_budget)) {
+        return *error;
+      }
       auto found = methods_.find(call.name);
       if (found == methods_.end() ||
           std::find(request.capabilities.begin(), request.capabilities.end(),
@@ -259,12 +313,14 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
         return MethodError{"serverFail", error.what()};
       }
     }();
+    // The arguments, references resolved, are not needed again.
+    call.arguments = json::object();
     if (auto* error = std::get_if<MethodError>(&answer)) {
-      responses.push_back({"error", error_arguments(*error), call.call_id});
+      add_response("error", error_arguments(*error), call.call_id);
     } else {
-      responses.push_back({call.name, std::move(std::get<json::object>(answer)), call.call_id});
+      add_response(call.name, std::move(std::get<json::object>(answer)), call.call_id);
       for (auto& [name, arguments] : context.implied_responses) {
-        responses.push_back({std::move(name), std::move(arguments), call.call_id});
+        add_response(std::move(name), std::move(arguments), call.call_id);
       }
     }
   }

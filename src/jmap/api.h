@@ -32,7 +32,18 @@ struct Limits {
   std::size_t max_objects_in_get = 500;
   std::size_t max_objects_in_set = 500;
   std::size_t max_size_upload = 10 * 1024 * 1024;  // the HTTP server's body limit
+  // Not advertised, and not in RFC 8620: what result references may copy and what one
+  // response may hold, so that a small request cannot make the server build a huge one
+  // (a call refers to a big result many times, chained through several calls). Past
+  // them a call is answered with the error requestTooLarge in its place.
+  std::size_t max_references_per_call = 32;
+  std::size_t max_size_references = 10'000'000;  // bytes all references of a request copy
+  std::size_t max_size_response = 20'000'000;    // bytes of the method responses
 };
+
+// About the bytes `value` takes serialized, without serializing it: the measure of
+// the limits above.
+std::size_t json_size(const json::value& value);
 
 struct Invocation {
   std::string name;
@@ -70,9 +81,12 @@ std::variant<Request, RequestError> parse_request(
 std::optional<json::value> evaluate_pointer(const json::value& root, std::string_view pointer);
 
 // Replaces each "#name" argument, a ResultReference, by the value it names in the
-// responses so far; an error when one cannot be resolved.
+// responses so far; an error when one cannot be resolved, or when the call has more
+// than max_references_per_call of them or their values would take `budget` (the bytes
+// references may still copy in this request) below zero (requestTooLarge).
 std::optional<MethodError> resolve_references(json::object& arguments,
-                                              const std::vector<Invocation>& responses);
+                                              const std::vector<Invocation>& responses,
+                                              const Limits& limits, std::size_t& budget);
 
 class Dispatcher;
 
@@ -82,6 +96,7 @@ struct Context {
   const Limits* limits = nullptr;
   std::int64_t account = 0;  // that account's id in the store
   std::string username;      // its address
+  std::string address;       // the client's IP address, for the audit trail
   // The creation ids of this request (§5.3): a create records "name" -> id here, and
   // an id argument "#name" later in the request means that id. Seeded from the
   // request's createdIds, and returned as the response's createdIds.

@@ -68,6 +68,57 @@ TEST_F(DispatcherTest, ResultReferencesFollowPointersWithStars) {
   EXPECT_EQ(response.at("createdIds"), parse(R"({"k":"v"})"));
 }
 
+// A small request must not make a huge response: references per call, the bytes they
+// copy and the response are bounded, and what passes is answered requestTooLarge.
+TEST(Dispatcher, BoundsWhatResultReferencesCopy) {
+  Dispatcher dispatcher(Limits{
+      .max_references_per_call = 4, .max_size_references = 10'000, .max_size_response = 30'000});
+  add_core_methods(dispatcher);
+  Context context;
+  auto references = [](int count, const char* source) {
+    json::object arguments;
+    for (int i = 0; i < count; ++i) {
+      arguments["#r" + std::to_string(i)] =
+          json::object{{"resultOf", source}, {"name", "Core/echo"}, {"path", ""}};
+    }
+    return arguments;
+  };
+  auto type_of = [](const json::value& response) -> std::string {
+    const auto& entry = response.as_array();
+    return entry[0] == "error" ? std::string(entry[1].at("type").as_string()) : "";
+  };
+  const json::object big{{"big", std::string(3'000, 'x')}};
+  json::array calls{json::array{"Core/echo", big, "a"},
+                    json::array{"Core/echo", references(5, "a"), "too-many"},
+                    json::array{"Core/echo", references(3, "a"), "b"},
+                    json::array{"Core/echo", references(3, "b"), "c"}};
+  const std::string body = json::serialize(
+      json::object{{"using", json::array{kCoreCapability}}, {"methodCalls", calls}});
+  auto result = dispatcher.process(body, context, "s");
+  ASSERT_TRUE(std::holds_alternative<json::object>(result));
+  const json::array& responses = std::get<json::object>(result).at("methodResponses").as_array();
+  ASSERT_EQ(responses.size(), 4u);
+  EXPECT_EQ(type_of(responses[0]), "");
+  EXPECT_EQ(type_of(responses[1]), "requestTooLarge");  // 5 references > 4
+  EXPECT_EQ(type_of(responses[2]), "");                 // 9 KB copied
+  EXPECT_EQ(type_of(responses[3]), "requestTooLarge");  // 27 KB more would pass 10 KB
+  EXPECT_LT(json::serialize(std::get<json::object>(result)).size(), 30'000u);
+
+  // Answers that would pass the response limit are replaced.
+  Dispatcher small(Limits{.max_size_response = 5'000});
+  add_core_methods(small);
+  json::array echoes;
+  for (int i = 0; i < 3; ++i) echoes.push_back(json::array{"Core/echo", big, std::to_string(i)});
+  auto answered =
+      small.process(json::serialize(json::object{{"using", json::array{kCoreCapability}},
+                                                 {"methodCalls", echoes}}),
+                    context, "s");
+  const json::array& kept = std::get<json::object>(answered).at("methodResponses").as_array();
+  EXPECT_EQ(type_of(kept[0]), "");
+  EXPECT_EQ(type_of(kept[1]), "requestTooLarge");
+  EXPECT_EQ(type_of(kept[2]), "requestTooLarge");
+}
+
 TEST_F(DispatcherTest, RequestLevelErrors) {
   EXPECT_EQ(error_type(dispatcher_.process("{", context_, "s")),
             "urn:ietf:params:jmap:error:notJSON");

@@ -1185,6 +1185,7 @@ MethodResult email_parse(store::Store& store, const json::object& arguments, Con
       not_found.push_back(id);
       continue;
     }
+    audit_blob_read(store, context, "Email/parse", blob);
     if (bytes->bytes.empty()) {
       not_parsable.push_back(id);
       continue;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 
+#include "audit/trail.h"
 #include "jmap/email_format.h"
 #include "jmap/mail_internal.h"
 #include "mime/body.h"
@@ -322,6 +323,19 @@ std::optional<Blob> read_account_blob(store::Store& store, std::int64_t account,
   const mime::Part* part = find_part(message, part_id);
   if (!part || part->is_multipart()) return std::nullopt;
   return Blob{mime::decode_body(*bytes, *part), part->type + "/" + part->subtype};
+}
+
+void audit_blob_read(store::Store& store, const Context& context, std::string_view what,
+                     std::string_view blob_id) {
+  const std::string hash(blob_id.substr(1, 64));
+  auto messages = store.blob_messages(context.account, hash);
+  if (messages && !messages->empty()) {
+    mail::audit_messages(store, context, audit::kRead,
+                         std::string(what) + " " + std::string(blob_id), *messages);
+  } else {
+    mail::audit_mailbox(context, audit::kRead, {}, std::string(what) + " " + std::string(blob_id),
+                        1);
+  }
 }
 
 std::optional<json::object> upload(store::Store& store, std::int64_t account,

@@ -49,6 +49,12 @@ void add_submission_methods(Dispatcher& dispatcher, store::Store& store,
 std::optional<Blob> read_account_blob(store::Store& store, std::int64_t account,
                                       std::string_view blob_id);
 
+// Records a read of blob `blob_id` (one read_account_blob gave) in the audit trail
+// through `context.audit`, as a read of the messages it is or is part of (counted
+// toward the bulk-download alert), or of an upload; `what` says how ("download").
+void audit_blob_read(store::Store& store, const Context& context, std::string_view what,
+                     std::string_view blob_id);
+
 // Keeps an upload (RFC 8620 §6.1) and answers it: {"accountId", "blobId", "type",
 // "size"}, or nullopt with `error` set ("overQuota" or the store's failure).
 std::optional<json::object> upload(store::Store& store, std::int64_t account,

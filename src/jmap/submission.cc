@@ -376,20 +376,17 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       if (!raw) return store_error(raw.error());
       const mime::Message parsed = mime::parse(*raw);
       const mime::Envelope& headers = parsed.envelope;
-      // Every From address, and the identity's, must be the account's own.
+      // The identity's address, and every author the message names (From, Sender:
+      // the rule SMTP submission applies), must be the account's own.
       const std::string identity_email(parse_data(*identity).at("email").as_string());
-      bool allowed = owns(services.directory, identity_email, context.account) &&
-                     std::any_of(headers.from.begin(), headers.from.end(), [](const auto& a) {
-                       return a.kind == mime::Address::Kind::Mailbox;
-                     });
-      for (const auto& address : headers.from) {
-        if (address.kind == mime::Address::Kind::Mailbox &&
-            !owns(services.directory, mime::address_spec(address), context.account)) {
-          allowed = false;
-        }
+      auto authors = services.delivery.check_authors(*raw, context.account);
+      if (!authors && authors.error().code == Errc::BadInput) {
+        refuse("invalidEmail", authors.error().detail);
+        continue;
       }
-      if (!allowed) {
-        refuse("forbiddenFrom", "the From header names an address this account may not send as");
+      if (!authors || !owns(services.directory, identity_email, context.account)) {
+        refuse("forbiddenFrom",
+               "the From or Sender header names an address this account may not send as");
         continue;
       }
       Envelope envelope;
@@ -424,11 +421,6 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
           refuse("invalidProperties", "rcptTo entries have an email", {"envelope"});
           continue;
         }
-        if (!envelope.mail_from.empty() &&
-            !owns(services.directory, envelope.mail_from, context.account)) {
-          refuse("forbiddenMailFrom", "this account may not use " + envelope.mail_from);
-          continue;
-        }
       } else {
         // §7.5: Sender if there is one, else From; recipients from To, Cc and Bcc.
         const auto& sender = headers.sender.empty() ? headers.from : headers.sender;
@@ -448,6 +440,12 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
             }
           }
         }
+      }
+      // Whichever way it was found, the envelope sender is one the account owns.
+      if (!envelope.mail_from.empty() &&
+          !owns(services.directory, envelope.mail_from, context.account)) {
+        refuse("forbiddenMailFrom", "this account may not use " + envelope.mail_from);
+        continue;
       }
       if (envelope.rcpt_to.empty()) {
         refuse("noRecipients", "the Email has no recipients");
@@ -499,7 +497,12 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       const std::string message = without_bcc(*raw, parsed);
       if (!local.empty()) {
         auto delivered = services.delivery.deliver_local(
-            "Return-Path: <" + envelope.mail_from + ">\r\n" + message, local, envelope.mail_from);
+            "Return-Path: <" + envelope.mail_from + ">\r\n" + message, local,
+            {.protocol = "jmap",
+             .actor = context.username,
+             .address = context.address,
+             .detail = "EmailSubmission from <" + envelope.mail_from + ">"},
+            envelope.mail_from);
         if (!delivered) {
           refuse(delivered.error().code == Errc::OverQuota ? "overQuota" : "serverFail",
                  delivered.error().detail);

@@ -33,8 +33,10 @@ inline boost::asio::awaitable<LoginOutcome> network_login(
     directory::Directory& directory, boost::asio::thread_pool& blocking, const std::string& peer,
     const std::string& user, const std::string& password, const char* protocol,
     bool bearer = false) {
-  const std::string name = bearer ? std::string(directory::Directory::kTokenName) : user;
+  // A token names no account until it is found: the guard judges the address alone.
+  const std::string name = bearer ? std::string() : user;
   const auto verdict = directory.login_verdict(peer, name);
+  const std::string who = bearer ? std::string("a bearer token") : lowercase(name);
   auto count = [&](const char* result) {
     metrics::get("rampart_logins_total", metrics::Type::Counter, "Network logins by outcome.",
                  "protocol=" + metrics::label(protocol) + ",result=" + metrics::label(result))
@@ -42,7 +44,7 @@ inline boost::asio::awaitable<LoginOutcome> network_login(
   };
   if (verdict.refuse) {
     count("refused");
-    log::warn(std::string(protocol) + ": login for " + lowercase(name) + " from " + peer +
+    log::warn(std::string(protocol) + ": login for " + who + " from " + peer +
               " refused: too many failures");
     co_return LoginOutcome{.refused = true, .account = fail(Errc::TryLater, "locked out")};
   }
@@ -55,7 +57,7 @@ inline boost::asio::awaitable<LoginOutcome> network_login(
                   : directory.authenticate(user, password, peer, protocol);
   });
   if (!account) {
-    log::info(std::string(protocol) + ": login failed for " + lowercase(name) + " from " + peer);
+    log::info(std::string(protocol) + ": login failed for " + who + " from " + peer);
   }
   count(account ? "success" : "failure");
   co_return LoginOutcome{.account = std::move(account)};

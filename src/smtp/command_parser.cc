@@ -131,6 +131,35 @@ bool parse_path(std::string_view text, std::string& address, std::string& error)
   return true;
 }
 
+// RFC 5321 §4.1.4: EHLO names a domain or an address literal. Accepted: an address
+// literal in brackets, or dot-separated labels of letters, digits, hyphens and
+// underscores (common in Windows host names) or UTF-8 (RFC 6531). Never a control
+// character: the name is copied into the Received header.
+bool valid_helo_name(std::string_view name) {
+  if (name.empty() || name.size() > 255 || !is_valid_utf8(name)) return false;
+  if (name.front() == '[') {
+    if (name.size() < 3 || name.back() != ']') return false;
+    const std::string_view inside = name.substr(1, name.size() - 2);
+    return std::all_of(inside.begin(), inside.end(), [](char c) {
+      return c > ' ' && c < 0x7f && c != '[' && c != ']' && c != '\\';
+    });
+  }
+  std::size_t label = 0;
+  for (const char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_' || byte >= 0x80) {
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 Step parse_command_line(std::string_view line) {
   if (line.find('\0') != std::string_view::npos)
     return BadCommand{500, "5.5.2", "NUL byte in command"};
@@ -146,7 +175,7 @@ Step parse_command_line(std::string_view line) {
   };
   auto with_domain = [&](Verb verb, const char* usage) -> Step {
     const std::string_view domain = trim(rest);
-    if (domain.empty() || domain.find(' ') != std::string_view::npos) return syntax(usage);
+    if (!valid_helo_name(domain)) return syntax(usage);
     command.verb = verb;
     command.domain = std::string(domain);
     return command;

@@ -71,6 +71,26 @@ TEST(CommandParser, ParsesEveryVerb) {
   EXPECT_EQ(command_of("VRFY someone").argument, "someone");
 }
 
+TEST(CommandParser, EhloTakesOnlyADomainOrAnAddressLiteral) {
+  EXPECT_EQ(command_of("EHLO mail.example.org").domain, "mail.example.org");
+  EXPECT_EQ(command_of("EHLO [127.0.0.1]").domain, "[127.0.0.1]");
+  EXPECT_EQ(command_of("EHLO [IPv6:::1]").domain, "[IPv6:::1]");
+  EXPECT_EQ(command_of("HELO DESKTOP_42").domain, "DESKTOP_42");
+  EXPECT_EQ(command_of("EHLO b\xc3\xbc"
+                       "cher.example")
+                .domain,
+            "b\xc3\xbc"
+            "cher.example");
+  // Whatever would reach the Received header as more than a name is refused.
+  EXPECT_EQ(error_code_of("EHLO evil.test\rAuthentication-Results:x"), 501);
+  EXPECT_EQ(error_code_of("EHLO evil.test\nX-Injected:1"), 501);
+  EXPECT_EQ(error_code_of("EHLO a(comment)"), 501);
+  EXPECT_EQ(error_code_of("EHLO a..b"), 501);
+  EXPECT_EQ(error_code_of("EHLO [1.2.3.4"), 501);
+  EXPECT_EQ(error_code_of("EHLO \xff\xfe"), 501);
+  EXPECT_EQ(error_code_of("EHLO " + std::string(300, 'a')), 501);
+}
+
 TEST(CommandParser, RefusesMalformedCommands) {
   EXPECT_EQ(error_code_of("FROB"), 500);
   EXPECT_EQ(error_code_of("EHLO"), 501);

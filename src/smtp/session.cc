@@ -55,27 +55,21 @@ std::string_view domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
 }
 
-// The From: addresses of a message, from its header block alone.
-std::vector<std::string> from_addresses(std::string_view message) {
+// RFC 5321 §6.3: a message that has passed this many relays is looping (Postfix's
+// hopcount_limit).
+constexpr std::size_t kMaxHops = 50;
+
+// The header block of a message.
+std::string_view header_of(std::string_view message) {
   std::size_t end = message.find("\r\n\r\n");
   if (end == std::string_view::npos) end = message.find("\n\n");
-  const std::string_view header =
-      message.substr(0, end == std::string_view::npos ? message.size() : end + 2);
-  std::vector<std::string> addresses;
-  for (std::string_view value : mime::find_header(header, "From")) {
-    for (const mime::Address& address : mime::parse_address_list(value)) {
-      if (address.kind == mime::Address::Kind::Mailbox)
-        addresses.push_back(mime::address_spec(address));
-    }
-  }
-  return addresses;
+  return message.substr(0, end == std::string_view::npos ? message.size() : end + 2);
 }
 
 struct Recipient {
   std::string address;           // as the client wrote it
   store::AccountId account = 0;  // 0: a remote recipient, for the outbound queue
   Parameters parameters;         // NOTIFY, ORCPT: kept for DSNs
-  std::string account_address;   // the local account's address (an alias resolved)
 };
 
 class Session {
@@ -528,7 +522,7 @@ asio::awaitable<void> Session::rcpt(const Command& command) {
     co_return;
   }
   const store::Account* account = &resolved->account;
-  recipients_.push_back({command.path, account->id, command.parameters, account->address});
+  recipients_.push_back({command.path, account->id, command.parameters});
   reply(250, "2.1.5", "Ok");
 }
 
@@ -625,20 +619,21 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
     reply_all(552, "5.3.4", "Message size exceeds fixed limit");
     co_return;
   }
+  if (mime::find_header(header_of(message), "Received").size() > kMaxHops) {
+    reply_all(554, "5.4.6", "Too many hops: the message is looping");
+    co_return;
+  }
   if (user_) {
-    // Submission: every From: address must be the user's too (shared/ARCHITECTURE: no
-    // identity taken from what a client merely claims).
-    const std::vector<std::string> from = from_addresses(message);
-    const store::AccountId user = user_->id;
-    auto owned = co_await net::offload(services_.blocking, [&]() -> bool {
-      for (const std::string& address : from) {
-        auto owner = services_.directory.resolve_recipient(address);
-        if (!owner || owner->id != user) return false;
+    // Submission: the authors the message names must be the user's too
+    // (shared/ARCHITECTURE: no identity taken from what a client merely claims).
+    auto authors = co_await net::offload(
+        services_.blocking, [&] { return services_.delivery.check_authors(message, user_->id); });
+    if (!authors) {
+      if (authors.error().code == Errc::NoPermission) {
+        reply_all(553, "5.7.1", "From: or Sender: address not owned by user " + user_->address);
+      } else {
+        reply_all(550, "5.6.0", "Rejected: " + authors.error().detail);
       }
-      return true;
-    });
-    if (!owned) {
-      reply_all(553, "5.7.1", "From: header address not owned by user " + user_->address);
       co_return;
     }
   }
@@ -667,7 +662,12 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
     if (!accounts.empty()) {
       // Final delivery: Return-Path records the envelope sender (RFC 5321 §4.4).
       auto delivered = services_.delivery.deliver_local(
-          "Return-Path: <" + mail_from + ">\r\n" + received + message, accounts, mail_from);
+          "Return-Path: <" + mail_from + ">\r\n" + received + message, accounts,
+          {.protocol = options_.mode == Mode::Lmtp ? "lmtp" : "smtp",
+           .actor = user_ ? user_->address : "",
+           .address = stream_.peer_address(),
+           .detail = id + " from <" + mail_from + ">"},
+          mail_from);
       if (!delivered) return tl::unexpected(delivered.error());
     }
     if (!outbound.recipients.empty()) {
@@ -685,18 +685,6 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
   log::info("smtp " + id + " from <" + mail_from + "> to " + std::to_string(recipients.size()) +
             " recipient(s), " + std::to_string(message_size) + " bytes, via " +
             stream_.peer_address());
-  for (const auto& recipient : recipients) {
-    if (recipient.account == 0) continue;
-    services_.trail.record({.kind = audit::kDelivery,
-                            .account = recipient.account_address,
-                            .actor = user_ ? user_->address : "",
-                            .address = stream_.peer_address(),
-                            .protocol = options_.mode == Mode::Lmtp ? "lmtp" : "smtp",
-                            .mailbox = "INBOX",
-                            .count = 1,
-                            .detail = id + " from <" + mail_from + "> to <" + recipient.address +
-                                      ">, " + std::to_string(message_size) + " bytes"});
-  }
   reply_all(250, "2.0.0", "Ok: queued as " + id);
 }
 

@@ -53,7 +53,6 @@ struct Services {
   delivery::Delivery& delivery;
   boost::asio::thread_pool& blocking;
   const net::TlsReloader* tls;  // null: no STARTTLS, no implicit TLS
-  audit::Trail& trail;          // local deliveries are recorded
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,

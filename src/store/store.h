@@ -357,6 +357,9 @@ class Store {
   virtual Result<std::vector<std::string>> read_structures(const std::vector<MessageId>& ids) = 0;
   // Every message of the account, ascending id (JMAP Email/query).
   virtual Result<std::vector<MessageMeta>> account_messages(AccountId account) = 0;
+  // The account's messages whose bytes are blob `blob_id` (what a blob read reveals).
+  virtual Result<std::vector<MessageMeta>> blob_messages(AccountId account,
+                                                         std::string_view blob_id) = 0;
   // The account's messages with these ids, ascending id; others are skipped.
   virtual Result<std::vector<MessageMeta>> find_messages(AccountId account,
                                                          const std::vector<MessageId>& ids) = 0;
@@ -412,6 +415,11 @@ struct SqliteOptions {
   std::filesystem::path data_dir;  // holds rampart.db and blobs/
   // Upper bound on how many pending writes one commit may carry.
   std::size_t max_batch = 256;
+  // Message and upload writes that would leave less free space than this on the data
+  // directory's file system fail with OverQuota (a temporary failure to SMTP), and
+  // call `on_reserve`, so the database and the audit trail keep room to write.
+  std::uint64_t reserve_free_bytes = 0;
+  std::function<void()> on_reserve;
 };
 
 // Opens (creating if needed) the embedded store. Errors name the file.

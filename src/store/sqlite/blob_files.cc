@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +17,8 @@ constexpr char kHexDigits[] = "0123456789abcdef";
 
 }  // namespace
 
-Result<BlobFiles> BlobFiles::open(const std::filesystem::path& root) {
+Result<BlobFiles> BlobFiles::open(const std::filesystem::path& root, std::uint64_t reserve_bytes,
+                                  std::function<void()> on_reserve) {
   bool created = false;
   auto make = [&](const std::filesystem::path& directory) -> Result<void> {
     if (::mkdir(directory.c_str(), 0700) == 0) {
@@ -42,7 +44,7 @@ Result<BlobFiles> BlobFiles::open(const std::filesystem::path& root) {
       return tl::unexpected(synced.error());
     }
   }
-  return BlobFiles(root);
+  return BlobFiles(root, reserve_bytes, std::move(on_reserve));
 }
 
 bool BlobFiles::is_valid_id(std::string_view id) {
@@ -63,6 +65,15 @@ bool BlobFiles::exists(std::string_view id) const { return ::access(path(id).c_s
 
 Result<void> BlobFiles::write(std::string_view id, std::string_view bytes,
                               files::SyncDirectory sync_directory) const {
+  if (reserve_bytes_ > 0) {
+    struct statvfs space {};
+    if (::statvfs(root_.c_str(), &space) == 0 &&
+        static_cast<std::uint64_t>(space.f_bavail) * space.f_frsize <
+            reserve_bytes_ + bytes.size()) {
+      if (on_reserve_) on_reserve_();
+      return fail(Errc::OverQuota, "the file system is down to its free-space reserve");
+    }
+  }
   return files::write_durably(path(id), bytes, sync_directory, 0600);
 }
 

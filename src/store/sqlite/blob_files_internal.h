@@ -3,7 +3,9 @@
 // other than a validated hash.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -14,8 +16,11 @@ namespace rampart::store::sqlite {
 
 class BlobFiles {
  public:
-  // Creates `root` and its fan-out directories (durably) if missing.
-  static Result<BlobFiles> open(const std::filesystem::path& root);
+  // Creates `root` and its fan-out directories (durably) if missing. A write that
+  // would leave less than `reserve_bytes` free on the file system fails with
+  // OverQuota, and calls `on_reserve` (from the writing thread).
+  static Result<BlobFiles> open(const std::filesystem::path& root, std::uint64_t reserve_bytes = 0,
+                                std::function<void()> on_reserve = {});
 
   // 64 lowercase hex digits.
   static bool is_valid_id(std::string_view id);
@@ -30,8 +35,12 @@ class BlobFiles {
   void remove(std::string_view id) const;
 
  private:
-  explicit BlobFiles(std::filesystem::path root) : root_(std::move(root)) {}
+  BlobFiles(std::filesystem::path root, std::uint64_t reserve_bytes,
+            std::function<void()> on_reserve)
+      : root_(std::move(root)), reserve_bytes_(reserve_bytes), on_reserve_(std::move(on_reserve)) {}
   std::filesystem::path root_;
+  std::uint64_t reserve_bytes_;
+  std::function<void()> on_reserve_;
 };
 
 }  // namespace rampart::store::sqlite

@@ -811,6 +811,20 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::vector<MessageMeta>> blob_messages(AccountId account,
+                                                 std::string_view blob_id) override {
+    return read([&](Connection& connection) -> Result<std::vector<MessageMeta>> {
+      std::vector<MessageMeta> messages;
+      Query query(
+          connection,
+          sql(kSelectMessage,
+              "WHERE blob_id = ? AND mailbox IN (SELECT id FROM mailboxes WHERE account = ?)"),
+          blob_id, account);
+      while (query.next()) messages.push_back(message_from(query));
+      return messages;
+    });
+  }
+
   Result<std::vector<MessageMeta>> thread_messages(AccountId account,
                                                    const std::vector<ThreadId>& threads) override {
     return read([&](Connection& connection) -> Result<std::vector<MessageMeta>> {
@@ -1301,7 +1315,8 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   if (error) {
     return fail(Errc::Internal, "create " + options.data_dir.string() + ": " + error.message());
   }
-  auto blobs = sqlite::BlobFiles::open(options.data_dir / "blobs");
+  auto blobs = sqlite::BlobFiles::open(options.data_dir / "blobs", options.reserve_free_bytes,
+                                       options.on_reserve);
   if (!blobs) return tl::unexpected(blobs.error());
   const auto database = options.data_dir / "rampart.db";
   auto writer = sqlite::Connection::open(database, sqlite::Connection::Mode::Write);
