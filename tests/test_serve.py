@@ -11,6 +11,7 @@ import smtplib
 import ssl
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -74,6 +75,12 @@ class Serve(InstanceTest):
         self.assertIn(f"cannot listen on 127.0.0.1:{self.instance.ports['imap']}", result.stderr)
 
 
+def landlock_abi():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.syscall(444, None, 0, 1)  # landlock_create_ruleset(VERSION)
+
+
 class TlsReload(unittest.TestCase):
     """SIGHUP: new connections get the certificate now in the files; a connection that
     is open keeps working; a broken pair is refused and the old one stays."""
@@ -92,6 +99,37 @@ class TlsReload(unittest.TestCase):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
             with context.wrap_socket(raw) as tls:
                 return tls.getpeercert(binary_form=True)
+
+    @unittest.skipUnless(landlock_abi() >= 1, "no Landlock in this kernel")
+    def test_only_the_configured_key_is_readable(self):
+        # Another key beside ours (as in /etc/ssl/private) stays out of reach, even
+        # renamed into our key's place: the rule is for the configured file, not its
+        # directory; a key rewritten in place is still read on SIGHUP.
+        work = tempfile.mkdtemp(prefix="rampart-tls-")
+        self.addCleanup(shutil.rmtree, work, True)
+        cert, key = self.make_pair(work, "ours", "ours.test")
+        other_cert, other_key = self.make_pair(work, "other", "other.test")
+        readable_by_server(cert, key, other_cert, other_key)
+        instance = Instance(["imaps"], extra=f'[tls]\ncert = "{cert}"\nkey = "{key}"')
+        self.addCleanup(instance.close)
+        instance.start()
+        confined = next(line for line in instance.log if "confined:" in line)
+        self.assertNotIn(work + " ", confined + " ")
+        self.assertNotIn("/etc/ssl ", confined + " ")
+        self.assertIn(key, confined)
+        with open(other_key, "rb") as f:
+            other = f.read()
+        with open(key, "wb") as f:  # the same file, new bytes: readable
+            f.write(other)
+        instance.process.send_signal(signal.SIGHUP)
+        instance.wait_for_log("reload failed, keeping the old certificate")  # key and cert differ
+        os.replace(other_key, key)  # another file in its place: not readable
+        shutil.copy(other_cert, cert)
+        instance.process.send_signal(signal.SIGHUP)
+        end = time.monotonic() + 10
+        while instance.log_text().count("reload failed") < 2 and time.monotonic() < end:
+            time.sleep(0.05)
+        self.assertIn("Permission denied", instance.log_text().split("reload failed")[-1])
 
     def test_sighup_reloads_the_certificate_without_dropping_connections(self):
         work = tempfile.mkdtemp(prefix="rampart-tls-")
@@ -130,12 +168,6 @@ class TlsReload(unittest.TestCase):
         with open(second[0]) as f:
             self.assertEqual(self.served_certificate(port), ssl.PEM_cert_to_DER_cert(f.read()))
         held.logout()
-
-
-def landlock_abi():
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    return libc.syscall(444, None, 0, 1)  # landlock_create_ruleset(VERSION)
 
 
 class LeastPrivilege(InstanceTest):
