@@ -32,9 +32,6 @@ CORE = "urn:ietf:params:jmap:core"
 MAIL = "urn:ietf:params:jmap:mail"
 MIB = 1024 * 1024
 
-# Under AddressSanitizer freed memory waits in a quarantine (256 MB by default) that
-# would count as growth here: the servers these tests start keep a small one.
-os.environ["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=16"]))
 
 
 def status_mib(pid, field):
