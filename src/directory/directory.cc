@@ -394,7 +394,7 @@ Result<store::Account> Directory::check_password_of(std::string_view address,
   return account;
 }
 
-Directory::Directory(store::Store& store, audit::Trail* trail, std::uint64_t default_quota_bytes)
+Directory::Directory(store::DirectoryStore& store, audit::Trail* trail, std::uint64_t default_quota_bytes)
     : store_(store), trail_(trail), default_quota_bytes_(default_quota_bytes) {
   RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size()));
 }

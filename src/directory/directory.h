@@ -13,7 +13,7 @@
 
 #include "base/result.h"
 #include "directory/login_guard.h"
-#include "store/store.h"
+#include "store/directory_store.h"
 
 namespace rampart::audit {
 class Trail;
@@ -34,7 +34,7 @@ class Directory {
  public:
   // `trail`: where network logins are recorded (null for the admin command).
   // `default_quota_bytes`: the quota add_account gives (0: none).
-  explicit Directory(store::Store& store, audit::Trail* trail = nullptr,
+  explicit Directory(store::DirectoryStore& store, audit::Trail* trail = nullptr,
                      std::uint64_t default_quota_bytes = 0);
 
   Result<void> add_domain(std::string_view name);
@@ -122,7 +122,7 @@ class Directory {
   // The account at `address` (any case); BadInput for a malformed address.
   Result<store::Account> account_of(std::string_view address);
 
-  store::Store& store_;
+  store::DirectoryStore& store_;
   audit::Trail* trail_;
   const std::uint64_t default_quota_bytes_;
   LoginGuard guard_;

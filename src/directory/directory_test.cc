@@ -1,4 +1,5 @@
 #include "directory/directory.h"
+#include "store/store.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -234,7 +234,7 @@ asio::awaitable<void> Session::fetch(const Command& command) {
       }
       for (auto& message : out) {
         if (items->needs_blob) {
-          auto raw = services_.store.read_blob(message.meta.blob_id);
+          auto raw = services_.blobs.read_blob(message.meta.blob_id);
           if (!raw) return tl::unexpected(raw.error());
           message.raw = std::move(*raw);
         }

@@ -278,9 +278,9 @@ asio::awaitable<void> Session::quota(const Command& command) {
       auto mailbox = services_.store.find_mailbox(account_.id, *name);
       if (!mailbox) return tl::unexpected(mailbox.error());
     }
-    auto account = services_.store.get_account(account_.id);
+    auto account = services_.accounts.get_account(account_.id);
     if (!account) return tl::unexpected(account.error());
-    auto usage = services_.store.usage(account_.id);
+    auto usage = services_.accounts.usage(account_.id);
     if (!usage) return tl::unexpected(usage.error());
     return Quota{std::move(*account), *usage};
   });

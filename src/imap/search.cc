@@ -25,8 +25,8 @@ class Candidate {
  public:
   // `structure` was read in bulk beforehand when the program needs it (else empty).
   Candidate(const store::MessageMeta& meta, std::uint32_t msn, std::string_view structure,
-            store::Store& store)
-      : meta_(meta), msn_(msn), structure_(structure), store_(store) {}
+            store::BlobStore& blobs)
+      : meta_(meta), msn_(msn), structure_(structure), blobs_(blobs) {}
 
   const store::MessageMeta& meta() const { return meta_; }
   std::uint32_t msn() const { return msn_; }
@@ -41,7 +41,7 @@ class Candidate {
   }
   const std::string& raw() {
     if (!raw_) {
-      auto read = store_.read_blob(meta_.blob_id);
+      auto read = blobs_.read_blob(meta_.blob_id);
       raw_ = read ? std::move(*read) : std::string();
     }
     return *raw_;
@@ -55,7 +55,7 @@ class Candidate {
   const store::MessageMeta& meta_;
   std::uint32_t msn_;
   std::string_view structure_;
-  store::Store& store_;
+  store::BlobStore& blobs_;
   std::optional<mime::Message> message_;
   std::optional<std::string> raw_;
 };
@@ -221,9 +221,10 @@ bool supported_charset(std::string_view charset) {
   return charset.empty() || charset == "UTF-8" || charset == "US-ASCII";
 }
 
-Result<std::vector<Match>> evaluate(store::Store& store, store::MailboxId mailbox,
-                                    const MailboxView& view, const SearchKey& key,
-                                    const std::vector<store::Uid>& saved, bool with_envelopes) {
+Result<std::vector<Match>> evaluate(store::MailStore& store, store::BlobStore& blobs,
+                                    store::MailboxId mailbox, const MailboxView& view,
+                                    const SearchKey& key, const std::vector<store::Uid>& saved,
+                                    bool with_envelopes) {
   auto snapshot = store.snapshot(mailbox);
   if (!snapshot) return tl::unexpected(snapshot.error());
   const Context context{.exists = view.exists(),
@@ -246,7 +247,7 @@ Result<std::vector<Match>> evaluate(store::Store& store, store::MailboxId mailbo
   std::vector<Match> found;
   for (std::size_t i = 0; i < visible.size(); ++i) {
     const store::MessageMeta& meta = *visible[i].first;
-    Candidate candidate(meta, visible[i].second, structures[i], store);
+    Candidate candidate(meta, visible[i].second, structures[i], blobs);
     if (!matches(key, candidate, context)) continue;
     Match match{meta.uid,           visible[i].second, meta.modseq,
                 meta.internal_date, meta.size,         std::nullopt};
@@ -270,8 +271,10 @@ asio::awaitable<void> Session::search(const Command& command) {
   const bool modseq = uses_modseq(program->key);
   if (modseq) condstore_ = true;
   const store::MailboxId id = selected_->mailbox.id;
-  auto found = co_await blocking(
-      [&] { return evaluate(services_.store, id, selected_->view, program->key, saved_, false); });
+  auto found = co_await blocking([&] {
+    return evaluate(services_.store, services_.blobs, id, selected_->view, program->key, saved_,
+                    false);
+  });
   if (!found) {
     reply(command, no_for(found.error().code, "SEARCH failed"));
     co_return;

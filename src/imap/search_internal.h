@@ -23,9 +23,10 @@ struct Match {
 
 // The messages of `mailbox` that the client knows of (in `view`) and `key` matches, in
 // UID order. Blocking: runs in the blocking pool while the session waits.
-Result<std::vector<Match>> evaluate(store::Store& store, store::MailboxId mailbox,
-                                    const MailboxView& view, const SearchKey& key,
-                                    const std::vector<store::Uid>& saved, bool with_envelopes);
+Result<std::vector<Match>> evaluate(store::MailStore& store, store::BlobStore& blobs,
+                                    store::MailboxId mailbox, const MailboxView& view,
+                                    const SearchKey& key, const std::vector<store::Uid>& saved,
+                                    bool with_envelopes);
 
 // CHARSET values searches accept: UTF-8 and its subset US-ASCII (uppercased; empty = none).
 bool supported_charset(std::string_view charset);

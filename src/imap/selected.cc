@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
 
 // Removes the mailbox's \Deleted messages that `wanted` accepts; blocking.
-Result<std::vector<store::Uid>> expunge_deleted(store::Store& store, store::MailboxId mailbox,
+Result<std::vector<store::Uid>> expunge_deleted(store::MailStore& store, store::MailboxId mailbox,
                                                 const std::function<bool(store::Uid)>& wanted) {
   auto snapshot = store.snapshot(mailbox);
   if (!snapshot) return tl::unexpected(snapshot.error());

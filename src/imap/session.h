@@ -26,8 +26,10 @@ namespace rampart::directory {
 class Directory;
 }
 namespace rampart::store {
-class Store;
-}
+class BlobStore;
+class DirectoryStore;
+class MailStore;
+}  // namespace rampart::store
 
 namespace rampart::imap {
 
@@ -45,7 +47,10 @@ struct SessionOptions {
 
 struct Services {
   directory::Directory& directory;
-  store::Store& store;
+  // The roles of the store IMAP uses: mail, message bytes, and the account's quota.
+  store::MailStore& store;
+  store::BlobStore& blobs;
+  store::DirectoryStore& accounts;
   boost::asio::thread_pool& blocking;
   const net::TlsReloader* tls;  // null: no STARTTLS, no implicit TLS
   audit::Trail& trail;          // every mailbox access is recorded

@@ -51,8 +51,10 @@ asio::awaitable<void> Session::sort_or_thread(const Command& command,
     co_return;
   }
   const store::MailboxId id = selected_->mailbox.id;
-  auto found = co_await blocking(
-      [&] { return evaluate(services_.store, id, selected_->view, program->key, saved_, true); });
+  auto found = co_await blocking([&] {
+    return evaluate(services_.store, services_.blobs, id, selected_->view, program->key, saved_,
+                    true);
+  });
   if (!found) {
     reply(command, no_for(found.error().code, command.name + " failed"));
     co_return;

@@ -110,7 +110,7 @@ TEST(StoreCrash, EveryAcknowledgedMessageSurvivesSigkill) {
     auto store = testing::open_store(dir.path());
     ASSERT_TRUE(store);
     for (const auto& a : acknowledged) {
-      auto meta = store->get_message(a.id);
+      auto meta = testing::message_by_id(*store, a.id);
       ASSERT_TRUE(meta) << "acknowledged message " << a.id << " is gone";
       EXPECT_EQ(meta->uid, a.uid);
       const std::string expected = body(a.round, a.thread, a.sequence);

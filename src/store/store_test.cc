@@ -13,6 +13,8 @@
 
 namespace rampart::store {
 namespace {
+using testing::mailbox_by_id;
+using testing::message_by_id;
 
 using testing::add_account;
 using testing::inbox;
@@ -122,7 +124,7 @@ TEST_F(StoreTest, CreatesMailboxesWithTheirParents) {
   EXPECT_EQ(store_->create_mailbox(account.id, "a//b").error().code, Errc::BadInput);
   EXPECT_EQ(store_->create_mailbox(account.id, "X", Role::Trash).error().code, Errc::Exists);
   EXPECT_EQ(store_->create_mailbox(999, "X").error().code, Errc::NotFound);
-  EXPECT_EQ(store_->get_mailbox(created->id)->name, "Projects/2026/Q1");
+  EXPECT_EQ(mailbox_by_id(*store_, created->id)->name, "Projects/2026/Q1");
 }
 
 TEST_F(StoreTest, RenamesAMailboxWithItsChildren) {
@@ -131,8 +133,8 @@ TEST_F(StoreTest, RenamesAMailboxWithItsChildren) {
   const MailboxId child = store_->create_mailbox(account.id, "Old/Child")->id;
   ASSERT_TRUE(store_->create_mailbox(account.id, "Older"));
   ASSERT_TRUE(store_->rename_mailbox(parent, "New/Name"));
-  EXPECT_EQ(store_->get_mailbox(parent)->name, "New/Name");
-  EXPECT_EQ(store_->get_mailbox(child)->name, "New/Name/Child");
+  EXPECT_EQ(mailbox_by_id(*store_, parent)->name, "New/Name");
+  EXPECT_EQ(mailbox_by_id(*store_, child)->name, "New/Name/Child");
   EXPECT_TRUE(store_->find_mailbox(account.id, "New"));
   EXPECT_EQ(store_->find_mailbox(account.id, "Older")->name, "Older");
   EXPECT_EQ(store_->rename_mailbox(inbox(*store_, account.id), "Elsewhere").error().code,
@@ -146,7 +148,7 @@ TEST_F(StoreTest, RenameOntoATakenNameChangesNothing) {
   ASSERT_TRUE(store_->create_mailbox(account.id, "A/x"));
   ASSERT_TRUE(store_->create_mailbox(account.id, "B/x"));
   EXPECT_EQ(store_->rename_mailbox(a, "B").error().code, Errc::Exists);
-  EXPECT_EQ(store_->get_mailbox(a)->name, "A");
+  EXPECT_EQ(mailbox_by_id(*store_, a)->name, "A");
   EXPECT_TRUE(store_->find_mailbox(account.id, "A/x"));
 }
 
@@ -156,7 +158,7 @@ TEST_F(StoreTest, DeletesAMailboxButNotItsChildren) {
   ASSERT_TRUE(store_->create_mailbox(account.id, "P/C"));
   ASSERT_TRUE(store_->append(parent, message("in P")));
   ASSERT_TRUE(store_->delete_mailbox(parent));
-  EXPECT_EQ(store_->get_mailbox(parent).error().code, Errc::NotFound);
+  EXPECT_EQ(mailbox_by_id(*store_, parent).error().code, Errc::NotFound);
   EXPECT_TRUE(store_->find_mailbox(account.id, "P/C"));
   EXPECT_EQ(store_->delete_mailbox(inbox(*store_, account.id)).error().code, Errc::BadInput);
   EXPECT_EQ(blob_files(), 0u);
@@ -166,9 +168,9 @@ TEST_F(StoreTest, KeepsSubscriptions) {
   const Account account = add_account(*store_);
   const MailboxId id = store_->create_mailbox(account.id, "News")->id;
   ASSERT_TRUE(store_->set_subscribed(id, true));
-  EXPECT_TRUE(store_->get_mailbox(id)->subscribed);
+  EXPECT_TRUE(mailbox_by_id(*store_, id)->subscribed);
   ASSERT_TRUE(store_->set_subscribed(id, false));
-  EXPECT_FALSE(store_->get_mailbox(id)->subscribed);
+  EXPECT_FALSE(mailbox_by_id(*store_, id)->subscribed);
   EXPECT_EQ(store_->set_subscribed(999, true).error().code, Errc::NotFound);
 }
 
@@ -176,7 +178,7 @@ TEST_F(StoreTest, UidValidityIsStableAcrossReopenAndNewForARecreatedMailbox) {
   const Account account = add_account(*store_);
   const Mailbox first = *store_->create_mailbox(account.id, "Again");
   reopen();
-  EXPECT_EQ(store_->get_mailbox(first.id)->uidvalidity, first.uidvalidity);
+  EXPECT_EQ(mailbox_by_id(*store_, first.id)->uidvalidity, first.uidvalidity);
   ASSERT_TRUE(store_->delete_mailbox(first.id));
   const Mailbox second = *store_->create_mailbox(account.id, "Again");
   EXPECT_NE(second.id, first.id);
@@ -207,12 +209,12 @@ TEST_F(StoreTest, AppendsMessagesWithIncreasingUidsAndModseqs) {
   EXPECT_GT(snapshot.messages[1].internal_date, 1'700'000'000);
   EXPECT_EQ(snapshot.messages[0].flags, Flags{"\\Seen"});
 
-  auto meta = *store_->get_message(first->id);
+  auto meta = *message_by_id(*store_, first->id);
   EXPECT_EQ(meta.blob_id, sha256_hex(dated.raw));
   EXPECT_EQ(meta.size, dated.raw.size());
   EXPECT_EQ(*store_->read_blob(meta.blob_id), dated.raw);
   EXPECT_EQ(*store_->read_structure(first->id), dated.structure);
-  EXPECT_EQ(store_->get_message(999).error().code, Errc::NotFound);
+  EXPECT_EQ(message_by_id(*store_, 999).error().code, Errc::NotFound);
   EXPECT_EQ(store_->read_blob("../../etc/passwd").error().code, Errc::NotFound);
   EXPECT_EQ(store_->read_blob(std::string(64, '0')).error().code, Errc::NotFound);
   EXPECT_EQ(store_->append(999, message("x")).error().code, Errc::NotFound);
@@ -229,8 +231,8 @@ TEST_F(StoreTest, DeliverToSeveralTargetsSharesOneBlob) {
   ASSERT_EQ(delivered->size(), 2u);
   EXPECT_EQ((*delivered)[0].mailbox, inbox(*store_, alice.id));
   EXPECT_EQ((*delivered)[1].mailbox, inbox(*store_, bob.id));
-  EXPECT_EQ(store_->get_message((*delivered)[0].id)->blob_id,
-            store_->get_message((*delivered)[1].id)->blob_id);
+  EXPECT_EQ(message_by_id(*store_, (*delivered)[0].id)->blob_id,
+            message_by_id(*store_, (*delivered)[1].id)->blob_id);
   EXPECT_EQ(blob_files(), 1u);
 }
 
@@ -258,8 +260,8 @@ TEST_F(StoreTest, ChangesFlagsAndReportsConflicts) {
   ASSERT_EQ(added.changed.size(), 2u);
   EXPECT_EQ(added.changed[0].flags, (Flags{"$Work", "\\Seen"}));
   EXPECT_GT(added.changed[0].modseq, two.modseq);
-  EXPECT_EQ(store_->get_mailbox(box)->unseen_count, 0u);
-  EXPECT_EQ(store_->get_mailbox(box)->highest_modseq, added.changed[0].modseq);
+  EXPECT_EQ(mailbox_by_id(*store_, box)->unseen_count, 0u);
+  EXPECT_EQ(mailbox_by_id(*store_, box)->highest_modseq, added.changed[0].modseq);
 
   auto again = *store_->change_flags(
       box, {1}, {.operation = FlagOperation::Add, .flags = {"\\Seen"}, .unchanged_since = {}});
@@ -269,7 +271,7 @@ TEST_F(StoreTest, ChangesFlagsAndReportsConflicts) {
       box, {2}, {.operation = FlagOperation::Remove, .flags = {"\\Seen"}, .unchanged_since = {}});
   ASSERT_EQ(removed.changed.size(), 1u);
   EXPECT_EQ(removed.changed[0].flags, Flags{"$Work"});
-  EXPECT_EQ(store_->get_mailbox(box)->unseen_count, 1u);
+  EXPECT_EQ(mailbox_by_id(*store_, box)->unseen_count, 1u);
 
   // Message 2 changed after `added`, message 1 did not.
   auto conditional = *store_->change_flags(box, {1, 2},
@@ -279,9 +281,9 @@ TEST_F(StoreTest, ChangesFlagsAndReportsConflicts) {
   EXPECT_EQ(conditional.conflicts, std::vector<Uid>{2});
   ASSERT_EQ(conditional.changed.size(), 1u);
   EXPECT_EQ(conditional.changed[0].uid, one.uid);
-  EXPECT_EQ(store_->get_message(one.id)->flags, Flags{"\\Flagged"});
-  EXPECT_EQ(store_->get_message(two.id)->flags, Flags{"$Work"});
-  EXPECT_EQ(store_->get_mailbox(box)->unseen_count, 2u);
+  EXPECT_EQ(message_by_id(*store_, one.id)->flags, Flags{"\\Flagged"});
+  EXPECT_EQ(message_by_id(*store_, two.id)->flags, Flags{"$Work"});
+  EXPECT_EQ(mailbox_by_id(*store_, box)->unseen_count, 2u);
   EXPECT_EQ(store_->change_flags(999, {1}, {}).error().code, Errc::NotFound);
 }
 
@@ -298,7 +300,7 @@ TEST_F(StoreTest, CopiesMovesAndExpunges) {
   ASSERT_EQ(copied.size(), 2u);
   EXPECT_EQ(copied[0].uid, 1u);
   EXPECT_EQ(copied[1].uid, 2u);
-  const auto copy = *store_->get_message(copied[0].id);
+  const auto copy = *message_by_id(*store_, copied[0].id);
   EXPECT_EQ(copy.flags, Flags{"\\Flagged"});
   EXPECT_EQ(copy.internal_date, 1234);
   EXPECT_EQ(copy.blob_id, sha256_hex(dated.raw));
@@ -309,11 +311,11 @@ TEST_F(StoreTest, CopiesMovesAndExpunges) {
   EXPECT_EQ(moved[0].uid, 3u);
   EXPECT_EQ(uids(box), (std::vector<Uid>{1, 3}));
   EXPECT_EQ(uids(archive), (std::vector<Uid>{1, 2, 3}));
-  EXPECT_EQ(store_->get_mailbox(box)->message_count, 2u);
+  EXPECT_EQ(mailbox_by_id(*store_, box)->message_count, 2u);
 
   EXPECT_EQ(*store_->expunge(box, {3, 1, 7}), (std::vector<Uid>{1, 3}));
   EXPECT_TRUE(uids(box).empty());
-  EXPECT_EQ(store_->get_mailbox(box)->total_size, 0u);
+  EXPECT_EQ(mailbox_by_id(*store_, box)->total_size, 0u);
   EXPECT_EQ(blob_files(), 3u);  // the copies still name every blob
   EXPECT_EQ(*store_->expunge(archive, {1, 2, 3}), (std::vector<Uid>{1, 2, 3}));
   EXPECT_EQ(blob_files(), 0u);
@@ -330,11 +332,11 @@ TEST_F(StoreTest, AMoveKeepsTheMessageIdAndLogsItAsMoved) {
   ASSERT_EQ(moved.size(), 1u);
   EXPECT_EQ(moved[0].id, added.id);
   EXPECT_EQ(moved[0].source_uid, added.uid);
-  const auto meta = *store_->get_message(added.id);
+  const auto meta = *message_by_id(*store_, added.id);
   EXPECT_EQ(meta.mailbox, archive);
   EXPECT_EQ(meta.uid, moved[0].uid);
-  EXPECT_EQ(store_->get_mailbox(box)->message_count, 0u);
-  EXPECT_EQ(store_->get_mailbox(archive)->unseen_count, 1u);
+  EXPECT_EQ(mailbox_by_id(*store_, box)->message_count, 0u);
+  EXPECT_EQ(mailbox_by_id(*store_, archive)->unseen_count, 1u);
   // IMAP sees it leave the source mailbox.
   EXPECT_EQ(store_->mailbox_changes(box, before)->removed, (std::vector<Uid>{added.uid}));
   EXPECT_EQ(store_->mailbox_changes(archive, before)->changed.size(), 1u);
@@ -364,7 +366,7 @@ TEST_F(StoreTest, ThreadsFollowMessageIdsEvenOutOfOrder) {
   const auto late = *store_->append(box, with_ids("late", "b@x", {}));
   const auto alone = *store_->append(box, with_ids("alone", "", {}));
   auto thread_of = [&](const Appended& appended) {
-    return store_->get_message(appended.id)->thread;
+    return message_by_id(*store_, appended.id)->thread;
   };
   EXPECT_EQ(thread_of(root), root.id);
   EXPECT_EQ(thread_of(reply), root.id);
@@ -444,7 +446,7 @@ TEST_F(StoreTest, NeverReusesAUidAfterExpungeOrReopen) {
   ASSERT_TRUE(store_->expunge(box, {2}));
   reopen();
   EXPECT_EQ(store_->append(box, message("3"))->uid, 3u);
-  EXPECT_EQ(store_->get_mailbox(box)->uidnext, 4u);
+  EXPECT_EQ(mailbox_by_id(*store_, box)->uidnext, 4u);
 }
 
 TEST_F(StoreTest, ChangeLogServesCondstoreQresyncAndJmapChanges) {
@@ -624,7 +626,7 @@ TEST_F(DiskFullTest, DatabaseWritesFailWithOverQuotaAndCommitNothing) {
   store_ = open_store(dir_.path() / "data");
   auto mailboxes = *store_->list_mailboxes(account.id);
   EXPECT_EQ(mailboxes.size(), std::size(kDefaultMailboxes) + created.size());
-  for (MailboxId id : created) EXPECT_TRUE(store_->get_mailbox(id));
+  for (MailboxId id : created) EXPECT_TRUE(mailbox_by_id(*store_, id));
   EXPECT_TRUE(store_->create_mailbox(account.id, "After"));
 }
 
@@ -683,7 +685,7 @@ TEST_F(StoreTest, AppendsSeveralMessagesAtomically) {
   // A bad flag in the last message keeps the first two out as well.
   auto refused = store_->append_messages(box, {message("d"), message("e", {"bad flag"})});
   EXPECT_EQ(refused.error().code, Errc::BadInput);
-  EXPECT_EQ(store_->get_mailbox(box)->message_count, 3u);
+  EXPECT_EQ(mailbox_by_id(*store_, box)->message_count, 3u);
 }
 
 TEST_F(StoreTest, ReportsWhatChangedInOneMailboxSinceAModseq) {
@@ -691,7 +693,7 @@ TEST_F(StoreTest, ReportsWhatChangedInOneMailboxSinceAModseq) {
   const MailboxId box = inbox(*store_, account.id);
   const MailboxId other = store_->create_mailbox(account.id, "Other")->id;
   ASSERT_TRUE(store_->append_messages(box, {message("1"), message("2"), message("3")}));
-  const ModSeq since = store_->get_mailbox(box)->highest_modseq;
+  const ModSeq since = mailbox_by_id(*store_, box)->highest_modseq;
   ASSERT_TRUE(
       store_->change_flags(box, {2}, {.operation = FlagOperation::Add, .flags = {"\\Seen"}}));
   ASSERT_TRUE(store_->expunge(box, {1}));

@@ -55,4 +55,23 @@ inline MailboxId inbox(Store& store, AccountId account) {
   return store.find_mailbox(account, "INBOX")->id;
 }
 
+// A mailbox by id (no component needs this lookup: the tests read it from a snapshot).
+inline Result<Mailbox> mailbox_by_id(Store& store, MailboxId id) {
+  auto snapshot = store.snapshot(id);
+  if (!snapshot) return tl::unexpected(snapshot.error());
+  return snapshot->mailbox;
+}
+
+// A message by id, whichever account holds it; NotFound if none does.
+inline Result<MessageMeta> message_by_id(Store& store, MessageId id) {
+  auto accounts = store.list_accounts();
+  if (!accounts) return tl::unexpected(accounts.error());
+  for (const Account& account : *accounts) {
+    auto found = store.find_messages(account.id, {id});
+    if (!found) return tl::unexpected(found.error());
+    if (!found->empty()) return found->front();
+  }
+  return fail(Errc::NotFound, "no such message");
+}
+
 }  // namespace rampart::store::testing
