@@ -388,7 +388,8 @@ int serve(const std::filesystem::path& config_argument) {
   // Store, directory and password hashing block: they run here, never on network threads.
   blocking.emplace(32);
   smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get()});
-  imap_services.emplace(imap::Services{directory, **store, **store, **store, *blocking, tls.get(), *trail});
+  imap_services.emplace(
+      imap::Services{directory, **store, **store, **store, *blocking, tls.get(), *trail});
   admin_api.emplace(**store, directory, *audit_log);
   jmap::Dispatcher jmap;
   jmap::add_core_methods(jmap);
