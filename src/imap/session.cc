@@ -17,23 +17,101 @@ namespace rampart::imap {
 
 namespace asio = boost::asio;
 
+// The commands of the authenticated state (RFC 9051 §6.1, §6.3, §6.4 and the
+// extensions in CAPABILITY), one entry each: what the session runs, whether it needs a
+// selected mailbox, whether a UID form exists, and whether its sequence-number form
+// forbids EXPUNGE responses until it is done (§7.5.1).
+enum class Verb {
+  Capability,
+  Noop,
+  Check,
+  Logout,
+  Id,
+  Enable,
+  Namespace,
+  List,
+  Lsub,
+  Create,
+  Delete,
+  Rename,
+  Subscribe,
+  Unsubscribe,
+  GetQuota,
+  GetQuotaRoot,
+  SetQuota,
+  Status,
+  Append,
+  Select,
+  Examine,
+  Close,
+  Unselect,
+  Expunge,
+  Fetch,
+  Store,
+  Copy,
+  Move,
+  Search,
+  Sort,
+  Thread,
+  Idle,
+  Compress,
+  NotNow,  // STARTTLS, LOGIN, AUTHENTICATE: only before login
+};
+
+struct CommandSpec {
+  std::string_view name;
+  Verb verb;
+  bool needs_selection = false;
+  bool has_uid_form = false;
+  bool by_sequence_holds_expunges = false;
+};
+
 namespace {
 
-// Commands that need a selected mailbox.
-bool needs_selection(std::string_view name) {
-  for (std::string_view selected : {"CLOSE", "UNSELECT", "EXPUNGE", "FETCH", "STORE", "COPY",
-                                    "MOVE", "SEARCH", "SORT", "THREAD", "CHECK"}) {
-    if (name == selected) return true;
-  }
-  return false;
-}
+constexpr CommandSpec kCommands[] = {
+    {"CAPABILITY", Verb::Capability},
+    {"NOOP", Verb::Noop},
+    {"CHECK", Verb::Check, true},
+    {"LOGOUT", Verb::Logout},
+    {"ID", Verb::Id},
+    {"ENABLE", Verb::Enable},
+    {"NAMESPACE", Verb::Namespace},
+    {"LIST", Verb::List},
+    {"LSUB", Verb::Lsub},
+    {"CREATE", Verb::Create},
+    {"DELETE", Verb::Delete},
+    {"RENAME", Verb::Rename},
+    {"SUBSCRIBE", Verb::Subscribe},
+    {"UNSUBSCRIBE", Verb::Unsubscribe},
+    {"GETQUOTA", Verb::GetQuota},
+    {"GETQUOTAROOT", Verb::GetQuotaRoot},
+    {"SETQUOTA", Verb::SetQuota},
+    {"STATUS", Verb::Status},
+    {"APPEND", Verb::Append},
+    {"SELECT", Verb::Select},
+    {"EXAMINE", Verb::Examine},
+    {"CLOSE", Verb::Close, true},
+    {"UNSELECT", Verb::Unselect, true},
+    {"EXPUNGE", Verb::Expunge, true, true},
+    {"FETCH", Verb::Fetch, true, true, true},
+    {"STORE", Verb::Store, true, true, true},
+    {"COPY", Verb::Copy, true, true},
+    {"MOVE", Verb::Move, true, true},
+    {"SEARCH", Verb::Search, true, true, true},
+    {"SORT", Verb::Sort, true, true, true},
+    {"THREAD", Verb::Thread, true, true, true},
+    {"IDLE", Verb::Idle},
+    {"COMPRESS", Verb::Compress},
+    {"STARTTLS", Verb::NotNow},
+    {"LOGIN", Verb::NotNow},
+    {"AUTHENTICATE", Verb::NotNow},
+};
 
-bool takes_uid(std::string_view name) {
-  for (std::string_view command :
-       {"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "SORT", "THREAD", "EXPUNGE"}) {
-    if (name == command) return true;
+const CommandSpec* find_command(std::string_view name) {
+  for (const CommandSpec& spec : kCommands) {
+    if (spec.name == name) return &spec;
   }
-  return false;
+  return nullptr;
 }
 
 }  // namespace
@@ -90,88 +168,130 @@ asio::awaitable<void> Session::run() {
 }
 
 asio::awaitable<bool> Session::execute(Command& command) {
-  const std::string& name = command.name;
   tagged_.clear();
-  if (command.uid && !takes_uid(name)) {
-    reply(command, "BAD UID cannot go with " + name);
-  } else if (needs_selection(name) && !selected_) {
-    reply(command, "BAD No mailbox selected");
-  } else if (name == "CAPABILITY") {
-    untagged("CAPABILITY " + authenticated_capabilities());
-    reply(command, "OK CAPABILITY completed");
-  } else if (name == "NOOP" || name == "CHECK") {
-    co_await update(true, true);
-    reply(command, "OK " + name + " completed");
-  } else if (name == "LOGOUT") {
-    untagged("BYE Logging out");
-    reply(command, "OK LOGOUT completed");
-    connection_.send_tagged(tagged_);
-    co_await connection_.flush();
-    co_return false;
-  } else if (name == "ID") {
-    connection_.send(id_response());
-    reply(command, "OK ID completed");
-  } else if (name == "ENABLE") {
-    enable(command);
-  } else if (name == "NAMESPACE") {
-    untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
-    reply(command, "OK NAMESPACE completed");
-  } else if (name == "LIST" || name == "LSUB") {
-    co_await list(command, name == "LSUB");
-  } else if (name == "CREATE") {
-    co_await create(command);
-  } else if (name == "DELETE") {
-    co_await remove(command);
-  } else if (name == "RENAME") {
-    co_await rename(command);
-  } else if (name == "SUBSCRIBE" || name == "UNSUBSCRIBE") {
-    co_await subscribe(command, name == "SUBSCRIBE");
-  } else if (name == "GETQUOTA" || name == "GETQUOTAROOT" || name == "SETQUOTA") {
-    co_await quota(command);
-  } else if (name == "STATUS") {
-    co_await status(command);
-  } else if (name == "APPEND") {
-    co_await append(command);
-  } else if (name == "SELECT" || name == "EXAMINE") {
-    co_await select(command, name == "EXAMINE");
-  } else if (name == "CLOSE" || name == "UNSELECT") {
-    co_await close(command, name == "CLOSE");
-  } else if (name == "EXPUNGE") {
-    co_await expunge(command);
-  } else if (name == "FETCH") {
-    co_await fetch(command);
-  } else if (name == "STORE") {
-    co_await store_flags(command);
-  } else if (name == "COPY" || name == "MOVE") {
-    co_await copy(command, name == "MOVE");
-  } else if (name == "SEARCH") {
-    co_await search(command);
-  } else if (name == "SORT") {
-    co_await sort(command);
-  } else if (name == "THREAD") {
-    co_await thread(command);
-  } else if (name == "IDLE") {
-    if (!co_await idle(command)) co_return false;
-  } else if (name == "COMPRESS") {
-    if (command.arguments.size() != 1 || !command.arguments[0].is("DEFLATE")) {
-      reply(command, "BAD COMPRESS takes DEFLATE");
-    } else if (connection_.is_compressed()) {
-      reply(command, "NO [COMPRESSIONACTIVE] DEFLATE is already active");
-    } else {
-      connection_.send_tagged(command.tag + " OK DEFLATE active\r\n");
-      if (!co_await connection_.flush() || !connection_.start_compress()) co_return false;
-      co_return true;
-    }
-  } else if (name == "STARTTLS" || name == "LOGIN" || name == "AUTHENTICATE") {
-    reply(command, "BAD Already authenticated");
-  } else {
+  const CommandSpec* spec = find_command(command.name);
+  if (command.uid && (!spec || !spec->has_uid_form)) {
+    reply(command, "BAD UID cannot go with " + command.name);
+  } else if (!spec) {
     reply(command, "BAD Unknown command");
+  } else if (spec->needs_selection && !selected_) {
+    reply(command, "BAD No mailbox selected");
+  } else if (!co_await dispatch(*spec, command)) {
+    co_return false;
   }
-  // RFC 9051 §7.5.1: no EXPUNGE during FETCH, STORE or SEARCH by sequence number.
-  const bool by_sequence = !command.uid && (name == "FETCH" || name == "STORE" ||
-                                            name == "SEARCH" || name == "SORT" || name == "THREAD");
-  co_await update(!by_sequence);
+  co_await update(command.uid || !spec || !spec->by_sequence_holds_expunges);
   co_return !connection_.send_tagged(tagged_);
+}
+
+asio::awaitable<bool> Session::dispatch(const CommandSpec& spec, Command& command) {
+  switch (spec.verb) {
+    case Verb::Capability:
+      untagged("CAPABILITY " + authenticated_capabilities());
+      reply(command, "OK CAPABILITY completed");
+      co_return true;
+    case Verb::Noop:
+    case Verb::Check:
+      co_await update(true, true);
+      reply(command, "OK " + command.name + " completed");
+      co_return true;
+    case Verb::Logout:
+      untagged("BYE Logging out");
+      reply(command, "OK LOGOUT completed");
+      connection_.send_tagged(tagged_);
+      co_await connection_.flush();
+      co_return false;
+    case Verb::Id:
+      connection_.send(id_response());
+      reply(command, "OK ID completed");
+      co_return true;
+    case Verb::Enable:
+      enable(command);
+      co_return true;
+    case Verb::Namespace:
+      untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+      reply(command, "OK NAMESPACE completed");
+      co_return true;
+    case Verb::List:
+    case Verb::Lsub:
+      co_await list(command, spec.verb == Verb::Lsub);
+      co_return true;
+    case Verb::Create:
+      co_await create(command);
+      co_return true;
+    case Verb::Delete:
+      co_await remove(command);
+      co_return true;
+    case Verb::Rename:
+      co_await rename(command);
+      co_return true;
+    case Verb::Subscribe:
+    case Verb::Unsubscribe:
+      co_await subscribe(command, spec.verb == Verb::Subscribe);
+      co_return true;
+    case Verb::GetQuota:
+    case Verb::GetQuotaRoot:
+    case Verb::SetQuota:
+      co_await quota(command);
+      co_return true;
+    case Verb::Status:
+      co_await status(command);
+      co_return true;
+    case Verb::Append:
+      co_await append(command);
+      co_return true;
+    case Verb::Select:
+    case Verb::Examine:
+      co_await select(command, spec.verb == Verb::Examine);
+      co_return true;
+    case Verb::Close:
+    case Verb::Unselect:
+      co_await close(command, spec.verb == Verb::Close);
+      co_return true;
+    case Verb::Expunge:
+      co_await expunge(command);
+      co_return true;
+    case Verb::Fetch:
+      co_await fetch(command);
+      co_return true;
+    case Verb::Store:
+      co_await store_flags(command);
+      co_return true;
+    case Verb::Copy:
+    case Verb::Move:
+      co_await copy(command, spec.verb == Verb::Move);
+      co_return true;
+    case Verb::Search:
+      co_await search(command);
+      co_return true;
+    case Verb::Sort:
+      co_await sort(command);
+      co_return true;
+    case Verb::Thread:
+      co_await thread(command);
+      co_return true;
+    case Verb::Idle:
+      co_return co_await idle(command);
+    case Verb::Compress:
+      co_return co_await compress(command);
+    case Verb::NotNow:
+      reply(command, "BAD Already authenticated");
+      co_return true;
+  }
+  co_return true;
+}
+
+// RFC 4978: after our OK, both directions are compressed.
+asio::awaitable<bool> Session::compress(const Command& command) {
+  if (command.arguments.size() != 1 || !command.arguments[0].is("DEFLATE")) {
+    reply(command, "BAD COMPRESS takes DEFLATE");
+  } else if (connection_.is_compressed()) {
+    reply(command, "NO [COMPRESSIONACTIVE] DEFLATE is already active");
+  } else {
+    connection_.send_tagged(command.tag + " OK DEFLATE active\r\n");
+    tagged_.clear();
+    co_return co_await connection_.flush() && connection_.start_compress();
+  }
+  co_return true;
 }
 
 std::optional<std::vector<std::string>> Session::flag_arguments(const Command& command,

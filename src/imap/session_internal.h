@@ -31,6 +31,8 @@ struct ChangeSignal {
   bool dirty = false;  // the selected mailbox changed since the last update
 };
 
+struct CommandSpec;  // session.cc: one entry per command
+
 class Session {
  public:
   Session(Connection& connection, Services& services, store::Account account);
@@ -70,6 +72,9 @@ class Session {
   bool revoked();
 
   boost::asio::awaitable<bool> execute(Command& command);  // false: end the session
+  // Runs a known command (session.cc's table); false: end the session.
+  boost::asio::awaitable<bool> dispatch(const CommandSpec& spec, Command& command);
+  boost::asio::awaitable<bool> compress(const Command& command);
 
   // mailboxes.cc
   boost::asio::awaitable<void> list(const Command& command, bool lsub);
