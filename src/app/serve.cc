@@ -121,27 +121,19 @@ Result<std::vector<audit::AlertSink>> alert_sinks(const Config& config) {
   return sinks;
 }
 
-// Delivers `alert` to `to`: into the INBOX when it is a local account, else into the
-// outbound queue, from the null sender (RFC 3834: no reply, no bounce loop).
+// Mails `alert` to `to` (a local account or the outbound queue), from the null
+// sender (RFC 3834: no reply, no bounce loop).
 void mail_alert_to(const std::string& to, const audit::Alert& alert, const std::string& hostname,
-                   directory::Directory& directory, delivery::Delivery& delivery) {
-  std::string message = audit::alert_message(alert, to, hostname, unix_seconds());
-  Result<void> sent;
-  if (auto account = directory.resolve_recipient(to)) {
-    auto delivered = delivery.deliver_local(
-        std::move(message), {account->id},
-        {.protocol = "alert", .actor = "system", .address = {}, .detail = "alert " + alert.kind});
-    if (!delivered) sent = tl::unexpected(delivered.error());
-  } else if (auto local = delivery.is_local_domain(to.substr(to.rfind('@') + 1));
-             !local || *local) {
-    sent = fail(Errc::NotFound, "no such account here");
-  } else {
-    store::QueueEntry entry{.sender = ""};
-    entry.recipients.push_back({.address = to});
-    auto queued = delivery.enqueue(std::move(message), entry);
-    if (!queued) sent = tl::unexpected(queued.error());
+                   delivery::Delivery& delivery) {
+  auto sent = delivery.submit(
+      {.mail_from = "", .recipients = {{.address = to}}, .ret = {}, .envid = {}},
+      audit::alert_message(alert, to, hostname, unix_seconds()),
+      {.protocol = "alert", .actor = "system", .address = {}, .detail = "alert " + alert.kind});
+  if (!sent) {
+    log::error("audit: cannot mail the alert to " + to + ": " + sent.error().detail);
+  } else if (sent->front() == delivery::Outcome::NoSuchUser) {
+    log::error("audit: cannot mail the alert to " + to + ": no such account here");
   }
-  if (!sent) log::error("audit: cannot mail the alert to " + to + ": " + sent.error().detail);
 }
 
 audit::AlertRules alert_rules(const Config& config) {
@@ -378,13 +370,7 @@ int serve(const std::filesystem::path& config_argument) {
   if (!store) return kExitFailure;
   directory::Directory directory(
       **store, &*trail, static_cast<std::uint64_t>(config->limits.default_quota_mib) << 20);
-  delivery::Delivery delivery(
-      **store,
-      [&directory](std::string_view address, store::AccountId account) {
-        auto owner = directory.resolve_recipient(address);
-        return owner && owner->id == account;
-      },
-      &*trail);
+  delivery::Delivery delivery(**store, directory, &*trail);
   // Store, directory and password hashing block: they run here, never on network threads.
   blocking.emplace(32);
   smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get()});
@@ -403,8 +389,8 @@ int serve(const std::filesystem::path& config_argument) {
                                        "https://" + config->hostname,
                                        config->http.metrics_accounts});
   if (!config->audit.alert_mail.empty()) {
-    mail_alert = [&directory, &delivery, &config](const audit::Alert& alert) {
-      mail_alert_to(config->audit.alert_mail, alert, config->hostname, directory, delivery);
+    mail_alert = [&delivery, &config](const audit::Alert& alert) {
+      mail_alert_to(config->audit.alert_mail, alert, config->hostname, delivery);
     };
   }
 

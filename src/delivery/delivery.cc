@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "delivery/vacation.h"
+#include "directory/directory.h"
 #include "mime/header.h"
 #include "mime/message.h"
 
@@ -64,11 +65,7 @@ Result<void> Delivery::check_authors(std::string_view message, store::AccountId 
         if (address.kind != mime::Address::Kind::Mailbox) continue;
         const std::string spec = lowercase(mime::address_spec(address));
         any = true;
-        const bool owned = owns_ ? owns_(spec, account) : [&] {
-          auto owner = store_.get_account(account);
-          return owner && owner->address == spec;
-        }();
-        if (!owned) return fail(Errc::NoPermission, spec);
+        if (!directory_.owns(spec, account)) return fail(Errc::NoPermission, spec);
       }
     }
   }
@@ -76,9 +73,57 @@ Result<void> Delivery::check_authors(std::string_view message, store::AccountId 
   return {};
 }
 
-Result<std::vector<store::Appended>> Delivery::deliver_local(
-    std::string message, const std::vector<store::AccountId>& accounts, const Origin& origin,
-    std::string_view envelope_sender) {
+Result<std::vector<Outcome>> Delivery::submit(const Envelope& envelope, std::string message,
+                                              const Origin& origin, store::AccountId account) {
+  std::vector<Outcome> outcomes;
+  std::vector<store::AccountId> local;
+  store::QueueEntry outbound{.account = account,
+                             .sender = envelope.mail_from,
+                             .ret = envelope.ret,
+                             .envid = envelope.envid};
+  for (const Recipient& recipient : envelope.recipients) {
+    store::AccountId target = recipient.account;
+    if (target == 0) {
+      auto owner = directory_.resolve_recipient(lowercase(recipient.address));
+      if (owner) {
+        target = owner->id;
+      } else if (owner.error().code != Errc::NotFound && owner.error().code != Errc::BadInput) {
+        return tl::unexpected(owner.error());
+      }
+    }
+    if (target != 0) {
+      local.push_back(target);
+      outcomes.push_back(Outcome::Delivered);
+      continue;
+    }
+    const auto at = recipient.address.rfind('@');
+    auto ours = is_local_domain(at == std::string::npos
+                                    ? std::string_view()
+                                    : std::string_view(recipient.address).substr(at + 1));
+    if (!ours) return tl::unexpected(ours.error());
+    if (*ours) {
+      outcomes.push_back(Outcome::NoSuchUser);
+      continue;
+    }
+    outbound.recipients.push_back({recipient.address, recipient.notify, recipient.orcpt});
+    outcomes.push_back(Outcome::Queued);
+  }
+  if (!local.empty()) {
+    // RFC 5321 §4.4: final delivery records the envelope sender.
+    auto delivered = deliver_local("Return-Path: <" + envelope.mail_from + ">\r\n" + message, local,
+                                   origin, envelope.mail_from);
+    if (!delivered) return tl::unexpected(delivered.error());
+  }
+  if (!outbound.recipients.empty()) {
+    auto queued = enqueue(std::move(message), outbound);
+    if (!queued) return tl::unexpected(queued.error());
+  }
+  return outcomes;
+}
+
+Result<void> Delivery::deliver_local(std::string message,
+                                     const std::vector<store::AccountId>& accounts,
+                                     const Origin& origin, std::string_view envelope_sender) {
   std::vector<store::AccountId> unique = accounts;
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
@@ -110,14 +155,15 @@ Result<std::vector<store::Appended>> Delivery::deliver_local(
                                 std::to_string(size) + " bytes"});
     }
   }
-  if (!delivered || envelope_sender.empty()) return delivered;
+  if (!delivered) return tl::unexpected(delivered.error());
+  if (envelope_sender.empty()) return {};
   const auto header_end = prepared.raw.find("\r\n\r\n");
   const std::string_view header =
       std::string_view(prepared.raw)
           .substr(0, header_end == std::string::npos ? prepared.raw.size() : header_end + 2);
-  if (!may_auto_reply(envelope_sender, header)) return delivered;
+  if (!may_auto_reply(envelope_sender, header)) return {};
   for (store::AccountId account : unique) answer_vacation(account, envelope_sender, header);
-  return delivered;
+  return {};
 }
 
 // Best effort: the delivery has succeeded whatever happens here.
@@ -139,7 +185,7 @@ void Delivery::answer_vacation(store::AccountId account, std::string_view envelo
       for (const auto& address : mime::parse_address_list(value)) {
         if (address.kind != mime::Address::Kind::Mailbox) continue;
         const std::string spec = lowercase(mime::address_spec(address));
-        addressed |= owns_ ? owns_(spec, account) : spec == owner->address;
+        addressed |= directory_.owns(spec, account);
       }
     }
   }
@@ -160,31 +206,24 @@ void Delivery::answer_vacation(store::AccountId account, std::string_view envelo
                          std::to_string(now) + " " + sender)) {
     return;
   }
-  std::string reply = vacation_reply(vacation, owner->address, sender, header, now);
-  Result<void> sent;
-  if (auto local = store_.find_account(sender)) {
-    auto done = deliver_local(std::move(reply), {local->id},
-                              {.protocol = "vacation",
-                               .actor = owner->address,
-                               .address = {},
-                               .detail = "vacation reply from " + owner->address});
-    if (!done) sent = tl::unexpected(done.error());
-  } else {
-    store::QueueEntry entry{.account = account, .sender = "", .recipients = {{sender, {}, {}}}};
-    auto done = enqueue(std::move(reply), entry);
-    if (!done) sent = tl::unexpected(done.error());
-  }
+  // From the null sender (RFC 3834 §3.3): nothing answers it in turn.
+  auto sent = submit({.mail_from = "", .recipients = {{.address = sender}}, .ret = {}, .envid = {}},
+                     vacation_reply(vacation, owner->address, sender, header, now),
+                     {.protocol = "vacation",
+                      .actor = owner->address,
+                      .address = {},
+                      .detail = "vacation reply from " + owner->address},
+                     account);
   if (!sent) log::warn("vacation reply for " + owner->address + ": " + sent.error().detail);
 }
 
-Result<store::QueueEntry> Delivery::enqueue(std::string message, const store::QueueEntry& entry) {
+Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& entry) {
   auto queued = store_.enqueue(prepare_message(std::move(message)), entry);
-  if (queued) {
-    static metrics::Metric& count = metrics::get("rampart_queued_total", metrics::Type::Counter,
-                                                 "Messages put in the outbound queue.");
-    count.add();
-  }
-  return queued;
+  if (!queued) return tl::unexpected(queued.error());
+  static metrics::Metric& count = metrics::get("rampart_queued_total", metrics::Type::Counter,
+                                               "Messages put in the outbound queue.");
+  count.add();
+  return {};
 }
 
 }  // namespace rampart::delivery

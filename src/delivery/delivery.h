@@ -15,6 +15,9 @@
 namespace rampart::audit {
 class Trail;
 }
+namespace rampart::directory {
+class Directory;
+}
 
 namespace rampart::delivery {
 
@@ -26,6 +29,28 @@ struct Origin {
   std::string detail;    // what the record says first ("ID from <sender>")
 };
 
+// One recipient of a submission.
+struct Recipient {
+  std::string address;           // as the client gave it
+  std::string notify;            // NOTIFY= (RFC 3461), kept with a queued copy for its DSN
+  std::string orcpt;             // ORCPT=
+  store::AccountId account = 0;  // the local account, when the caller resolved it already
+};
+
+// Who a message comes from and goes to (RFC 5321 §2.3.1).
+struct Envelope {
+  std::string mail_from;  // empty: the null sender <>
+  std::vector<Recipient> recipients;
+  std::string ret, envid;  // RET= and ENVID= (RFC 3461)
+};
+
+// What became of each recipient of a submission.
+enum class Outcome {
+  Delivered,   // into a local account's INBOX
+  Queued,      // into the outbound queue, for another domain
+  NoSuchUser,  // a domain of ours with no such account or alias: nothing sent
+};
+
 // A message as the store takes it: its MIME structure parsed once (IMAP and JMAP serve
 // ENVELOPE, BODYSTRUCTURE and Email/get from it) and its threading ids. Every way into
 // the store (SMTP, IMAP APPEND, JMAP) prepares messages here.
@@ -34,17 +59,25 @@ store::NewMessage prepare_message(std::string raw, store::Flags flags = {},
 
 class Delivery {
  public:
-  // Does `address` lead to the account (aliases, +tags, catch-alls)? The directory
-  // knows; without it only the account's own address counts.
-  using Owns = std::function<bool(std::string_view address, store::AccountId account)>;
+  // `directory` says where a recipient's mail lands and which addresses an account
+  // owns; `trail` is where each local delivery is recorded (null: not recorded).
+  Delivery(store::Store& store, directory::Directory& directory, audit::Trail* trail = nullptr)
+      : store_(store), directory_(directory), trail_(trail) {}
 
-  // `trail`: where each local delivery is recorded (null: not recorded).
-  explicit Delivery(store::Store& store, Owns owns = {}, audit::Trail* trail = nullptr)
-      : store_(store), owns_(std::move(owns)), trail_(trail) {}
+  // The one way a message goes to its recipients, from SMTP, LMTP, JMAP
+  // EmailSubmission, vacation replies and alert mail: each recipient is resolved
+  // through the directory (unless the caller did); local accounts get the message in
+  // their INBOX at once, after a Return-Path (RFC 5321 §4.4) naming the envelope
+  // sender, each delivery recorded as coming from `origin`; recipients of other
+  // domains go to the outbound queue in one entry submitted by `account` (0: none).
+  // Durable on return. The outcomes are in recipient order.
+  Result<std::vector<Outcome>> submit(const Envelope& envelope, std::string message,
+                                      const Origin& origin, store::AccountId account = 0);
 
   // Submission's rule for who a message says wrote it (RFC 5322 §3.6.2; the same for
   // SMTP submission and JMAP EmailSubmission): exactly one From field, at most one
-  // Sender field, and every mailbox in them one that leads to `account` (`owns`).
+  // Sender field, and every mailbox in them one that leads to `account`
+  // (Directory::owns).
   // BadInput for a missing or repeated field, NoPermission naming the first address
   // the account may not use.
   Result<void> check_authors(std::string_view message, store::AccountId account);
@@ -56,26 +89,24 @@ class Delivery {
   // ("mailbox full") rather than failing the message for every recipient at DATA.
   Result<bool> is_full(const store::Account& account);
 
+ private:
   // Delivers `message` to the INBOX of each account (duplicates delivered once) in one
   // commit. Returns once the message is durable in every one of them, or fails whole;
   // each delivery is then recorded in the audit trail as coming from `origin`. Then
   // each account with a vacation reply on answers `envelope_sender` (RFC 3834: once a
   // week per sender, only when one of the account's addresses is in To, Cc or Bcc,
   // never to lists or automatic mail; from the null sender).
-  Result<std::vector<store::Appended>> deliver_local(std::string message,
-                                                     const std::vector<store::AccountId>& accounts,
-                                                     const Origin& origin,
-                                                     std::string_view envelope_sender = {});
+  Result<void> deliver_local(std::string message, const std::vector<store::AccountId>& accounts,
+                             const Origin& origin, std::string_view envelope_sender);
 
   // Puts `message` in the outbound queue for `entry.recipients`; durable on return.
-  Result<store::QueueEntry> enqueue(std::string message, const store::QueueEntry& entry);
+  Result<void> enqueue(std::string message, const store::QueueEntry& entry);
 
- private:
   void answer_vacation(store::AccountId account, std::string_view envelope_sender,
                        std::string_view header);
 
   store::Store& store_;
-  Owns owns_;
+  directory::Directory& directory_;
   audit::Trail* trail_;
 };
 

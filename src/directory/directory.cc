@@ -200,6 +200,11 @@ Result<void> Directory::remove_app_password(std::string_view address, std::strin
   return revoking(account->id, store_.remove_app_password(account->id, name));
 }
 
+bool Directory::owns(std::string_view address, store::AccountId account) {
+  auto owner = resolve_recipient(lowercase(address));
+  return owner && owner->id == account;
+}
+
 Result<void> Directory::remove_account(std::string_view address) {
   auto account = account_of(address);
   if (!account) return tl::unexpected(account.error());
@@ -394,7 +399,8 @@ Result<store::Account> Directory::check_password_of(std::string_view address,
   return account;
 }
 
-Directory::Directory(store::DirectoryStore& store, audit::Trail* trail, std::uint64_t default_quota_bytes)
+Directory::Directory(store::DirectoryStore& store, audit::Trail* trail,
+                     std::uint64_t default_quota_bytes)
     : store_(store), trail_(trail), default_quota_bytes_(default_quota_bytes) {
   RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size()));
 }

@@ -57,6 +57,10 @@ class Directory {
   Result<void> remove_app_password(std::string_view address, std::string_view name);
   Result<std::vector<store::Account>> list_accounts(std::string_view domain = {});
 
+  // Does `address` lead to the account (itself, a +tag, an alias, a catch-all)? The one
+  // answer to "may this account send as this address".
+  bool owns(std::string_view address, store::AccountId account);
+
   // `address` is local@domain or @domain (catch-all); the target must be an account
   // or another alias, and the alias domain must be ours.
   Result<void> add_alias(std::string_view address, std::string_view target);

@@ -1,10 +1,11 @@
 #include "directory/directory.h"
-#include "store/store.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
+
+#include "store/store.h"
 
 namespace rampart::directory {
 namespace {

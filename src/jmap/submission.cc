@@ -40,12 +40,6 @@ json::object parse_data(const store::StoredObject& object) {
   return !error && value.is_object() ? std::move(value.get_object()) : json::object{};
 }
 
-// Does `address` lead to this account (itself, a +tag, an alias, a catch-all)?
-bool owns(directory::Directory& directory, std::string_view address, store::AccountId account) {
-  auto owner = directory.resolve_recipient(lowercase(address));
-  return owner && owner->id == account;
-}
-
 // The account's identities, the default one (its own address) made on first use.
 Result<std::vector<store::StoredObject>> identities(store::Store& store, const Context& context) {
   auto list = store.list_objects(context.account, kIdentityType);
@@ -223,7 +217,7 @@ MethodResult identity_set(Services& services, const json::object& arguments, Con
         continue;
       }
       data["email"] = lowercase(data["email"].get_string());
-      if (!owns(services.directory, data["email"].get_string(), context.account)) {
+      if (!services.directory.owns(data["email"].get_string(), context.account)) {
         out.not_created[creation_id] =
             set_error("forbiddenFrom",
                       "this account may not send as " + std::string(data["email"].get_string()));
@@ -353,9 +347,10 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       auto identity_number = identity_id && identity_id->is_string()
                                  ? resolve_id(kIdentityPrefix, identity_id->get_string(), context)
                                  : std::nullopt;
-      auto identity = std::find_if(
-          existing_identities->begin(), existing_identities->end(),
-          [&](const auto& item) { return identity_number && item.id == *identity_number; });
+      // Ids are positive: -1 matches none.
+      const std::int64_t wanted_identity = identity_number.value_or(-1);
+      auto identity = std::find_if(existing_identities->begin(), existing_identities->end(),
+                                   [&](const auto& item) { return item.id == wanted_identity; });
       if (identity == existing_identities->end()) {
         refuse("invalidProperties", "no such identity", {"identityId"});
         continue;
@@ -384,7 +379,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
         refuse("invalidEmail", authors.error().detail);
         continue;
       }
-      if (!authors || !owns(services.directory, identity_email, context.account)) {
+      if (!authors || !services.directory.owns(identity_email, context.account)) {
         refuse("forbiddenFrom",
                "the From or Sender header names an address this account may not send as");
         continue;
@@ -443,7 +438,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       }
       // Whichever way it was found, the envelope sender is one the account owns.
       if (!envelope.mail_from.empty() &&
-          !owns(services.directory, envelope.mail_from, context.account)) {
+          !services.directory.owns(envelope.mail_from, context.account)) {
         refuse("forbiddenMailFrom", "this account may not use " + envelope.mail_from);
         continue;
       }
@@ -465,24 +460,22 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
         out.not_created[creation_id] = std::move(error);
         continue;
       }
-      // Local recipients get it now, remote ones through the queue.
-      std::vector<store::AccountId> local;
-      store::QueueEntry outbound{.account = context.account, .sender = envelope.mail_from};
+      // Local recipients get it now, remote ones through the queue. Every recipient is checked
+      // before anything is sent: an unknown user of our domains refuses the whole submission.
+      delivery::Envelope to_send{.mail_from = envelope.mail_from};
       json::object delivery_status;
       for (const auto& [email, parameters] : envelope.rcpt_to) {
         auto owner = services.directory.resolve_recipient(lowercase(email));
         const bool is_local = owner.has_value();
-        if (is_local) {
-          local.push_back(owner->id);
-        } else {
+        if (!is_local) {
           auto is_our_domain =
               services.delivery.is_local_domain(email.substr(email.rfind('@') + 1));
           if (is_our_domain && *is_our_domain) {
             invalid.push_back(json::value(email));  // our domain, no such user
             continue;
           }
-          outbound.recipients.push_back({email, {}, {}});
         }
+        to_send.recipients.push_back({.address = email, .account = is_local ? owner->id : 0});
         delivery_status[email] =
             json::object{{"smtpReply", is_local ? "250 2.1.5 Delivered" : "250 2.0.0 Queued"},
                          {"delivered", is_local ? "yes" : "queued"},
@@ -494,28 +487,17 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
         out.not_created[creation_id] = std::move(error);
         continue;
       }
-      const std::string message = without_bcc(*raw, parsed);
-      if (!local.empty()) {
-        auto delivered = services.delivery.deliver_local(
-            "Return-Path: <" + envelope.mail_from + ">\r\n" + message, local,
-            {.protocol = "jmap",
-             .actor = context.username,
-             .address = context.address,
-             .detail = "EmailSubmission from <" + envelope.mail_from + ">"},
-            envelope.mail_from);
-        if (!delivered) {
-          refuse(delivered.error().code == Errc::OverQuota ? "overQuota" : "serverFail",
-                 delivered.error().detail);
-          continue;
-        }
-      }
-      if (!outbound.recipients.empty()) {
-        auto queued = services.delivery.enqueue(message, outbound);
-        if (!queued) {
-          refuse(queued.error().code == Errc::OverQuota ? "overQuota" : "serverFail",
-                 queued.error().detail);
-          continue;
-        }
+      auto sent =
+          services.delivery.submit(to_send, without_bcc(*raw, parsed),
+                                   {.protocol = "jmap",
+                                    .actor = context.username,
+                                    .address = context.address,
+                                    .detail = "EmailSubmission from <" + envelope.mail_from + ">"},
+                                   context.account);
+      if (!sent) {
+        refuse(sent.error().code == Errc::OverQuota ? "overQuota" : "serverFail",
+               sent.error().detail);
+        continue;
       }
       json::array rcpt_to;
       for (auto& [email, parameters] : envelope.rcpt_to) {

@@ -638,43 +638,29 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
     }
   }
   const std::string id = random_id();
-  std::vector<store::AccountId> accounts;
-  store::QueueEntry outbound{.account = user_ ? user_->id : 0, .sender = mail_from};
+  delivery::Envelope envelope{.mail_from = mail_from};
   for (const auto& [key, value] : mail_parameters) {
-    if (key == "RET") outbound.ret = value;
-    if (key == "ENVID") outbound.envid = value;
+    if (key == "RET") envelope.ret = value;
+    if (key == "ENVID") envelope.envid = value;
   }
   for (const auto& recipient : recipients) {
-    if (recipient.account != 0) {
-      accounts.push_back(recipient.account);
-      continue;
-    }
-    store::QueuedRecipient& queued = outbound.recipients.emplace_back();
-    queued.address = recipient.address;
+    delivery::Recipient& given = envelope.recipients.emplace_back();
+    given.address = recipient.address;
+    given.account = recipient.account;
     for (const auto& [key, value] : recipient.parameters) {
-      (key == "NOTIFY" ? queued.notify : queued.orcpt) = value;
+      (key == "NOTIFY" ? given.notify : given.orcpt) = value;
     }
   }
   // Received names a recipient only when there is just one: one copy serves them all.
   std::string received = received_header(recipients.size() == 1 ? recipients[0].address : "");
   const std::size_t message_size = received.size() + message.size();
-  auto stored = co_await net::offload(services_.blocking, [&]() -> Result<void> {
-    if (!accounts.empty()) {
-      // Final delivery: Return-Path records the envelope sender (RFC 5321 §4.4).
-      auto delivered = services_.delivery.deliver_local(
-          "Return-Path: <" + mail_from + ">\r\n" + received + message, accounts,
-          {.protocol = options_.mode == Mode::Lmtp ? "lmtp" : "smtp",
-           .actor = user_ ? user_->address : "",
-           .address = stream_.peer_address(),
-           .detail = id + " from <" + mail_from + ">"},
-          mail_from);
-      if (!delivered) return tl::unexpected(delivered.error());
-    }
-    if (!outbound.recipients.empty()) {
-      auto queued = services_.delivery.enqueue(received + message, outbound);
-      if (!queued) return tl::unexpected(queued.error());
-    }
-    return {};
+  auto stored = co_await net::offload(services_.blocking, [&] {
+    return services_.delivery.submit(envelope, received + message,
+                                     {.protocol = options_.mode == Mode::Lmtp ? "lmtp" : "smtp",
+                                      .actor = user_ ? user_->address : "",
+                                      .address = stream_.peer_address(),
+                                      .detail = id + " from <" + mail_from + ">"},
+                                     user_ ? user_->id : 0);
   });
   if (!stored) {
     log::error("smtp " + id + " not stored: " + stored.error().detail);
