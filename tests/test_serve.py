@@ -172,7 +172,7 @@ class TlsReload(unittest.TestCase):
 
 class LeastPrivilege(InstanceTest):
     """Started as root, the server binds its ports, confines itself with Landlock and
-    runs as the user `rampart` (ARCHITECTURE rule 5)."""
+    runs as the user `rampart` (docs/architecture.md, rule 5)."""
 
     services = ["imap"]
 

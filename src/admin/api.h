@@ -1,4 +1,4 @@
-// The admin API (issue #6, "the admin plane"): every administrative action is
+// The admin API (docs/security.md, "Admin plane"): every administrative action is
 // one typed call, the same whether it arrives on the server's admin socket or is run
 // by `rampart` in-process while no server is running. A request is one JSON object:
 //

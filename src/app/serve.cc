@@ -75,7 +75,7 @@ struct SmtpListener {
   smtp::SessionOptions options;
 };
 
-// Confinement once the listeners are bound (ARCHITECTURE rule 5): the process writes
+// Confinement once the listeners are bound (docs/architecture.md, rule 5): the process writes
 // only in its data directory (the current directory) and reads only there, its
 // config, its own TLS certificate and key, and the system files libraries read at run
 // time (shared libraries and charset modules under /usr, time zones, name resolution,

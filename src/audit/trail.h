@@ -1,4 +1,4 @@
-// The audit service (ARCHITECTURE rule 6). Front ends and the admin command record
+// The audit service (docs/architecture.md, rule 6). Front ends and the admin command record
 // what happened: logins, mailbox reads, changes, deliveries, admin and config actions.
 // A writer thread appends the records to the hash-chained store::AuditLog in groups,
 // and watches them for what an administrator must hear about at once:

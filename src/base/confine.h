@@ -1,4 +1,4 @@
-// Least privilege for the server process (ARCHITECTURE rule 5): dropping root for an
+// Least privilege for the server process (docs/architecture.md, rule 5): dropping root for an
 // unprivileged service user, and Landlock confinement of the filesystem.
 #pragma once
 

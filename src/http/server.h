@@ -1,4 +1,4 @@
-// The HTTP/1.1 server on the `http` and `https` listeners (issue #7). Requests are
+// The HTTP/1.1 server on the `http` and `https` listeners. Requests are
 // parsed by Boost.Beast's parser with limits (header size, body size, time), and
 // answered by one default-deny router: a request whose decoded target (http/target.h)
 // names no route gets 404, a known path with another method 405, and every route but

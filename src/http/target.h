@@ -1,4 +1,4 @@
-// The request target, decoded and normalised once (issue #7, ARCHITECTURE rule 1):
+// The request target, decoded and normalised once (docs/architecture.md, rule 1):
 // routing, authorisation and the handler all use this one result, and nothing
 // rewrites it afterwards. Anything that could be read two ways is refused, so that no
 // two components can disagree about which resource a request names.

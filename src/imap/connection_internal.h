@@ -34,7 +34,8 @@ class Connection {
   boost::asio::awaitable<std::optional<std::string>> read_line(std::chrono::seconds timeout);
   // Reads once more into the input; false on EOF, error or timeout.
   boost::asio::awaitable<bool> read_more(std::chrono::seconds timeout);
-  // A complete line or command is already waiting in the input.
+  // Bytes are waiting that the parser has not taken yet (they may not make a whole
+  // command): IDLE ends on them without reading.
   bool has_input() const { return !input_.empty(); }
 
   void send(std::string_view bytes) { output_.append(bytes); }

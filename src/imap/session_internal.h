@@ -1,7 +1,8 @@
 // The authenticated and selected states (RFC 9051 §6.3-6.4): one object per logged-in
-// connection. Commands live in files by area: mailboxes.cc (LIST, CREATE, STATUS ...),
-// selected.cc (SELECT, STORE, COPY, EXPUNGE, IDLE and the untagged updates), fetch.cc,
-// search.cc (SEARCH, SORT, THREAD) and append.cc.
+// connection. session.cc holds the command table and dispatch; the commands live in
+// files by area: mailboxes.cc (LIST, CREATE, STATUS ...), selected.cc (SELECT, STORE,
+// COPY, EXPUNGE, IDLE and the untagged updates), fetch.cc, search.cc (SEARCH and the
+// evaluation SORT and THREAD share), sort.cc (SORT, THREAD) and append.cc.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

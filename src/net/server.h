@@ -24,7 +24,7 @@ using SessionHandler = std::function<boost::asio::awaitable<void>(Socket)>;
 struct ServerOptions {
   int threads = 0;  // 0 = one per core
   std::chrono::seconds shutdown_grace{10};
-  // Connections beyond this from one address are closed at once (ARCHITECTURE rule 7).
+  // Connections beyond this from one address are closed at once (docs/architecture.md, rule 7).
   int max_connections_per_ip = 100;
   // Called on the network thread on SIGHUP (reload certificates); may be empty.
   std::function<void()> on_reload;

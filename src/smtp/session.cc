@@ -223,7 +223,7 @@ asio::awaitable<bool> Session::execute(Command& command) {
       }
       reply(220, "2.0.0", "Ready to start TLS");
       if (!co_await flush()) co_return false;
-      // ARCHITECTURE rule 8: whatever the client pipelined before the handshake is
+      // docs/architecture.md rule 8: whatever the client pipelined before the handshake is
       // discarded, so nothing sent in plaintext runs inside the TLS session.
       input_.clear();
       parser_.reset();
@@ -625,7 +625,7 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
   }
   if (user_) {
     // Submission: the authors the message names must be the user's too
-    // (shared/ARCHITECTURE: no identity taken from what a client merely claims).
+    // (docs/architecture.md rule 1: no identity taken from what a client merely claims).
     auto authors = co_await net::offload(
         services_.blocking, [&] { return services_.delivery.check_authors(message, user_->id); });
     if (!authors) {

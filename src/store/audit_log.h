@@ -1,4 +1,4 @@
-// The audit trail's storage (ARCHITECTURE rule 6): an append-only, hash-chained list
+// The audit trail's storage (docs/architecture.md, rule 6): an append-only, hash-chained list
 // of who did what to which mailbox, from where. Each record's hash covers the
 // previous record's hash and all of its own fields, so an edit, insertion or removal
 // anywhere shows up in verify() at the first record that no longer matches. Kept apart
