@@ -164,6 +164,220 @@ int check_config(const std::filesystem::path& config_path) {
   return kExitOk;
 }
 
+namespace {
+
+// What serves once root is gone. The listeners are bound first and their handlers run
+// only after everything here is built; members are torn down in reverse order, the
+// sessions' services before what they use.
+struct Running {
+  // The listeners' handlers keep pointers to these.
+  std::vector<SmtpListener> smtp_listeners;
+  imap::SessionOptions imap_options, imaps_options;
+  http::SessionOptions http_options, https_options;
+
+  std::unique_ptr<store::AuditLog> audit_log;
+  std::optional<audit::Trail> trail;
+  std::unique_ptr<net::TlsReloader> tls;
+  std::unique_ptr<store::Store> store;
+  std::optional<directory::Directory> directory;
+  std::optional<delivery::Delivery> delivery;
+  jmap::Dispatcher jmap;
+  // Store, directory and password hashing block: they run here, never on network threads.
+  std::optional<asio::thread_pool> blocking;
+  std::optional<smtp::Services> smtp_services;
+  std::optional<imap::Services> imap_services;
+  std::optional<admin::Api> admin_api;
+  std::optional<http::Services> http_services;
+
+  // Alerts by mail need the store, opened after the trail: set before any session runs,
+  // so before any alert can be raised.
+  audit::AlertSink mail_alert;
+  // Deliveries refused for the free-space reserve raise disk-low once per window.
+  std::atomic<std::int64_t> reserve_alerted_ms{-1};
+};
+
+// Binds every configured listener and the admin socket; false (logged) if one fails.
+bool bind_listeners(net::Server& server, const Config& config, Running& running) {
+  int listeners = 0;
+  auto listen = [&](const Endpoint& endpoint, const char* service, net::SessionHandler handler) {
+    auto listening = server.listen(endpoint, service, std::move(handler));
+    if (!listening) log::error(listening.error().detail);
+    listeners += listening ? 1 : 0;
+    return listening.has_value();
+  };
+  running.smtp_listeners = {
+      {&config.listen.smtp, "smtp", {.mode = smtp::Mode::Mx, .hostname = config.hostname}},
+      {&config.listen.submission,
+       "submission",
+       {.mode = smtp::Mode::Submission, .hostname = config.hostname}},
+      {&config.listen.submissions,
+       "submissions",
+       {.mode = smtp::Mode::Submission, .implicit_tls = true, .hostname = config.hostname}},
+      {&config.listen.lmtp, "lmtp", {.mode = smtp::Mode::Lmtp, .hostname = config.hostname}}};
+  for (const SmtpListener& listener : running.smtp_listeners) {
+    for (const Endpoint& endpoint : *listener.endpoints) {
+      const smtp::SessionOptions& options = listener.options;
+      if (!listen(endpoint, listener.service, [&options, &running](net::Socket socket) {
+            return smtp::run_session(std::move(socket), options, *running.smtp_services);
+          })) {
+        return false;
+      }
+    }
+  }
+  running.imaps_options.implicit_tls = true;
+  for (const auto& [endpoints, service, options] :
+       {std::tuple{&config.listen.imap, "imap", &running.imap_options},
+        std::tuple{&config.listen.imaps, "imaps", &running.imaps_options}}) {
+    for (const Endpoint& endpoint : *endpoints) {
+      if (!listen(endpoint, service, [options, &running](net::Socket socket) {
+            return imap::run_session(std::move(socket), *options, *running.imap_services);
+          })) {
+        return false;
+      }
+    }
+  }
+  running.http_options.header_timeout = std::chrono::seconds(config.http.header_timeout);
+  running.https_options = running.http_options;
+  running.https_options.implicit_tls = true;
+  for (const auto& [endpoints, service, options] :
+       {std::tuple{&config.listen.http, "http", &running.http_options},
+        std::tuple{&config.listen.https, "https", &running.https_options}}) {
+    for (const Endpoint& endpoint : *endpoints) {
+      if (!listen(endpoint, service, [options, &running](net::Socket socket) {
+            return http::run_session(std::move(socket), *options, *running.http_services);
+          })) {
+        return false;
+      }
+    }
+  }
+  for (const auto& [endpoints, service] : unavailable_services(config)) {
+    for (const Endpoint& endpoint : *endpoints) {
+      if (!listen(endpoint, service.service, unavailable_handler(service, running.tls))) {
+        return false;
+      }
+      log::warn(std::string(service.service) + " on " + endpoint.text() +
+                " is not implemented in this version: clients are told it is unavailable");
+    }
+  }
+  if (listeners == 0) log::warn("no [listen] entries: serving nothing");
+  // The admin API, always on, on a Unix socket only root and the service user may use.
+  return listen(
+      Endpoint{.unix_path = config.admin_socket}, "admin", [&running](net::Socket socket) {
+        return admin::run_session(std::move(socket), *running.admin_api, *running.blocking);
+      });
+}
+
+// Confines the filesystem, then leaves root for good, before any thread starts.
+bool drop_privileges(const Config& config, const std::filesystem::path& config_path,
+                     const Identity& identity) {
+  if (identity.service_user) {
+    const confine::ServiceUser& user = *identity.service_user;
+    if (::lchown(config.admin_socket.c_str(), user.uid, user.gid) != 0) {
+      log::error("admin socket: cannot give " + config.admin_socket.string() + " to " + user.name +
+                 ": " + std::strerror(errno));
+      return false;
+    }
+  }
+  auto confined = confine::restrict_filesystem(filesystem_rules(config, config_path));
+  if (!confined) {
+    log::error("cannot confine the filesystem: " + confined.error().detail);
+    return false;
+  }
+  if (confined->abi == 0) {
+    log::warn("filesystem not confined: " + confined->summary);
+  } else {
+    log::info("confined: " + confined->summary);
+  }
+  if (!become_service_user(identity, config)) return false;
+#ifdef RAMPART_SANITIZE
+  // Changing uid made the process undumpable; LeakSanitizer must ptrace its threads.
+  ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
+  log::info(identity.service_user
+                ? "running as user " + identity.service_user->name
+                : "running as uid " + std::to_string(::getuid()) + " (not started as root)");
+  return true;
+}
+
+// As the service user: the TLS pair, the audit trail, the store and every service the
+// listeners' handlers use. False (logged) when one cannot start.
+bool start_services(const Config& config, const std::filesystem::path& config_path,
+                    const Identity& identity, std::vector<audit::AlertSink> sinks,
+                    Running& running) {
+  if (needs_tls(config)) {
+    auto files =
+        net::ensure_tls_files({config.tls.cert, config.tls.key}, config.data_dir, config.hostname);
+    auto reloader = files
+                        ? net::TlsReloader::open(*files)
+                        : Result<std::unique_ptr<net::TlsReloader>>(tl::unexpected(files.error()));
+    if (!reloader) {
+      log::error("tls: " + reloader.error().detail +
+                 (identity.service_user ? " (read as user " + identity.service_user->name + ")"
+                                        : std::string()));
+      return false;
+    }
+    running.tls = std::move(*reloader);
+  }
+  auto opened_audit_log = store::open_sqlite_audit_log(config.data_dir);
+  if (!opened_audit_log) {
+    log::error("audit trail: " + opened_audit_log.error().detail);
+    return false;
+  }
+  running.audit_log = std::move(*opened_audit_log);
+  audit::Trail& trail =
+      running.trail.emplace(*running.audit_log, alert_rules(config), std::move(sinks));
+  trail.record({.kind = audit::kConfig,
+                .actor = "system",
+                .protocol = "serve",
+                .detail = "started with " + config_path.string()});
+  auto store = open_store(config, [&config, &running, &trail] {
+    const std::int64_t now = unix_milliseconds();
+    std::int64_t last = running.reserve_alerted_ms.load();
+    const std::int64_t window = config.audit.window_seconds * 1000;
+    if ((last >= 0 && now - last < window) ||
+        !running.reserve_alerted_ms.compare_exchange_strong(last, now)) {
+      return;
+    }
+    trail.raise({.kind = "disk-low",
+                 .account = {},
+                 .address = {},
+                 .text = "less than " + std::to_string(config.limits.reserve_free_mib) +
+                         " MiB free for " + config.data_dir.string() +
+                         ": deliveries and appends are refused until there is more"});
+  });
+  if (!store) return false;
+  running.store = std::move(*store);
+  store::Store& stored = *running.store;
+  auto& directory = running.directory.emplace(
+      stored, &trail, static_cast<std::uint64_t>(config.limits.default_quota_mib) << 20);
+  auto& delivery = running.delivery.emplace(stored, directory, &trail);
+  auto& blocking = running.blocking.emplace(32);
+  const net::TlsReloader* tls = running.tls.get();
+  running.smtp_services.emplace(smtp::Services{directory, delivery, blocking, tls});
+  running.imap_services.emplace(
+      imap::Services{directory, stored, stored, stored, blocking, tls, trail});
+  running.admin_api.emplace(stored, directory, *running.audit_log);
+  jmap::Dispatcher& jmap = running.jmap;
+  jmap::add_core_methods(jmap);
+  jmap::add_mail_methods(jmap, stored, config.hostname);
+  jmap::add_submission_methods(jmap, stored, directory, delivery);
+  jmap.describe(
+      jmap::kWebSocketCapability,
+      boost::json::object{{"url", "wss://" + config.hostname + "/jmap/ws"}, {"supportsPush", true}},
+      std::nullopt);
+  running.http_services.emplace(http::Services{tls, directory, blocking, jmap, trail, stored,
+                                               "https://" + config.hostname,
+                                               config.http.metrics_accounts});
+  if (!config.audit.alert_mail.empty()) {
+    running.mail_alert = [&config, &delivery](const audit::Alert& alert) {
+      mail_alert_to(config.audit.alert_mail, alert, config.hostname, delivery);
+    };
+  }
+  return true;
+}
+
+}  // namespace
+
 int serve(const std::filesystem::path& config_argument) {
   std::error_code error;
   const std::filesystem::path config_path = std::filesystem::absolute(config_argument, error);
@@ -182,43 +396,31 @@ int serve(const std::filesystem::path& config_argument) {
     log::error(sinks.error().detail);
     return kExitFailure;
   }
-  // Alerts by mail need the store, opened after the trail: set before any session runs,
-  // so before any alert can be raised.
-  audit::AlertSink mail_alert;
+  Running running;
   if (!config->audit.alert_mail.empty()) {
-    sinks->push_back([&mail_alert](const audit::Alert& alert) {
-      if (mail_alert) mail_alert(alert);
+    sinks->push_back([&running](const audit::Alert& alert) {
+      if (running.mail_alert) running.mail_alert(alert);
     });
   }
   auto identity = prepare_data_dir(*config);
   if (!identity) return kExitFailure;
 
-  // Filled in once root is gone; the listeners' handlers run only after that.
-  std::unique_ptr<store::AuditLog> audit_log;
-  std::optional<audit::Trail> trail;
-  std::unique_ptr<net::TlsReloader> tls;
-  std::optional<smtp::Services> smtp_services;
-  std::optional<imap::Services> imap_services;
-  std::optional<admin::Api> admin_api;
-  std::optional<http::Services> http_services;
-  std::optional<asio::thread_pool> blocking;
-
   // SIGHUP: new connections get the certificate now in the files (a self-signed one is
   // renewed first when it is about to expire); open ones keep theirs.
-  auto reload = [&tls, &config, &trail, &config_path] {
-    if (trail) {
-      trail->record({.kind = audit::kConfig,
-                     .actor = "system",
-                     .protocol = "signal",
-                     .detail = "SIGHUP: reload " + config_path.string()});
+  auto reload = [&running, &config, &config_path] {
+    if (running.trail) {
+      running.trail->record({.kind = audit::kConfig,
+                             .actor = "system",
+                             .protocol = "signal",
+                             .detail = "SIGHUP: reload " + config_path.string()});
     }
-    if (!tls) return;
+    if (!running.tls) return;
     if (auto files = net::ensure_tls_files({config->tls.cert, config->tls.key}, config->data_dir,
                                            config->hostname);
         !files) {
       log::error("tls: " + files.error().detail);
     }
-    auto reloaded = tls->reload();
+    auto reloaded = running.tls->reload();
     if (reloaded) {
       log::info("tls: certificate and key reloaded");
     } else {
@@ -227,176 +429,14 @@ int serve(const std::filesystem::path& config_argument) {
   };
   net::Server server({.max_connections_per_ip = static_cast<int>(config->limits.connections_per_ip),
                       .on_reload = reload});
-  int listeners = 0;
-  auto listen = [&](const Endpoint& endpoint, const char* service, net::SessionHandler handler) {
-    auto listening = server.listen(endpoint, service, std::move(handler));
-    if (!listening) log::error(listening.error().detail);
-    listeners += listening ? 1 : 0;
-    return listening.has_value();
-  };
-  const std::vector<SmtpListener> smtp_listeners = {
-      {&config->listen.smtp, "smtp", {.mode = smtp::Mode::Mx, .hostname = config->hostname}},
-      {&config->listen.submission,
-       "submission",
-       {.mode = smtp::Mode::Submission, .hostname = config->hostname}},
-      {&config->listen.submissions,
-       "submissions",
-       {.mode = smtp::Mode::Submission, .implicit_tls = true, .hostname = config->hostname}},
-      {&config->listen.lmtp, "lmtp", {.mode = smtp::Mode::Lmtp, .hostname = config->hostname}}};
-  for (const SmtpListener& listener : smtp_listeners) {
-    for (const Endpoint& endpoint : *listener.endpoints) {
-      const smtp::SessionOptions& options = listener.options;
-      if (!listen(endpoint, listener.service, [&options, &smtp_services](net::Socket socket) {
-            return smtp::run_session(std::move(socket), options, *smtp_services);
-          })) {
-        return kExitFailure;
-      }
-    }
-  }
-  const imap::SessionOptions imap_options{}, imaps_options{.implicit_tls = true};
-  for (const auto& [endpoints, service, options] :
-       {std::tuple{&config->listen.imap, "imap", &imap_options},
-        std::tuple{&config->listen.imaps, "imaps", &imaps_options}}) {
-    for (const Endpoint& endpoint : *endpoints) {
-      if (!listen(endpoint, service, [options, &imap_services](net::Socket socket) {
-            return imap::run_session(std::move(socket), *options, *imap_services);
-          })) {
-        return kExitFailure;
-      }
-    }
-  }
-  const std::chrono::seconds header_timeout(config->http.header_timeout);
-  const http::SessionOptions http_options{.header_timeout = header_timeout},
-      https_options{.implicit_tls = true, .header_timeout = header_timeout};
-  for (const auto& [endpoints, service, options] :
-       {std::tuple{&config->listen.http, "http", &http_options},
-        std::tuple{&config->listen.https, "https", &https_options}}) {
-    for (const Endpoint& endpoint : *endpoints) {
-      if (!listen(endpoint, service, [options, &http_services](net::Socket socket) {
-            return http::run_session(std::move(socket), *options, *http_services);
-          })) {
-        return kExitFailure;
-      }
-    }
-  }
-  for (const auto& [endpoints, service] : unavailable_services(*config)) {
-    for (const Endpoint& endpoint : *endpoints) {
-      if (!listen(endpoint, service.service, unavailable_handler(service, tls))) {
-        return kExitFailure;
-      }
-      log::warn(std::string(service.service) + " on " + endpoint.text() +
-                " is not implemented in this version: clients are told it is unavailable");
-    }
-  }
-  if (listeners == 0) log::warn("no [listen] entries: serving nothing");
-  // The admin API, always on, on a Unix socket only root and the service user may use.
-  if (!listen(Endpoint{.unix_path = config->admin_socket}, "admin",
-              [&admin_api, &blocking](net::Socket socket) {
-                return admin::run_session(std::move(socket), *admin_api, *blocking);
-              })) {
+  if (!bind_listeners(server, *config, running) ||
+      !drop_privileges(*config, config_path, *identity) ||
+      !start_services(*config, config_path, *identity, std::move(*sinks), running)) {
     return kExitFailure;
   }
-  if (identity->service_user) {
-    const confine::ServiceUser& user = *identity->service_user;
-    if (::lchown(config->admin_socket.c_str(), user.uid, user.gid) != 0) {
-      log::error("admin socket: cannot give " + config->admin_socket.string() + " to " + user.name +
-                 ": " + std::strerror(errno));
-      return kExitFailure;
-    }
-  }
-
-  // Ports are bound: confine the filesystem, then leave root, before any thread starts.
-  auto confined = confine::restrict_filesystem(filesystem_rules(*config, config_path));
-  if (!confined) {
-    log::error("cannot confine the filesystem: " + confined.error().detail);
-    return kExitFailure;
-  }
-  if (confined->abi == 0) {
-    log::warn("filesystem not confined: " + confined->summary);
-  } else {
-    log::info("confined: " + confined->summary);
-  }
-  if (!become_service_user(*identity, *config)) return kExitFailure;
-#ifdef RAMPART_SANITIZE
-  // Changing uid made the process undumpable; LeakSanitizer must ptrace its threads.
-  ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-#endif
-  log::info(identity->service_user
-                ? "running as user " + identity->service_user->name
-                : "running as uid " + std::to_string(::getuid()) + " (not started as root)");
-
-  if (needs_tls(*config)) {
-    auto files = net::ensure_tls_files({config->tls.cert, config->tls.key}, config->data_dir,
-                                       config->hostname);
-    auto reloader = files
-                        ? net::TlsReloader::open(*files)
-                        : Result<std::unique_ptr<net::TlsReloader>>(tl::unexpected(files.error()));
-    if (!reloader) {
-      log::error("tls: " + reloader.error().detail +
-                 (identity->service_user ? " (read as user " + identity->service_user->name + ")"
-                                         : std::string()));
-      return kExitFailure;
-    }
-    tls = std::move(*reloader);
-  }
-  auto opened_audit_log = store::open_sqlite_audit_log(config->data_dir);
-  if (!opened_audit_log) {
-    log::error("audit trail: " + opened_audit_log.error().detail);
-    return kExitFailure;
-  }
-  audit_log = std::move(*opened_audit_log);
-  trail.emplace(*audit_log, alert_rules(*config), std::move(*sinks));
-  trail->record({.kind = audit::kConfig,
-                 .actor = "system",
-                 .protocol = "serve",
-                 .detail = "started with " + config_path.string()});
-  // Deliveries refused for the free-space reserve raise disk-low, once per window.
-  std::atomic<std::int64_t> reserve_alerted_ms{-1};
-  auto store = open_store(*config, [&] {
-    const std::int64_t now = unix_milliseconds();
-    std::int64_t last = reserve_alerted_ms.load();
-    const std::int64_t window = config->audit.window_seconds * 1000;
-    if ((last >= 0 && now - last < window) ||
-        !reserve_alerted_ms.compare_exchange_strong(last, now)) {
-      return;
-    }
-    trail->raise({.kind = "disk-low",
-                  .account = {},
-                  .address = {},
-                  .text = "less than " + std::to_string(config->limits.reserve_free_mib) +
-                          " MiB free for " + config->data_dir.string() +
-                          ": deliveries and appends are refused until there is more"});
-  });
-  if (!store) return kExitFailure;
-  directory::Directory directory(
-      **store, &*trail, static_cast<std::uint64_t>(config->limits.default_quota_mib) << 20);
-  delivery::Delivery delivery(**store, directory, &*trail);
-  // Store, directory and password hashing block: they run here, never on network threads.
-  blocking.emplace(32);
-  smtp_services.emplace(smtp::Services{directory, delivery, *blocking, tls.get()});
-  imap_services.emplace(
-      imap::Services{directory, **store, **store, **store, *blocking, tls.get(), *trail});
-  admin_api.emplace(**store, directory, *audit_log);
-  jmap::Dispatcher jmap;
-  jmap::add_core_methods(jmap);
-  jmap::add_mail_methods(jmap, **store, config->hostname);
-  jmap::add_submission_methods(jmap, **store, directory, delivery);
-  jmap.describe(jmap::kWebSocketCapability,
-                boost::json::object{{"url", "wss://" + config->hostname + "/jmap/ws"},
-                                    {"supportsPush", true}},
-                std::nullopt);
-  http_services.emplace(http::Services{tls.get(), directory, *blocking, jmap, *trail, **store,
-                                       "https://" + config->hostname,
-                                       config->http.metrics_accounts});
-  if (!config->audit.alert_mail.empty()) {
-    mail_alert = [&delivery, &config](const audit::Alert& alert) {
-      mail_alert_to(config->audit.alert_mail, alert, config->hostname, delivery);
-    };
-  }
-
   log::info("ready");
   server.run();
-  blocking->join();
+  running.blocking->join();
   return kExitOk;
 }
 
