@@ -368,40 +368,76 @@ int status_for(const beast::error_code& error) {
 
 }  // namespace
 
-boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
-                                         Services& services) {
-  net::Stream stream(std::move(socket), services.tls ? services.tls->current() : nullptr);
-  if (options.implicit_tls && !co_await stream.start_tls(options.timeout)) co_return;
-  std::string buffer;
-  std::optional<store::Account> account;  // authenticated on this connection
-  std::string authorized_header;          // with these credentials
-  std::uint64_t generation = 0;           // the account's credential generation then
-  int failed_logins = 0;
-  for (int served = 0; served < options.max_requests; ++served) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
+namespace {
+
+using Parser = bhttp::request_parser<bhttp::string_body>;
+
+// One HTTP/1.1 connection: its stream, the bytes read ahead of the parser, and the
+// account it has authenticated (kept while the same credentials come, and none of the
+// account's are revoked).
+class Connection {
+ public:
+  Connection(net::Socket socket, const SessionOptions& options, Services& services)
+      : stream_(std::move(socket), services.tls ? services.tls->current() : nullptr),
+        options_(options),
+        services_(services) {}
+
+  boost::asio::awaitable<void> run() {
+    if (options_.implicit_tls && !co_await stream_.start_tls(options_.timeout)) co_return;
+    for (int served = 0; served < options_.max_requests; ++served) {
+      Parser parser;
+      parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      parser.body_limit(options_.max_body_bytes);
+      const Read read = co_await read_request(parser);
+      if (read == Read::Closed) co_return;
+      const Request& request = parser.get();
+      const bool head = request.method() == bhttp::verb::head;
+      // A client that sends an ambiguous target, or a body we did not read, is not one
+      // to go on talking to.
+      bool keep_alive =
+          read == Read::Request && request.keep_alive() && served + 1 < options_.max_requests;
+      auto response = co_await answer(request, keep_alive);
+      if (!response) co_return;  // a streaming route had the connection
+      metrics::get("rampart_http_requests_total", metrics::Type::Counter, "HTTP requests answered.",
+                   "code=" + metrics::label(std::to_string(response->status)))
+          .add();
+      if (!co_await stream_.write(serialize(*response, head, keep_alive), options_.timeout)) {
+        co_return;
+      }
+      if (!keep_alive) {
+        stream_.close();
+        co_return;
+      }
+    }
+  }
+
+ private:
+  enum class Read {
+    Request,             // whole
+    RequestWithoutBody,  // answered from its header, then the connection closes
+    Closed,              // nothing to answer (closed, silent, or refused with an answer sent)
+  };
+
+  // Reads one request into `parser` in small reads, so a buffer grows only as bytes
+  // arrive. From its first byte the header has header_timeout to arrive whole, however
+  // it trickles in (slow-drip clients); before that the connection idles up to
+  // `timeout`. A body is read only from a client that has authenticated on this
+  // connection or sends credentials: nobody else makes the server hold up to the body
+  // limit.
+  boost::asio::awaitable<Read> read_request(Parser& parser) {
     beast::error_code error;
-    // From its first byte a request's header has header_timeout to arrive whole, however
-    // it trickles in (slow-drip clients); before that the connection idles up to timeout.
     std::optional<std::chrono::steady_clock::time_point> header_deadline;
-    bool unread_body = false;
     while (!parser.is_done()) {
-      if (!buffer.empty()) {
+      if (!buffer_.empty()) {
         if (!header_deadline) {
-          header_deadline = std::chrono::steady_clock::now() + options.header_timeout;
+          header_deadline = std::chrono::steady_clock::now() + options_.header_timeout;
         }
         const bool had_header = parser.is_header_done();
-        const std::size_t used = parser.put(boost::asio::buffer(buffer), error);
-        buffer.erase(0, used);
+        const std::size_t used = parser.put(boost::asio::buffer(buffer_), error);
+        buffer_.erase(0, used);
         if (!had_header && parser.is_header_done() && !error) {
-          // A body is read only from a client that has authenticated on this connection
-          // or sends credentials: nobody else makes the server hold up to the body limit.
-          // Without, the request is answered from its header (401, 404, 405) and the
-          // connection closed.
-          if (!account && !parser.is_done() && parser.get()[bhttp::field::authorization].empty()) {
-            unread_body = true;
-            break;
+          if (!account_ && !parser.is_done() && parser.get()[bhttp::field::authorization].empty()) {
+            co_return Read::RequestWithoutBody;
           }
           parser.eager(true);
           continue;
@@ -414,114 +450,123 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
           continue;
         }
       }
-      auto wait = options.timeout;
+      auto wait = options_.timeout;
       if (header_deadline && !parser.is_header_done()) {
         const auto left = std::chrono::ceil<std::chrono::seconds>(*header_deadline -
                                                                   std::chrono::steady_clock::now());
         if (left.count() <= 0) {
-          log::info("http: request header not complete in time from " + stream.peer_address());
-          co_await stream.write(serialize(plain(408, "request header timeout"), false, false),
-                                options.timeout);
-          stream.close();
-          co_return;
+          log::info("http: request header not complete in time from " + stream_.peer_address());
+          co_await refuse(408, "request header timeout");
+          co_return Read::Closed;
         }
         wait = std::min(wait, left);
       }
-      // Small reads: a buffer grows only as bytes arrive, never to the request limits.
-      if (!co_await stream.read_some(buffer, kReadChunk, wait)) {
-        // Closed between requests: the normal end of a connection. Closed or silent in
-        // the middle of one: nothing to answer that the client would read.
-        co_return;
-      }
+      // Closed between requests: the normal end of a connection. Closed or silent in
+      // the middle of one: nothing to answer that the client would read.
+      if (!co_await stream_.read_some(buffer_, kReadChunk, wait)) co_return Read::Closed;
     }
     if (error) {
       const int status = status_for(error);
-      log::info("http: " + std::to_string(status) + " from " + stream.peer_address() + ": " +
+      log::info("http: " + std::to_string(status) + " from " + stream_.peer_address() + ": " +
                 error.message());
-      co_await stream.write(serialize(plain(status, error.message()), false, false),
-                            options.timeout);
-      stream.close();
-      co_return;
+      co_await refuse(status, error.message());
+      co_return Read::Closed;
     }
-    const Request& request = parser.get();
-    const bool head = request.method() == bhttp::verb::head;
+    co_return Read::Request;
+  }
+
+  // The answer to `request`; nullopt when a streaming route took the connection (it is
+  // closed then). May clear `keep_alive`.
+  boost::asio::awaitable<std::optional<Response>> answer(const Request& request, bool& keep_alive) {
     auto target = parse_target(std::string_view(request.target().data(), request.target().size()));
-    // A client that sends an ambiguous target is not one to go on talking to.
-    bool keep_alive =
-        !unread_body && target && request.keep_alive() && served + 1 < options.max_requests;
-    Response response;
-    const Route* route = target ? find_route(*target) : nullptr;
     if (!target) {
-      response = plain(target.error().code == Errc::TooBig ? 414 : 400,
-                       "bad request target: " + target.error().detail);
-    } else if (!route) {
-      response = plain(404, "not found");
-    } else if (std::find(route->methods.begin(), route->methods.end(), request.method()) ==
-               route->methods.end()) {
-      response = plain(405, "method not allowed");
+      keep_alive = false;
+      co_return plain(target.error().code == Errc::TooBig ? 414 : 400,
+                      "bad request target: " + target.error().detail);
+    }
+    const Route* route = find_route(*target);
+    if (!route) co_return plain(404, "not found");
+    if (std::find(route->methods.begin(), route->methods.end(), request.method()) ==
+        route->methods.end()) {
+      Response response = plain(405, "method not allowed");
       for (const bhttp::verb method : route->methods) {
         if (!response.allow.empty()) response.allow += ", ";
         response.allow += std::string_view(bhttp::to_string(method));
       }
-    } else if (route->anonymous) {
-      response = route->handle(request, *target, Caller{}, services);
-    } else if (!stream.is_tls() && !stream.is_loopback()) {
-      // Credentials never cross the network in the clear: refused unread.
-      response = plain(403, "use https");
-    } else {
-      const auto header = request[bhttp::field::authorization];
-      const std::string_view credentials_header(header.data(), header.size());
-      // The same credentials as before, and none of the account's revoked since:
-      // otherwise they are checked again.
-      const bool same = account && credentials_header.size() == authorized_header.size() &&
-                        CRYPTO_memcmp(credentials_header.data(), authorized_header.data(),
-                                      authorized_header.size()) == 0 &&
-                        services.directory.credential_generation(account->id) == generation;
-      if (!same) {
-        account.reset();
-        authorized_header.clear();
-        auto credentials = parse_credentials(credentials_header);
-        if (!credentials) {
-          response = unauthorized("authentication required");
-        } else {
-          auto login = co_await net::network_login(
-              services.directory, services.blocking, stream.peer_address(), credentials->user,
-              credentials->secret, "http", credentials->bearer);
-          if (login.refused) {
-            response = plain(429, "too many failed logins, try again later");
-          } else if (login.account) {
-            account = std::move(*login.account);
-            generation = services.directory.credential_generation(account->id);
-            authorized_header = std::string(credentials_header);
-          } else {
-            response = login.account.error().code == Errc::Internal
-                           ? plain(503, "try again later")
-                           : unauthorized("authentication failed");
-          }
-          if (!account && ++failed_logins >= options.max_failed_logins) keep_alive = false;
-        }
-      }
-      if (account && route->stream) {
-        const Caller caller{&*account, stream.peer_address(), generation};
-        co_await route->stream(stream, request, *target, caller, services, options);
-        stream.close();
-        co_return;
-      }
-      if (account) {
-        const Caller caller{&*account, stream.peer_address(), generation};
-        response = co_await net::offload(
-            services.blocking, [&] { return route->handle(request, *target, caller, services); });
-      }
+      co_return response;
     }
-    metrics::get("rampart_http_requests_total", metrics::Type::Counter, "HTTP requests answered.",
-                 "code=" + metrics::label(std::to_string(response.status)))
-        .add();
-    if (!co_await stream.write(serialize(response, head, keep_alive), options.timeout)) co_return;
-    if (!keep_alive) {
-      stream.close();
-      co_return;
+    if (route->anonymous) co_return route->handle(request, *target, Caller{}, services_);
+    // Credentials never cross the network in the clear: refused unread.
+    if (!stream_.is_tls() && !stream_.is_loopback()) co_return plain(403, "use https");
+    if (auto refusal = co_await authenticate(request)) {
+      if (failed_logins_ >= options_.max_failed_logins) keep_alive = false;
+      co_return std::move(*refusal);
     }
+    const Caller caller{&*account_, stream_.peer_address(), generation_};
+    if (route->stream) {
+      co_await route->stream(stream_, request, *target, caller, services_, options_);
+      stream_.close();
+      co_return std::nullopt;
+    }
+    co_return co_await net::offload(
+        services_.blocking, [&] { return route->handle(request, *target, caller, services_); });
   }
+
+  // Sets account_ from the request's credentials, or gives the answer that refuses
+  // them (a login tried and failed counts in failed_logins_). The same credentials as
+  // before, with none of the account's revoked since, are not checked again.
+  boost::asio::awaitable<std::optional<Response>> authenticate(const Request& request) {
+    const auto header = request[bhttp::field::authorization];
+    const std::string_view credentials_header(header.data(), header.size());
+    if (account_ && credentials_header.size() == authorized_header_.size() &&
+        CRYPTO_memcmp(credentials_header.data(), authorized_header_.data(),
+                      authorized_header_.size()) == 0 &&
+        services_.directory.credential_generation(account_->id) == generation_) {
+      co_return std::nullopt;
+    }
+    account_.reset();
+    authorized_header_.clear();
+    auto credentials = parse_credentials(credentials_header);
+    if (!credentials) co_return unauthorized("authentication required");
+    auto login = co_await net::network_login(services_.directory, services_.blocking,
+                                             stream_.peer_address(), credentials->user,
+                                             credentials->secret, "http", credentials->bearer);
+    if (!login.account) ++failed_logins_;
+    if (login.refused) co_return plain(429, "too many failed logins, try again later");
+    if (!login.account) {
+      co_return login.account.error().code == Errc::Internal
+          ? plain(503, "try again later")
+          : unauthorized("authentication failed");
+    }
+    account_ = std::move(*login.account);
+    generation_ = services_.directory.credential_generation(account_->id);
+    authorized_header_ = std::string(credentials_header);
+    co_return std::nullopt;
+  }
+
+  // Answers and closes the connection.
+  boost::asio::awaitable<void> refuse(int status, std::string text) {
+    co_await stream_.write(serialize(plain(status, std::move(text)), false, false),
+                           options_.timeout);
+    stream_.close();
+  }
+
+  net::Stream stream_;
+  const SessionOptions& options_;
+  Services& services_;
+  std::string buffer_;                     // read, not yet parsed
+  std::optional<store::Account> account_;  // authenticated on this connection
+  std::string authorized_header_;          // with these credentials
+  std::uint64_t generation_ = 0;           // the account's credential generation then
+  int failed_logins_ = 0;
+};
+
+}  // namespace
+
+boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
+                                         Services& services) {
+  Connection connection(std::move(socket), options, services);
+  co_await connection.run();
 }
 
 }  // namespace rampart::http
