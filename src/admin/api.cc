@@ -62,8 +62,8 @@ json::value record_json(const store::AuditRecord& record) {
 
 }  // namespace
 
-Api::Api(store::Store& store, directory::Directory& directory, store::AuditLog& audit)
-    : store_(store), directory_(directory), audit_(audit) {}
+Api::Api(store::QueueStore& queue, directory::Directory& directory, store::AuditLog& audit)
+    : queue_(queue), directory_(directory), audit_(audit) {}
 
 std::string Api::call(std::string_view request_text, const std::string& caller) {
   auto request = parse_request(request_text);
@@ -88,11 +88,16 @@ std::string Api::call(std::string_view request_text, const std::string& caller) 
     return failure({recorded.error().code,
                     "the audit trail cannot record the call: " + recorded.error().detail});
   }
+  return request->call.starts_with("queue.") || request->call.starts_with("audit.")
+             ? report(*request)
+             : administer(*request);
+}
 
-  const std::string& call = request->call;
-  const std::string& name = text(*request, "name");
-  const std::string& address = text(*request, "address");
-  const std::string& domain = text(*request, "domain");
+std::string Api::administer(const Request& request) {
+  const std::string& call = request.call;
+  const std::string& name = text(request, "name");
+  const std::string& address = text(request, "address");
+  const std::string& domain = text(request, "domain");
   auto done = [](const Result<void>& result) {
     return result ? success(nullptr) : failure(result.error());
   };
@@ -106,12 +111,12 @@ std::string Api::call(std::string_view request_text, const std::string& caller) 
     return success(std::move(out));
   }
   if (call == "user.add") {
-    auto account = directory_.add_account(address, text(*request, "password"));
+    auto account = directory_.add_account(address, text(request, "password"));
     if (!account) return failure(account.error());
     return success(json::object{{"address", account->address}});
   }
   if (call == "user.passwd") {
-    return done(directory_.set_password(address, text(*request, "password")));
+    return done(directory_.set_password(address, text(request, "password")));
   }
   if (call == "user.remove") return done(directory_.remove_account(address));
   if (call == "user.list") {
@@ -126,17 +131,17 @@ std::string Api::call(std::string_view request_text, const std::string& caller) 
     return success(std::move(out));
   }
   if (call == "user.quota") {
-    const std::int64_t bytes = request->numbers.at("bytes");
+    const std::int64_t bytes = request.numbers.at("bytes");
     if (bytes < 0) return failure({Errc::BadInput, "bytes must not be negative"});
     return done(directory_.set_quota(address, static_cast<std::uint64_t>(bytes)));
   }
   if (call == "app_password.add") {
-    auto secret = directory_.add_app_password(address, text(*request, "device"));
+    auto secret = directory_.add_app_password(address, text(request, "device"));
     if (!secret) return failure(secret.error());
     return success(json::object{{"secret", *secret}});
   }
   if (call == "app_password.remove") {
-    return done(directory_.remove_app_password(address, text(*request, "device")));
+    return done(directory_.remove_app_password(address, text(request, "device")));
   }
   if (call == "app_password.list") {
     auto passwords = directory_.list_app_passwords(address);
@@ -147,7 +152,7 @@ std::string Api::call(std::string_view request_text, const std::string& caller) 
     }
     return success(std::move(out));
   }
-  if (call == "alias.add") return done(directory_.add_alias(address, text(*request, "target")));
+  if (call == "alias.add") return done(directory_.add_alias(address, text(request, "target")));
   if (call == "alias.remove") return done(directory_.remove_alias(address));
   if (call == "alias.list") {
     auto aliases = directory_.list_aliases(domain);
@@ -158,8 +163,13 @@ std::string Api::call(std::string_view request_text, const std::string& caller) 
     }
     return success(std::move(out));
   }
+  return failure({Errc::NotFound, "no call " + call});
+}
+
+std::string Api::report(const Request& request) {
+  const std::string& call = request.call;
   if (call == "queue.list") {
-    auto entries = store_.list_queue();
+    auto entries = queue_.list_queue();
     if (!entries) return failure(entries.error());
     json::array out;
     for (const auto& entry : *entries) {
@@ -175,18 +185,18 @@ std::string Api::call(std::string_view request_text, const std::string& caller) 
     return success(std::move(out));
   }
   if (call == "audit.query") {
-    store::AuditFilter filter{.account = text(*request, "account"),
-                              .address = text(*request, "address"),
-                              .kind = text(*request, "kind"),
+    store::AuditFilter filter{.account = text(request, "account"),
+                              .address = text(request, "address"),
+                              .kind = text(request, "kind"),
                               .limit = 100,
                               .newest = true};
     for (const auto& [field, target] :
          {std::pair{"since_ms", &filter.since_ms}, std::pair{"until_ms", &filter.until_ms}}) {
-      if (auto it = request->numbers.find(field); it != request->numbers.end()) {
+      if (auto it = request.numbers.find(field); it != request.numbers.end()) {
         *target = it->second;
       }
     }
-    if (auto it = request->numbers.find("limit"); it != request->numbers.end()) {
+    if (auto it = request.numbers.find("limit"); it != request.numbers.end()) {
       if (it->second < 1 || it->second > 1'000'000) {
         return failure({Errc::BadInput, "limit must be from 1 to 1000000"});
       }

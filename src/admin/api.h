@@ -21,7 +21,7 @@
 
 namespace rampart::store {
 class AuditLog;
-class Store;
+class QueueStore;
 }  // namespace rampart::store
 namespace rampart::directory {
 class Directory;
@@ -42,13 +42,18 @@ Result<Request> parse_request(std::string_view json);
 
 class Api {
  public:
-  Api(store::Store& store, directory::Directory& directory, store::AuditLog& audit);
+  Api(store::QueueStore& queue, directory::Directory& directory, store::AuditLog& audit);
 
   // Runs one request from `caller` ("uid 0"); returns the answer's JSON. Blocking.
   std::string call(std::string_view request, const std::string& caller);
 
  private:
-  store::Store& store_;
+  // Domains, accounts, app passwords and aliases.
+  std::string administer(const Request& request);
+  // The queue and the audit trail.
+  std::string report(const Request& request);
+
+  store::QueueStore& queue_;
   directory::Directory& directory_;
   store::AuditLog& audit_;
 };
