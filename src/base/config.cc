@@ -69,6 +69,171 @@ Result<void> integer_key(std::string_view source, std::string_view prefix, std::
   return {};
 }
 
+// The top-level strings: data_dir, hostname, log_level, user, admin_socket.
+Result<void> parse_top_level(std::string_view source, std::string_view name, const toml::node& node,
+                             Config& config) {
+  auto value = string_value(source, node, name);
+  if (!value) return tl::unexpected(value.error());
+  if (value->empty()) return tl::unexpected(bad_key(source, node, name, "must not be empty"));
+  if (name == "data_dir") {
+    config.data_dir = *value;
+  } else if (name == "hostname") {
+    config.hostname = *value;
+  } else if (name == "admin_socket") {
+    config.admin_socket = *value;
+  } else if (name == "user") {
+    if (*value == "root") {
+      return tl::unexpected(bad_key(source, node, name, "the server does not serve as root"));
+    }
+    config.user = *value;
+  } else {
+    const std::pair<std::string_view, log::Level> levels[] = {{"debug", log::Level::Debug},
+                                                              {"info", log::Level::Info},
+                                                              {"warn", log::Level::Warn},
+                                                              {"error", log::Level::Error}};
+    const auto* level = std::find_if(std::begin(levels), std::end(levels),
+                                     [&](const auto& entry) { return entry.first == *value; });
+    if (level == std::end(levels)) {
+      return tl::unexpected(bad_key(source, node, name, "expected debug, info, warn or error"));
+    }
+    config.log_level = level->second;
+  }
+  return {};
+}
+
+// [listen]: a list of endpoints for each service.
+Result<void> parse_listen(std::string_view source, std::string_view name, const toml::node& node,
+                          Config& config) {
+  const toml::table* listen = node.as_table();
+  if (!listen) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+  Config::Listen& out = config.listen;
+  const std::pair<std::string_view, std::vector<Endpoint>*> services[] = {
+      {"smtp", &out.smtp},
+      {"submission", &out.submission},
+      {"submissions", &out.submissions},
+      {"lmtp", &out.lmtp},
+      {"imap", &out.imap},
+      {"imaps", &out.imaps},
+      {"pop3", &out.pop3},
+      {"http", &out.http},
+      {"https", &out.https}};
+  for (const auto& [service_key, service_node] : *listen) {
+    const std::string full = "listen." + std::string(service_key.str());
+    std::vector<Endpoint>* target = nullptr;
+    for (const auto& [service, list] : services) {
+      if (service == service_key.str()) target = list;
+    }
+    if (!target) return tl::unexpected(bad_key(source, service_node, full, "unknown key"));
+    auto endpoints = endpoint_list(source, service_node, full);
+    if (!endpoints) return tl::unexpected(endpoints.error());
+    *target = std::move(*endpoints);
+  }
+  return {};
+}
+
+// [limits].
+Result<void> parse_limits(std::string_view source, std::string_view name, const toml::node& node,
+                          Config& config) {
+  const toml::table* limits = node.as_table();
+  if (!limits) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+  Config::Limits& out = config.limits;
+  const IntegerKey keys[] = {{"connections_per_ip", &out.connections_per_ip, 1, 1'000'000},
+                             {"default_quota_mib", &out.default_quota_mib, 0, 1LL << 30},
+                             {"reserve_free_mib", &out.reserve_free_mib, 0, 1LL << 30}};
+  for (const auto& [limit_key, limit_node] : *limits) {
+    auto set = integer_key(source, "limits.", limit_key.str(), limit_node, keys);
+    if (!set) return tl::unexpected(set.error());
+  }
+  return {};
+}
+
+// [audit]: the alert rules and destinations.
+Result<void> parse_audit(std::string_view source, std::string_view name, const toml::node& node,
+                         Config& config) {
+  const toml::table* audit = node.as_table();
+  if (!audit) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+  Config::Audit& out = config.audit;
+  const IntegerKey counts[] = {
+      {"bulk_read_messages", &out.bulk_read_messages, 1, 1'000'000'000},
+      {"mass_delete_messages", &out.mass_delete_messages, 1, 1'000'000'000},
+      {"failed_logins", &out.failed_logins, 1, 1'000'000'000},
+      {"window_seconds", &out.window_seconds, 1, 1'000'000'000}};
+  for (const auto& [audit_key, audit_node] : *audit) {
+    const std::string full = "audit." + std::string(audit_key.str());
+    if (audit_key.str() == "alert_webhook") {
+      auto value = string_value(source, audit_node, full);
+      if (!value) return tl::unexpected(value.error());
+      if (!value->starts_with("http://")) {
+        return tl::unexpected(bad_key(source, audit_node, full,
+                                      "expected an http:// URL (put a relay in front for "
+                                      "https)"));
+      }
+      out.alert_webhook = *value;
+      continue;
+    }
+    if (audit_key.str() == "alert_mail") {
+      auto value = string_value(source, audit_node, full);
+      if (!value) return tl::unexpected(value.error());
+      const auto at = value->find('@');
+      if (at == 0 || at == std::string::npos || at + 1 == value->size()) {
+        return tl::unexpected(bad_key(source, audit_node, full, "expected an address"));
+      }
+      out.alert_mail = *value;
+      continue;
+    }
+    auto set = integer_key(source, "audit.", audit_key.str(), audit_node, counts);
+    if (!set) return tl::unexpected(set.error());
+  }
+  return {};
+}
+
+// [http].
+Result<void> parse_http(std::string_view source, std::string_view name, const toml::node& node,
+                        Config& config) {
+  const toml::table* http = node.as_table();
+  if (!http) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+  const IntegerKey keys[] = {{"header_timeout", &config.http.header_timeout, 1, 3600}};
+  for (const auto& [http_key, http_node] : *http) {
+    const std::string full = "http." + std::string(http_key.str());
+    if (http_key.str() != "metrics_accounts") {
+      auto set = integer_key(source, "http.", http_key.str(), http_node, keys);
+      if (!set) return tl::unexpected(set.error());
+      continue;
+    }
+    const toml::array* list = http_node.as_array();
+    if (!list) return tl::unexpected(bad_key(source, http_node, full, "expected a list"));
+    for (const auto& item : *list) {
+      auto value = item.value<std::string>();
+      if (!value || value->find('@') == std::string::npos) {
+        return tl::unexpected(bad_key(source, item, full, "expected account addresses"));
+      }
+      config.http.metrics_accounts.push_back(lowercase(*value));
+    }
+  }
+  return {};
+}
+
+// [tls]: certificate and key, both or neither.
+Result<void> parse_tls(std::string_view source, std::string_view name, const toml::node& node,
+                       Config& config) {
+  const toml::table* tls = node.as_table();
+  if (!tls) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+  for (const auto& [tls_key, tls_node] : *tls) {
+    const std::string full = "tls." + std::string(tls_key.str());
+    if (tls_key.str() != "cert" && tls_key.str() != "key") {
+      return tl::unexpected(bad_key(source, tls_node, full, "unknown key"));
+    }
+    auto value = string_value(source, tls_node, full);
+    if (!value) return tl::unexpected(value.error());
+    (tls_key.str() == "cert" ? config.tls.cert : config.tls.key) = *value;
+  }
+  if (config.tls.cert.empty() != config.tls.key.empty()) {
+    return tl::unexpected(
+        bad_key(source, node, "tls", "cert and key go together: set both or neither"));
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string Endpoint::text() const {
@@ -124,147 +289,27 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
     return fail(Errc::BadInput,
                 where(source, error.source()) + ": " + std::string(error.description()));
   }
+  using Section = Result<void> (*)(std::string_view, std::string_view, const toml::node&, Config&);
+  const std::pair<std::string_view, Section> sections[] = {{"data_dir", parse_top_level},
+                                                           {"hostname", parse_top_level},
+                                                           {"log_level", parse_top_level},
+                                                           {"user", parse_top_level},
+                                                           {"admin_socket", parse_top_level},
+                                                           {"listen", parse_listen},
+                                                           {"limits", parse_limits},
+                                                           {"audit", parse_audit},
+                                                           {"http", parse_http},
+                                                           {"tls", parse_tls}};
   Config config;
   for (const auto& [key, node] : root) {
     const std::string_view name = key.str();
-    if (name == "data_dir" || name == "hostname" || name == "log_level" || name == "user" ||
-        name == "admin_socket") {
-      auto value = string_value(source, node, name);
-      if (!value) return tl::unexpected(value.error());
-      if (value->empty()) return tl::unexpected(bad_key(source, node, name, "must not be empty"));
-      if (name == "data_dir") {
-        config.data_dir = *value;
-      } else if (name == "hostname") {
-        config.hostname = *value;
-      } else if (name == "admin_socket") {
-        config.admin_socket = *value;
-      } else if (name == "user") {
-        if (*value == "root") {
-          return tl::unexpected(bad_key(source, node, name, "the server does not serve as root"));
-        }
-        config.user = *value;
-      } else {
-        const std::pair<std::string_view, log::Level> levels[] = {{"debug", log::Level::Debug},
-                                                                  {"info", log::Level::Info},
-                                                                  {"warn", log::Level::Warn},
-                                                                  {"error", log::Level::Error}};
-        const auto* level = std::find_if(std::begin(levels), std::end(levels),
-                                         [&](const auto& entry) { return entry.first == *value; });
-        if (level == std::end(levels)) {
-          return tl::unexpected(bad_key(source, node, name, "expected debug, info, warn or error"));
-        }
-        config.log_level = level->second;
-      }
-    } else if (name == "listen") {
-      const toml::table* listen = node.as_table();
-      if (!listen) return tl::unexpected(bad_key(source, node, name, "expected a table"));
-      Config::Listen& out = config.listen;
-      const std::pair<std::string_view, std::vector<Endpoint>*> services[] = {
-          {"smtp", &out.smtp},
-          {"submission", &out.submission},
-          {"submissions", &out.submissions},
-          {"lmtp", &out.lmtp},
-          {"imap", &out.imap},
-          {"imaps", &out.imaps},
-          {"pop3", &out.pop3},
-          {"http", &out.http},
-          {"https", &out.https}};
-      for (const auto& [service_key, service_node] : *listen) {
-        const std::string full = "listen." + std::string(service_key.str());
-        std::vector<Endpoint>* target = nullptr;
-        for (const auto& [service, list] : services) {
-          if (service == service_key.str()) target = list;
-        }
-        if (!target) return tl::unexpected(bad_key(source, service_node, full, "unknown key"));
-        auto endpoints = endpoint_list(source, service_node, full);
-        if (!endpoints) return tl::unexpected(endpoints.error());
-        *target = std::move(*endpoints);
-      }
-    } else if (name == "limits") {
-      const toml::table* limits = node.as_table();
-      if (!limits) return tl::unexpected(bad_key(source, node, name, "expected a table"));
-      Config::Limits& out = config.limits;
-      const IntegerKey keys[] = {{"connections_per_ip", &out.connections_per_ip, 1, 1'000'000},
-                                 {"default_quota_mib", &out.default_quota_mib, 0, 1LL << 30},
-                                 {"reserve_free_mib", &out.reserve_free_mib, 0, 1LL << 30}};
-      for (const auto& [limit_key, limit_node] : *limits) {
-        auto set = integer_key(source, "limits.", limit_key.str(), limit_node, keys);
-        if (!set) return tl::unexpected(set.error());
-      }
-    } else if (name == "audit") {
-      const toml::table* audit = node.as_table();
-      if (!audit) return tl::unexpected(bad_key(source, node, name, "expected a table"));
-      Config::Audit& out = config.audit;
-      const IntegerKey counts[] = {
-          {"bulk_read_messages", &out.bulk_read_messages, 1, 1'000'000'000},
-          {"mass_delete_messages", &out.mass_delete_messages, 1, 1'000'000'000},
-          {"failed_logins", &out.failed_logins, 1, 1'000'000'000},
-          {"window_seconds", &out.window_seconds, 1, 1'000'000'000}};
-      for (const auto& [audit_key, audit_node] : *audit) {
-        const std::string full = "audit." + std::string(audit_key.str());
-        if (audit_key.str() == "alert_webhook") {
-          auto value = string_value(source, audit_node, full);
-          if (!value) return tl::unexpected(value.error());
-          if (!value->starts_with("http://")) {
-            return tl::unexpected(bad_key(source, audit_node, full,
-                                          "expected an http:// URL (put a relay in front for "
-                                          "https)"));
-          }
-          out.alert_webhook = *value;
-          continue;
-        }
-        if (audit_key.str() == "alert_mail") {
-          auto value = string_value(source, audit_node, full);
-          if (!value) return tl::unexpected(value.error());
-          const auto at = value->find('@');
-          if (at == 0 || at == std::string::npos || at + 1 == value->size()) {
-            return tl::unexpected(bad_key(source, audit_node, full, "expected an address"));
-          }
-          out.alert_mail = *value;
-          continue;
-        }
-        auto set = integer_key(source, "audit.", audit_key.str(), audit_node, counts);
-        if (!set) return tl::unexpected(set.error());
-      }
-    } else if (name == "http") {
-      const toml::table* http = node.as_table();
-      if (!http) return tl::unexpected(bad_key(source, node, name, "expected a table"));
-      const IntegerKey keys[] = {{"header_timeout", &config.http.header_timeout, 1, 3600}};
-      for (const auto& [http_key, http_node] : *http) {
-        const std::string full = "http." + std::string(http_key.str());
-        if (http_key.str() != "metrics_accounts") {
-          auto set = integer_key(source, "http.", http_key.str(), http_node, keys);
-          if (!set) return tl::unexpected(set.error());
-          continue;
-        }
-        const toml::array* list = http_node.as_array();
-        if (!list) return tl::unexpected(bad_key(source, http_node, full, "expected a list"));
-        for (const auto& item : *list) {
-          auto value = item.value<std::string>();
-          if (!value || value->find('@') == std::string::npos) {
-            return tl::unexpected(bad_key(source, item, full, "expected account addresses"));
-          }
-          config.http.metrics_accounts.push_back(lowercase(*value));
-        }
-      }
-    } else if (name == "tls") {
-      const toml::table* tls = node.as_table();
-      if (!tls) return tl::unexpected(bad_key(source, node, name, "expected a table"));
-      for (const auto& [tls_key, tls_node] : *tls) {
-        const std::string full = "tls." + std::string(tls_key.str());
-        if (tls_key.str() != "cert" && tls_key.str() != "key") {
-          return tl::unexpected(bad_key(source, tls_node, full, "unknown key"));
-        }
-        auto value = string_value(source, tls_node, full);
-        if (!value) return tl::unexpected(value.error());
-        (tls_key.str() == "cert" ? config.tls.cert : config.tls.key) = *value;
-      }
-      if (config.tls.cert.empty() != config.tls.key.empty()) {
-        return tl::unexpected(
-            bad_key(source, node, "tls", "cert and key go together: set both or neither"));
-      }
-    } else {
+    const auto* section = std::find_if(std::begin(sections), std::end(sections),
+                                       [&](const auto& entry) { return entry.first == name; });
+    if (section == std::end(sections)) {
       return tl::unexpected(bad_key(source, node, name, "unknown key"));
+    }
+    if (auto parsed = section->second(source, name, node, config); !parsed) {
+      return tl::unexpected(parsed.error());
     }
   }
   return config;
