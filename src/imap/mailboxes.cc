@@ -1,5 +1,6 @@
 // LIST, LSUB, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE and STATUS.
 #include <algorithm>
+#include <variant>
 
 #include "audit/trail.h"
 #include "base/ascii.h"
@@ -41,38 +42,38 @@ std::string canonical_pattern(std::string pattern) {
   return pattern;
 }
 
-}  // namespace
-
-asio::awaitable<void> Session::list(const Command& command, bool lsub) {
-  const Arguments& arguments = command.arguments;
-  std::size_t at = 0;
-  bool select_subscribed = lsub, select_special_use = false, recursive = false;
+// What a LIST or LSUB command asks (RFC 9051 §6.3.9, RFC 5258 LIST-EXTENDED, RFC 5819
+// LIST-STATUS), or the BAD text when it cannot be read.
+struct ListRequest {
+  bool select_subscribed = false, select_special_use = false, recursive = false;
   bool return_subscribed = false, return_special_use = true, return_children = true;
-  const Token* status = nullptr;
+  const Token* status = nullptr;  // RETURN (STATUS (...)): the list of items
+  std::string_view reference;
+  std::vector<std::string_view> patterns;
+};
+
+std::variant<ListRequest, std::string> read_list(const std::vector<Token>& arguments, bool lsub) {
+  ListRequest request{.select_subscribed = lsub};
+  std::size_t at = 0;
   if (!lsub && at < arguments.size() && arguments[at].kind == Token::Kind::List) {
     for (const Token& option : arguments[at].children) {
       if (option.is("SUBSCRIBED")) {
-        select_subscribed = true;
+        request.select_subscribed = true;
       } else if (option.is("SPECIAL-USE")) {
-        select_special_use = true;
+        request.select_special_use = true;
       } else if (option.is("RECURSIVEMATCH")) {
-        recursive = true;
+        request.recursive = true;
       } else if (!option.is("REMOTE")) {
-        reply(command, "BAD Unknown LIST selection option");
-        co_return;
+        return "Unknown LIST selection option";
       }
     }
     // RFC 5258 §3: RECURSIVEMATCH needs another selection option.
-    if (recursive && !select_subscribed && !select_special_use) {
-      reply(command, "BAD RECURSIVEMATCH needs SUBSCRIBED");
-      co_return;
+    if (request.recursive && !request.select_subscribed && !request.select_special_use) {
+      return "RECURSIVEMATCH needs SUBSCRIBED";
     }
     ++at;
   }
-  if (arguments.size() < at + 2) {
-    reply(command, "BAD LIST takes a reference and a mailbox pattern");
-    co_return;
-  }
+  if (arguments.size() < at + 2) return "LIST takes a reference and a mailbox pattern";
   // list-mailbox (RFC 9051 §9): an astring that may also hold "%" and "*".
   auto pattern_of = [](const Token& token) -> std::optional<std::string_view> {
     if (token.kind == Token::Kind::List || (token.kind == Token::Kind::String && token.binary)) {
@@ -81,40 +82,51 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
     return std::string_view(token.text);
   };
   const auto reference = pattern_of(arguments[at]);
-  std::vector<std::string_view> raw_patterns;
   if (arguments[at + 1].kind == Token::Kind::List && !lsub) {
     for (const Token& pattern : arguments[at + 1].children) {
       if (!pattern_of(pattern)) break;
-      raw_patterns.push_back(*pattern_of(pattern));
+      request.patterns.push_back(*pattern_of(pattern));
     }
   } else if (pattern_of(arguments[at + 1])) {
-    raw_patterns.push_back(*pattern_of(arguments[at + 1]));
+    request.patterns.push_back(*pattern_of(arguments[at + 1]));
   }
-  if (!reference || raw_patterns.empty()) {
-    reply(command, "BAD LIST takes a reference and a mailbox pattern");
-    co_return;
+  if (!reference || request.patterns.empty()) {
+    return "LIST takes a reference and a mailbox pattern";
   }
+  request.reference = *reference;
   at += 2;
   if (at < arguments.size()) {
     if (lsub || !arguments[at].is("RETURN") || at + 2 != arguments.size() ||
         arguments[at + 1].kind != Token::Kind::List) {
-      reply(command, "BAD Unexpected LIST arguments");
-      co_return;
+      return "Unexpected LIST arguments";
     }
     const auto& options = arguments[at + 1].children;
     for (std::size_t i = 0; i < options.size(); ++i) {
       if (options[i].is("SUBSCRIBED")) {
-        return_subscribed = true;
+        request.return_subscribed = true;
       } else if (options[i].is("CHILDREN") || options[i].is("SPECIAL-USE")) {
       } else if (options[i].is("STATUS") && i + 1 < options.size() &&
                  options[i + 1].kind == Token::Kind::List) {
-        status = &options[++i];
+        request.status = &options[++i];
       } else {
-        reply(command, "BAD Unknown LIST return option");
-        co_return;
+        return "Unknown LIST return option";
       }
     }
   }
+  return request;
+}
+
+}  // namespace
+
+asio::awaitable<void> Session::list(const Command& command, bool lsub) {
+  auto read = read_list(command.arguments, lsub);
+  if (auto* bad = std::get_if<std::string>(&read)) {
+    reply(command, "BAD " + *bad);
+    co_return;
+  }
+  const ListRequest& request = std::get<ListRequest>(read);
+  const auto& [select_subscribed, select_special_use, recursive, return_subscribed,
+               return_special_use, return_children, status, reference, raw_patterns] = request;
   const char* verb = lsub ? "LSUB" : "LIST";
   // RFC 9051 §6.3.9: an empty pattern asks for the hierarchy separator.
   if (raw_patterns.size() == 1 && raw_patterns[0].empty()) {
@@ -124,7 +136,7 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
   }
   std::vector<std::string> patterns;
   for (std::string_view raw : raw_patterns) {
-    std::string joined = std::string(*reference) + std::string(raw);
+    std::string joined = std::string(reference) + std::string(raw);
     if (!utf8_) {
       auto decoded = decode_mutf7(joined);
       if (!decoded) {
