@@ -16,6 +16,13 @@ namespace rampart::imap {
 namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
 
+// The QRESYNC parameters of SELECT (RFC 7162 §3.2.5).
+struct Qresync {
+  std::uint32_t uidvalidity = 0;
+  store::ModSeq modseq = 0;
+  std::optional<SequenceSet> known_uids;
+};
+
 namespace {
 
 constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
@@ -31,13 +38,6 @@ Result<std::vector<store::Uid>> expunge_deleted(store::MailStore& store, store::
   }
   return deleted.empty() ? std::vector<store::Uid>{} : store.expunge(mailbox, deleted);
 }
-
-// The QRESYNC parameters of SELECT (RFC 7162 §3.2.5).
-struct Qresync {
-  std::uint32_t uidvalidity = 0;
-  store::ModSeq modseq = 0;
-  std::optional<SequenceSet> known_uids;
-};
 
 std::optional<Qresync> parse_qresync(const Token& list) {
   const auto& items = list.children;
@@ -148,10 +148,25 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
   signal_->selected = mailbox.id;
   signal_->dirty = false;
 
+  announce_selection(*snapshot, read_only, children);
+  if (qresync && qresync->uidvalidity == mailbox.uidvalidity) {
+    co_await resynchronize(*qresync, *snapshot);
+  }
+  audit(audit::kOpen, mailbox.name, static_cast<std::int64_t>(snapshot->messages.size()),
+        command.name);
+  reply(command, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") + command.name +
+                     " completed");
+}
+
+// The untagged responses that open a selected mailbox (RFC 9051 §6.3.1, RFC 3501
+// §6.3.1 for IMAP4rev1 clients, RFC 7162 HIGHESTMODSEQ).
+void Session::announce_selection(const store::MailboxSnapshot& snapshot, bool read_only,
+                                 bool children) {
+  const store::Mailbox& mailbox = snapshot.mailbox;
   std::vector<std::string> keywords;
   std::uint32_t first_unseen = 0;
-  for (std::size_t i = 0; i < snapshot->messages.size(); ++i) {
-    const auto& flags = snapshot->messages[i].flags;
+  for (std::size_t i = 0; i < snapshot.messages.size(); ++i) {
+    const auto& flags = snapshot.messages[i].flags;
     for (const auto& flag : flags) {
       if (flag[0] != '\\') keywords.push_back(flag);
     }
@@ -164,7 +179,7 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
   untagged("FLAGS (" + flags + ")");
   untagged(read_only ? "OK [PERMANENTFLAGS ()] Read-only mailbox"
                      : "OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted");
-  untagged(std::to_string(snapshot->messages.size()) + " EXISTS");
+  untagged(std::to_string(snapshot.messages.size()) + " EXISTS");
   if (!rev2_) {
     untagged("0 RECENT");
     if (first_unseen != 0) {
@@ -180,41 +195,39 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
   untagged("OK [UIDVALIDITY " + std::to_string(mailbox.uidvalidity) + "] UIDs valid");
   untagged("OK [UIDNEXT " + std::to_string(mailbox.uidnext) + "] Predicted next UID");
   untagged("OK [HIGHESTMODSEQ " + std::to_string(mailbox.highest_modseq) + "] Highest");
+}
 
-  if (qresync && qresync->uidvalidity == mailbox.uidvalidity) {
-    // RFC 7162 §3.2.5.1: what was expunged since the client's MODSEQ (VANISHED
-    // (EARLIER)), then the flags of what changed since.
-    const MailboxView& view = selected_->view;
-    auto known = [&](store::Uid uid) {
-      return !qresync->known_uids || qresync->known_uids->contains(uid, mailbox.uidnext);
-    };
-    auto changes = co_await blocking(
-        [&] { return services_.store.mailbox_changes(mailbox.id, qresync->modseq); });
-    std::vector<store::Uid> vanished;
-    if (changes) {
-      for (store::Uid uid : changes->removed) {
-        if (known(uid) && !view.msn_of(uid)) vanished.push_back(uid);
-      }
-    } else if (qresync->known_uids) {
-      // The log does not reach back: every known UID that is gone.
-      for (const auto& range : qresync->known_uids->resolve(mailbox.uidnext)) {
-        for (store::Uid uid = range.first; uid <= range.last && uid < mailbox.uidnext; ++uid) {
-          if (!view.msn_of(uid)) vanished.push_back(uid);
-        }
-      }
+// RFC 7162 §3.2.5.1: what was expunged since the client's MODSEQ (VANISHED
+// (EARLIER)), then the flags of what changed since.
+asio::awaitable<void> Session::resynchronize(const Qresync& qresync,
+                                             const store::MailboxSnapshot& snapshot) {
+  const store::Mailbox& mailbox = snapshot.mailbox;
+  const MailboxView& view = selected_->view;
+  auto known = [&](store::Uid uid) {
+    return !qresync.known_uids || qresync.known_uids->contains(uid, mailbox.uidnext);
+  };
+  auto changes = co_await blocking(
+      [&] { return services_.store.mailbox_changes(mailbox.id, qresync.modseq); });
+  std::vector<store::Uid> vanished;
+  if (changes) {
+    for (store::Uid uid : changes->removed) {
+      if (known(uid) && !view.msn_of(uid)) vanished.push_back(uid);
     }
-    if (!vanished.empty()) untagged("VANISHED (EARLIER) " + format_set(std::move(vanished)));
-    for (const auto& message : snapshot->messages) {
-      if (message.modseq <= qresync->modseq || !known(message.uid)) continue;
-      untagged(std::to_string(*view.msn_of(message.uid)) + " FETCH (UID " +
-               std::to_string(message.uid) + " FLAGS " + format_flags(message.flags) + " MODSEQ (" +
-               std::to_string(message.modseq) + "))");
+  } else if (qresync.known_uids) {
+    // The log does not reach back: every known UID that is gone.
+    for (const auto& range : qresync.known_uids->resolve(mailbox.uidnext)) {
+      for (store::Uid uid = range.first; uid <= range.last && uid < mailbox.uidnext; ++uid) {
+        if (!view.msn_of(uid)) vanished.push_back(uid);
+      }
     }
   }
-  audit(audit::kOpen, mailbox.name, static_cast<std::int64_t>(snapshot->messages.size()),
-        command.name);
-  reply(command, std::string(read_only ? "OK [READ-ONLY] " : "OK [READ-WRITE] ") + command.name +
-                     " completed");
+  if (!vanished.empty()) untagged("VANISHED (EARLIER) " + format_set(std::move(vanished)));
+  for (const auto& message : snapshot.messages) {
+    if (message.modseq <= qresync.modseq || !known(message.uid)) continue;
+    untagged(std::to_string(*view.msn_of(message.uid)) + " FETCH (UID " +
+             std::to_string(message.uid) + " FLAGS " + format_flags(message.flags) + " MODSEQ (" +
+             std::to_string(message.modseq) + "))");
+  }
 }
 
 asio::awaitable<void> Session::close(const Command& command, bool expunge) {

@@ -33,6 +33,7 @@ struct ChangeSignal {
 };
 
 struct CommandSpec;  // session.cc: one entry per command
+struct Qresync;      // selected.cc: SELECT's QRESYNC parameters
 
 class Session {
  public:
@@ -91,6 +92,9 @@ class Session {
 
   // selected.cc
   boost::asio::awaitable<void> select(const Command& command, bool read_only);
+  void announce_selection(const store::MailboxSnapshot& snapshot, bool read_only, bool children);
+  boost::asio::awaitable<void> resynchronize(const Qresync& qresync,
+                                             const store::MailboxSnapshot& snapshot);
   boost::asio::awaitable<void> close(const Command& command, bool expunge);
   boost::asio::awaitable<void> expunge(const Command& command);
   boost::asio::awaitable<void> store_flags(const Command& command);
