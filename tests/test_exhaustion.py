@@ -431,6 +431,50 @@ class MailLoops(ExhaustionTest):
         self.send(10)
 
 
+class SmtpMessageBudget(ExhaustionTest):
+    """Messages in transit share limits.message_memory_mib beyond the first MiB of
+    each: big unfinished DATA from many connections is told 421, small mail still
+    flows."""
+    extra = "[limits]\nmessage_memory_mib = 16"
+
+    def start_data(self):
+        sock = self.connect("smtp")
+        stream = sock.makefile("rb")
+        stream.readline()
+        for line in [b"EHLO big.test", b"MAIL FROM:<big@remote.test>", f"RCPT TO:<{USER}>".encode(), b"DATA"]:
+            sock.sendall(line + b"\r\n")
+            while (reply := stream.readline())[3:4] == b"-":
+                pass
+            self.assertIn(reply[:3], (b"250", b"354"), reply)
+        return sock, stream
+
+    def test_big_unfinished_messages_share_one_budget(self):
+        with self.memory_bound(150):
+            senders = [self.start_data() for _ in range(4)]
+            chunk = (b"x" * 998 + b"\r\n") * 1024  # 1 MiB of lines
+            refused = 0
+            for sock, stream in senders:
+                sock.settimeout(10)
+                try:
+                    for _ in range(10):  # 10 MiB each, 40 MiB in all: past 16 + 4 x 1
+                        sock.sendall(chunk)
+                except OSError:
+                    pass  # closed after its 421
+                sock.settimeout(10)
+                try:
+                    reply = stream.readline()
+                except OSError:
+                    reply = b""
+                if reply.startswith(b"421"):
+                    self.assertIn(b"4.3.2", reply)
+                    refused += 1
+            self.assertGreater(refused, 0, "no sender was told 421")
+            # Small mail goes through while the others still hold the budget.
+            with smtplib.SMTP("127.0.0.1", self.port("smtp"), timeout=10) as smtp:
+                smtp.sendmail("small@remote.test", [USER], b"Subject: small\r\n\r\nfits\r\n")
+        self.assert_served()
+
+
 class DiskReserve(ExhaustionTest):
     # More free space asked for than the disk has: the reserve is always short.
     disk = os.statvfs(tempfile.gettempdir())

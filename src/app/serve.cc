@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/confine.h"
 #include "base/log.h"
+#include "base/memory_budget.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
 #include "http/server.h"
@@ -181,6 +182,7 @@ struct Running {
   std::unique_ptr<store::Store> store;
   std::optional<directory::Directory> directory;
   std::optional<delivery::Delivery> delivery;
+  std::optional<MemoryBudget> message_budget;  // what SMTP messages in transit hold
   jmap::Dispatcher jmap;
   // Store, directory and password hashing block: they run here, never on network threads.
   std::optional<asio::thread_pool> blocking;
@@ -353,7 +355,10 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
   auto& delivery = running.delivery.emplace(stored, directory, &trail);
   auto& blocking = running.blocking.emplace(32);
   const net::TlsReloader* tls = running.tls.get();
-  running.smtp_services.emplace(smtp::Services{directory, delivery, blocking, tls});
+  auto& message_budget = running.message_budget.emplace(
+      static_cast<std::size_t>(config.limits.message_memory_mib) << 20);
+  running.smtp_services.emplace(
+      smtp::Services{directory, delivery, blocking, tls, &message_budget});
   running.imap_services.emplace(
       imap::Services{directory, stored, stored, stored, blocking, tls, trail});
   running.admin_api.emplace(stored, directory, *running.audit_log);

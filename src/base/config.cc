@@ -139,7 +139,8 @@ Result<void> parse_limits(std::string_view source, std::string_view name, const 
   Config::Limits& out = config.limits;
   const IntegerKey keys[] = {{"connections_per_ip", &out.connections_per_ip, 1, 1'000'000},
                              {"default_quota_mib", &out.default_quota_mib, 0, 1LL << 30},
-                             {"reserve_free_mib", &out.reserve_free_mib, 0, 1LL << 30}};
+                             {"reserve_free_mib", &out.reserve_free_mib, 0, 1LL << 30},
+                             {"message_memory_mib", &out.message_memory_mib, 1, 1LL << 30}};
   for (const auto& [limit_key, limit_node] : *limits) {
     auto set = integer_key(source, "limits.", limit_key.str(), limit_node, keys);
     if (!set) return tl::unexpected(set.error());

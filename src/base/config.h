@@ -47,6 +47,9 @@ struct Config {
     // and appends are refused with a temporary error, so the audit trail and the
     // database keep room to write.
     std::int64_t reserve_free_mib = 128;
+    // What the messages being received over SMTP may hold together, in MiB, beyond the
+    // first MiB of each; past it a sender is told 421 4.3.2 to come back later.
+    std::int64_t message_memory_mib = 512;
   } limits;
 
   // The audit trail's alerts (docs/security.md, "Audit trail").

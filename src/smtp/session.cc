@@ -11,6 +11,7 @@
 #include "audit/trail.h"
 #include "base/base64.h"
 #include "base/log.h"
+#include "base/memory_budget.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
 #include "mime/header.h"
@@ -59,6 +60,10 @@ std::string_view domain_of(std::string_view address) {
 // hopcount_limit).
 constexpr std::size_t kMaxHops = 50;
 
+// Each message's first MiB comes from no shared budget: small mail flows even while
+// big messages in transit have used it all.
+constexpr std::size_t kFreeMessageBytes = 1 << 20;
+
 // The header block of a message.
 std::string_view header_of(std::string_view message) {
   std::size_t end = message.find("\r\n\r\n");
@@ -78,7 +83,8 @@ class Session {
       : options_(options),
         services_(services),
         stream_(std::move(socket), services.tls ? services.tls->current() : nullptr),
-        parser_(Limits{}) {}
+        parser_(Limits{}),
+        message_lease_(services.message_budget, kFreeMessageBytes) {}
 
   asio::awaitable<void> run();
 
@@ -101,6 +107,8 @@ class Session {
   asio::awaitable<void> finish_message(std::string message, bool too_big);
   bool count_error();
   void reset_transaction();
+  // 421 and the end of the connection: the message budget is used up.
+  asio::awaitable<bool> refuse_for_memory();
   std::string received_header(std::string_view recipient) const;
 
   bool auth_allowed() const {
@@ -122,6 +130,8 @@ class Session {
   std::string chunks_;  // BDAT data so far
   bool chunking_ = false;
   bool chunks_too_big_ = false;
+  // What this transaction's message holds of the shared message budget.
+  MemoryBudget::Lease message_lease_;
   int errors_ = 0;
   int transactions_ = 0;
   int junk_commands_ = 0;
@@ -190,6 +200,15 @@ void Session::reset_transaction() {
   chunks_.clear();
   chunking_ = false;
   chunks_too_big_ = false;
+  message_lease_.release();
+}
+
+asio::awaitable<bool> Session::refuse_for_memory() {
+  log::warn("smtp: messages in transit have used the shared budget; closing " +
+            stream_.peer_address());
+  reply(421, "4.3.2", "Too much mail in transit, try again later");
+  co_await flush();
+  co_return false;
 }
 
 asio::awaitable<bool> Session::execute(Command& command) {
@@ -547,6 +566,9 @@ asio::awaitable<bool> Session::data() {
     const auto status = reader.feed(pending);
     input_.erase(0, input_.size() - pending.size());
     if (status == DataReader::Status::Done) break;
+    if (!message_lease_.cover(std::min(reader.size(), options_.max_message_bytes))) {
+      co_return co_await refuse_for_memory();
+    }
     if (!co_await read_more(options_.data_timeout)) co_return false;
   }
   const bool too_big = reader.too_big();
@@ -565,6 +587,8 @@ asio::awaitable<bool> Session::bdat(const Command& command) {
       if (chunks_.size() + take > options_.max_message_bytes) {
         chunks_too_big_ = true;
         chunks_.clear();
+      } else if (!message_lease_.cover(chunks_.size() + take)) {
+        co_return co_await refuse_for_memory();
       } else {
         chunks_.append(input_, 0, take);
       }

@@ -31,6 +31,10 @@ namespace rampart::delivery {
 class Delivery;
 }
 
+namespace rampart {
+class MemoryBudget;
+}
+
 namespace rampart::smtp {
 
 enum class Mode { Mx, Submission, Lmtp };
@@ -53,6 +57,9 @@ struct Services {
   delivery::Delivery& delivery;
   boost::asio::thread_pool& blocking;
   const net::TlsReloader* tls;  // null: no STARTTLS, no implicit TLS
+  // What all sessions' messages in transit may hold together beyond the first MiB of
+  // each (limits.message_memory_mib); null: no bound but each message's own.
+  MemoryBudget* message_budget = nullptr;
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
