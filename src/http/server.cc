@@ -17,6 +17,7 @@
 #include <string>
 
 #include "audit/trail.h"
+#include "auth/login.h"
 #include "base/ascii.h"
 #include "base/base64.h"
 #include "base/log.h"
@@ -26,7 +27,6 @@
 #include "http/target.h"
 #include "jmap/api.h"
 #include "jmap/mail.h"
-#include "net/login.h"
 #include "net/offload.h"
 #include "net/stream.h"
 #include "net/tls.h"
@@ -484,7 +484,7 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
         if (!credentials) {
           response = unauthorized("authentication required");
         } else {
-          auto login = co_await net::network_login(
+          auto login = co_await auth::network_login(
               services.directory, services.blocking, stream.peer_address(), credentials->user,
               credentials->secret, "http", credentials->bearer);
           if (login.refused) {

@@ -9,12 +9,12 @@
 #include <optional>
 
 #include "audit/trail.h"
-#include "base/base64.h"
+#include "auth/login.h"
+#include "auth/sasl.h"
 #include "base/log.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
 #include "mime/header.h"
-#include "net/login.h"
 #include "net/offload.h"
 #include "net/stream.h"
 #include "smtp/command_parser.h"
@@ -317,66 +317,47 @@ asio::awaitable<void> Session::auth(const Command& command) {
     output_ += "334 " + std::string(challenge) + "\r\n";
     co_return co_await read_line();
   };
-  std::string username, password;
-  std::optional<std::string> decoded;
-  if (command.mechanism == "PLAIN") {
-    std::optional<std::string> response = command.initial_response;
-    if (response->empty()) response = co_await next_response("");
-    if (!response) {
-      closing_ = true;
-      co_return;
-    }
-    if (*response == "*") {
-      reply(501, "5.0.0", "Authentication cancelled");
-      co_return;
-    }
-    decoded = *response == "=" ? std::string() : base64_decode(*response);
-    // authzid NUL authcid NUL passwd; an authzid must name the same user.
-    const auto first = decoded ? decoded->find('\0') : std::string::npos;
-    const auto second = first == std::string::npos ? first : decoded->find('\0', first + 1);
-    if (second == std::string::npos) {
-      reply(501, "5.5.2", "Malformed PLAIN response");
-      closing_ = count_error();
-      co_return;
-    }
-    const std::string authzid = decoded->substr(0, first);
-    username = decoded->substr(first + 1, second - first - 1);
-    password = decoded->substr(second + 1);
-    if (!authzid.empty() && authzid != username) {
-      reply(535, "5.7.8", "Authentication credentials invalid");
-      closing_ = count_error();
-      co_return;
-    }
-  } else if (command.mechanism == "LOGIN") {
-    std::optional<std::string> response = command.initial_response;
-    if (response->empty()) response = co_await next_response("VXNlcm5hbWU6");  // "Username:"
-    if (response && *response != "*") {
-      decoded = base64_decode(*response);
-      if (decoded) username = *decoded;
-      response = co_await next_response("UGFzc3dvcmQ6");  // "Password:"
-    }
-    if (!response) {
-      closing_ = true;
-      co_return;
-    }
-    if (*response == "*") {
-      reply(501, "5.0.0", "Authentication cancelled");
-      co_return;
-    }
-    decoded = decoded ? base64_decode(*response) : std::nullopt;
-    if (!decoded) {
-      reply(501, "5.5.2", "Malformed LOGIN response");
-      closing_ = count_error();
-      co_return;
-    }
-    password = *decoded;
-  } else {
+  const auto mechanism = auth::parse_mechanism(command.mechanism);
+  if (!mechanism) {
     reply(504, "5.5.4", "Unrecognized authentication mechanism");
     closing_ = count_error();
     co_return;
   }
-  auto login = co_await net::network_login(services_.directory, services_.blocking,
-                                           stream_.peer_address(), username, password, "smtp");
+  // PLAIN's one response, LOGIN's user name then password; the first may come with the
+  // command, and "*" cancels (RFC 4954 §4).
+  const bool plain = *mechanism == auth::Mechanism::Plain;
+  std::vector<std::string> responses;
+  std::optional<std::string> response = command.initial_response;
+  if (response->empty()) {
+    response = co_await next_response(plain ? std::string_view() : auth::kLoginUserChallenge);
+  }
+  while (response && *response != "*") {
+    responses.push_back(*response);
+    if (responses.size() == (plain ? 1u : 2u)) break;
+    response = co_await next_response(auth::kLoginPasswordChallenge);
+  }
+  if (!response) {
+    closing_ = true;
+    co_return;
+  }
+  if (*response == "*") {
+    reply(501, "5.0.0", "Authentication cancelled");
+    co_return;
+  }
+  auto credentials =
+      plain ? auth::decode_plain(responses[0]) : auth::decode_login(responses[0], responses[1]);
+  if (!credentials) {
+    if (credentials.error().code == Errc::NoPermission) {
+      reply(535, "5.7.8", "Authentication credentials invalid");  // an authzid of another user
+    } else {
+      reply(501, "5.5.2", plain ? "Malformed PLAIN response" : "Malformed LOGIN response");
+    }
+    closing_ = count_error();
+    co_return;
+  }
+  auto login =
+      co_await auth::network_login(services_.directory, services_.blocking, stream_.peer_address(),
+                                   credentials->user, credentials->password, "smtp");
   if (login.refused) {
     reply(454, "4.7.0", "Too many failed logins, try again later");
     closing_ = count_error();
