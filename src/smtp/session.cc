@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
+#include "mime/encode.h"
 #include "mime/header.h"
 #include "net/offload.h"
 #include "net/stream.h"
@@ -39,15 +40,6 @@ std::string random_id() {
     id += kHex[b & 15];
   }
   return id;
-}
-
-std::string rfc5322_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[64];
-  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S +0000", &utc);
-  return text;
 }
 
 std::string_view domain_of(std::string_view address) {
@@ -581,7 +573,7 @@ std::string Session::received_header(std::string_view recipient) const {
                        " (Rampart) with " + with;
   if (tls) header += "\r\n\t(" + stream_.tls_description() + ")";
   if (!recipient.empty()) header += "\r\n\tfor <" + std::string(recipient) + ">";
-  header += "; " + rfc5322_now() + "\r\n";
+  header += "; " + mime::format_date(std::time(nullptr), 0) + "\r\n";
   return header;
 }
 
