@@ -30,9 +30,10 @@ namespace asio = boost::asio;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::chrono::seconds kTlsHandshakeTimeout{30};
 
-std::string random_id() {
+// The id of one accepted message, in the logs and the client's "queued as".
+Result<std::string> random_id() {
   unsigned char bytes[8];
-  RAND_bytes(bytes, sizeof bytes);
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return fail(Errc::Internal, "RAND_bytes failed");
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string id;
   for (unsigned char b : bytes) {
@@ -610,7 +611,14 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
       co_return;
     }
   }
-  const std::string id = random_id();
+  const auto made_id = random_id();
+  if (!made_id) {
+    log::error("smtp: no message id: " + made_id.error().detail);
+    const Reply failure = reply_for(made_id.error().code);
+    reply_all(failure.code, failure.enhanced, failure.text);
+    co_return;
+  }
+  const std::string& id = *made_id;
   std::vector<store::AccountId> accounts;
   store::QueueEntry outbound{.account = user_ ? user_->id : 0, .sender = mail_from};
   for (const auto& [key, value] : mail_parameters) {
