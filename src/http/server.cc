@@ -513,8 +513,12 @@ boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOption
             services.blocking, [&] { return route->handle(request, *target, caller, services); });
       }
     }
-    metrics::get("rampart_http_requests_total", metrics::Type::Counter, "HTTP requests answered.",
-                 "code=" + metrics::label(std::to_string(response.status)))
+    // One kept counter per status code: a request only adds (base/metrics.h).
+    static metrics::Slots<600> requests("rampart_http_requests_total", metrics::Type::Counter,
+                                        "HTTP requests answered.");
+    requests
+        .at(static_cast<std::size_t>(response.status),
+            [&] { return "code=" + metrics::label(std::to_string(response.status)); })
         .add();
     if (!co_await stream.write(serialize(response, head, keep_alive), options.timeout)) co_return;
     if (!keep_alive) {
