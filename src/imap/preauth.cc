@@ -152,7 +152,7 @@ asio::awaitable<std::optional<Credentials>> Preauth::authenticate(const Command&
   if (mechanism == auth::Mechanism::Plain) {
     if (!initial) initial = co_await next_response("");
     if (!initial) co_return std::nullopt;
-    // An authzid naming another user reads as malformed here, as it always has.
+    // An authzid naming another user (NoPermission) gets the BAD of a malformed one.
     auto credentials = auth::decode_plain(*initial);
     if (!credentials) {
       reply(command, "BAD Malformed PLAIN response");
