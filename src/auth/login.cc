@@ -1,6 +1,7 @@
 #include "auth/login.h"
 
 #include <array>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -9,7 +10,6 @@
 #include "base/ascii.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "net/offload.h"
 
 namespace rampart::auth {
 namespace {
@@ -57,10 +57,15 @@ boost::asio::awaitable<LoginOutcome> network_login(directory::Directory& directo
     boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, verdict.delay);
     co_await pause.async_wait(boost::asio::use_awaitable);
   }
-  auto account = co_await net::offload(blocking, [&] {
-    return bearer ? directory.authenticate_token(password, peer, protocol)
-                  : directory.authenticate(user, password, peer, protocol);
-  });
+  // Argon2id and the store on the blocking pool, then back on the session's executor
+  // (as net/offload.h does for the protocols; auth stands below net).
+  auto account = co_await boost::asio::co_spawn(
+      blocking.get_executor(),
+      [&]() -> boost::asio::awaitable<Result<store::Account>> {
+        co_return bearer ? directory.authenticate_token(password, peer, protocol)
+                         : directory.authenticate(user, password, peer, protocol);
+      },
+      boost::asio::use_awaitable);
   if (!account) {
     log::info(std::string(protocol) + ": login failed for " + who + " from " + peer);
   }
