@@ -24,8 +24,9 @@ void count(const char* protocol, Outcome outcome) {
       "rampart_logins_total", metrics::Type::Counter, "Network logins by outcome.");
   std::size_t index = kProtocols.size() * kOutcomeNames.size();
   for (std::size_t i = 0; i < kProtocols.size(); ++i) {
-    if (kProtocols[i] == protocol)
+    if (kProtocols[i] == protocol) {
       index = i * kOutcomeNames.size() + static_cast<std::size_t>(outcome);
+    }
   }
   const char* result = kOutcomeNames[static_cast<std::size_t>(outcome)];
   logins

@@ -3,7 +3,8 @@
 // runs an update on the watch's executor (the session's strand), so the state a
 // session keeps in a type derived from ChangeWatch is read and written there alone,
 // without a lock. A wake with no one waiting is not kept: a session looks at its state
-// before it waits. IMAP IDLE and JMAP push (EventSource, WebSocket) wait on one.
+// before it waits. One coroutine waits at a time. IMAP IDLE and JMAP push (EventSource,
+// WebSocket) wait on one.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
