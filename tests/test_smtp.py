@@ -219,8 +219,12 @@ class SmtpTest(SmtpFixture):
         with socket.create_connection(("127.0.0.1", self.port("smtp")), timeout=30) as raw:
             raw.recv(1000)
             raw.sendall(b"EHLO c\r\n")
-            time.sleep(0.2)
-            raw.recv(1000)
+            ehlo, deadline = b"", time.monotonic() + 30
+            while not re.search(rb"(^|\n)250 [^\n]*\n$", ehlo):  # up to EHLO's last line
+                self.assertLess(time.monotonic(), deadline, ehlo)
+                chunk = raw.recv(1000)
+                self.assertTrue(chunk, "the connection ended during EHLO")
+                ehlo += chunk
             raw.sendall(b"STARTTLS\r\nRSET\r\n")  # RSET injected before the handshake
             reply = b""
             while not reply.endswith(b"\r\n"):

@@ -1,7 +1,6 @@
 #include "audit/mail.h"
 
-#include <ctime>
-#include <random>
+#include "mime/encode.h"
 
 namespace rampart::audit {
 namespace {
@@ -21,22 +20,14 @@ std::string header_safe(std::string_view text) {
 
 std::string alert_message(const Alert& alert, std::string_view to, std::string_view server,
                           std::int64_t unix_seconds) {
-  const std::time_t seconds = unix_seconds;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char date[64];
-  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &utc);
-  std::random_device random;
-  char id[40];
-  std::snprintf(id, sizeof id, "%08x%08x", random(), random());
   const std::string host = header_safe(server);
   std::string message;
   message += "From: Rampart audit <MAILER-DAEMON@" + host + ">\r\n";
   message += "To: <" + header_safe(to) + ">\r\n";
   message += "Subject: [Rampart alert] " + header_safe(alert.kind) + ": " +
              header_safe(alert.account.empty() ? alert.address : alert.account) + "\r\n";
-  message += std::string("Date: ") + date + "\r\n";
-  message += "Message-ID: <alert." + std::string(id) + "@" + host + ">\r\n";
+  message += "Date: " + mime::format_date(unix_seconds, 0) + "\r\n";
+  message += "Message-ID: " + mime::new_message_id(host) + "\r\n";
   message += "Auto-Submitted: auto-generated\r\n";
   message += "MIME-Version: 1.0\r\n";
   message += "Content-Type: text/plain; charset=utf-8\r\n";

@@ -3,7 +3,9 @@
 // hot paths keep the reference (a static or a member) and never look it up again.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,6 +27,36 @@ class Metric {
 // R"(protocol="imap",result="success")"). A name keeps the type and help it was first
 // registered with.
 Metric& get(std::string_view name, Type type, std::string_view help, std::string_view labels = {});
+
+// Up to N metrics of one family for a hot path whose labels take a few values known in
+// advance (an HTTP status, a login outcome): slot `index` is registered through get()
+// on its first use and kept, so later uses are one atomic load, not a locked lookup.
+// `labels()` makes the slot's labels, called on a slot's first use only; an index of N
+// or more is not kept and takes get() each time. Safe from any thread.
+template <std::size_t N>
+class Slots {
+ public:
+  Slots(std::string_view name, Type type, std::string_view help)
+      : name_(name), type_(type), help_(help) {}
+
+  template <class MakeLabels>
+  Metric& at(std::size_t index, MakeLabels labels) {
+    if (index >= N) return get(name_, type_, help_, labels());
+    Metric* metric = slots_[index].load(std::memory_order_acquire);
+    if (!metric) {
+      // Two first uses at once both find the same metric: get() is idempotent.
+      metric = &get(name_, type_, help_, labels());
+      slots_[index].store(metric, std::memory_order_release);
+    }
+    return *metric;
+  }
+
+ private:
+  const std::string name_;
+  const Type type_;
+  const std::string help_;
+  std::array<std::atomic<Metric*>, N> slots_{};
+};
 
 // `value` as one label value: backslash, quote and line end escaped.
 std::string label(std::string_view value);

@@ -19,5 +19,23 @@ TEST(Metrics, OneMetricPerNameAndLabelsInTheTextFormat) {
   EXPECT_EQ(family("x", Type::Gauge, "X.", 1.5), "# HELP x X.\n# TYPE x gauge\nx 1.5\n");
 }
 
+TEST(Metrics, SlotsKeepTheMetricTheyFirstRegistered) {
+  Slots<2> slots("test_slots_total", Type::Counter, "Slots.");
+  int made = 0;
+  auto labels = [&] {
+    ++made;
+    return "code=" + label("200");
+  };
+  Metric& first = slots.at(1, labels);
+  first.add();
+  EXPECT_EQ(&slots.at(1, labels), &first);
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(&get("test_slots_total", Type::Counter, "Slots.", "code=\"200\""), &first);
+  // Past the fixed set: still the same series, looked up each time.
+  EXPECT_EQ(&slots.at(7, labels), &first);
+  EXPECT_EQ(made, 2);
+  EXPECT_NE(render().find("test_slots_total{code=\"200\"} 1\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rampart::metrics

@@ -138,8 +138,8 @@ std::string vacation_reply(const Vacation& vacation, std::string_view account_ad
                                                         : account_address.substr(at + 1));
   std::string out = "Date: " + mime::format_date(now, 0) + "\r\nFrom: <" +
                     std::string(account_address) + ">\r\nTo: <" + std::string(to) +
-                    ">\r\nSubject: " + mime::encode_unstructured(subject) + "\r\nMessage-ID: <" +
-                    random_token() + "@" + domain + ">\r\n";
+                    ">\r\nSubject: " + mime::encode_unstructured(subject) +
+                    "\r\nMessage-ID: " + mime::new_message_id(domain) + "\r\n";
   if (!in_reply_to.empty()) {
     out += "In-Reply-To: " + in_reply_to + "\r\nReferences: " + references + "\r\n";
   }

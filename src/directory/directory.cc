@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 #include "audit/trail.h"
 #include "base/ascii.h"
@@ -402,7 +403,10 @@ Result<store::Account> Directory::check_password_of(std::string_view address,
 Directory::Directory(store::DirectoryStore& store, audit::Trail* trail,
                      std::uint64_t default_quota_bytes)
     : store_(store), trail_(trail), default_quota_bytes_(default_quota_bytes) {
-  RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size()));
+  // Start-up: without a secret key the password cache would be a plain hash table.
+  if (RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size())) != 1) {
+    throw std::runtime_error("directory: no randomness for the password cache key (RAND_bytes)");
+  }
 }
 
 Directory::Mac Directory::password_mac(std::string_view address, std::string_view password) const {

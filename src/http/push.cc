@@ -2,7 +2,6 @@
 // follow the account's changes on the store's change bus; every type's state is the
 // account's MODSEQ, so each change names every type asked for with the new state.
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -14,6 +13,7 @@
 #include "base/base64.h"
 #include "http/server_internal.h"
 #include "http/websocket.h"
+#include "net/change_watch.h"
 #include "net/offload.h"
 
 namespace rampart::http {
@@ -23,21 +23,19 @@ namespace {
 constexpr std::string_view kPushTypes[] = {"Mailbox",  "Email",           "Thread",
                                            "Identity", "EmailSubmission", "VacationResponse"};
 
-// Follows an account's state: each committed change raises `latest` and wakes `wake`,
-// on the connection's executor (the change bus calls on the committing thread, which
-// must only post).
-struct StateWatch {
-  explicit StateWatch(boost::asio::any_io_executor executor) : wake(std::move(executor)) {}
-  boost::asio::steady_timer wake;
+// Follows an account's state: each committed change raises `latest` and wakes the
+// connection, on its executor (net/change_watch.h).
+struct StateWatch : net::ChangeWatch {
+  using net::ChangeWatch::ChangeWatch;
   store::ModSeq latest = 0;
 };
 
 std::unique_ptr<store::ChangeBus::Subscription> follow_state(
     store::Store& store, store::AccountId account, const std::shared_ptr<StateWatch>& watch) {
   return store.change_bus().subscribe(account, [watch](const store::ChangeEvent& event) {
-    boost::asio::post(watch->wake.get_executor(), [watch, modseq = event.modseq] {
-      watch->latest = std::max(watch->latest, modseq);
-      watch->wake.cancel();
+    net::raise(watch, [modseq = event.modseq](StateWatch& watch) {
+      watch.latest = std::max(watch.latest, modseq);
+      return true;
     });
   });
 }
@@ -98,15 +96,13 @@ boost::asio::awaitable<void> jmap_event_source(net::Stream& stream, const Reques
   // Without pings a comment every minute finds dead connections.
   const auto interval = std::chrono::seconds(ping > 0 ? ping : 60);
   for (;;) {
-    signal->wake.expires_after(interval);
-    boost::system::error_code error;
-    co_await signal->wake.async_wait(asio::redirect_error(asio::use_awaitable, error));
+    const bool woken = co_await signal->wait_for(interval);
     if (revoked(caller, services)) co_return;
     if (signal->latest > sent) {
       sent = signal->latest;
       if (!co_await stream.write(state_event(sent), options.timeout)) co_return;
       if (close_after_state) co_return;
-    } else if (!error) {
+    } else if (!woken) {
       const std::string keepalive =
           ping > 0 ? "event: ping\ndata: {\"interval\":" + std::to_string(ping) + "}\n\n"
                    : ": keep-alive\n\n";
@@ -248,7 +244,7 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
   if (!co_await stream.write(handshake, options.timeout)) co_return;
 
   // One reader and one writer share this state on the connection's strand.
-  struct Shared : StateWatch {  // `wake` also tells the writer the outbox has frames
+  struct Shared : StateWatch {  // wake() also tells the writer the outbox has frames
     explicit Shared(asio::any_io_executor executor) : StateWatch(executor), room(executor) {}
     std::deque<std::string> outbox;
     std::size_t outbox_bytes = 0;
@@ -261,7 +257,7 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
     void send(std::string frame) {
       outbox_bytes += frame.size();
       outbox.push_back(std::move(frame));
-      wake.cancel();
+      wake();
     }
   };
   auto shared = std::make_shared<Shared>(co_await asio::this_coro::executor);
@@ -339,10 +335,10 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
       } else if (answer.push == Answer::Push::Disable) {
         shared->push = false;
       }
-      shared->wake.cancel();
+      shared->wake();
     }
     shared->closing = true;
-    shared->wake.cancel();
+    shared->wake();
   };
 
   auto writer = [&]() -> asio::awaitable<void> {
@@ -373,15 +369,13 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
         continue;
       }
       // A ping now and then finds peers that went away without a word.
-      shared->wake.expires_after(std::chrono::seconds(300));
-      boost::system::error_code error;
-      co_await shared->wake.async_wait(asio::redirect_error(asio::use_awaitable, error));
+      const bool woken = co_await shared->wait_for(std::chrono::seconds(300));
       if (revoked(caller, services)) {
         shared->send(ws::close_frame(1008));
         shared->closing = true;
         continue;
       }
-      if (!error) shared->send(ws::encode_frame(ws::kPing, {}));
+      if (!woken) shared->send(ws::encode_frame(ws::kPing, {}));
     }
     shared->room.cancel();
     stream.close();  // ends the reader's read

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "audit/trail.h"
+#include "auth/login.h"
 #include "base/ascii.h"
 #include "base/base64.h"
 #include "base/log.h"
@@ -26,7 +27,6 @@
 #include "http/target.h"
 #include "jmap/api.h"
 #include "jmap/mail.h"
-#include "net/login.h"
 #include "net/offload.h"
 #include "net/stream.h"
 #include "net/tls.h"
@@ -398,8 +398,12 @@ class Connection {
           read == Read::Request && request.keep_alive() && served + 1 < options_.max_requests;
       auto response = co_await answer(request, keep_alive);
       if (!response) co_return;  // a streaming route had the connection
-      metrics::get("rampart_http_requests_total", metrics::Type::Counter, "HTTP requests answered.",
-                   "code=" + metrics::label(std::to_string(response->status)))
+      // One kept counter per status code: a request only adds (base/metrics.h).
+      static metrics::Slots<600> requests("rampart_http_requests_total", metrics::Type::Counter,
+                                          "HTTP requests answered.");
+      requests
+          .at(static_cast<std::size_t>(response->status),
+              [&] { return "code=" + metrics::label(std::to_string(response->status)); })
           .add();
       if (!co_await stream_.write(serialize(*response, head, keep_alive), options_.timeout)) {
         co_return;
@@ -528,9 +532,9 @@ class Connection {
     authorized_header_.clear();
     auto credentials = parse_credentials(credentials_header);
     if (!credentials) co_return unauthorized("authentication required");
-    auto login = co_await net::network_login(services_.directory, services_.blocking,
-                                             stream_.peer_address(), credentials->user,
-                                             credentials->secret, "http", credentials->bearer);
+    auto login = co_await auth::network_login(services_.directory, services_.blocking,
+                                              stream_.peer_address(), credentials->user,
+                                              credentials->secret, "http", credentials->bearer);
     if (!login.account) ++failed_logins_;
     if (login.refused) co_return plain(429, "too many failed logins, try again later");
     if (!login.account) {

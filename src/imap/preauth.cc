@@ -1,12 +1,11 @@
 #include <boost/asio/thread_pool.hpp>
 
-#include "base/base64.h"
+#include "auth/login.h"
+#include "auth/sasl.h"
 #include "base/log.h"
 #include "directory/directory.h"
 #include "imap/connection_internal.h"
 #include "imap/preauth_internal.h"
-#include "net/login.h"
-#include "net/offload.h"
 
 namespace rampart::imap {
 
@@ -28,24 +27,7 @@ std::string preauth_capabilities(net::Stream& stream) {
 
 namespace {
 
-struct Credentials {
-  std::string user, password;
-};
-
-// RFC 4616: [authzid] NUL authcid NUL passwd; an authzid other than the user is refused.
-std::optional<Credentials> decode_plain(std::string_view response) {
-  auto decoded = base64_decode(response);
-  if (!decoded) return std::nullopt;
-  const auto first = decoded->find('\0');
-  if (first == std::string::npos) return std::nullopt;
-  const auto second = decoded->find('\0', first + 1);
-  if (second == std::string::npos) return std::nullopt;
-  Credentials credentials{decoded->substr(first + 1, second - first - 1),
-                          decoded->substr(second + 1)};
-  const std::string authzid = decoded->substr(0, first);
-  if (!authzid.empty() && authzid != credentials.user) return std::nullopt;
-  return credentials;
-}
+using auth::Credentials;
 
 class Preauth {
  public:
@@ -166,27 +148,30 @@ asio::awaitable<std::optional<Credentials>> Preauth::authenticate(const Command&
     if (!line) reply(command, "BAD Malformed AUTHENTICATE response");
     co_return line;
   };
-  if (arguments[0].is("PLAIN")) {
+  const auto mechanism = auth::parse_mechanism(arguments[0].text);
+  if (mechanism == auth::Mechanism::Plain) {
     if (!initial) initial = co_await next_response("");
     if (!initial) co_return std::nullopt;
-    auto credentials = decode_plain(*initial);
-    if (!credentials) reply(command, "BAD Malformed PLAIN response");
-    co_return credentials;
+    // An authzid naming another user (NoPermission) gets the BAD of a malformed one.
+    auto credentials = auth::decode_plain(*initial);
+    if (!credentials) {
+      reply(command, "BAD Malformed PLAIN response");
+      co_return std::nullopt;
+    }
+    co_return std::move(*credentials);
   }
-  if (arguments[0].is("LOGIN")) {
-    // The de-facto LOGIN mechanism: "Username:" and "Password:" challenges, base64.
+  if (mechanism == auth::Mechanism::Login) {
     std::optional<std::string> user = initial;
-    if (!user) user = co_await next_response("VXNlcm5hbWU6");
+    if (!user) user = co_await next_response(auth::kLoginUserChallenge);
     if (!user) co_return std::nullopt;
-    auto password = co_await next_response("UGFzc3dvcmQ6");
+    auto password = co_await next_response(auth::kLoginPasswordChallenge);
     if (!password) co_return std::nullopt;
-    auto decoded_user = base64_decode(*user);
-    auto decoded_password = base64_decode(*password);
-    if (!decoded_user || !decoded_password) {
+    auto credentials = auth::decode_login(*user, *password);
+    if (!credentials) {
       reply(command, "BAD Malformed LOGIN response");
       co_return std::nullopt;
     }
-    co_return Credentials{std::move(*decoded_user), std::move(*decoded_password)};
+    co_return std::move(*credentials);
   }
   reply(command, "NO [CANNOT] Unsupported authentication mechanism");
   co_return std::nullopt;
@@ -195,8 +180,8 @@ asio::awaitable<std::optional<Credentials>> Preauth::authenticate(const Command&
 asio::awaitable<std::optional<store::Account>> Preauth::login(const Command& command,
                                                               const Credentials& credentials) {
   auto login =
-      co_await net::network_login(directory_, blocking_, connection_.stream().peer_address(),
-                                  credentials.user, credentials.password, "imap");
+      co_await auth::network_login(directory_, blocking_, connection_.stream().peer_address(),
+                                   credentials.user, credentials.password, "imap");
   if (login.refused) {
     reply(command, "NO [UNAVAILABLE] Too many failed logins, try again later");
     failed_login();

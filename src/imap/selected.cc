@@ -1,7 +1,6 @@
 // SELECT, EXAMINE, CLOSE, UNSELECT, EXPUNGE, STORE, COPY, MOVE, IDLE, and the untagged
 // updates that keep every session on a mailbox in step with the store.
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <functional>
@@ -472,9 +471,7 @@ asio::awaitable<bool> Session::idle(const Command& command) {
     if (!co_await connection_.flush()) co_return false;
     if (connection_.has_input()) break;
     if (signal_->dirty) continue;
-    signal_->wake.expires_at(asio::steady_timer::time_point::max());
-    auto woken = co_await (connection_.read_more(timeout) ||
-                           signal_->wake.async_wait(asio::as_tuple(asio::use_awaitable)));
+    auto woken = co_await (connection_.read_more(timeout) || signal_->wait());
     if (woken.index() == 0 && !std::get<0>(woken)) co_return false;  // EOF or timeout
     if (connection_.has_input()) break;
   }

@@ -1,6 +1,6 @@
 #include "imap/session.h"
 
-#include <boost/asio/post.hpp>
+#include <algorithm>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -146,17 +146,14 @@ void Session::audit(const char* kind, std::string_view mailbox, std::int64_t cou
 
 asio::awaitable<void> Session::run() {
   signal_ = std::make_shared<ChangeSignal>(co_await asio::this_coro::executor);
-  signal_->wake.expires_at(asio::steady_timer::time_point::max());
-  // Called on the committing thread: only post to this connection's strand.
   subscription_ = services_.store.change_bus().subscribe(
       account_.id, [signal = signal_](const store::ChangeEvent& event) {
-        asio::post(signal->wake.get_executor(), [signal, mailboxes = event.mailboxes] {
-          for (store::MailboxId mailbox : mailboxes) {
-            if (mailbox == signal->selected) {
-              signal->dirty = true;
-              signal->wake.cancel();
-            }
+        net::raise(signal, [mailboxes = event.mailboxes](ChangeSignal& signal) {
+          if (std::find(mailboxes.begin(), mailboxes.end(), signal.selected) == mailboxes.end()) {
+            return false;
           }
+          signal.dirty = true;
+          return true;
         });
       });
   for (;;) {

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,16 +17,16 @@
 #include "imap/mailbox_view.h"
 #include "imap/session.h"
 #include "imap/sort_thread.h"
+#include "net/change_watch.h"
 #include "net/offload.h"
 #include "store/store.h"
 
 namespace rampart::imap {
 
-// Wakes a session when its account changes: the change bus calls from the committing
-// thread, and the wake-up is posted to the session's strand.
-struct ChangeSignal {
-  explicit ChangeSignal(boost::asio::any_io_executor executor) : wake(std::move(executor)) {}
-  boost::asio::steady_timer wake;  // waited on in IDLE; cancelled to wake
+// Wakes a session in IDLE when its selected mailbox changes; read and written on the
+// session's strand only (net/change_watch.h).
+struct ChangeSignal : net::ChangeWatch {
+  using net::ChangeWatch::ChangeWatch;
   store::MailboxId selected = 0;
   bool dirty = false;  // the selected mailbox changed since the last update
 };

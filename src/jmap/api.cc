@@ -304,9 +304,14 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
                     found->second.capability) == request.capabilities.end()) {
         return MethodError{"unknownMethod", "no method " + call.name + " in the capabilities used"};
       }
-      metrics::get("rampart_jmap_calls_total", metrics::Type::Counter, "JMAP method calls.",
-                   "method=" + metrics::label(call.name))
-          .add();
+      // Kept per thread and method (only registered ones get here): a call only adds.
+      static thread_local std::map<std::string, metrics::Metric*, std::less<>> calls;
+      metrics::Metric*& counter = calls[call.name];
+      if (!counter) {
+        counter = &metrics::get("rampart_jmap_calls_total", metrics::Type::Counter,
+                                "JMAP method calls.", "method=" + metrics::label(call.name));
+      }
+      counter->add();
       try {
         return found->second.method(call.arguments, context);
       } catch (const std::exception& error) {

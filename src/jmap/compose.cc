@@ -248,7 +248,7 @@ class Composer {
       out = "Date: " + mime::format_date(options_.now, 0) + "\r\n" + out;
     }
     if (!argument("messageId") && !custom("message-id")) {
-      out += "Message-ID: <" + boundary().substr(10) + "@" + options_.hostname + ">\r\n";
+      out += "Message-ID: " + mime::new_message_id(options_.hostname) + "\r\n";
     }
     return out;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <random>
 
 #include "base/base64.h"
 #include "base/civil_date.h"
@@ -123,6 +124,16 @@ std::string format_date(std::int64_t unix_seconds, int zone_minutes) {
                 static_cast<long long>(rest % 60), zone_minutes < 0 ? '-' : '+',
                 magnitude / 60 % 100, magnitude % 60);
   return out;
+}
+
+std::string new_message_id(std::string_view domain) {
+  // Unique, not secret: a Message-ID names a message and guards nothing, so a seeded
+  // generator per thread serves (no lock, nothing to fail).
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  char id[40];
+  std::snprintf(id, sizeof id, "%016llx%08llx", static_cast<unsigned long long>(random()),
+                static_cast<unsigned long long>(random() & 0xffffffff));
+  return "<" + std::string(id) + "@" + std::string(domain) + ">";
 }
 
 }  // namespace rampart::mime

@@ -1,5 +1,6 @@
 // Writing MIME: the encoders that message composition (JMAP Email/set, vacation
-// replies) uses, the inverse of body.h and encoded_word.cc. Pure.
+// replies, audit alerts, SMTP's Received) uses, the inverse of body.h and
+// encoded_word.cc. Pure, but for new_message_id's random bits.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +31,13 @@ std::string encode_unstructured(std::string_view text);
 // as it is (Content-Transfer-Encoding: 7bit).
 bool is_7bit_text(std::string_view crlf_text);
 
-// An RFC 5322 date-time: "Mon, 23 Nov 2026 15:09:21 +0100".
+// An RFC 5322 date-time: "Mon, 23 Nov 2026 15:09:21 +0100", the day without a
+// leading zero (RFC 5322 §3.3 allows one or two digits).
 std::string format_date(std::int64_t unix_seconds, int zone_minutes);
+
+// A new RFC 5322 §3.6.4 msg-id with its angle brackets, "<96 random bits in hex@domain>",
+// for the Message-ID of a message the server writes. `domain` is the caller's to make
+// header-safe (a host name or an account's domain).
+std::string new_message_id(std::string_view domain);
 
 }  // namespace rampart::mime

@@ -33,6 +33,9 @@ struct Server::State {
     std::string service;
     std::string endpoint_text;
     SessionHandler handler;
+    // Looked up once, when listening starts: a connection only adds.
+    metrics::Metric& accepted;
+    metrics::Metric& open;
   };
 
   explicit State(ServerOptions server_options)
@@ -103,11 +106,8 @@ void Server::State::release(const std::string& peer) {
 asio::awaitable<void> Server::State::run_session(Socket socket, Listener& listener,
                                                  std::string peer) {
   ++sessions;
-  const std::string labels = "service=" + metrics::label(listener.service);
-  metrics::get("rampart_connections_total", metrics::Type::Counter, "Connections accepted.", labels)
-      .add();
-  metrics::Metric& open =
-      metrics::get("rampart_connections_open", metrics::Type::Gauge, "Connections open.", labels);
+  listener.accepted.add();
+  metrics::Metric& open = listener.open;
   open.add();
   try {
     co_await listener.handler(std::move(socket));
@@ -173,8 +173,13 @@ Result<void> Server::listen(const Endpoint& endpoint, std::string service, Sessi
     return fail(Errc::Internal,
                 service + ": cannot listen on " + endpoint.text() + ": " + error.message());
   }
-  state_->listeners.push_back(std::make_unique<State::Listener>(State::Listener{
-      std::move(acceptor), std::move(service), endpoint.text(), std::move(handler)}));
+  const std::string labels = "service=" + metrics::label(service);
+  state_->listeners.push_back(std::make_unique<State::Listener>(
+      State::Listener{std::move(acceptor), std::move(service), endpoint.text(), std::move(handler),
+                      metrics::get("rampart_connections_total", metrics::Type::Counter,
+                                   "Connections accepted.", labels),
+                      metrics::get("rampart_connections_open", metrics::Type::Gauge,
+                                   "Connections open.", labels)}));
   const auto& listener = *state_->listeners.back();
   log::info("listening on " + listener.endpoint_text + " (" + listener.service + ")");
   return {};

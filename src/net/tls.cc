@@ -58,7 +58,9 @@ Result<void> make_self_signed(const TlsFiles& files, std::string_view hostname) 
   if (!key || !cert) return fail(Errc::Internal, openssl_error("key generation"));
   X509_set_version(cert.get(), 2);
   unsigned char serial[16];
-  RAND_bytes(serial, sizeof serial);
+  if (RAND_bytes(serial, sizeof serial) != 1) {
+    return fail(Errc::Internal, "no randomness for the certificate serial");
+  }
   serial[0] &= 0x7f;
   BIGNUM* serial_number = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(serial_number, X509_get_serialNumber(cert.get()));

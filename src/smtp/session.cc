@@ -9,13 +9,14 @@
 #include <optional>
 
 #include "audit/trail.h"
-#include "base/base64.h"
+#include "auth/login.h"
+#include "auth/sasl.h"
 #include "base/log.h"
 #include "base/memory_budget.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
+#include "mime/encode.h"
 #include "mime/header.h"
-#include "net/login.h"
 #include "net/offload.h"
 #include "net/stream.h"
 #include "smtp/command_parser.h"
@@ -30,9 +31,10 @@ namespace asio = boost::asio;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::chrono::seconds kTlsHandshakeTimeout{30};
 
-std::string random_id() {
+// The id of one accepted message, in the logs and the client's "queued as".
+Result<std::string> random_id() {
   unsigned char bytes[8];
-  RAND_bytes(bytes, sizeof bytes);
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return fail(Errc::Internal, "RAND_bytes failed");
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string id;
   for (unsigned char b : bytes) {
@@ -40,15 +42,6 @@ std::string random_id() {
     id += kHex[b & 15];
   }
   return id;
-}
-
-std::string rfc5322_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[64];
-  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S +0000", &utc);
-  return text;
 }
 
 std::string_view domain_of(std::string_view address) {
@@ -336,66 +329,47 @@ asio::awaitable<void> Session::auth(const Command& command) {
     output_ += "334 " + std::string(challenge) + "\r\n";
     co_return co_await read_line();
   };
-  std::string username, password;
-  std::optional<std::string> decoded;
-  if (command.mechanism == "PLAIN") {
-    std::optional<std::string> response = command.initial_response;
-    if (response->empty()) response = co_await next_response("");
-    if (!response) {
-      closing_ = true;
-      co_return;
-    }
-    if (*response == "*") {
-      reply(501, "5.0.0", "Authentication cancelled");
-      co_return;
-    }
-    decoded = *response == "=" ? std::string() : base64_decode(*response);
-    // authzid NUL authcid NUL passwd; an authzid must name the same user.
-    const auto first = decoded ? decoded->find('\0') : std::string::npos;
-    const auto second = first == std::string::npos ? first : decoded->find('\0', first + 1);
-    if (second == std::string::npos) {
-      reply(501, "5.5.2", "Malformed PLAIN response");
-      closing_ = count_error();
-      co_return;
-    }
-    const std::string authzid = decoded->substr(0, first);
-    username = decoded->substr(first + 1, second - first - 1);
-    password = decoded->substr(second + 1);
-    if (!authzid.empty() && authzid != username) {
-      reply(535, "5.7.8", "Authentication credentials invalid");
-      closing_ = count_error();
-      co_return;
-    }
-  } else if (command.mechanism == "LOGIN") {
-    std::optional<std::string> response = command.initial_response;
-    if (response->empty()) response = co_await next_response("VXNlcm5hbWU6");  // "Username:"
-    if (response && *response != "*") {
-      decoded = base64_decode(*response);
-      if (decoded) username = *decoded;
-      response = co_await next_response("UGFzc3dvcmQ6");  // "Password:"
-    }
-    if (!response) {
-      closing_ = true;
-      co_return;
-    }
-    if (*response == "*") {
-      reply(501, "5.0.0", "Authentication cancelled");
-      co_return;
-    }
-    decoded = decoded ? base64_decode(*response) : std::nullopt;
-    if (!decoded) {
-      reply(501, "5.5.2", "Malformed LOGIN response");
-      closing_ = count_error();
-      co_return;
-    }
-    password = *decoded;
-  } else {
+  const auto mechanism = auth::parse_mechanism(command.mechanism);
+  if (!mechanism) {
     reply(504, "5.5.4", "Unrecognized authentication mechanism");
     closing_ = count_error();
     co_return;
   }
-  auto login = co_await net::network_login(services_.directory, services_.blocking,
-                                           stream_.peer_address(), username, password, "smtp");
+  // PLAIN's one response, LOGIN's user name then password; the first may come with the
+  // command, and "*" cancels (RFC 4954 §4).
+  const bool plain = *mechanism == auth::Mechanism::Plain;
+  std::vector<std::string> responses;
+  std::optional<std::string> response = command.initial_response;
+  if (response->empty()) {
+    response = co_await next_response(plain ? std::string_view() : auth::kLoginUserChallenge);
+  }
+  while (response && *response != "*") {
+    responses.push_back(*response);
+    if (responses.size() == (plain ? 1u : 2u)) break;
+    response = co_await next_response(auth::kLoginPasswordChallenge);
+  }
+  if (!response) {
+    closing_ = true;
+    co_return;
+  }
+  if (*response == "*") {
+    reply(501, "5.0.0", "Authentication cancelled");
+    co_return;
+  }
+  auto credentials =
+      plain ? auth::decode_plain(responses[0]) : auth::decode_login(responses[0], responses[1]);
+  if (!credentials) {
+    if (credentials.error().code == Errc::NoPermission) {
+      reply(535, "5.7.8", "Authentication credentials invalid");  // an authzid of another user
+    } else {
+      reply(501, "5.5.2", plain ? "Malformed PLAIN response" : "Malformed LOGIN response");
+    }
+    closing_ = count_error();
+    co_return;
+  }
+  auto login =
+      co_await auth::network_login(services_.directory, services_.blocking, stream_.peer_address(),
+                                   credentials->user, credentials->password, "smtp");
   if (login.refused) {
     reply(454, "4.7.0", "Too many failed logins, try again later");
     closing_ = count_error();
@@ -624,7 +598,7 @@ std::string Session::received_header(std::string_view recipient) const {
                        " (Rampart) with " + with;
   if (tls) header += "\r\n\t(" + stream_.tls_description() + ")";
   if (!recipient.empty()) header += "\r\n\tfor <" + std::string(recipient) + ">";
-  header += "; " + rfc5322_now() + "\r\n";
+  header += "; " + mime::format_date(std::time(nullptr), 0) + "\r\n";
   return header;
 }
 
@@ -661,7 +635,14 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
       co_return;
     }
   }
-  const std::string id = random_id();
+  const auto made_id = random_id();
+  if (!made_id) {
+    log::error("smtp: no message id: " + made_id.error().detail);
+    const Reply failure = reply_for(made_id.error().code);
+    reply_all(failure.code, failure.enhanced, failure.text);
+    co_return;
+  }
+  const std::string& id = *made_id;
   delivery::Envelope envelope{.mail_from = mail_from};
   for (const auto& [key, value] : mail_parameters) {
     if (key == "RET") envelope.ret = value;
