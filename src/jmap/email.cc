@@ -250,10 +250,10 @@ MethodResult email_get(store::Store& store, const json::object& arguments, Conte
   if (auto error = check_account(arguments, context)) return *error;
   GetOptions options;
   auto properties = read_properties(arguments);
+  if (!properties) return properties.error();
   auto body_properties = read_properties(arguments, "bodyProperties");
-  if (!properties.error.empty()) return invalid_arguments(properties.error);
-  if (!body_properties.error.empty()) return invalid_arguments(body_properties.error);
-  options.properties = properties.list.value_or(default_properties());
+  if (!body_properties) return body_properties.error();
+  options.properties = properties->value_or(default_properties());
   for (const auto& property : options.properties) {
     if (!is_known_property(property) ||
         (property.starts_with("header:") && !header_property("", property))) {
@@ -264,17 +264,16 @@ MethodResult email_get(store::Store& store, const json::object& arguments, Conte
       options.properties.end()) {
     options.properties.insert(options.properties.begin(), "id");
   }
-  options.body_properties = body_properties.list.value_or(std::vector<std::string>{});
+  options.body_properties = body_properties->value_or(std::vector<std::string>{});
   options.text_values = flag_argument(arguments, "fetchTextBodyValues");
   options.html_values = flag_argument(arguments, "fetchHTMLBodyValues");
   options.all_values = flag_argument(arguments, "fetchAllBodyValues");
-  std::string error;
-  options.max_value_bytes = static_cast<std::size_t>(
-      unsigned_argument(arguments, "maxBodyValueBytes", error).value_or(0));
-  if (!error.empty()) return invalid_arguments(error);
+  const auto max_value_bytes = unsigned_argument(arguments, "maxBodyValueBytes");
+  if (!max_value_bytes) return max_value_bytes.error();
+  options.max_value_bytes = static_cast<std::size_t>(max_value_bytes->value_or(0));
 
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "Email/get");
   std::vector<std::string> requested;
   std::vector<store::MessageId> numbers;
   const json::value* ids = argument(arguments, "ids");
@@ -288,7 +287,7 @@ MethodResult email_get(store::Store& store, const json::object& arguments, Conte
   }
   auto metas =
       ids ? store.find_messages(context.account, numbers) : store.account_messages(context.account);
-  if (!metas) return store_error(metas.error());
+  if (!metas) return method_error(metas.error(), "Email/get");
   if (!ids) {
     if (metas->size() > context.limits->max_objects_in_get) {
       return MethodError{"requestTooLarge", "more Emails than maxObjectsInGet: give ids"};
@@ -305,7 +304,7 @@ MethodResult email_get(store::Store& store, const json::object& arguments, Conte
     for (const auto& meta : *metas) structure_ids.push_back(meta.id);
   }
   auto structures = store.read_structures(structure_ids);
-  if (!structures) return store_error(structures.error());
+  if (!structures) return method_error(structures.error(), "Email/get");
   std::map<store::MessageId, std::string> structure_of;
   for (std::size_t i = 0; i < structure_ids.size(); ++i) {
     structure_of[structure_ids[i]] = std::move((*structures)[i]);
@@ -343,12 +342,9 @@ MethodResult email_get(store::Store& store, const json::object& arguments, Conte
 using ThreadIndex = std::map<store::ThreadId, std::vector<const store::MessageMeta*>>;
 
 struct QueryScope {
-  store::Store& store;
   const Context& context;
   const ThreadIndex& threads;
-  std::string error;         // invalidArguments / unsupportedFilter text
-  bool unsupported = false;  // the error is unsupportedFilter
-  bool thread_dependent = false;
+  bool thread_dependent = false;  // set when a condition looked at a whole thread
 };
 
 std::optional<store::MailboxId> mailbox_argument(const json::value& value, const Context& context) {
@@ -366,12 +362,8 @@ bool thread_keyword(const ThreadIndex& threads, const store::MessageMeta& meta,
   return all;
 }
 
-std::optional<bool> matches(const json::object& filter, Loaded& email, QueryScope& scope) {
-  auto fail = [&](std::string text, bool unsupported = false) -> std::optional<bool> {
-    scope.error = std::move(text);
-    scope.unsupported = unsupported;
-    return std::nullopt;
-  };
+Checked<bool> matches(const json::object& filter, Loaded& email, QueryScope& scope) {
+  auto fail = [](std::string text) { return reject("invalidArguments", std::move(text)); };
   if (const json::value* op = filter.if_contains("operator")) {
     const json::value* conditions = filter.if_contains("conditions");
     if (!op->is_string() || !conditions || !conditions->is_array()) {
@@ -383,7 +375,7 @@ std::optional<bool> matches(const json::object& filter, Loaded& email, QueryScop
     for (const json::value& condition : conditions->get_array()) {
       if (!condition.is_object()) return fail("conditions are filters");
       auto matched = matches(condition.get_object(), email, scope);
-      if (!matched) return std::nullopt;
+      if (!matched) return matched;
       any |= *matched;
       all &= *matched;
     }
@@ -465,7 +457,7 @@ std::optional<bool> matches(const json::object& filter, Loaded& email, QueryScop
         }
       }
     } else {
-      return fail("unsupported filter " + std::string(key), true);
+      return reject("unsupportedFilter", "unsupported filter " + std::string(key));
     }
   }
   return true;
@@ -573,7 +565,7 @@ std::variant<QueryResult, MethodError> run_query(store::Store& store, const json
   if (filter && !filter->is_object()) return invalid_arguments("filter is an object");
   // The state first: anything committed later shows up as a change after it.
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "Email/query");
   // A query in one mailbox (the common case) reads that mailbox alone, unless a
   // filter or sort looks at whole threads, which may reach into other mailboxes.
   std::optional<store::MailboxId> only;
@@ -591,7 +583,7 @@ std::variant<QueryResult, MethodError> run_query(store::Store& store, const json
     if (*only != 0) {
       auto snapshot = store.snapshot(*only);
       if (!snapshot && snapshot.error().code != Errc::NotFound) {
-        return store_error(snapshot.error());
+        return method_error(snapshot.error(), "Email/query");
       }
       if (snapshot && snapshot->mailbox.account == context.account) {
         messages = std::move(snapshot->messages);
@@ -599,20 +591,17 @@ std::variant<QueryResult, MethodError> run_query(store::Store& store, const json
     }
   } else {
     auto all = store.account_messages(context.account);
-    if (!all) return store_error(all.error());
+    if (!all) return method_error(all.error(), "Email/query");
     messages = std::move(*all);
   }
   ThreadIndex threads;
   for (const auto& meta : messages) threads[meta.thread].push_back(&meta);
-  QueryScope scope{store, context, threads, {}, false, false};
+  QueryScope scope{context, threads};
   for (const auto& meta : messages) {
     auto email = std::make_unique<Loaded>(store, meta);
     if (filter) {
       auto matched = matches(filter->get_object(), *email, scope);
-      if (!matched) {
-        if (scope.unsupported) return MethodError{"unsupportedFilter", scope.error};
-        return invalid_arguments(scope.error);
-      }
+      if (!matched) return matched.error();
       if (!*matched) continue;
     }
     loaded.push_back(std::move(email));
@@ -644,22 +633,21 @@ std::variant<QueryResult, MethodError> run_query(store::Store& store, const json
 
 MethodResult email_query(store::Store& store, const json::object& arguments, Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
-  std::string error;
-  auto position = unsigned_argument(arguments, "position", error);
+  auto position = unsigned_argument(arguments, "position");
   if (const json::value* signed_position = argument(arguments, "position");
       signed_position && signed_position->is_int64() && signed_position->get_int64() < 0) {
-    error.clear();
-    position = signed_position->get_int64();
+    position = signed_position->get_int64();  // RFC 8620 §5.5: counted from the end
   }
-  const auto limit = unsigned_argument(arguments, "limit", error);
-  if (!error.empty()) return invalid_arguments(error);
+  if (!position) return position.error();
+  const auto limit = unsigned_argument(arguments, "limit");
+  if (!limit) return limit.error();
   std::vector<store::MessageMeta> messages;
   std::vector<std::unique_ptr<Loaded>> loaded;
   auto ran = run_query(store, arguments, context, messages, loaded);
   if (auto* failed = std::get_if<MethodError>(&ran)) return *failed;
   const QueryResult& result = std::get<QueryResult>(ran);
   const auto total = static_cast<std::int64_t>(result.ids.size());
-  std::int64_t start = position.value_or(0);
+  std::int64_t start = position->value_or(0);
   if (const json::value* anchor = argument(arguments, "anchor")) {
     if (!anchor->is_string()) return invalid_arguments("anchor is an id");
     auto number = resolve_id(kEmailPrefix, anchor->get_string(), context);
@@ -679,7 +667,7 @@ MethodResult email_query(store::Store& store, const json::object& arguments, Con
   start = std::min(start, total);
   json::array ids;
   for (std::int64_t i = start;
-       i < total && (!limit || static_cast<std::int64_t>(ids.size()) < *limit); ++i) {
+       i < total && (!*limit || static_cast<std::int64_t>(ids.size()) < **limit); ++i) {
     ids.push_back(
         json::value(object_id(kEmailPrefix, result.ids[static_cast<std::size_t>(i)]->id)));
   }
@@ -710,7 +698,7 @@ MethodResult email_query_changes(store::Store& store, const json::object& argume
     if (log.error().code == Errc::TooBig || log.error().code == Errc::BadInput) {
       return MethodError{"cannotCalculateChanges", "the state is not one this server can compare"};
     }
-    return store_error(log.error());
+    return method_error(log.error(), "Email/queryChanges");
   }
   // Every Email that changed is removed and, if it matches now, added at its place:
   // the others' filter results and sort keys depend only on themselves, so their
@@ -781,7 +769,7 @@ MethodResult thread_changes(store::Store& store, const json::object& arguments, 
 MethodResult thread_get(store::Store& store, const json::object& arguments, Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "Thread/get");
   const json::value* ids = argument(arguments, "ids");
   if (!ids) return MethodError{"requestTooLarge", "Thread/get needs ids"};
   if (auto error = check_id_list(*ids, context, "ids")) return *error;
@@ -791,7 +779,7 @@ MethodResult thread_get(store::Store& store, const json::object& arguments, Cont
       numbers.push_back(*number);
   }
   auto messages = store.thread_messages(context.account, numbers);
-  if (!messages) return store_error(messages.error());
+  if (!messages) return method_error(messages.error(), "Thread/get");
   std::map<store::ThreadId, std::vector<const store::MessageMeta*>> threads;
   for (const auto& meta : *messages) threads[meta.thread].push_back(&meta);
   json::array list, not_found;
@@ -899,14 +887,8 @@ Stored store_email(store::Store& store, Context& context, const json::object& ob
   auto added =
       store.append(*mailbox, delivery::prepare_message(std::move(raw), std::move(flags), received));
   if (!added) {
-    switch (added.error().code) {
-      case Errc::OverQuota:
-        return Stored{false, set_error("overQuota", "the account is over its quota")};
-      case Errc::BadInput:
-        return refused(added.error().detail, "keywords");
-      default:
-        return Stored{false, set_error("serverFail", added.error().detail)};
-    }
+    // The store refuses bad input only for the keywords it was given.
+    return Stored{false, set_error_for(added.error(), "Email create", {"keywords"})};
   }
   auto meta = store.find_messages(context.account, {added->id});
   if (!meta || meta->empty())
@@ -937,7 +919,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
   const json::value* update = argument(arguments, "update");
   const json::value* destroy = argument(arguments, "destroy");
   auto mailboxes = store.list_mailboxes(context.account);
-  if (!mailboxes) return store_error(mailboxes.error());
+  if (!mailboxes) return method_error(mailboxes.error(), "Email/set");
   auto mailbox_key = [&](std::string_view id) -> std::optional<std::string> {
     auto number = resolve_id(kMailboxPrefix, id, context);
     if (!number || std::none_of(mailboxes->begin(), mailboxes->end(),
@@ -992,7 +974,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
       auto number = resolve_id(kEmailPrefix, id, context);
       auto found = number ? store.find_messages(context.account, {*number})
                           : Result<std::vector<store::MessageMeta>>{};
-      if (!found) return store_error(found.error());
+      if (!found) return method_error(found.error(), "Email/set");
       if (found->empty()) {
         out.not_updated[id] = set_error("notFound");
         continue;
@@ -1047,9 +1029,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
             meta.mailbox, {meta.uid},
             {.operation = store::FlagOperation::Replace, .flags = flags, .unchanged_since = {}});
         if (!changed) {
-          out.not_updated[id] =
-              set_error(changed.error().code == Errc::BadInput ? "invalidProperties" : "serverFail",
-                        changed.error().detail, {"keywords"});
+          out.not_updated[id] = set_error_for(changed.error(), "Email/set keywords", {"keywords"});
           continue;
         }
       }
@@ -1057,9 +1037,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
       if (target != meta.mailbox) {
         auto moved = store.move_messages(meta.mailbox, {meta.uid}, target);
         if (!moved) {
-          out.not_updated[id] =
-              set_error(moved.error().code == Errc::OverQuota ? "overQuota" : "serverFail",
-                        moved.error().detail);
+          out.not_updated[id] = set_error_for(moved.error(), "Email/set move", {"mailboxIds"});
           continue;
         }
       }
@@ -1074,14 +1052,14 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
       auto number = resolve_id(kEmailPrefix, key, context);
       auto found = number ? store.find_messages(context.account, {*number})
                           : Result<std::vector<store::MessageMeta>>{};
-      if (!found) return store_error(found.error());
+      if (!found) return method_error(found.error(), "Email/set");
       if (found->empty()) {
         out.not_destroyed[key] = set_error("notFound");
         continue;
       }
       auto removed = store.expunge(found->front().mailbox, {found->front().uid});
       if (!removed) {
-        out.not_destroyed[key] = set_error("serverFail", removed.error().detail);
+        out.not_destroyed[key] = set_error_for(removed.error(), "Email/set destroy");
         continue;
       }
       out.destroyed.push_back(id);
@@ -1102,7 +1080,7 @@ MethodResult email_import(store::Store& store, const json::object& arguments, Co
     return MethodError{"requestTooLarge", "more Emails than maxObjectsInSet"};
   }
   auto mailboxes = store.list_mailboxes(context.account);
-  if (!mailboxes) return store_error(mailboxes.error());
+  if (!mailboxes) return method_error(mailboxes.error(), "Email/import");
   SetOutcome out;
   for (const auto& [creation_id, value] : emails->get_object()) {
     const json::object* object = value.if_object();
@@ -1155,10 +1133,10 @@ MethodResult email_parse(store::Store& store, const json::object& arguments, Con
   if (auto error = check_id_list(*blob_ids, context, "blobIds")) return *error;
   GetOptions options;
   auto properties = read_properties(arguments);
+  if (!properties) return properties.error();
   auto body_properties = read_properties(arguments, "bodyProperties");
-  if (!properties.error.empty()) return invalid_arguments(properties.error);
-  if (!body_properties.error.empty()) return invalid_arguments(body_properties.error);
-  options.properties = properties.list.value_or(
+  if (!body_properties) return body_properties.error();
+  options.properties = properties->value_or(
       std::vector<std::string>{"messageId", "inReplyTo", "references", "sender", "from", "to", "cc",
                                "bcc", "replyTo", "subject", "sentAt", "hasAttachment", "preview",
                                "bodyValues", "textBody", "htmlBody", "attachments"});
@@ -1168,14 +1146,13 @@ MethodResult email_parse(store::Store& store, const json::object& arguments, Con
       return invalid_arguments("unknown property " + property);
     }
   }
-  options.body_properties = body_properties.list.value_or(std::vector<std::string>{});
+  options.body_properties = body_properties->value_or(std::vector<std::string>{});
   options.text_values = flag_argument(arguments, "fetchTextBodyValues");
   options.html_values = flag_argument(arguments, "fetchHTMLBodyValues");
   options.all_values = flag_argument(arguments, "fetchAllBodyValues");
-  std::string error;
-  options.max_value_bytes = static_cast<std::size_t>(
-      unsigned_argument(arguments, "maxBodyValueBytes", error).value_or(0));
-  if (!error.empty()) return invalid_arguments(error);
+  const auto max_value_bytes = unsigned_argument(arguments, "maxBodyValueBytes");
+  if (!max_value_bytes) return max_value_bytes.error();
+  options.max_value_bytes = static_cast<std::size_t>(max_value_bytes->value_or(0));
   json::object parsed;
   json::array not_parsable, not_found;
   for (const json::value& id : blob_ids->get_array()) {
@@ -1295,7 +1272,7 @@ MethodResult search_snippet_get(store::Store& store, const json::object& argumen
       numbers.push_back(*number);
   }
   auto metas = store.find_messages(context.account, numbers);
-  if (!metas) return store_error(metas.error());
+  if (!metas) return method_error(metas.error(), "SearchSnippet/get");
   json::array list, not_found;
   std::vector<store::MessageMeta> read;
   for (const json::value& id : ids->get_array()) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "jmap/api.h"
+#include "jmap/errors.h"
 #include "store/store.h"
 
 namespace rampart::jmap::mail {
@@ -35,13 +36,6 @@ std::optional<std::int64_t> resolve_id(char prefix, std::string_view id, const C
 std::string state_string(store::ModSeq modseq);
 std::optional<store::ModSeq> parse_state(const json::value& value);
 
-MethodError invalid_arguments(std::string description);
-// A Result's error as a method error (serverFail, or overQuota ...).
-MethodError store_error(const Error& error);
-// A SetError (§5.3) of `type`.
-json::object set_error(std::string_view type, std::string description = {},
-                       std::vector<std::string> properties = {});
-
 // An object, or null when it is empty (the maps of /set answers).
 json::value or_null(json::object object);
 
@@ -60,13 +54,11 @@ json::object end_set(store::Store& store, const Context& context, const std::str
 // accountId must name the caller's account.
 std::optional<MethodError> check_account(const json::object& arguments, const Context& context);
 
-// "properties" for /get: nullopt when absent or null (the default list), or an
-// invalidArguments error text when it is not an array of strings.
-struct Properties {
-  std::optional<std::vector<std::string>> list;
-  std::string error;
-};
-Properties read_properties(const json::object& arguments, std::string_view key = "properties");
+// "properties" for /get: nullopt when absent or null (the default list), or
+// invalidArguments when it is not an array of strings.
+using Properties = std::optional<std::vector<std::string>>;
+Checked<Properties> read_properties(const json::object& arguments,
+                                    std::string_view key = "properties");
 
 // A list of ids given to a /get-like method (`key`: ids, emailIds, blobIds): a list of
 // strings no longer than maxObjectsInGet, or the error (invalidArguments,
@@ -76,8 +68,10 @@ std::optional<MethodError> check_id_list(const json::value& ids, const Context& 
 
 // An optional argument of one JSON type, or the error that it has another.
 const json::value* argument(const json::object& arguments, std::string_view key);
-std::optional<std::int64_t> unsigned_argument(const json::object& arguments, std::string_view key,
-                                              std::string& error);
+// An unsigned integer argument: nullopt when absent or null, invalidArguments when it
+// is something else.
+Checked<std::optional<std::int64_t>> unsigned_argument(const json::object& arguments,
+                                                       std::string_view key);
 
 // The arguments of a /changes (`since` = "sinceState") or /queryChanges
 // ("sinceQueryState"), after the accountId check.

@@ -128,8 +128,8 @@ Result<AccountMailboxes> load_mailboxes(store::Store& store, store::AccountId ac
 MethodResult mailbox_get(store::Store& store, const json::object& arguments, Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
   auto properties = read_properties(arguments);
-  if (!properties.error.empty()) return invalid_arguments(properties.error);
-  std::vector<std::string> wanted = properties.list.value_or(all_properties());
+  if (!properties) return properties.error();
+  std::vector<std::string> wanted = properties->value_or(all_properties());
   for (const auto& property : wanted) {
     if (std::find(all_properties().begin(), all_properties().end(), property) ==
         all_properties().end()) {
@@ -139,15 +139,15 @@ MethodResult mailbox_get(store::Store& store, const json::object& arguments, Con
   if (std::find(wanted.begin(), wanted.end(), "id") == wanted.end())
     wanted.insert(wanted.begin(), "id");
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "Mailbox/get");
   auto mailboxes = load_mailboxes(store, context.account);
-  if (!mailboxes) return store_error(mailboxes.error());
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/get");
   std::map<store::MailboxId, ThreadCounts> threads;
   if (std::find_if(wanted.begin(), wanted.end(), [](const std::string& property) {
         return property == "totalThreads" || property == "unreadThreads";
       }) != wanted.end()) {
     auto counts = thread_counts(store, context.account);
-    if (!counts) return store_error(counts.error());
+    if (!counts) return method_error(counts.error(), "Mailbox/get");
     threads = std::move(*counts);
   }
   json::array list, not_found;
@@ -197,27 +197,25 @@ MethodResult mailbox_changes(store::Store& store, const json::object& arguments,
 }
 
 // One FilterCondition or FilterOperator against one mailbox.
-std::optional<bool> mailbox_matches(const json::object& filter, const store::Mailbox& mailbox,
-                                    const AccountMailboxes& mailboxes, std::string& error) {
+// unsupportedFilter for a filter this server cannot apply.
+Checked<bool> mailbox_matches(const json::object& filter, const store::Mailbox& mailbox,
+                              const AccountMailboxes& mailboxes) {
   if (const json::value* op = filter.if_contains("operator")) {
     const json::value* conditions = filter.if_contains("conditions");
     if (!op->is_string() || !conditions || !conditions->is_array()) {
-      error = "a FilterOperator has an operator and conditions";
-      return std::nullopt;
+      return reject("unsupportedFilter", "a FilterOperator has an operator and conditions");
     }
     const std::string_view name = op->get_string();
     if (name != "AND" && name != "OR" && name != "NOT") {
-      error = "operator is AND, OR or NOT";
-      return std::nullopt;
+      return reject("unsupportedFilter", "operator is AND, OR or NOT");
     }
     bool any = false, all = true;
     for (const json::value& condition : conditions->get_array()) {
       if (!condition.is_object()) {
-        error = "conditions are filters";
-        return std::nullopt;
+        return reject("unsupportedFilter", "conditions are filters");
       }
-      auto matched = mailbox_matches(condition.get_object(), mailbox, mailboxes, error);
-      if (!matched) return std::nullopt;
+      auto matched = mailbox_matches(condition.get_object(), mailbox, mailboxes);
+      if (!matched) return matched;
       any |= *matched;
       all &= *matched;
     }
@@ -230,15 +228,13 @@ std::optional<bool> mailbox_matches(const json::object& filter, const store::Mai
       if (value.is_null()) {
         if (!top) return false;
       } else if (!value.is_string()) {
-        error = "parentId is an id or null";
-        return std::nullopt;
+        return reject("unsupportedFilter", "parentId is an id or null");
       } else if (top || value.get_string() != object_id(kMailboxPrefix, parent->second)) {
         return false;
       }
     } else if (key == "name") {
       if (!value.is_string()) {
-        error = "name is a string";
-        return std::nullopt;
+        return reject("unsupportedFilter", "name is a string");
       }
       if (lowercase(leaf_name(mailbox.name)).find(lowercase(value.get_string())) ==
           std::string::npos) {
@@ -248,23 +244,20 @@ std::optional<bool> mailbox_matches(const json::object& filter, const store::Mai
       if (value.is_null()) {
         if (mailbox.role != store::Role::None) return false;
       } else if (!value.is_string()) {
-        error = "role is a string or null";
-        return std::nullopt;
+        return reject("unsupportedFilter", "role is a string or null");
       } else if (role_name(mailbox.role) != value.get_string() ||
                  mailbox.role == store::Role::None) {
         return false;
       }
     } else if (key == "hasAnyRole" || key == "isSubscribed") {
       if (!value.is_bool()) {
-        error = std::string(key) + " is a boolean";
-        return std::nullopt;
+        return reject("unsupportedFilter", std::string(key) + " is a boolean");
       }
       const bool actual =
           key == "hasAnyRole" ? mailbox.role != store::Role::None : mailbox.subscribed;
       if (actual != value.get_bool()) return false;
     } else {
-      error = "unsupported filter " + std::string(key);
-      return std::nullopt;
+      return reject("unsupportedFilter", "unsupported filter " + std::string(key));
     }
   }
   return true;
@@ -273,17 +266,16 @@ std::optional<bool> mailbox_matches(const json::object& filter, const store::Mai
 MethodResult mailbox_query(store::Store& store, const json::object& arguments, Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "Mailbox/query");
   auto mailboxes = load_mailboxes(store, context.account);
-  if (!mailboxes) return store_error(mailboxes.error());
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/query");
   std::vector<const store::Mailbox*> matched;
   const json::value* filter = argument(arguments, "filter");
   if (filter && !filter->is_object()) return invalid_arguments("filter is an object");
   for (const auto& mailbox : mailboxes->list) {
-    std::string error;
     auto matches =
-        filter ? mailbox_matches(filter->get_object(), mailbox, *mailboxes, error) : true;
-    if (!matches) return MethodError{"unsupportedFilter", error};
+        filter ? mailbox_matches(filter->get_object(), mailbox, *mailboxes) : Checked<bool>(true);
+    if (!matches) return matches.error();
     if (*matches) matched.push_back(&mailbox);
   }
   // The store lists by full name, which is tree order: parents before their children.
@@ -363,19 +355,6 @@ std::optional<json::object> check_settable(const json::object& object) {
   return std::nullopt;
 }
 
-json::object error_for(const Error& error, std::string_view what) {
-  switch (error.code) {
-    case Errc::Exists:
-      return set_error("alreadyExists", "a mailbox of that name exists");
-    case Errc::BadInput:
-      return set_error("invalidProperties", error.detail, {"name"});
-    case Errc::NotFound:
-      return set_error("notFound");
-    default:
-      return set_error("serverFail", std::string(what) + ": " + error.detail);
-  }
-}
-
 MethodResult mailbox_set(store::Store& store, const json::object& arguments, Context& context) {
   auto begun = begin_set(store, arguments, context);
   if (auto* error = std::get_if<MethodError>(&begun)) return *error;
@@ -389,7 +368,7 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
   if (create) {
     for (const auto& [creation_id, value] : create->get_object()) {
       auto mailboxes = load_mailboxes(store, context.account);
-      if (!mailboxes) return store_error(mailboxes.error());
+      if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
       const json::object* object = value.if_object();
       if (!object) {
         out.not_created[creation_id] = set_error("invalidProperties", "a Mailbox is an object");
@@ -410,13 +389,13 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
       }
       auto made = store.create_mailbox(context.account, std::get<std::string>(name));
       if (!made) {
-        out.not_created[creation_id] = error_for(made.error(), "create");
+        out.not_created[creation_id] = set_error_for(made.error(), "Mailbox/set create", {"name"});
         continue;
       }
       if (const json::value* subscribed = object->if_contains("isSubscribed");
           subscribed && subscribed->get_bool()) {
         if (auto done = store.set_subscribed(made->id, true); !done) {
-          return store_error(done.error());
+          return method_error(done.error(), "Mailbox/set");
         }
       }
       audit_mailbox(context, audit::kChange, made->name, "Mailbox/set create");
@@ -430,7 +409,7 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
   if (update) {
     for (const auto& [id, value] : update->get_object()) {
       auto mailboxes = load_mailboxes(store, context.account);
-      if (!mailboxes) return store_error(mailboxes.error());
+      if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
       auto number = resolve_id(kMailboxPrefix, id, context);
       auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
       if (found == mailboxes->by_id.end()) {
@@ -467,7 +446,7 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
             continue;
           }
           if (auto renamed = store.rename_mailbox(mailbox.id, full); !renamed) {
-            out.not_updated[id] = error_for(renamed.error(), "rename");
+            out.not_updated[id] = set_error_for(renamed.error(), "Mailbox/set rename", {"name"});
             continue;
           }
           audit_mailbox(context, audit::kChange, mailbox.name, "Mailbox/set rename to " + full);
@@ -475,7 +454,8 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
       }
       if (const json::value* subscribed = object->if_contains("isSubscribed")) {
         if (auto done = store.set_subscribed(mailbox.id, subscribed->get_bool()); !done) {
-          out.not_updated[id] = error_for(done.error(), "subscribe");
+          out.not_updated[id] =
+              set_error_for(done.error(), "Mailbox/set subscribe", {"isSubscribed"});
           continue;
         }
       }
@@ -487,7 +467,7 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
       if (!id.is_string()) return invalid_arguments("destroy is a list of ids");
       const std::string key(id.get_string());
       auto mailboxes = load_mailboxes(store, context.account);
-      if (!mailboxes) return store_error(mailboxes.error());
+      if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
       auto number = resolve_id(kMailboxPrefix, key, context);
       auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
       if (found == mailboxes->by_id.end()) {
@@ -511,7 +491,7 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
         continue;
       }
       if (auto deleted = store.delete_mailbox(mailbox.id); !deleted) {
-        out.not_destroyed[key] = error_for(deleted.error(), "destroy");
+        out.not_destroyed[key] = set_error_for(deleted.error(), "Mailbox/set destroy");
         continue;
       }
       audit_mailbox(context, audit::kExpunge, mailbox.name, "Mailbox/set destroy",

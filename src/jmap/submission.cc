@@ -74,18 +74,19 @@ MethodResult get_objects(const Result<std::vector<store::StoredObject>>& objects
                          const json::object& arguments, Context& context, store::Store& store,
                          const std::vector<std::string>& known) {
   if (auto error = check_account(arguments, context)) return *error;
-  if (!objects) return store_error(objects.error());
-  auto properties = read_properties(arguments);
-  if (!properties.error.empty()) return invalid_arguments(properties.error);
-  if (properties.list) {
-    for (const auto& property : *properties.list) {
+  if (!objects) return method_error(objects.error(), "/get");
+  auto read = read_properties(arguments);
+  if (!read) return read.error();
+  const Properties& properties = *read;
+  if (properties) {
+    for (const auto& property : *properties) {
       if (property != "id" && std::find(known.begin(), known.end(), property) == known.end()) {
         return invalid_arguments("unknown property " + property);
       }
     }
   }
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "/get");
   json::array list, not_found;
   const json::value* ids = argument(arguments, "ids");
   if (ids) {
@@ -93,7 +94,7 @@ MethodResult get_objects(const Result<std::vector<store::StoredObject>>& objects
   }
   if (!ids) {
     for (const auto& object : *objects) {
-      list.push_back(with_id(parse_data(object), prefix, object.id, properties.list));
+      list.push_back(with_id(parse_data(object), prefix, object.id, properties));
     }
   } else {
     for (const json::value& id : ids->get_array()) {
@@ -103,7 +104,7 @@ MethodResult get_objects(const Result<std::vector<store::StoredObject>>& objects
       if (found == objects->end()) {
         not_found.push_back(id);
       } else {
-        list.push_back(with_id(parse_data(*found), prefix, found->id, properties.list));
+        list.push_back(with_id(parse_data(*found), prefix, found->id, properties));
       }
     }
   }
@@ -120,16 +121,16 @@ MethodResult object_changes(store::Store& store, const char* type, char prefix,
   if (auto* error = std::get_if<MethodError>(&read)) return *error;
   const auto [since, max_changes] = std::get<ChangesArguments>(read);
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "/changes");
   if (since > account->modseq) {
     return MethodError{"cannotCalculateChanges", "the state is not one this server can compare"};
   }
   auto changed = store.list_objects(context.account, type, std::max<store::ModSeq>(since, 1));
-  if (!changed) return store_error(changed.error());
+  if (!changed) return method_error(changed.error(), "/changes");
   if (since == 0) {
     // Everything is new since the beginning, tombstones of records made and gone aside.
     changed = store.list_objects(context.account, type);
-    if (!changed) return store_error(changed.error());
+    if (!changed) return method_error(changed.error(), "/changes");
   }
   std::sort(changed->begin(), changed->end(),
             [](const auto& a, const auto& b) { return a.modseq < b.modseq; });
@@ -204,7 +205,7 @@ MethodResult identity_set(Services& services, const json::object& arguments, Con
   if (auto* error = std::get_if<MethodError>(&begun)) return *error;
   SetOutcome out;
   auto existing = identities(services.store, context);
-  if (!existing) return store_error(existing.error());
+  if (!existing) return method_error(existing.error(), "Identity/set");
   if (const json::value* create = argument(arguments, "create")) {
     for (const auto& [creation_id, value] : create->get_object()) {
       const json::object* patch = value.if_object();
@@ -231,7 +232,7 @@ MethodResult identity_set(Services& services, const json::object& arguments, Con
       }
       auto made =
           services.store.put_object(context.account, kIdentityType, 0, json::serialize(data));
-      if (!made) return store_error(made.error());
+      if (!made) return method_error(made.error(), "Identity/set");
       const std::string id = object_id(kIdentityPrefix, made->id);
       context.created_ids[std::string(creation_id)] = id;
       out.created[creation_id] = json::object{{"id", id}, {"mayDelete", true}};
@@ -322,7 +323,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
   SetOutcome out;
   std::map<std::string, store::MessageId> sent_emails;  // "#creation" and id -> Email
   auto existing_identities = identities(store, context);
-  if (!existing_identities) return store_error(existing_identities.error());
+  if (!existing_identities) return method_error(existing_identities.error(), "EmailSubmission/set");
   if (const json::value* create = argument(arguments, "create")) {
     for (const auto& [creation_id, value] : create->get_object()) {
       const json::object* object = value.if_object();
@@ -366,14 +367,14 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
                               : std::nullopt;
       auto metas = email_number ? store.find_messages(context.account, {*email_number})
                                 : Result<std::vector<store::MessageMeta>>{};
-      if (!metas) return store_error(metas.error());
+      if (!metas) return method_error(metas.error(), "EmailSubmission/set");
       if (metas->empty()) {
         refuse("emailNotFound", "no such Email", {"emailId"});
         continue;
       }
       const store::MessageMeta meta = metas->front();
       auto raw = store.read_blob(meta.blob_id);
-      if (!raw) return store_error(raw.error());
+      if (!raw) return method_error(raw.error(), "EmailSubmission/set");
       const mime::Message parsed = mime::parse(*raw);
       const mime::Envelope& headers = parsed.envelope;
       // The identity's address, and every author the message names (From, Sender:
@@ -381,7 +382,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       const std::string identity_email(parse_data(*identity).at("email").as_string());
       auto authors = services.delivery.check_authors(*raw, context.account);
       if (!authors && authors.error().code == Errc::BadInput) {
-        refuse("invalidEmail", authors.error().detail);
+        refuse("invalidEmail", "a message has exactly one From field and at most one Sender");
         continue;
       }
       if (!authors || !owns(services.directory, identity_email, context.account)) {
@@ -504,16 +505,15 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
              .detail = "EmailSubmission from <" + envelope.mail_from + ">"},
             envelope.mail_from);
         if (!delivered) {
-          refuse(delivered.error().code == Errc::OverQuota ? "overQuota" : "serverFail",
-                 delivered.error().detail);
+          out.not_created[creation_id] =
+              set_error_for(delivered.error(), "EmailSubmission deliver");
           continue;
         }
       }
       if (!outbound.recipients.empty()) {
         auto queued = services.delivery.enqueue(message, outbound);
         if (!queued) {
-          refuse(queued.error().code == Errc::OverQuota ? "overQuota" : "serverFail",
-                 queued.error().detail);
+          out.not_created[creation_id] = set_error_for(queued.error(), "EmailSubmission queue");
           continue;
         }
       }
@@ -536,7 +536,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
           {"dsnBlobIds", json::array{}},
           {"mdnBlobIds", json::array{}}};
       auto stored = store.put_object(context.account, kSubmissionType, 0, json::serialize(data));
-      if (!stored) return store_error(stored.error());
+      if (!stored) return method_error(stored.error(), "EmailSubmission/set");
       audit_messages(
           store, context, audit::kChange,
           "EmailSubmission to " + std::to_string(envelope.rcpt_to.size()) + " recipient(s) of",
@@ -553,7 +553,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
   }
   if (const json::value* update = argument(arguments, "update")) {
     auto submissions = store.list_objects(context.account, kSubmissionType);
-    if (!submissions) return store_error(submissions.error());
+    if (!submissions) return method_error(submissions.error(), "EmailSubmission/set");
     for (const auto& [key, value] : update->get_object()) {
       auto number = resolve_id(kSubmissionPrefix, key, context);
       const bool known =
@@ -619,9 +619,9 @@ MethodResult submission_query(store::Store& store, const json::object& arguments
                               Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "EmailSubmission/query");
   auto submissions = store.list_objects(context.account, kSubmissionType);
-  if (!submissions) return store_error(submissions.error());
+  if (!submissions) return method_error(submissions.error(), "EmailSubmission/query");
   struct Row {
     std::int64_t id;
     json::object data;
@@ -710,18 +710,19 @@ json::object vacation_object(const delivery::Vacation& vacation) {
 
 MethodResult vacation_get(store::Store& store, const json::object& arguments, Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
-  auto properties = read_properties(arguments);
-  if (!properties.error.empty()) return invalid_arguments(properties.error);
+  auto read = read_properties(arguments);
+  if (!read) return read.error();
+  const Properties& properties = *read;
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "VacationResponse/get");
   auto stored = store.list_objects(context.account, delivery::kVacationType);
-  if (!stored) return store_error(stored.error());
+  if (!stored) return method_error(stored.error(), "VacationResponse/get");
   const json::object full = vacation_object(
       stored->empty() ? delivery::Vacation{} : delivery::vacation_from_json(stored->front().data));
   json::object shown = full;
-  if (properties.list) {
+  if (properties) {
     shown = json::object{{"id", kSingleton}};
-    for (const auto& property : *properties.list) {
+    for (const auto& property : *properties) {
       const json::value* value = full.if_contains(property);
       if (!value) return invalid_arguments("unknown property " + property);
       shown[property] = *value;
@@ -773,7 +774,7 @@ MethodResult vacation_set(store::Store& store, const json::object& arguments, Co
         continue;
       }
       auto stored = store.list_objects(context.account, delivery::kVacationType);
-      if (!stored) return store_error(stored.error());
+      if (!stored) return method_error(stored.error(), "VacationResponse/set");
       delivery::Vacation vacation = stored->empty()
                                         ? delivery::Vacation{}
                                         : delivery::vacation_from_json(stored->front().data);
@@ -806,7 +807,7 @@ MethodResult vacation_set(store::Store& store, const json::object& arguments, Co
       auto saved = store.put_object(context.account, delivery::kVacationType,
                                     stored->empty() ? 0 : stored->front().id,
                                     delivery::vacation_to_json(vacation));
-      if (!saved) return store_error(saved.error());
+      if (!saved) return method_error(saved.error(), "VacationResponse/set");
       out.updated[key] = nullptr;
     }
   }
