@@ -10,7 +10,6 @@
 #include "mime/body.h"
 
 namespace rampart::jmap {
-namespace mail {
 
 std::string object_id(char prefix, std::int64_t number) {
   return std::string(1, prefix) + std::to_string(number);
@@ -271,11 +270,9 @@ void audit_mailbox(const Context& context, const char* kind, std::string mailbox
   if (context.audit) context.audit(kind, std::move(mailbox), count, std::move(detail));
 }
 
-}  // namespace mail
-
 std::optional<Blob> read_account_blob(store::Store& store, std::int64_t account,
                                       std::string_view blob_id) {
-  if (blob_id.size() < 65 || blob_id.front() != mail::kBlobPrefix) return std::nullopt;
+  if (blob_id.size() < 65 || blob_id.front() != kBlobPrefix) return std::nullopt;
   const std::string_view hash = blob_id.substr(1, 64);
   if (!std::all_of(hash.begin(), hash.end(),
                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
@@ -304,11 +301,10 @@ void audit_blob_read(store::Store& store, const Context& context, std::string_vi
   const std::string hash(blob_id.substr(1, 64));
   auto messages = store.blob_messages(context.account, hash);
   if (messages && !messages->empty()) {
-    mail::audit_messages(store, context, audit::kRead,
-                         std::string(what) + " " + std::string(blob_id), *messages);
+    audit_messages(store, context, audit::kRead, std::string(what) + " " + std::string(blob_id),
+                   *messages);
   } else {
-    mail::audit_mailbox(context, audit::kRead, {}, std::string(what) + " " + std::string(blob_id),
-                        1);
+    audit_mailbox(context, audit::kRead, {}, std::string(what) + " " + std::string(blob_id), 1);
   }
 }
 
@@ -318,23 +314,9 @@ Result<json::object> upload(store::Store& store, std::int64_t account,
   auto kept = store.add_upload(account, bytes, type);
   if (!kept) return tl::unexpected(kept.error());
   return json::object{{"accountId", account_id},
-                      {"blobId", std::string(1, mail::kBlobPrefix) + kept->blob_id},
+                      {"blobId", std::string(1, kBlobPrefix) + kept->blob_id},
                       {"type", kept->type},
                       {"size", kept->size}};
-}
-
-void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname) {
-  dispatcher.describe(
-      kMailCapability, json::object{},
-      json::object{{"maxMailboxesPerEmail", 1},
-                   {"maxMailboxDepth", 16},
-                   {"maxSizeMailboxName", 255},
-                   {"maxSizeAttachmentsPerEmail", 10'000'000},
-                   {"emailQuerySortOptions", json::array{"receivedAt", "sentAt", "size", "from",
-                                                         "to", "subject", "hasKeyword"}},
-                   {"mayCreateTopLevelMailbox", true}});
-  mail::add_mailbox_methods(dispatcher, store);
-  mail::add_email_methods(dispatcher, store, hostname);
 }
 
 }  // namespace rampart::jmap

@@ -1,5 +1,6 @@
-// What the JMAP Mail methods (mailbox.cc, email.cc) share: ids, argument checks,
-// errors, and /changes over the store's change log.
+// What the JMAP methods (mailbox.cc, the email_*.cc, thread.cc, search_snippet.cc and
+// the Submission files) share: ids, argument checks, /set and /changes over the
+// store's change log, and the audit trail. Their errors are jmap/errors.h's.
 #pragma once
 
 #include <boost/json/array.hpp>
@@ -16,7 +17,7 @@
 #include "jmap/errors.h"
 #include "store/store.h"
 
-namespace rampart::jmap::mail {
+namespace rampart::jmap {
 
 // Object ids: a letter and the store's number ("M12", "E345", "T345"). The letter
 // keeps an id of one type from being taken for another.
@@ -126,8 +127,7 @@ inline Method with_store(store::Store& store,
   };
 }
 
-// The Mail capability's methods, by object type.
+// Mailbox/* (mailbox.cc).
 void add_mailbox_methods(Dispatcher& dispatcher, store::Store& store);
-void add_email_methods(Dispatcher& dispatcher, store::Store& store, const std::string& hostname);
 
-}  // namespace rampart::jmap::mail
+}  // namespace rampart::jmap

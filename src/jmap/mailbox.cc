@@ -8,7 +8,7 @@
 #include "jmap/mail.h"
 #include "jmap/mail_internal.h"
 
-namespace rampart::jmap::mail {
+namespace rampart::jmap {
 namespace {
 
 constexpr std::string_view kRoles[] = {"", "inbox", "drafts", "sent", "trash", "junk", "archive"};
@@ -517,4 +517,4 @@ void add_mailbox_methods(Dispatcher& dispatcher, store::Store& store) {
   dispatcher.add("Mailbox/set", kMailCapability, with_store(store, mailbox_set));
 }
 
-}  // namespace rampart::jmap::mail
+}  // namespace rampart::jmap
