@@ -355,148 +355,170 @@ std::optional<json::object> check_settable(const json::object& object) {
   return std::nullopt;
 }
 
+// Mailbox/set create of one Mailbox, into `out`; a method error if the store fails.
+std::optional<MethodError> create_mailbox(store::Store& store, std::string_view creation_id,
+                                          const json::value& value, Context& context,
+                                          SetOutcome& out) {
+  auto mailboxes = load_mailboxes(store, context.account);
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
+  const json::object* object = value.if_object();
+  if (!object) {
+    out.not_created[creation_id] = set_error("invalidProperties", "a Mailbox is an object");
+    return std::nullopt;
+  }
+  if (auto refused = check_settable(*object)) {
+    out.not_created[creation_id] = std::move(*refused);
+    return std::nullopt;
+  }
+  if (const json::value* role = object->if_contains("role"); role && !role->is_null()) {
+    out.not_created[creation_id] = set_error("invalidProperties", "roles are fixed", {"role"});
+    return std::nullopt;
+  }
+  auto name = requested_name(*object, *mailboxes, context, "");
+  if (auto* refused = std::get_if<json::object>(&name)) {
+    out.not_created[creation_id] = std::move(*refused);
+    return std::nullopt;
+  }
+  auto made = store.create_mailbox(context.account, std::get<std::string>(name));
+  if (!made) {
+    out.not_created[creation_id] = set_error_for(made.error(), "Mailbox/set create", {"name"});
+    return std::nullopt;
+  }
+  if (const json::value* subscribed = object->if_contains("isSubscribed");
+      subscribed && subscribed->get_bool()) {
+    if (auto done = store.set_subscribed(made->id, true); !done) {
+      return method_error(done.error(), "Mailbox/set");
+    }
+  }
+  audit_mailbox(context, audit::kChange, made->name, "Mailbox/set create");
+  const std::string id = object_id(kMailboxPrefix, made->id);
+  context.created_ids[std::string(creation_id)] = id;
+  out.created[creation_id] = json::object{
+      {"id", id},           {"totalEmails", 0}, {"unreadEmails", 0}, {"totalThreads", 0},
+      {"unreadThreads", 0}, {"sortOrder", 1},   {"role", nullptr}};
+  return std::nullopt;
+}
+
+// Mailbox/set update of one Mailbox: rename or move, isSubscribed; roles are fixed.
+std::optional<MethodError> update_mailbox(store::Store& store, std::string_view id,
+                                          const json::value& value, const Context& context,
+                                          SetOutcome& out) {
+  auto mailboxes = load_mailboxes(store, context.account);
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
+  auto number = resolve_id(kMailboxPrefix, id, context);
+  auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
+  if (found == mailboxes->by_id.end()) {
+    out.not_updated[id] = set_error("notFound");
+    return std::nullopt;
+  }
+  const store::Mailbox& mailbox = *found->second;
+  const json::object* object = value.if_object();
+  if (!object) {
+    out.not_updated[id] = set_error("invalidPatch", "a patch is an object");
+    return std::nullopt;
+  }
+  if (auto refused = check_settable(*object)) {
+    out.not_updated[id] = std::move(*refused);
+    return std::nullopt;
+  }
+  if (const json::value* role = object->if_contains("role");
+      role &&
+      !(role->is_null() ? mailbox.role == store::Role::None
+                        : role->is_string() && parse_role(role->get_string()) == mailbox.role)) {
+    out.not_updated[id] = set_error("invalidProperties", "roles are fixed", {"role"});
+    return std::nullopt;
+  }
+  if (object->contains("name") || object->contains("parentId")) {
+    auto name = requested_name(*object, *mailboxes, context, mailbox.name);
+    if (auto* refused = std::get_if<json::object>(&name)) {
+      out.not_updated[id] = std::move(*refused);
+      return std::nullopt;
+    }
+    const std::string& full = std::get<std::string>(name);
+    if (full != mailbox.name) {
+      if (mailbox.role == store::Role::Inbox) {
+        out.not_updated[id] = set_error("forbidden", "the inbox cannot be renamed or moved");
+        return std::nullopt;
+      }
+      if (auto renamed = store.rename_mailbox(mailbox.id, full); !renamed) {
+        out.not_updated[id] = set_error_for(renamed.error(), "Mailbox/set rename", {"name"});
+        return std::nullopt;
+      }
+      audit_mailbox(context, audit::kChange, mailbox.name, "Mailbox/set rename to " + full);
+    }
+  }
+  if (const json::value* subscribed = object->if_contains("isSubscribed")) {
+    if (auto done = store.set_subscribed(mailbox.id, subscribed->get_bool()); !done) {
+      out.not_updated[id] = set_error_for(done.error(), "Mailbox/set subscribe", {"isSubscribed"});
+      return std::nullopt;
+    }
+  }
+  out.updated[id] = nullptr;
+  return std::nullopt;
+}
+
+// Mailbox/set destroy of one Mailbox: not the inbox, not one with children, and one
+// holding Emails only with onDestroyRemoveEmails.
+std::optional<MethodError> destroy_mailbox(store::Store& store, const json::value& id,
+                                           bool remove_emails_too, const Context& context,
+                                           SetOutcome& out) {
+  const std::string key(id.get_string());
+  auto mailboxes = load_mailboxes(store, context.account);
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
+  auto number = resolve_id(kMailboxPrefix, key, context);
+  auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
+  if (found == mailboxes->by_id.end()) {
+    out.not_destroyed[key] = set_error("notFound");
+    return std::nullopt;
+  }
+  const store::Mailbox& mailbox = *found->second;
+  const std::string prefix = mailbox.name + "/";
+  if (std::any_of(mailboxes->list.begin(), mailboxes->list.end(),
+                  [&](const store::Mailbox& other) { return other.name.starts_with(prefix); })) {
+    out.not_destroyed[key] = set_error("mailboxHasChild", "the mailbox has children");
+    return std::nullopt;
+  }
+  if (mailbox.role == store::Role::Inbox) {
+    out.not_destroyed[key] = set_error("forbidden", "the inbox cannot be destroyed");
+    return std::nullopt;
+  }
+  if (mailbox.message_count > 0 && !remove_emails_too) {
+    out.not_destroyed[key] = set_error("mailboxHasEmail", "the mailbox holds emails");
+    return std::nullopt;
+  }
+  if (auto deleted = store.delete_mailbox(mailbox.id); !deleted) {
+    out.not_destroyed[key] = set_error_for(deleted.error(), "Mailbox/set destroy");
+    return std::nullopt;
+  }
+  audit_mailbox(context, audit::kExpunge, mailbox.name, "Mailbox/set destroy",
+                mailbox.message_count);
+  out.destroyed.push_back(id);
+  return std::nullopt;
+}
+
 MethodResult mailbox_set(store::Store& store, const json::object& arguments, Context& context) {
   auto begun = begin_set(store, arguments, context);
   if (auto* error = std::get_if<MethodError>(&begun)) return *error;
-  const json::value* create = argument(arguments, "create");
-  const json::value* update = argument(arguments, "update");
-  const json::value* destroy = argument(arguments, "destroy");
   const json::value* remove_emails = argument(arguments, "onDestroyRemoveEmails");
   const bool remove_emails_too =
       remove_emails && remove_emails->is_bool() && remove_emails->get_bool();
   SetOutcome out;
-  if (create) {
+  // The mailboxes are read again for each object: an earlier one may have renamed,
+  // made or removed what the next one names.
+  if (const json::value* create = argument(arguments, "create")) {
     for (const auto& [creation_id, value] : create->get_object()) {
-      auto mailboxes = load_mailboxes(store, context.account);
-      if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
-      const json::object* object = value.if_object();
-      if (!object) {
-        out.not_created[creation_id] = set_error("invalidProperties", "a Mailbox is an object");
-        continue;
-      }
-      if (auto refused = check_settable(*object)) {
-        out.not_created[creation_id] = std::move(*refused);
-        continue;
-      }
-      if (const json::value* role = object->if_contains("role"); role && !role->is_null()) {
-        out.not_created[creation_id] = set_error("invalidProperties", "roles are fixed", {"role"});
-        continue;
-      }
-      auto name = requested_name(*object, *mailboxes, context, "");
-      if (auto* refused = std::get_if<json::object>(&name)) {
-        out.not_created[creation_id] = std::move(*refused);
-        continue;
-      }
-      auto made = store.create_mailbox(context.account, std::get<std::string>(name));
-      if (!made) {
-        out.not_created[creation_id] = set_error_for(made.error(), "Mailbox/set create", {"name"});
-        continue;
-      }
-      if (const json::value* subscribed = object->if_contains("isSubscribed");
-          subscribed && subscribed->get_bool()) {
-        if (auto done = store.set_subscribed(made->id, true); !done) {
-          return method_error(done.error(), "Mailbox/set");
-        }
-      }
-      audit_mailbox(context, audit::kChange, made->name, "Mailbox/set create");
-      const std::string id = object_id(kMailboxPrefix, made->id);
-      context.created_ids[std::string(creation_id)] = id;
-      out.created[creation_id] = json::object{
-          {"id", id},           {"totalEmails", 0}, {"unreadEmails", 0}, {"totalThreads", 0},
-          {"unreadThreads", 0}, {"sortOrder", 1},   {"role", nullptr}};
+      if (auto error = create_mailbox(store, creation_id, value, context, out)) return *error;
     }
   }
-  if (update) {
+  if (const json::value* update = argument(arguments, "update")) {
     for (const auto& [id, value] : update->get_object()) {
-      auto mailboxes = load_mailboxes(store, context.account);
-      if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
-      auto number = resolve_id(kMailboxPrefix, id, context);
-      auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
-      if (found == mailboxes->by_id.end()) {
-        out.not_updated[id] = set_error("notFound");
-        continue;
-      }
-      const store::Mailbox& mailbox = *found->second;
-      const json::object* object = value.if_object();
-      if (!object) {
-        out.not_updated[id] = set_error("invalidPatch", "a patch is an object");
-        continue;
-      }
-      if (auto refused = check_settable(*object)) {
-        out.not_updated[id] = std::move(*refused);
-        continue;
-      }
-      if (const json::value* role = object->if_contains("role");
-          role && !(role->is_null()
-                        ? mailbox.role == store::Role::None
-                        : role->is_string() && parse_role(role->get_string()) == mailbox.role)) {
-        out.not_updated[id] = set_error("invalidProperties", "roles are fixed", {"role"});
-        continue;
-      }
-      if (object->contains("name") || object->contains("parentId")) {
-        auto name = requested_name(*object, *mailboxes, context, mailbox.name);
-        if (auto* refused = std::get_if<json::object>(&name)) {
-          out.not_updated[id] = std::move(*refused);
-          continue;
-        }
-        const std::string& full = std::get<std::string>(name);
-        if (full != mailbox.name) {
-          if (mailbox.role == store::Role::Inbox) {
-            out.not_updated[id] = set_error("forbidden", "the inbox cannot be renamed or moved");
-            continue;
-          }
-          if (auto renamed = store.rename_mailbox(mailbox.id, full); !renamed) {
-            out.not_updated[id] = set_error_for(renamed.error(), "Mailbox/set rename", {"name"});
-            continue;
-          }
-          audit_mailbox(context, audit::kChange, mailbox.name, "Mailbox/set rename to " + full);
-        }
-      }
-      if (const json::value* subscribed = object->if_contains("isSubscribed")) {
-        if (auto done = store.set_subscribed(mailbox.id, subscribed->get_bool()); !done) {
-          out.not_updated[id] =
-              set_error_for(done.error(), "Mailbox/set subscribe", {"isSubscribed"});
-          continue;
-        }
-      }
-      out.updated[id] = nullptr;
+      if (auto error = update_mailbox(store, id, value, context, out)) return *error;
     }
   }
-  if (destroy) {
+  if (const json::value* destroy = argument(arguments, "destroy")) {
     for (const json::value& id : destroy->get_array()) {
       if (!id.is_string()) return invalid_arguments("destroy is a list of ids");
-      const std::string key(id.get_string());
-      auto mailboxes = load_mailboxes(store, context.account);
-      if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
-      auto number = resolve_id(kMailboxPrefix, key, context);
-      auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
-      if (found == mailboxes->by_id.end()) {
-        out.not_destroyed[key] = set_error("notFound");
-        continue;
-      }
-      const store::Mailbox& mailbox = *found->second;
-      const std::string prefix = mailbox.name + "/";
-      if (std::any_of(
-              mailboxes->list.begin(), mailboxes->list.end(),
-              [&](const store::Mailbox& other) { return other.name.starts_with(prefix); })) {
-        out.not_destroyed[key] = set_error("mailboxHasChild", "the mailbox has children");
-        continue;
-      }
-      if (mailbox.role == store::Role::Inbox) {
-        out.not_destroyed[key] = set_error("forbidden", "the inbox cannot be destroyed");
-        continue;
-      }
-      if (mailbox.message_count > 0 && !remove_emails_too) {
-        out.not_destroyed[key] = set_error("mailboxHasEmail", "the mailbox holds emails");
-        continue;
-      }
-      if (auto deleted = store.delete_mailbox(mailbox.id); !deleted) {
-        out.not_destroyed[key] = set_error_for(deleted.error(), "Mailbox/set destroy");
-        continue;
-      }
-      audit_mailbox(context, audit::kExpunge, mailbox.name, "Mailbox/set destroy",
-                    mailbox.message_count);
-      out.destroyed.push_back(id);
+      if (auto error = destroy_mailbox(store, id, remove_emails_too, context, out)) return *error;
     }
   }
   return end_set(store, context, std::get<std::string>(begun), std::move(out));
