@@ -12,6 +12,7 @@
 #include "mime/body.h"
 #include "mime/header.h"
 #include "mime/message.h"
+#include "store/message_reader.h"
 
 namespace rampart::imap {
 
@@ -20,44 +21,24 @@ namespace asio = boost::asio;
 namespace {
 
 // One message while a program is evaluated: what the store keeps, and the message
-// itself, read only when a key needs it.
+// itself (store/message_reader.h), read only when a key needs it.
 class Candidate {
  public:
-  // `structure` was read in bulk beforehand when the program needs it (else empty).
-  Candidate(const store::MessageMeta& meta, std::uint32_t msn, std::string_view structure,
+  // `structure` was read in bulk beforehand when the program needs it.
+  Candidate(const store::MessageMeta& meta, std::uint32_t msn, std::optional<std::string> structure,
             store::Store& store)
-      : meta_(meta), msn_(msn), structure_(structure), store_(store) {}
+      : msn_(msn), reader_(store::MessageReader::stored(store, meta, std::move(structure))) {}
 
-  const store::MessageMeta& meta() const { return meta_; }
+  const store::MessageMeta& meta() const { return reader_.meta(); }
   std::uint32_t msn() const { return msn_; }
-
-  const mime::Message& message() {
-    if (!message_) {
-      auto decoded = mime::decode_structure(structure_);
-      // A damaged stored structure is rebuilt from the message itself.
-      message_ = decoded ? std::move(*decoded) : mime::parse(raw());
-    }
-    return *message_;
-  }
-  const std::string& raw() {
-    if (!raw_) {
-      auto read = store_.read_blob(meta_.blob_id);
-      raw_ = read ? std::move(*read) : std::string();
-    }
-    return *raw_;
-  }
-  std::string_view header() {
-    const mime::Part& root = message().root;
-    return std::string_view(raw()).substr(root.header_begin, root.header_end - root.header_begin);
-  }
+  const mime::Message& message() { return reader_.message(); }
+  const std::string& raw() { return reader_.raw(); }
+  std::string_view header() { return reader_.header(); }
+  const std::string& decoded_text(const mime::Part& part) { return reader_.decoded_text(part); }
 
  private:
-  const store::MessageMeta& meta_;
   std::uint32_t msn_;
-  std::string_view structure_;
-  store::Store& store_;
-  std::optional<mime::Message> message_;
-  std::optional<std::string> raw_;
+  store::MessageReader reader_;
 };
 
 struct Context {
@@ -94,7 +75,7 @@ bool body_contains(Candidate& candidate, const mime::Part& part, std::string_vie
                            text);
   }
   if (part.type != "text") return false;
-  return contains_folded(mime::decode_text_body(candidate.raw(), part), text);
+  return contains_folded(candidate.decoded_text(part), text);
 }
 
 std::int64_t day_of(std::int64_t unix_seconds) {
@@ -235,8 +216,9 @@ Result<std::vector<Match>> evaluate(store::Store& store, store::MailboxId mailbo
     // Not what arrived since the client's last update.
     if (const auto msn = view.msn_of(meta.uid)) visible.emplace_back(&meta, *msn);
   }
-  std::vector<std::string> structures(visible.size());
-  if (with_envelopes || needs_structure(key)) {
+  std::vector<std::string> structures;
+  const bool bulk_structures = with_envelopes || needs_structure(key);
+  if (bulk_structures) {
     std::vector<store::MessageId> ids;
     for (const auto& [meta, msn] : visible) ids.push_back(meta->id);
     auto read = store.read_structures(ids);
@@ -246,7 +228,10 @@ Result<std::vector<Match>> evaluate(store::Store& store, store::MailboxId mailbo
   std::vector<Match> found;
   for (std::size_t i = 0; i < visible.size(); ++i) {
     const store::MessageMeta& meta = *visible[i].first;
-    Candidate candidate(meta, visible[i].second, structures[i], store);
+    Candidate candidate(
+        meta, visible[i].second,
+        bulk_structures ? std::optional<std::string>(std::move(structures[i])) : std::nullopt,
+        store);
     if (!matches(key, candidate, context)) continue;
     Match match{meta.uid,           visible[i].second, meta.modseq,
                 meta.internal_date, meta.size,         std::nullopt};

@@ -240,11 +240,11 @@ MethodResult email_get(store::Store& store, const json::object& arguments, Conte
       not_found.push_back(json::value(id));
       continue;
     }
-    EmailView email(store, *found->second);
-    if (needs_structure) {
-      email.set_structure(std::move(structure_of[found->first]));
-      read.push_back(*found->second);
-    }
+    if (needs_structure) read.push_back(*found->second);
+    EmailView email(store, *found->second,
+                    needs_structure
+                        ? std::optional<std::string>(std::move(structure_of[found->first]))
+                        : std::nullopt);
     list.push_back(email_object(email, options));
   }
   // Content served (headers, structure or bodies), as IMAP FETCH records it; keywords

@@ -2,50 +2,36 @@
 // email_filter.cc, search_snippet.cc, email_import.cc).
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
 
 #include "jmap/email_format.h"
-#include "mime/body.h"
 #include "mime/message.h"
+#include "store/message_reader.h"
 #include "store/store.h"
 
 namespace rampart::jmap {
 
-// One message as a query, a get or a snippet sees it: its metadata, and its structure,
-// bytes and decoded body text, each read once when first needed. A stored message is
-// read through `store`; a message that is not stored (Email/parse, and unit tests of
-// what reads it) is handed in as bytes and parsed here, and needs no store.
+// One message as a query, a get or a snippet sees it: the store's MessageReader (its
+// bytes and structure, read once when first needed, the bytes parsed when the stored
+// structure is missing or damaged, as IMAP does), and the JMAP body lists and text
+// made from them. A message that is not stored (Email/parse, and unit tests of what
+// reads it) is handed in as bytes and needs no store. Not movable: the body lists
+// point into the parsed structure.
 class EmailView {
  public:
-  EmailView(store::Store& store, const store::MessageMeta& meta) : store_(&store), meta_(meta) {}
-  // A message that is not stored: its bytes, parsed here.
+  // `structure`, when given, is the stored structure read in bulk beforehand.
+  EmailView(store::Store& store, const store::MessageMeta& meta,
+            std::optional<std::string> structure = std::nullopt)
+      : reader_(store::MessageReader::stored(store, meta, std::move(structure))) {}
   EmailView(const store::MessageMeta& meta, std::string raw)
-      : meta_(meta),
-        parsed_(std::make_unique<mime::Message>(mime::parse(raw))),
-        raw_(std::move(raw)) {}
-  const store::MessageMeta& meta() const { return meta_; }
-  void set_structure(std::string bytes) { structure_bytes_ = std::move(bytes); }
+      : reader_(store::MessageReader::of_bytes(meta, std::move(raw))) {}
+  EmailView(EmailView&&) = delete;
+  EmailView& operator=(EmailView&&) = delete;
 
-  const mime::Message* structure() {
-    if (!parsed_) {
-      if (structure_bytes_.empty() && store_ != nullptr) {
-        auto bytes = store_->read_structure(meta_.id);
-        if (bytes) structure_bytes_ = std::move(*bytes);
-      }
-      auto decoded = mime::decode_structure(structure_bytes_);
-      parsed_ = std::make_unique<mime::Message>(decoded ? std::move(*decoded) : mime::Message{});
-    }
-    return parsed_.get();
-  }
-  const std::string& raw() {
-    if (!raw_) {
-      auto bytes = store_ != nullptr ? store_->read_blob(meta_.blob_id) : Result<std::string>();
-      raw_ = bytes ? std::move(*bytes) : std::string();
-    }
-    return *raw_;
-  }
+  const store::MessageMeta& meta() const { return reader_.meta(); }
+  const mime::Message* structure() { return &reader_.message(); }
+  const std::string& raw() { return reader_.raw(); }
   const BodyLists& lists() {
     if (!lists_) lists_ = body_lists(*structure());
     return *lists_;
@@ -55,19 +41,14 @@ class EmailView {
     if (!body_text_) {
       body_text_.emplace();
       for (const BodyPartRef& ref : lists().text) {
-        if (ref.part->type == "text")
-          *body_text_ += mime::decode_text_body(raw(), *ref.part) + "\n";
+        if (ref.part->type == "text") *body_text_ += reader_.decoded_text(*ref.part) + "\n";
       }
     }
     return *body_text_;
   }
 
  private:
-  store::Store* store_ = nullptr;  // null for a message that is not stored
-  store::MessageMeta meta_;
-  std::string structure_bytes_;
-  std::unique_ptr<mime::Message> parsed_;
-  std::optional<std::string> raw_;
+  store::MessageReader reader_;
   std::optional<BodyLists> lists_;
   std::optional<std::string> body_text_;
 };
