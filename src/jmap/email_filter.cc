@@ -1,3 +1,5 @@
+// Email/query's filter (RFC 8621 §4.4.1) against one message. Text matches fold ASCII
+// case only, as docs/http.md says.
 #include <algorithm>
 
 #include "base/ascii.h"
@@ -8,7 +10,6 @@
 
 namespace rampart::jmap {
 namespace {
-
 
 std::string address_text(const std::vector<mime::Address>& addresses) {
   std::string out;
