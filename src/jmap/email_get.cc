@@ -270,8 +270,8 @@ MethodResult email_changes(store::Store& store, const json::object& arguments, C
         for (const auto& meta : *found) out.insert(meta.id);
         return out;
       });
-  if (auto* answer = std::get_if<json::object>(&result)) return std::move(*answer);
-  return std::get<MethodError>(result);
+  if (!result) return result.error();
+  return std::move(*result);
 }
 
 }  // namespace rampart::jmap

@@ -9,7 +9,7 @@ namespace rampart::jmap {
 
 MethodResult email_import(store::Store& store, const json::object& arguments, Context& context) {
   auto begun = begin_set(store, arguments, context);
-  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
+  if (!begun) return begun.error();
   const json::value* emails = arguments.if_contains("emails");
   if (!emails || !emails->is_object()) return invalid_arguments("emails is a map of EmailImport");
   if (emails->get_object().size() > context.limits->max_objects_in_set) {
@@ -56,7 +56,7 @@ MethodResult email_import(store::Store& store, const json::object& arguments, Co
     context.created_ids[std::string(creation_id)] = std::string(stored.value.at("id").get_string());
     out.created[creation_id] = std::move(stored.value);
   }
-  json::object answer = end_set(store, context, std::get<std::string>(begun), std::move(out));
+  json::object answer = end_set(store, context, *begun, std::move(out));
   // Email/import answers creations only.
   for (const char* key : {"updated", "destroyed", "notUpdated", "notDestroyed"}) answer.erase(key);
   return answer;

@@ -55,26 +55,27 @@ int compare(const Comparator& comparator, EmailView& a, EmailView& b, const Thre
   return 0;
 }
 
-std::variant<std::vector<Comparator>, MethodError> read_sort(const json::object& arguments) {
+Checked<std::vector<Comparator>> read_sort(const json::object& arguments) {
   std::vector<Comparator> out;
   const json::value* sort = argument(arguments, "sort");
   if (!sort) return std::vector<Comparator>{{"receivedAt", false, {}}};
   const json::array* list = sort->if_array();
-  if (!list) return invalid_arguments("sort is a list of comparators");
+  if (!list) return tl::unexpected(invalid_arguments("sort is a list of comparators"));
   for (const json::value& item : *list) {
     const json::object* object = item.if_object();
     const json::value* property = object ? object->if_contains("property") : nullptr;
     if (!property || !property->is_string())
-      return invalid_arguments("a comparator has a property");
+      return tl::unexpected(invalid_arguments("a comparator has a property"));
     Comparator comparator{std::string(property->get_string()), true, {}};
     if (const json::value* ascending = object->if_contains("isAscending")) {
-      if (!ascending->is_bool()) return invalid_arguments("isAscending is a boolean");
+      if (!ascending->is_bool())
+        return tl::unexpected(invalid_arguments("isAscending is a boolean"));
       comparator.ascending = ascending->get_bool();
     }
     if (const json::value* collation = object->if_contains("collation");
         collation && !(collation->is_string() && (collation->get_string() == "i;ascii-casemap" ||
                                                   collation->get_string() == "i;octet"))) {
-      return MethodError{"unsupportedSort", "unsupported collation"};
+      return tl::unexpected(MethodError{"unsupportedSort", "unsupported collation"});
     }
     static constexpr std::string_view kSortable[] = {"receivedAt",
                                                      "size",
@@ -87,12 +88,13 @@ std::variant<std::vector<Comparator>, MethodError> read_sort(const json::object&
                                                      "allInThreadHaveKeyword"};
     if (std::find(std::begin(kSortable), std::end(kSortable), comparator.property) ==
         std::end(kSortable)) {
-      return MethodError{"unsupportedSort", "cannot sort by " + comparator.property};
+      return tl::unexpected(
+          MethodError{"unsupportedSort", "cannot sort by " + comparator.property});
     }
     if (comparator.property.find("Keyword") != std::string::npos) {
       const json::value* keyword = object->if_contains("keyword");
       if (!keyword || !keyword->is_string() || !valid_keyword(keyword->get_string())) {
-        return invalid_arguments(comparator.property + " needs a keyword");
+        return tl::unexpected(invalid_arguments(comparator.property + " needs a keyword"));
       }
       comparator.keyword = std::string(keyword->get_string());
     }
@@ -108,18 +110,18 @@ struct QueryResult {
 };
 
 // Runs filter, sort and collapseThreads over the whole account.
-std::variant<QueryResult, MethodError> run_query(store::Store& store, const json::object& arguments,
-                                                 const Context& context,
-                                                 std::vector<store::MessageMeta>& messages,
-                                                 std::vector<std::unique_ptr<EmailView>>& loaded) {
+Checked<QueryResult> run_query(store::Store& store, const json::object& arguments,
+                               const Context& context, std::vector<store::MessageMeta>& messages,
+                               std::vector<std::unique_ptr<EmailView>>& loaded) {
   auto sort = read_sort(arguments);
-  if (auto* error = std::get_if<MethodError>(&sort)) return *error;
-  const auto& comparators = std::get<std::vector<Comparator>>(sort);
+  if (!sort) return tl::unexpected(sort.error());
+  const auto& comparators = *sort;
   const json::value* filter = argument(arguments, "filter");
-  if (filter && !filter->is_object()) return invalid_arguments("filter is an object");
+  if (filter && !filter->is_object())
+    return tl::unexpected(invalid_arguments("filter is an object"));
   // The state first: anything committed later shows up as a change after it.
   auto account = store.get_account(context.account);
-  if (!account) return method_error(account.error(), "Email/query");
+  if (!account) return tl::unexpected(method_error(account.error(), "Email/query"));
   // A query in one mailbox (the common case) reads that mailbox alone, unless a
   // filter or sort looks at whole threads, which may reach into other mailboxes.
   std::optional<store::MailboxId> only;
@@ -137,7 +139,7 @@ std::variant<QueryResult, MethodError> run_query(store::Store& store, const json
     if (*only != 0) {
       auto snapshot = store.snapshot(*only);
       if (!snapshot && snapshot.error().code != Errc::NotFound) {
-        return method_error(snapshot.error(), "Email/query");
+        return tl::unexpected(method_error(snapshot.error(), "Email/query"));
       }
       if (snapshot && snapshot->mailbox.account == context.account) {
         messages = std::move(snapshot->messages);
@@ -145,7 +147,7 @@ std::variant<QueryResult, MethodError> run_query(store::Store& store, const json
     }
   } else {
     auto all = store.account_messages(context.account);
-    if (!all) return method_error(all.error(), "Email/query");
+    if (!all) return tl::unexpected(method_error(all.error(), "Email/query"));
     messages = std::move(*all);
   }
   ThreadIndex threads;
@@ -155,7 +157,7 @@ std::variant<QueryResult, MethodError> run_query(store::Store& store, const json
     auto email = std::make_unique<EmailView>(store, meta);
     if (filter) {
       auto matched = matches_filter(filter->get_object(), *email, scope);
-      if (!matched) return matched.error();
+      if (!matched) return tl::unexpected(matched.error());
       if (!*matched) continue;
     }
     loaded.push_back(std::move(email));
@@ -200,8 +202,8 @@ MethodResult email_query(store::Store& store, const json::object& arguments, Con
   std::vector<store::MessageMeta> messages;
   std::vector<std::unique_ptr<EmailView>> loaded;
   auto ran = run_query(store, arguments, context, messages, loaded);
-  if (auto* failed = std::get_if<MethodError>(&ran)) return *failed;
-  const QueryResult& result = std::get<QueryResult>(ran);
+  if (!ran) return ran.error();
+  const QueryResult& result = *ran;
   const auto total = static_cast<std::int64_t>(result.ids.size());
   std::int64_t start = position->value_or(0);
   if (const json::value* anchor = argument(arguments, "anchor")) {
@@ -239,13 +241,13 @@ MethodResult email_query(store::Store& store, const json::object& arguments, Con
 MethodResult email_query_changes(store::Store& store, const json::object& arguments,
                                  Context& context) {
   auto read = read_changes_arguments(arguments, context, "sinceQueryState");
-  if (auto* error = std::get_if<MethodError>(&read)) return *error;
-  const auto [since, max_changes] = std::get<ChangesArguments>(read);
+  if (!read) return read.error();
+  const auto [since, max_changes] = *read;
   std::vector<store::MessageMeta> messages;
   std::vector<std::unique_ptr<EmailView>> loaded;
   auto ran = run_query(store, arguments, context, messages, loaded);
-  if (auto* failed = std::get_if<MethodError>(&ran)) return *failed;
-  const QueryResult& result = std::get<QueryResult>(ran);
+  if (!ran) return ran.error();
+  const QueryResult& result = *ran;
   if (result.thread_dependent) {
     return MethodError{"cannotCalculateChanges", "the query depends on other Emails in the thread"};
   }

@@ -294,7 +294,7 @@ Checked<std::vector<store::MessageMeta>> destroy_emails(store::Store& store,
 MethodResult email_set(store::Store& store, const std::string& hostname,
                        const json::object& arguments, Context& context) {
   auto begun = begin_set(store, arguments, context);
-  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
+  if (!begun) return begun.error();
   auto mailboxes = store.list_mailboxes(context.account);
   if (!mailboxes) return method_error(mailboxes.error(), "Email/set");
   SetOutcome out;
@@ -314,7 +314,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
   }
   audit_messages(store, context, audit::kChange, "Email/set update", changed);
   audit_messages(store, context, audit::kExpunge, "Email/set destroy", removed);
-  return end_set(store, context, std::get<std::string>(begun), std::move(out));
+  return end_set(store, context, *begun, std::move(out));
 }
 
 }  // namespace rampart::jmap

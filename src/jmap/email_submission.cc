@@ -368,7 +368,7 @@ std::optional<MethodError> implied_email_set(const json::object& arguments,
 
 MethodResult submission_set(Services& services, const json::object& arguments, Context& context) {
   auto begun = begin_set(services.store, arguments, context);
-  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
+  if (!begun) return begun.error();
   store::Store& store = services.store;
   SetOutcome out;
   std::map<std::string, store::MessageId> sent_emails;  // "#creation" and id -> Email
@@ -415,7 +415,7 @@ MethodResult submission_set(Services& services, const json::object& arguments, C
       out.destroyed.push_back(id);
     }
   }
-  json::object answer = end_set(store, context, std::get<std::string>(begun), std::move(out));
+  json::object answer = end_set(store, context, *begun, std::move(out));
   if (auto error = implied_email_set(arguments, sent_emails, context)) return *error;
   return answer;
 }

@@ -53,7 +53,7 @@ std::optional<json::object> apply_identity(const json::object& patch, json::obje
 
 MethodResult identity_set(Services& services, const json::object& arguments, Context& context) {
   auto begun = begin_set(services.store, arguments, context);
-  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
+  if (!begun) return begun.error();
   SetOutcome out;
   auto existing = identities(services.store, context);
   if (!existing) return method_error(existing.error(), "Identity/set");
@@ -128,7 +128,7 @@ MethodResult identity_set(Services& services, const json::object& arguments, Con
       out.destroyed.push_back(id);
     }
   }
-  return end_set(services.store, context, std::get<std::string>(begun), std::move(out));
+  return end_set(services.store, context, *begun, std::move(out));
 }
 
 }  // namespace rampart::jmap

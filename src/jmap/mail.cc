@@ -47,15 +47,15 @@ json::value or_null(json::object object) {
   return object.empty() ? json::value(nullptr) : json::value(std::move(object));
 }
 
-std::variant<std::string, MethodError> begin_set(store::Store& store, const json::object& arguments,
-                                                 const Context& context) {
-  if (auto error = check_account(arguments, context)) return *error;
+Checked<std::string> begin_set(store::Store& store, const json::object& arguments,
+                               const Context& context) {
+  if (auto error = check_account(arguments, context)) return tl::unexpected(*error);
   auto account = store.get_account(context.account);
-  if (!account) return method_error(account.error(), "/set");
+  if (!account) return tl::unexpected(method_error(account.error(), "/set"));
   const std::string state = state_string(account->modseq);
   if (const json::value* if_in_state = argument(arguments, "ifInState")) {
     if (!if_in_state->is_string() || if_in_state->get_string() != state) {
-      return MethodError{"stateMismatch", "the state is " + state};
+      return tl::unexpected(MethodError{"stateMismatch", "the state is " + state});
     }
   }
   std::size_t count = 0;
@@ -63,11 +63,11 @@ std::variant<std::string, MethodError> begin_set(store::Store& store, const json
     const json::value* value = argument(arguments, key);
     if (!value) continue;
     const bool ok = std::string_view(key) == "destroy" ? value->is_array() : value->is_object();
-    if (!ok) return invalid_arguments("create and update are maps, destroy a list");
+    if (!ok) return tl::unexpected(invalid_arguments("create and update are maps, destroy a list"));
     count += value->is_array() ? value->get_array().size() : value->get_object().size();
   }
   if (count > context.limits->max_objects_in_set) {
-    return MethodError{"requestTooLarge", "more changes than maxObjectsInSet"};
+    return tl::unexpected(MethodError{"requestTooLarge", "more changes than maxObjectsInSet"});
   }
   return state;
 }
@@ -165,33 +165,32 @@ MethodResult query_answer(const json::object& arguments, const Context& context,
   return out;
 }
 
-std::variant<ChangesArguments, MethodError> read_changes_arguments(const json::object& arguments,
-                                                                   const Context& context,
-                                                                   std::string_view since) {
-  if (auto error = check_account(arguments, context)) return *error;
+Checked<ChangesArguments> read_changes_arguments(const json::object& arguments,
+                                                 const Context& context, std::string_view since) {
+  if (auto error = check_account(arguments, context)) return tl::unexpected(*error);
   const json::value* since_value = arguments.if_contains(since);
   auto state = since_value ? parse_state(*since_value) : std::nullopt;
-  if (!state) return invalid_arguments(std::string(since) + " is a state string");
+  if (!state) return tl::unexpected(invalid_arguments(std::string(since) + " is a state string"));
   auto max_changes = unsigned_argument(arguments, "maxChanges");
-  if (!max_changes) return max_changes.error();
-  if (*max_changes && **max_changes == 0) return invalid_arguments("maxChanges must be positive");
+  if (!max_changes) return tl::unexpected(max_changes.error());
+  if (*max_changes && **max_changes == 0)
+    return tl::unexpected(invalid_arguments("maxChanges must be positive"));
   return ChangesArguments{*state, *max_changes};
 }
 
-std::variant<json::object, MethodError> changes_response(store::Store& store,
-                                                         const json::object& arguments,
-                                                         const Context& context, char prefix,
-                                                         const Extract& extract,
-                                                         const Exists& exists) {
+Checked<json::object> changes_response(store::Store& store, const json::object& arguments,
+                                       const Context& context, char prefix, const Extract& extract,
+                                       const Exists& exists) {
   auto read = read_changes_arguments(arguments, context, "sinceState");
-  if (auto* error = std::get_if<MethodError>(&read)) return *error;
-  const auto [since, max_changes] = std::get<ChangesArguments>(read);
+  if (!read) return tl::unexpected(read.error());
+  const auto [since, max_changes] = *read;
   auto log = store.changes_since(context.account, since);
   if (!log) {
     if (log.error().code == Errc::TooBig || log.error().code == Errc::BadInput) {
-      return MethodError{"cannotCalculateChanges", "the state is not one this server can compare"};
+      return tl::unexpected(
+          MethodError{"cannotCalculateChanges", "the state is not one this server can compare"});
     }
-    return method_error(log.error(), "/changes");
+    return tl::unexpected(method_error(log.error(), "/changes"));
   }
   // Whole MODSEQs at a time, so a client that stops at new_state misses nothing.
   Delta delta;
@@ -207,8 +206,8 @@ std::variant<json::object, MethodError> changes_response(store::Store& store,
     }
     if (max_changes && group.size() > static_cast<std::size_t>(*max_changes)) {
       if (touched.empty()) {
-        return MethodError{"cannotCalculateChanges",
-                           "one change touches more objects than maxChanges"};
+        return tl::unexpected(MethodError{"cannotCalculateChanges",
+                                          "one change touches more objects than maxChanges"});
       }
       delta.has_more = true;
       delta.new_state = log->changes[at].modseq - 1;
@@ -220,7 +219,7 @@ std::variant<json::object, MethodError> changes_response(store::Store& store,
   std::vector<std::int64_t> ids;
   for (const auto& [id, created] : touched) ids.push_back(id);
   auto present = exists(ids);
-  if (!present) return method_error(present.error(), "/changes");
+  if (!present) return tl::unexpected(method_error(present.error(), "/changes"));
   for (const auto& [id, created] : touched) {
     if (present->contains(id)) {
       (created ? delta.created : delta.updated).push_back(id);

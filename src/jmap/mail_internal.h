@@ -42,8 +42,8 @@ json::value or_null(json::object object);
 
 // A /set (§5.3) begins here: accountId, ifInState (stateMismatch), the shapes of
 // create, update and destroy, and maxObjectsInSet. The state before, or the error.
-std::variant<std::string, MethodError> begin_set(store::Store& store, const json::object& arguments,
-                                                 const Context& context);
+Checked<std::string> begin_set(store::Store& store, const json::object& arguments,
+                               const Context& context);
 // What a /set did, and its answer with the state after it.
 struct SetOutcome {
   json::object created, updated, not_created, not_updated, not_destroyed;
@@ -80,9 +80,8 @@ struct ChangesArguments {
   store::ModSeq since = 0;
   std::optional<std::int64_t> max_changes;  // positive when given
 };
-std::variant<ChangesArguments, MethodError> read_changes_arguments(const json::object& arguments,
-                                                                   const Context& context,
-                                                                   std::string_view since);
+Checked<ChangesArguments> read_changes_arguments(const json::object& arguments,
+                                                 const Context& context, std::string_view since);
 
 // A /query answer (§5.5) for queries whose changes are not calculated: the matches
 // ids in order, cut by position and limit, with the total when asked.
@@ -105,11 +104,9 @@ using Exists = std::function<Result<std::set<std::int64_t>>(const std::vector<st
 
 // The /changes answer, or its error (cannotCalculateChanges when the log no longer
 // reaches back, invalidArguments for a bad state).
-std::variant<json::object, MethodError> changes_response(store::Store& store,
-                                                         const json::object& arguments,
-                                                         const Context& context, char prefix,
-                                                         const Extract& extract,
-                                                         const Exists& exists);
+Checked<json::object> changes_response(store::Store& store, const json::object& arguments,
+                                       const Context& context, char prefix, const Extract& extract,
+                                       const Exists& exists);
 
 // Records in the audit trail what a method did to the account's mail: one record per
 // mailbox, naming the Emails (`messages`: their metadata before the call).

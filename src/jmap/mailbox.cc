@@ -188,12 +188,10 @@ MethodResult mailbox_changes(store::Store& store, const json::object& arguments,
         for (const auto& mailbox : *mailboxes) out.insert(mailbox.id);
         return out;
       });
-  if (auto* answer = std::get_if<json::object>(&result)) {
-    // Renames and counts are not told apart in the log: every property may have changed.
-    (*answer)["updatedProperties"] = nullptr;
-    return std::move(*answer);
-  }
-  return std::get<MethodError>(result);
+  if (!result) return result.error();
+  // Renames and counts are not told apart in the log: every property may have changed.
+  (*result)["updatedProperties"] = nullptr;
+  return std::move(*result);
 }
 
 // One FilterCondition or FilterOperator against one mailbox.
@@ -498,7 +496,7 @@ std::optional<MethodError> destroy_mailbox(store::Store& store, const json::valu
 
 MethodResult mailbox_set(store::Store& store, const json::object& arguments, Context& context) {
   auto begun = begin_set(store, arguments, context);
-  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
+  if (!begun) return begun.error();
   const json::value* remove_emails = argument(arguments, "onDestroyRemoveEmails");
   const bool remove_emails_too =
       remove_emails && remove_emails->is_bool() && remove_emails->get_bool();
@@ -521,7 +519,7 @@ MethodResult mailbox_set(store::Store& store, const json::object& arguments, Con
       if (auto error = destroy_mailbox(store, id, remove_emails_too, context, out)) return *error;
     }
   }
-  return end_set(store, context, std::get<std::string>(begun), std::move(out));
+  return end_set(store, context, *begun, std::move(out));
 }
 
 }  // namespace

@@ -93,8 +93,8 @@ MethodResult get_objects(const Result<std::vector<store::StoredObject>>& objects
 MethodResult object_changes(store::Store& store, const char* type, char prefix,
                             const json::object& arguments, Context& context) {
   auto read = read_changes_arguments(arguments, context, "sinceState");
-  if (auto* error = std::get_if<MethodError>(&read)) return *error;
-  const auto [since, max_changes] = std::get<ChangesArguments>(read);
+  if (!read) return read.error();
+  const auto [since, max_changes] = *read;
   auto account = store.get_account(context.account);
   if (!account) return method_error(account.error(), "/changes");
   if (since > account->modseq) {

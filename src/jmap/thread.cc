@@ -64,8 +64,8 @@ MethodResult thread_changes(store::Store& store, const json::object& arguments, 
         for (const auto& meta : *found) out.insert(meta.thread);
         return out;
       });
-  if (auto* answer = std::get_if<json::object>(&result)) return std::move(*answer);
-  return std::get<MethodError>(result);
+  if (!result) return result.error();
+  return std::move(*result);
 }
 
 }  // namespace rampart::jmap

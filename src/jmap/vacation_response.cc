@@ -74,7 +74,7 @@ MethodResult vacation_get(store::Store& store, const json::object& arguments, Co
 
 MethodResult vacation_set(store::Store& store, const json::object& arguments, Context& context) {
   auto begun = begin_set(store, arguments, context);
-  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
+  if (!begun) return begun.error();
   SetOutcome out;
   if (const json::value* create = argument(arguments, "create")) {
     for (const auto& [key, value] : create->get_object()) {
@@ -133,7 +133,7 @@ MethodResult vacation_set(store::Store& store, const json::object& arguments, Co
       out.updated[key] = nullptr;
     }
   }
-  return end_set(store, context, std::get<std::string>(begun), std::move(out));
+  return end_set(store, context, *begun, std::move(out));
 }
 
 }  // namespace rampart::jmap
