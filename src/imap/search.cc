@@ -27,18 +27,30 @@ class Candidate {
   // `structure` was read in bulk beforehand when the program needs it.
   Candidate(const store::MessageMeta& meta, std::uint32_t msn, std::optional<std::string> structure,
             store::Store& store)
-      : msn_(msn), reader_(store::MessageReader::stored(store, meta, std::move(structure))) {}
+      : meta_(meta), msn_(msn), structure_(std::move(structure)), store_(store) {}
 
-  const store::MessageMeta& meta() const { return reader_.meta(); }
+  const store::MessageMeta& meta() const { return meta_; }
   std::uint32_t msn() const { return msn_; }
-  const mime::Message& message() { return reader_.message(); }
-  const std::string& raw() { return reader_.raw(); }
-  std::string_view header() { return reader_.header(); }
-  const std::string& decoded_text(const mime::Part& part) { return reader_.decoded_text(part); }
+  const mime::Message& message() { return reader().message(); }
+  const std::string& raw() { return reader().raw(); }
+  std::string_view header() { return reader().header(); }
+  const std::string& decoded_text(const mime::Part& part) { return reader().decoded_text(part); }
 
  private:
+  // Made when a key first looks past the metadata: most programs (flags, UIDs, sizes)
+  // never do.
+  store::MessageReader& reader() {
+    if (!reader_) {
+      reader_.emplace(store::MessageReader::stored(store_, meta_, std::move(structure_)));
+    }
+    return *reader_;
+  }
+
+  const store::MessageMeta& meta_;
   std::uint32_t msn_;
-  store::MessageReader reader_;
+  std::optional<std::string> structure_;
+  store::Store& store_;
+  std::optional<store::MessageReader> reader_;
 };
 
 struct Context {
