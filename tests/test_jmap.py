@@ -12,6 +12,7 @@ import re
 import smtplib
 import subprocess
 import socket
+import sqlite3
 import time
 import unittest
 import uuid
@@ -256,6 +257,29 @@ class JmapMail(unittest.TestCase):
         download = self.jmap.raw("GET", f"/jmap/download/{self.jmap.account}/"
                                         f"{got['attachments'][0]['blobId']}/data.bin")
         self.assertEqual((download[0], len(download[2])), (200, 300))
+
+    def test_a_damaged_stored_structure_reads_the_same_in_imap_and_jmap(self):
+        # The store keeps each message's parsed structure beside its bytes. When that
+        # row is damaged, IMAP SEARCH, IMAP FETCH and JMAP all read the message itself.
+        subject = "Damaged structure " + uuid.uuid4().hex[:8]
+        self.deliver(message(subject, "The zebra crossed.\r\n"))
+        email_id = self.find(subject)
+        blob_id = self.jmap.ok("Email/get", {"ids": [email_id], "properties": ["blobId"]})["list"][0]["blobId"]
+        with sqlite3.connect(os.path.join(self.instance.data, "rampart.db"), timeout=30) as db:
+            db.execute("UPDATE blobs SET structure = x'00' WHERE id = ?", (blob_id[1:],))
+        got = self.jmap.ok("Email/get", {"ids": [email_id], "properties": ["subject", "from"],
+                                         "fetchTextBodyValues": True})["list"][0]
+        self.assertEqual(got["subject"], subject)
+        self.assertEqual(got["from"], [{"name": "Ann Sender", "email": "ann@example.test"}])
+        client = self.imap()
+        client.select("INBOX")
+        status, found = client.uid("SEARCH", None, "SUBJECT", f'"{subject}"', "BODY", "zebra")
+        self.assertEqual(status, "OK")
+        uids = found[0].split()
+        self.assertEqual(len(uids), 1)
+        status, fetched = client.uid("FETCH", uids[0].decode(), "(ENVELOPE)")
+        self.assertEqual(status, "OK")
+        self.assertIn(subject.encode(), fetched[0])
 
     def test_threads_join_replies(self):
         root_id = f"{uuid.uuid4()}@example.test"
