@@ -12,6 +12,7 @@ import re
 import smtplib
 import subprocess
 import socket
+import sqlite3
 import time
 import unittest
 import uuid
@@ -228,6 +229,57 @@ class JmapMail(unittest.TestCase):
         self.assertEqual(got["preview"], "Café menu")
         self.assertEqual(got["bodyStructure"]["type"], "multipart/mixed")
         self.assertEqual(len(got["bodyStructure"]["subParts"]), 2)
+
+    def test_part_sizes_are_decoded_and_nested_multiparts_keep_their_parts(self):
+        # RFC 8621 §4.1.4: a part's size is that of its decoded content (300 bytes here,
+        # 400 as base64), and subParts is there for every multipart, however deep, with
+        # the default bodyProperties.
+        attachment = bytes(range(256)) + bytes(44)
+        encoded = base64.encodebytes(attachment).decode().replace("\n", "\r\n")
+        body = ("--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n"
+                "--inner\r\nContent-Type: text/plain\r\n\r\nPlain\r\n"
+                "--inner\r\nContent-Type: text/html\r\n\r\n<p>Rich</p>\r\n--inner--\r\n"
+                "--outer\r\nContent-Type: application/octet-stream; name=data.bin\r\n"
+                "Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + encoded + "--outer--\r\n")
+        self.deliver(message("Nested parts", body,
+                             extra="MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=outer\r\n"))
+        email_id = self.find("Nested parts")
+        got = self.jmap.ok("Email/get", {"ids": [email_id],
+                                         "properties": ["attachments", "bodyStructure"]})["list"][0]
+        self.assertEqual(got["attachments"][0]["size"], 300)
+        structure = got["bodyStructure"]
+        self.assertEqual(structure["type"], "multipart/mixed")
+        alternative = structure["subParts"][0]
+        self.assertEqual(alternative["type"], "multipart/alternative")
+        self.assertEqual([part["type"] for part in alternative["subParts"]], ["text/plain", "text/html"])
+        self.assertEqual(structure["subParts"][1]["size"], 300)
+        download = self.jmap.raw("GET", f"/jmap/download/{self.jmap.account}/"
+                                        f"{got['attachments'][0]['blobId']}/data.bin")
+        self.assertEqual((download[0], len(download[2])), (200, 300))
+
+    def test_a_damaged_stored_structure_reads_the_same_in_imap_and_jmap(self):
+        # The store keeps each message's parsed structure beside its bytes. When that
+        # row is damaged, IMAP SEARCH, IMAP FETCH and JMAP all read the message itself.
+        subject = "Damaged structure " + uuid.uuid4().hex[:8]
+        self.deliver(message(subject, "The zebra crossed.\r\n"))
+        email_id = self.find(subject)
+        blob_id = self.jmap.ok("Email/get", {"ids": [email_id], "properties": ["blobId"]})["list"][0]["blobId"]
+        with sqlite3.connect(os.path.join(self.instance.data, "rampart.db"), timeout=30) as db:
+            db.execute("UPDATE blobs SET structure = x'00' WHERE id = ?", (blob_id[1:],))
+        got = self.jmap.ok("Email/get", {"ids": [email_id], "properties": ["subject", "from"],
+                                         "fetchTextBodyValues": True})["list"][0]
+        self.assertEqual(got["subject"], subject)
+        self.assertEqual(got["from"], [{"name": "Ann Sender", "email": "ann@example.test"}])
+        client = self.imap()
+        client.select("INBOX")
+        status, found = client.uid("SEARCH", None, "SUBJECT", f'"{subject}"', "BODY", "zebra")
+        self.assertEqual(status, "OK")
+        uids = found[0].split()
+        self.assertEqual(len(uids), 1)
+        status, fetched = client.uid("FETCH", uids[0].decode(), "(ENVELOPE)")
+        self.assertEqual(status, "OK")
+        self.assertIn(subject.encode(), fetched[0])
 
     def test_threads_join_replies(self):
         root_id = f"{uuid.uuid4()}@example.test"

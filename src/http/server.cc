@@ -200,11 +200,10 @@ Response jmap_upload(const Request& request, const Target& target, const Caller&
   std::string type(header.data(), header.size());
   if (const auto semicolon = type.find(';'); semicolon != std::string::npos) type.resize(semicolon);
   if (!safe_media_type(type)) type = "application/octet-stream";
-  std::string error;
-  auto answer = jmap::upload(services.store, caller.account->id, target.segments[2], request.body(),
-                             type, error);
+  auto answer =
+      jmap::upload(services.store, caller.account->id, target.segments[2], request.body(), type);
   if (!answer) {
-    if (error == "overQuota") {
+    if (answer.error().code == Errc::OverQuota) {
       return json_response(413,
                            boost::json::object{{"type", "urn:ietf:params:jmap:error:limit"},
                                                {"status", 413},
@@ -212,7 +211,7 @@ Response jmap_upload(const Request& request, const Target& target, const Caller&
                                                {"detail", "the account is over its quota"}},
                            "application/problem+json");
     }
-    log::error("http: upload: " + error);
+    log::error("http: upload: " + answer.error().detail);
     return plain(503, "try again later");
   }
   jmap_audit(services, caller)(audit::kChange, {}, 0,

@@ -9,6 +9,7 @@
 #include "imap/responses_internal.h"
 #include "imap/session_internal.h"
 #include "mime/message.h"
+#include "store/message_reader.h"
 
 namespace rampart::imap {
 
@@ -115,9 +116,7 @@ std::optional<FetchItems> parse_items(const Token& token) {
 }
 
 struct Loaded {
-  store::MessageMeta meta;
-  std::string structure;
-  std::string raw;
+  store::MessageReader reader;
   bool flags_changed = false;  // \Seen was just set
 };
 
@@ -203,41 +202,51 @@ asio::awaitable<void> Session::fetch(const Command& command) {
     auto loaded = co_await blocking([&]() -> Result<std::vector<Loaded>> {
       auto metas = services_.store.get_messages(id, batch);
       if (!metas) return tl::unexpected(metas.error());
-      std::vector<Loaded> out;
+      std::vector<store::MessageMeta> selected;
       std::vector<store::Uid> unseen;
       for (auto& meta : *metas) {
         if (changed_since && meta.modseq <= *changed_since) continue;
         if (set_seen && !has_flag(meta.flags, "\\Seen")) {
           unseen.push_back(meta.uid);
         }
-        out.push_back({std::move(meta), {}, {}, false});
+        selected.push_back(std::move(meta));
       }
+      std::vector<bool> flags_changed(selected.size());
       if (!unseen.empty()) {
         auto seen = services_.store.change_flags(
             id, unseen, {.operation = store::FlagOperation::Add, .flags = {"\\Seen"}});
         if (!seen) return tl::unexpected(seen.error());
         for (auto& changed : seen->changed) {
-          for (auto& message : out) {
-            if (message.meta.uid != changed.uid) continue;
-            message.meta.flags = changed.flags;
-            message.meta.modseq = changed.modseq;
-            message.flags_changed = true;
+          for (std::size_t i = 0; i < selected.size(); ++i) {
+            if (selected[i].uid != changed.uid) continue;
+            selected[i].flags = changed.flags;
+            selected[i].modseq = changed.modseq;
+            flags_changed[i] = true;
           }
         }
       }
+      std::vector<std::string> structures;
       if (items->needs_structure) {
         std::vector<store::MessageId> ids;
-        for (const auto& message : out) ids.push_back(message.meta.id);
-        auto structures = services_.store.read_structures(ids);
-        if (!structures) return tl::unexpected(structures.error());
-        for (std::size_t i = 0; i < out.size(); ++i) out[i].structure = std::move((*structures)[i]);
+        for (const auto& meta : selected) ids.push_back(meta.id);
+        auto read = services_.store.read_structures(ids);
+        if (!read) return tl::unexpected(read.error());
+        structures = std::move(*read);
       }
-      for (auto& message : out) {
-        if (items->needs_blob) {
-          auto raw = services_.blobs.read_blob(message.meta.blob_id);
-          if (!raw) return tl::unexpected(raw.error());
-          message.raw = std::move(*raw);
-        }
+      std::vector<Loaded> out;
+      for (std::size_t i = 0; i < selected.size(); ++i) {
+        out.push_back(
+            {store::MessageReader::stored(services_.store, services_.blobs, std::move(selected[i]),
+                                          items->needs_structure
+                                              ? std::optional<std::string>(std::move(structures[i]))
+                                              : std::nullopt),
+             flags_changed[i]});
+        // Read and parsed here, off the network thread; a damaged stored structure is
+        // rebuilt from the message's bytes.
+        store::MessageReader& reader = out.back().reader;
+        if (items->needs_blob) reader.raw();
+        if (items->needs_structure) reader.message();
+        if (reader.read_error()) return tl::unexpected(*reader.read_error());
       }
       return out;
     });
@@ -250,21 +259,17 @@ asio::awaitable<void> Session::fetch(const Command& command) {
       // Content served (envelope, structure, headers or bodies): which messages, for
       // the audit trail. Flags and sizes alone are not recorded.
       std::vector<std::uint32_t> read;
-      for (const Loaded& message : *loaded) read.push_back(message.meta.uid);
+      for (const Loaded& message : *loaded) read.push_back(message.reader.meta().uid);
       audit(audit::kRead, selected_->mailbox.name, static_cast<std::int64_t>(loaded->size()),
             "UID " + format_set(std::move(read)) +
                 (items->needs_blob ? " with content" : " envelope and structure"));
     }
     MailboxView& view = selected_->view;
-    for (Loaded& message : *loaded) {
-      const auto msn = view.msn_of(message.meta.uid);
+    for (Loaded& loaded_message : *loaded) {
+      store::MessageReader& message = loaded_message.reader;
+      const store::MessageMeta& meta = message.meta();
+      const auto msn = view.msn_of(meta.uid);
       if (!msn) continue;
-      std::optional<mime::Message> parsed;
-      if (items->needs_structure) {
-        auto decoded = mime::decode_structure(message.structure);
-        // A damaged stored structure is rebuilt from the message itself.
-        parsed = decoded ? std::move(*decoded) : mime::parse(message.raw);
-      }
       std::string& out = connection_.output();
       out += "* " + std::to_string(*msn) + " FETCH (";
       bool first = true;
@@ -273,36 +278,37 @@ asio::awaitable<void> Session::fetch(const Command& command) {
         first = false;
         out += name;
       };
-      if (with_uid) next("UID " + std::to_string(message.meta.uid));
+      if (with_uid) next("UID " + std::to_string(meta.uid));
       std::size_t section = 0;
       bool flags_sent = false;
       for (Item item : items->order) {
         switch (item) {
           case Item::Flags:
-            next("FLAGS " + format_flags(message.meta.flags));
+            next("FLAGS " + format_flags(meta.flags));
             flags_sent = true;
             break;
           case Item::InternalDate:
-            next("INTERNALDATE " + format_date_time(message.meta.internal_date));
+            next("INTERNALDATE " + format_date_time(meta.internal_date));
             break;
           case Item::Size:
-            next("RFC822.SIZE " + std::to_string(message.meta.size));
+            next("RFC822.SIZE " + std::to_string(meta.size));
             break;
           case Item::Envelope:
-            next("ENVELOPE " + format_envelope(parsed->envelope, encoding()));
+            next("ENVELOPE " + format_envelope(message.message().envelope, encoding()));
             break;
           case Item::Body:
-            next("BODY " + format_body_structure(parsed->root, false, encoding()));
+            next("BODY " + format_body_structure(message.message().root, false, encoding()));
             break;
           case Item::BodyStructure:
-            next("BODYSTRUCTURE " + format_body_structure(parsed->root, true, encoding()));
+            next("BODYSTRUCTURE " +
+                 format_body_structure(message.message().root, true, encoding()));
             break;
           case Item::Uid:
           case Item::ModSeq:
             break;  // UID first, MODSEQ last
           case Item::Section: {
             const WantedSection& wanted = items->sections[section++];
-            auto bytes = extract_section(message.raw, *parsed, wanted.request);
+            auto bytes = extract_section(message.raw(), message.message(), wanted.request);
             next(wanted.name + " ");
             if (wanted.request.item == BodyRequest::Item::BinarySize) {
               if (bytes) {
@@ -329,11 +335,11 @@ asio::awaitable<void> Session::fetch(const Command& command) {
           }
         }
       }
-      if (message.flags_changed) {
-        view.note_reported(message.meta.uid, message.meta.modseq);
-        if (!flags_sent) next("FLAGS " + format_flags(message.meta.flags));
+      if (loaded_message.flags_changed) {
+        view.note_reported(meta.uid, meta.modseq);
+        if (!flags_sent) next("FLAGS " + format_flags(meta.flags));
       }
-      if (with_modseq) next("MODSEQ (" + std::to_string(message.meta.modseq) + ")");
+      if (with_modseq) next("MODSEQ (" + std::to_string(meta.modseq) + ")");
       out += ")\r\n";
     }
     if (connection_.output().size() > kFlushBytes && !co_await connection_.flush()) co_return;

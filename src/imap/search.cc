@@ -12,6 +12,7 @@
 #include "mime/body.h"
 #include "mime/header.h"
 #include "mime/message.h"
+#include "store/message_reader.h"
 
 namespace rampart::imap {
 
@@ -20,44 +21,37 @@ namespace asio = boost::asio;
 namespace {
 
 // One message while a program is evaluated: what the store keeps, and the message
-// itself, read only when a key needs it.
+// itself (store/message_reader.h), read only when a key needs it.
 class Candidate {
  public:
-  // `structure` was read in bulk beforehand when the program needs it (else empty).
-  Candidate(const store::MessageMeta& meta, std::uint32_t msn, std::string_view structure,
-            store::BlobStore& blobs)
-      : meta_(meta), msn_(msn), structure_(structure), blobs_(blobs) {}
+  // `structure` was read in bulk beforehand when the program needs it.
+  Candidate(const store::MessageMeta& meta, std::uint32_t msn, std::optional<std::string> structure,
+            store::MailStore& store, store::BlobStore& blobs)
+      : meta_(meta), msn_(msn), structure_(std::move(structure)), store_(store), blobs_(blobs) {}
 
   const store::MessageMeta& meta() const { return meta_; }
   std::uint32_t msn() const { return msn_; }
-
-  const mime::Message& message() {
-    if (!message_) {
-      auto decoded = mime::decode_structure(structure_);
-      // A damaged stored structure is rebuilt from the message itself.
-      message_ = decoded ? std::move(*decoded) : mime::parse(raw());
-    }
-    return *message_;
-  }
-  const std::string& raw() {
-    if (!raw_) {
-      auto read = blobs_.read_blob(meta_.blob_id);
-      raw_ = read ? std::move(*read) : std::string();
-    }
-    return *raw_;
-  }
-  std::string_view header() {
-    const mime::Part& root = message().root;
-    return std::string_view(raw()).substr(root.header_begin, root.header_end - root.header_begin);
-  }
+  const mime::Message& message() { return reader().message(); }
+  const std::string& raw() { return reader().raw(); }
+  std::string_view header() { return reader().header(); }
+  const std::string& decoded_text(const mime::Part& part) { return reader().decoded_text(part); }
 
  private:
+  // Made when a key first looks past the metadata: most programs (flags, UIDs, sizes)
+  // never do.
+  store::MessageReader& reader() {
+    if (!reader_) {
+      reader_.emplace(store::MessageReader::stored(store_, blobs_, meta_, std::move(structure_)));
+    }
+    return *reader_;
+  }
+
   const store::MessageMeta& meta_;
   std::uint32_t msn_;
-  std::string_view structure_;
+  std::optional<std::string> structure_;
+  store::MailStore& store_;
   store::BlobStore& blobs_;
-  std::optional<mime::Message> message_;
-  std::optional<std::string> raw_;
+  std::optional<store::MessageReader> reader_;
 };
 
 struct Context {
@@ -94,7 +88,7 @@ bool body_contains(Candidate& candidate, const mime::Part& part, std::string_vie
                            text);
   }
   if (part.type != "text") return false;
-  return contains_folded(mime::decode_text_body(candidate.raw(), part), text);
+  return contains_folded(candidate.decoded_text(part), text);
 }
 
 std::int64_t day_of(std::int64_t unix_seconds) {
@@ -236,8 +230,9 @@ Result<std::vector<Match>> evaluate(store::MailStore& store, store::BlobStore& b
     // Not what arrived since the client's last update.
     if (const auto msn = view.msn_of(meta.uid)) visible.emplace_back(&meta, *msn);
   }
-  std::vector<std::string> structures(visible.size());
-  if (with_envelopes || needs_structure(key)) {
+  std::vector<std::string> structures;
+  const bool bulk_structures = with_envelopes || needs_structure(key);
+  if (bulk_structures) {
     std::vector<store::MessageId> ids;
     for (const auto& [meta, msn] : visible) ids.push_back(meta->id);
     auto read = store.read_structures(ids);
@@ -247,7 +242,10 @@ Result<std::vector<Match>> evaluate(store::MailStore& store, store::BlobStore& b
   std::vector<Match> found;
   for (std::size_t i = 0; i < visible.size(); ++i) {
     const store::MessageMeta& meta = *visible[i].first;
-    Candidate candidate(meta, visible[i].second, structures[i], blobs);
+    Candidate candidate(
+        meta, visible[i].second,
+        bulk_structures ? std::optional<std::string>(std::move(structures[i])) : std::nullopt,
+        store, blobs);
     if (!matches(key, candidate, context)) continue;
     Match match{meta.uid,           visible[i].second, meta.modseq,
                 meta.internal_date, meta.size,         std::nullopt};

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <exception>
 
+#include "base/log.h"
 #include "base/metrics.h"
 
 namespace rampart::jmap {
@@ -315,7 +316,9 @@ std::variant<json::object, RequestError> Dispatcher::process(std::string_view bo
       try {
         return found->second.method(call.arguments, context);
       } catch (const std::exception& error) {
-        return MethodError{"serverFail", error.what()};
+        // what() can name files or SQL: the log has it, the client a fixed text.
+        log::error("jmap: " + call.name + " threw: " + error.what());
+        return MethodError{"serverFail", "the server failed; the error is in its log"};
       }
     }();
     // The arguments, references resolved, are not needed again.

@@ -389,6 +389,23 @@ BodyLists body_lists(const mime::Message& message) {
   return lists;
 }
 
+namespace {
+
+// The children of a multipart, asked for with the caller's own `properties`: an empty
+// list (the default) must reach every level, so that a multipart inside a multipart
+// keeps its subParts too.
+json::array sub_parts(std::string_view raw, const mime::Part& part, const std::string& part_id,
+                      const std::string& blob_base, const std::vector<std::string>& properties) {
+  json::array children;
+  for (std::size_t c = 0; c < part.children.size(); ++c) {
+    children.push_back(body_part(raw, part.children[c], child_id(part_id, c, part_id.empty()),
+                                 blob_base, properties));
+  }
+  return children;
+}
+
+}  // namespace
+
 json::object body_part(std::string_view raw, const mime::Part& part, const std::string& part_id,
                        const std::string& blob_base, const std::vector<std::string>& properties) {
   const auto& wanted = properties.empty() ? default_body_properties() : properties;
@@ -402,7 +419,9 @@ json::object body_part(std::string_view raw, const mime::Part& part, const std::
       std::replace(id.begin(), id.end(), '.', '_');
       out[property] = part.is_multipart() ? json::value(nullptr) : json::value(id);
     } else if (property == "size") {
-      out[property] = part.is_multipart() ? 0 : part.size();
+      // RFC 8621 §4.1.4: the size of the decoded content, not of the base64 or
+      // quoted-printable bytes that carry it.
+      out[property] = part.is_multipart() ? 0 : mime::decode_body(raw, part).size();
     } else if (property == "headers") {
       out[property] = headers_value(header);
     } else if (property == "name") {
@@ -435,23 +454,13 @@ json::object body_part(std::string_view raw, const mime::Part& part, const std::
         out[property] = nullptr;
         continue;
       }
-      json::array children;
-      for (std::size_t c = 0; c < part.children.size(); ++c) {
-        children.push_back(body_part(raw, part.children[c], child_id(part_id, c, part_id.empty()),
-                                     blob_base, wanted));
-      }
-      out[property] = std::move(children);
+      out[property] = sub_parts(raw, part, part_id, blob_base, properties);
     } else if (auto value = header_property(header, property)) {
       out[property] = std::move(*value);
     }
   }
   if (part.is_multipart() && !out.contains("subParts") && properties.empty()) {
-    json::array children;
-    for (std::size_t c = 0; c < part.children.size(); ++c) {
-      children.push_back(body_part(raw, part.children[c], child_id(part_id, c, part_id.empty()),
-                                   blob_base, wanted));
-    }
-    out["subParts"] = std::move(children);
+    out["subParts"] = sub_parts(raw, part, part_id, blob_base, properties);
   }
   return out;
 }

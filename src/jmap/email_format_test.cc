@@ -7,6 +7,25 @@
 namespace rampart::jmap {
 namespace {
 
+// `bytes` in base64, in lines of 76 characters.
+std::string mime_base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out, line;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::uint32_t group = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) group |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) group |= static_cast<unsigned char>(bytes[i + 2]);
+    line += kAlphabet[group >> 18 & 63];
+    line += kAlphabet[group >> 12 & 63];
+    line += i + 1 < bytes.size() ? kAlphabet[group >> 6 & 63] : '=';
+    line += i + 2 < bytes.size() ? kAlphabet[group & 63] : '=';
+    if (line.size() >= 76) out += line + "\r\n", line.clear();
+  }
+  if (!line.empty()) out += line + "\r\n";
+  return out;
+}
+
 constexpr std::string_view kAlternative =
     "From: =?UTF-8?Q?J=C3=B6rg?= <jorg@example.test>\r\n"
     "To: a@example.test, Team: b@example.test, c@example.test;\r\n"
@@ -74,6 +93,44 @@ TEST(EmailFormat, BodyListsFollowTheRfcAlgorithm) {
   const json::object value = body_value(kAlternative, *lists.text[0].part, 5);
   EXPECT_EQ(value.at("value"), "Plain");
   EXPECT_EQ(value.at("isTruncated"), true);
+}
+
+// RFC 8621 §4.1.4: subParts is there for every multipart, however deep, when the
+// default bodyProperties are asked for.
+TEST(EmailFormat, DefaultBodyStructureKeepsNestedSubParts) {
+  const mime::Message message = mime::parse(kAlternative);
+  const json::object root = body_part(kAlternative, message.root, "", "Babc", {});
+  ASSERT_EQ(root.at("type"), "multipart/mixed");
+  const json::array& outer = root.at("subParts").as_array();
+  ASSERT_EQ(outer.size(), 2u);
+  const json::object& alternative = outer[0].as_object();
+  EXPECT_EQ(alternative.at("type"), "multipart/alternative");
+  ASSERT_TRUE(alternative.contains("subParts"));
+  const json::array& inner = alternative.at("subParts").as_array();
+  ASSERT_EQ(inner.size(), 2u);
+  EXPECT_EQ(inner[0].as_object().at("partId"), "1.1");
+  EXPECT_EQ(inner[1].as_object().at("type"), "text/html");
+  EXPECT_FALSE(outer[1].as_object().contains("subParts"));
+}
+
+// RFC 8621 §4.1.4: a part's size is that of its decoded content, not of the
+// transfer-encoded bytes on the wire.
+TEST(EmailFormat, PartSizeIsTheDecodedSize) {
+  std::string attachment;
+  for (int i = 0; i < 300; ++i) attachment += static_cast<char>('a' + i % 26);
+  const std::string raw =
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "caf=C3=A9\r\n"
+      "--b\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      mime_base64(attachment) + "--b--\r\n";
+  const mime::Message message = mime::parse(raw);
+  const BodyLists lists = body_lists(message);
+  ASSERT_EQ(lists.attachments.size(), 1u);
+  EXPECT_EQ(body_part(raw, *lists.attachments[0].part, "2", "Babc", {}).at("size"), 300);
+  ASSERT_EQ(lists.text.size(), 1u);
+  EXPECT_EQ(body_part(raw, *lists.text[0].part, "1", "Babc", {}).at("size"), 5);
 }
 
 TEST(EmailFormat, HeaderForms) {

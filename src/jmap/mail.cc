@@ -10,7 +10,6 @@
 #include "mime/body.h"
 
 namespace rampart::jmap {
-namespace mail {
 
 std::string object_id(char prefix, std::int64_t number) {
   return std::string(1, prefix) + std::to_string(number);
@@ -44,40 +43,19 @@ std::optional<store::ModSeq> parse_state(const json::value& value) {
   return state;
 }
 
-MethodError invalid_arguments(std::string description) {
-  return {"invalidArguments", std::move(description)};
-}
-
-MethodError store_error(const Error& error) {
-  if (error.code == Errc::OverQuota) return {"overQuota", error.detail};
-  return {"serverFail", error.detail};
-}
-
-json::object set_error(std::string_view type, std::string description,
-                       std::vector<std::string> properties) {
-  json::object out{{"type", type}};
-  if (!description.empty()) out["description"] = description;
-  if (!properties.empty()) {
-    json::array list;
-    for (auto& property : properties) list.push_back(json::value(property));
-    out["properties"] = std::move(list);
-  }
-  return out;
-}
-
 json::value or_null(json::object object) {
   return object.empty() ? json::value(nullptr) : json::value(std::move(object));
 }
 
-std::variant<std::string, MethodError> begin_set(store::Store& store, const json::object& arguments,
-                                                 const Context& context) {
-  if (auto error = check_account(arguments, context)) return *error;
+Checked<std::string> begin_set(store::Store& store, const json::object& arguments,
+                               const Context& context) {
+  if (auto error = check_account(arguments, context)) return tl::unexpected(*error);
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return tl::unexpected(method_error(account.error(), "/set"));
   const std::string state = state_string(account->modseq);
   if (const json::value* if_in_state = argument(arguments, "ifInState")) {
     if (!if_in_state->is_string() || if_in_state->get_string() != state) {
-      return MethodError{"stateMismatch", "the state is " + state};
+      return tl::unexpected(MethodError{"stateMismatch", "the state is " + state});
     }
   }
   std::size_t count = 0;
@@ -85,11 +63,11 @@ std::variant<std::string, MethodError> begin_set(store::Store& store, const json
     const json::value* value = argument(arguments, key);
     if (!value) continue;
     const bool ok = std::string_view(key) == "destroy" ? value->is_array() : value->is_object();
-    if (!ok) return invalid_arguments("create and update are maps, destroy a list");
+    if (!ok) return tl::unexpected(invalid_arguments("create and update are maps, destroy a list"));
     count += value->is_array() ? value->get_array().size() : value->get_object().size();
   }
   if (count > context.limits->max_objects_in_set) {
-    return MethodError{"requestTooLarge", "more changes than maxObjectsInSet"};
+    return tl::unexpected(MethodError{"requestTooLarge", "more changes than maxObjectsInSet"});
   }
   return state;
 }
@@ -118,24 +96,19 @@ std::optional<MethodError> check_account(const json::object& arguments, const Co
   return std::nullopt;
 }
 
-Properties read_properties(const json::object& arguments, std::string_view key) {
-  Properties out;
+Checked<Properties> read_properties(const json::object& arguments, std::string_view key) {
   const json::value* value = arguments.if_contains(key);
-  if (!value || value->is_null()) return out;
+  if (!value || value->is_null()) return Properties();
   const json::array* list = value->if_array();
-  if (!list) {
-    out.error = std::string(key) + " is a list of strings";
-    return out;
+  std::vector<std::string> out;
+  for (const json::value& item : list ? *list : json::array()) {
+    if (!item.is_string()) break;
+    out.emplace_back(item.get_string());
   }
-  out.list.emplace();
-  for (const json::value& item : *list) {
-    if (!item.is_string()) {
-      out.error = std::string(key) + " is a list of strings";
-      return out;
-    }
-    out.list->emplace_back(item.get_string());
+  if (!list || out.size() != list->size()) {
+    return tl::unexpected(invalid_arguments(std::string(key) + " is a list of strings"));
   }
-  return out;
+  return Properties(std::move(out));
 }
 
 std::optional<MethodError> check_id_list(const json::value& ids, const Context& context,
@@ -156,24 +129,25 @@ const json::value* argument(const json::object& arguments, std::string_view key)
   return value && !value->is_null() ? value : nullptr;
 }
 
-std::optional<std::int64_t> unsigned_argument(const json::object& arguments, std::string_view key,
-                                              std::string& error) {
+Checked<std::optional<std::int64_t>> unsigned_argument(const json::object& arguments,
+                                                       std::string_view key) {
   const json::value* value = argument(arguments, key);
-  if (!value) return std::nullopt;
+  if (!value) return std::optional<std::int64_t>();
   if (value->is_int64() && value->get_int64() >= 0) return value->get_int64();
   if (value->is_uint64() && value->get_uint64() <= (1ull << 53)) {
     return static_cast<std::int64_t>(value->get_uint64());
   }
-  error = std::string(key) + " is an unsigned integer";
-  return std::nullopt;
+  return tl::unexpected(invalid_arguments(std::string(key) + " is an unsigned integer"));
 }
 
 MethodResult query_answer(const json::object& arguments, const Context& context,
                           store::ModSeq state, char prefix, const std::vector<std::int64_t>& ids) {
-  std::string error;
-  const auto position = unsigned_argument(arguments, "position", error).value_or(0);
-  const auto limit = unsigned_argument(arguments, "limit", error);
-  if (!error.empty()) return invalid_arguments(error);
+  const auto position_argument = unsigned_argument(arguments, "position");
+  if (!position_argument) return position_argument.error();
+  const auto limit_argument = unsigned_argument(arguments, "limit");
+  if (!limit_argument) return limit_argument.error();
+  const std::int64_t position = position_argument->value_or(0);
+  const std::optional<std::int64_t> limit = *limit_argument;
   json::array window;
   for (std::size_t i = static_cast<std::size_t>(position);
        i < ids.size() && (!limit || window.size() < static_cast<std::size_t>(*limit)); ++i) {
@@ -191,34 +165,32 @@ MethodResult query_answer(const json::object& arguments, const Context& context,
   return out;
 }
 
-std::variant<ChangesArguments, MethodError> read_changes_arguments(const json::object& arguments,
-                                                                   const Context& context,
-                                                                   std::string_view since) {
-  if (auto error = check_account(arguments, context)) return *error;
+Checked<ChangesArguments> read_changes_arguments(const json::object& arguments,
+                                                 const Context& context, std::string_view since) {
+  if (auto error = check_account(arguments, context)) return tl::unexpected(*error);
   const json::value* since_value = arguments.if_contains(since);
   auto state = since_value ? parse_state(*since_value) : std::nullopt;
-  if (!state) return invalid_arguments(std::string(since) + " is a state string");
-  std::string error;
-  auto max_changes = unsigned_argument(arguments, "maxChanges", error);
-  if (!error.empty()) return invalid_arguments(error);
-  if (max_changes && *max_changes == 0) return invalid_arguments("maxChanges must be positive");
-  return ChangesArguments{*state, max_changes};
+  if (!state) return tl::unexpected(invalid_arguments(std::string(since) + " is a state string"));
+  auto max_changes = unsigned_argument(arguments, "maxChanges");
+  if (!max_changes) return tl::unexpected(max_changes.error());
+  if (*max_changes && **max_changes == 0)
+    return tl::unexpected(invalid_arguments("maxChanges must be positive"));
+  return ChangesArguments{*state, *max_changes};
 }
 
-std::variant<json::object, MethodError> changes_response(store::Store& store,
-                                                         const json::object& arguments,
-                                                         const Context& context, char prefix,
-                                                         const Extract& extract,
-                                                         const Exists& exists) {
+Checked<json::object> changes_response(store::Store& store, const json::object& arguments,
+                                       const Context& context, char prefix, const Extract& extract,
+                                       const Exists& exists) {
   auto read = read_changes_arguments(arguments, context, "sinceState");
-  if (auto* error = std::get_if<MethodError>(&read)) return *error;
-  const auto [since, max_changes] = std::get<ChangesArguments>(read);
+  if (!read) return tl::unexpected(read.error());
+  const auto [since, max_changes] = *read;
   auto log = store.changes_since(context.account, since);
   if (!log) {
     if (log.error().code == Errc::TooBig || log.error().code == Errc::BadInput) {
-      return MethodError{"cannotCalculateChanges", "the state is not one this server can compare"};
+      return tl::unexpected(
+          MethodError{"cannotCalculateChanges", "the state is not one this server can compare"});
     }
-    return store_error(log.error());
+    return tl::unexpected(method_error(log.error(), "/changes"));
   }
   // Whole MODSEQs at a time, so a client that stops at new_state misses nothing.
   Delta delta;
@@ -234,8 +206,8 @@ std::variant<json::object, MethodError> changes_response(store::Store& store,
     }
     if (max_changes && group.size() > static_cast<std::size_t>(*max_changes)) {
       if (touched.empty()) {
-        return MethodError{"cannotCalculateChanges",
-                           "one change touches more objects than maxChanges"};
+        return tl::unexpected(MethodError{"cannotCalculateChanges",
+                                          "one change touches more objects than maxChanges"});
       }
       delta.has_more = true;
       delta.new_state = log->changes[at].modseq - 1;
@@ -247,7 +219,7 @@ std::variant<json::object, MethodError> changes_response(store::Store& store,
   std::vector<std::int64_t> ids;
   for (const auto& [id, created] : touched) ids.push_back(id);
   auto present = exists(ids);
-  if (!present) return store_error(present.error());
+  if (!present) return tl::unexpected(method_error(present.error(), "/changes"));
   for (const auto& [id, created] : touched) {
     if (present->contains(id)) {
       (created ? delta.created : delta.updated).push_back(id);
@@ -297,11 +269,9 @@ void audit_mailbox(const Context& context, const char* kind, std::string mailbox
   if (context.audit) context.audit(kind, std::move(mailbox), count, std::move(detail));
 }
 
-}  // namespace mail
-
 std::optional<Blob> read_account_blob(store::Store& store, std::int64_t account,
                                       std::string_view blob_id) {
-  if (blob_id.size() < 65 || blob_id.front() != mail::kBlobPrefix) return std::nullopt;
+  if (blob_id.size() < 65 || blob_id.front() != kBlobPrefix) return std::nullopt;
   const std::string_view hash = blob_id.substr(1, 64);
   if (!std::all_of(hash.begin(), hash.end(),
                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
@@ -330,40 +300,22 @@ void audit_blob_read(store::Store& store, const Context& context, std::string_vi
   const std::string hash(blob_id.substr(1, 64));
   auto messages = store.blob_messages(context.account, hash);
   if (messages && !messages->empty()) {
-    mail::audit_messages(store, context, audit::kRead,
-                         std::string(what) + " " + std::string(blob_id), *messages);
+    audit_messages(store, context, audit::kRead, std::string(what) + " " + std::string(blob_id),
+                   *messages);
   } else {
-    mail::audit_mailbox(context, audit::kRead, {}, std::string(what) + " " + std::string(blob_id),
-                        1);
+    audit_mailbox(context, audit::kRead, {}, std::string(what) + " " + std::string(blob_id), 1);
   }
 }
 
-std::optional<json::object> upload(store::Store& store, std::int64_t account,
-                                   const std::string& account_id, std::string_view bytes,
-                                   std::string_view type, std::string& error) {
+Result<json::object> upload(store::Store& store, std::int64_t account,
+                            const std::string& account_id, std::string_view bytes,
+                            std::string_view type) {
   auto kept = store.add_upload(account, bytes, type);
-  if (!kept) {
-    error = kept.error().code == Errc::OverQuota ? "overQuota" : kept.error().detail;
-    return std::nullopt;
-  }
+  if (!kept) return tl::unexpected(kept.error());
   return json::object{{"accountId", account_id},
-                      {"blobId", std::string(1, mail::kBlobPrefix) + kept->blob_id},
+                      {"blobId", std::string(1, kBlobPrefix) + kept->blob_id},
                       {"type", kept->type},
                       {"size", kept->size}};
-}
-
-void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname) {
-  dispatcher.describe(
-      kMailCapability, json::object{},
-      json::object{{"maxMailboxesPerEmail", 1},
-                   {"maxMailboxDepth", 16},
-                   {"maxSizeMailboxName", 255},
-                   {"maxSizeAttachmentsPerEmail", 10'000'000},
-                   {"emailQuerySortOptions", json::array{"receivedAt", "sentAt", "size", "from",
-                                                         "to", "subject", "hasKeyword"}},
-                   {"mayCreateTopLevelMailbox", true}});
-  mail::add_mailbox_methods(dispatcher, store);
-  mail::add_email_methods(dispatcher, store, hostname);
 }
 
 }  // namespace rampart::jmap

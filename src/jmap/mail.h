@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "jmap/api.h"
 #include "jmap/compose.h"
 
@@ -56,9 +57,10 @@ void audit_blob_read(store::Store& store, const Context& context, std::string_vi
                      std::string_view blob_id);
 
 // Keeps an upload (RFC 8620 §6.1) and answers it: {"accountId", "blobId", "type",
-// "size"}, or nullopt with `error` set ("overQuota" or the store's failure).
-std::optional<json::object> upload(store::Store& store, std::int64_t account,
-                                   const std::string& account_id, std::string_view bytes,
-                                   std::string_view type, std::string& error);
+// "size"}, or the store's error (OverQuota past the account's quota; its detail is
+// for the log, never for the client).
+Result<json::object> upload(store::Store& store, std::int64_t account,
+                            const std::string& account_id, std::string_view bytes,
+                            std::string_view type);
 
 }  // namespace rampart::jmap

@@ -1,5 +1,6 @@
-// What the JMAP Mail methods (mailbox.cc, email.cc) share: ids, argument checks,
-// errors, and /changes over the store's change log.
+// What the JMAP methods (mailbox.cc, the email_*.cc, thread.cc, search_snippet.cc and
+// the Submission files) share: ids, argument checks, /set and /changes over the
+// store's change log, and the audit trail. Their errors are jmap/errors.h's.
 #pragma once
 
 #include <boost/json/array.hpp>
@@ -13,9 +14,10 @@
 #include <vector>
 
 #include "jmap/api.h"
+#include "jmap/errors.h"
 #include "store/store.h"
 
-namespace rampart::jmap::mail {
+namespace rampart::jmap {
 
 // Object ids: a letter and the store's number ("M12", "E345", "T345"). The letter
 // keeps an id of one type from being taken for another.
@@ -35,20 +37,13 @@ std::optional<std::int64_t> resolve_id(char prefix, std::string_view id, const C
 std::string state_string(store::ModSeq modseq);
 std::optional<store::ModSeq> parse_state(const json::value& value);
 
-MethodError invalid_arguments(std::string description);
-// A Result's error as a method error (serverFail, or overQuota ...).
-MethodError store_error(const Error& error);
-// A SetError (§5.3) of `type`.
-json::object set_error(std::string_view type, std::string description = {},
-                       std::vector<std::string> properties = {});
-
 // An object, or null when it is empty (the maps of /set answers).
 json::value or_null(json::object object);
 
 // A /set (§5.3) begins here: accountId, ifInState (stateMismatch), the shapes of
 // create, update and destroy, and maxObjectsInSet. The state before, or the error.
-std::variant<std::string, MethodError> begin_set(store::Store& store, const json::object& arguments,
-                                                 const Context& context);
+Checked<std::string> begin_set(store::Store& store, const json::object& arguments,
+                               const Context& context);
 // What a /set did, and its answer with the state after it.
 struct SetOutcome {
   json::object created, updated, not_created, not_updated, not_destroyed;
@@ -60,13 +55,11 @@ json::object end_set(store::Store& store, const Context& context, const std::str
 // accountId must name the caller's account.
 std::optional<MethodError> check_account(const json::object& arguments, const Context& context);
 
-// "properties" for /get: nullopt when absent or null (the default list), or an
-// invalidArguments error text when it is not an array of strings.
-struct Properties {
-  std::optional<std::vector<std::string>> list;
-  std::string error;
-};
-Properties read_properties(const json::object& arguments, std::string_view key = "properties");
+// "properties" for /get: nullopt when absent or null (the default list), or
+// invalidArguments when it is not an array of strings.
+using Properties = std::optional<std::vector<std::string>>;
+Checked<Properties> read_properties(const json::object& arguments,
+                                    std::string_view key = "properties");
 
 // A list of ids given to a /get-like method (`key`: ids, emailIds, blobIds): a list of
 // strings no longer than maxObjectsInGet, or the error (invalidArguments,
@@ -76,8 +69,10 @@ std::optional<MethodError> check_id_list(const json::value& ids, const Context& 
 
 // An optional argument of one JSON type, or the error that it has another.
 const json::value* argument(const json::object& arguments, std::string_view key);
-std::optional<std::int64_t> unsigned_argument(const json::object& arguments, std::string_view key,
-                                              std::string& error);
+// An unsigned integer argument: nullopt when absent or null, invalidArguments when it
+// is something else.
+Checked<std::optional<std::int64_t>> unsigned_argument(const json::object& arguments,
+                                                       std::string_view key);
 
 // The arguments of a /changes (`since` = "sinceState") or /queryChanges
 // ("sinceQueryState"), after the accountId check.
@@ -85,9 +80,8 @@ struct ChangesArguments {
   store::ModSeq since = 0;
   std::optional<std::int64_t> max_changes;  // positive when given
 };
-std::variant<ChangesArguments, MethodError> read_changes_arguments(const json::object& arguments,
-                                                                   const Context& context,
-                                                                   std::string_view since);
+Checked<ChangesArguments> read_changes_arguments(const json::object& arguments,
+                                                 const Context& context, std::string_view since);
 
 // A /query answer (§5.5) for queries whose changes are not calculated: the matches
 // ids in order, cut by position and limit, with the total when asked.
@@ -110,11 +104,9 @@ using Exists = std::function<Result<std::set<std::int64_t>>(const std::vector<st
 
 // The /changes answer, or its error (cannotCalculateChanges when the log no longer
 // reaches back, invalidArguments for a bad state).
-std::variant<json::object, MethodError> changes_response(store::Store& store,
-                                                         const json::object& arguments,
-                                                         const Context& context, char prefix,
-                                                         const Extract& extract,
-                                                         const Exists& exists);
+Checked<json::object> changes_response(store::Store& store, const json::object& arguments,
+                                       const Context& context, char prefix, const Extract& extract,
+                                       const Exists& exists);
 
 // Records in the audit trail what a method did to the account's mail: one record per
 // mailbox, naming the Emails (`messages`: their metadata before the call).
@@ -132,8 +124,7 @@ inline Method with_store(store::Store& store,
   };
 }
 
-// The Mail capability's methods, by object type.
+// Mailbox/* (mailbox.cc).
 void add_mailbox_methods(Dispatcher& dispatcher, store::Store& store);
-void add_email_methods(Dispatcher& dispatcher, store::Store& store, const std::string& hostname);
 
-}  // namespace rampart::jmap::mail
+}  // namespace rampart::jmap

@@ -8,7 +8,7 @@
 #include "jmap/mail.h"
 #include "jmap/mail_internal.h"
 
-namespace rampart::jmap::mail {
+namespace rampart::jmap {
 namespace {
 
 constexpr std::string_view kRoles[] = {"", "inbox", "drafts", "sent", "trash", "junk", "archive"};
@@ -128,8 +128,8 @@ Result<AccountMailboxes> load_mailboxes(store::Store& store, store::AccountId ac
 MethodResult mailbox_get(store::Store& store, const json::object& arguments, Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
   auto properties = read_properties(arguments);
-  if (!properties.error.empty()) return invalid_arguments(properties.error);
-  std::vector<std::string> wanted = properties.list.value_or(all_properties());
+  if (!properties) return properties.error();
+  std::vector<std::string> wanted = properties->value_or(all_properties());
   for (const auto& property : wanted) {
     if (std::find(all_properties().begin(), all_properties().end(), property) ==
         all_properties().end()) {
@@ -139,15 +139,15 @@ MethodResult mailbox_get(store::Store& store, const json::object& arguments, Con
   if (std::find(wanted.begin(), wanted.end(), "id") == wanted.end())
     wanted.insert(wanted.begin(), "id");
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "Mailbox/get");
   auto mailboxes = load_mailboxes(store, context.account);
-  if (!mailboxes) return store_error(mailboxes.error());
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/get");
   std::map<store::MailboxId, ThreadCounts> threads;
   if (std::find_if(wanted.begin(), wanted.end(), [](const std::string& property) {
         return property == "totalThreads" || property == "unreadThreads";
       }) != wanted.end()) {
     auto counts = thread_counts(store, context.account);
-    if (!counts) return store_error(counts.error());
+    if (!counts) return method_error(counts.error(), "Mailbox/get");
     threads = std::move(*counts);
   }
   json::array list, not_found;
@@ -188,36 +188,32 @@ MethodResult mailbox_changes(store::Store& store, const json::object& arguments,
         for (const auto& mailbox : *mailboxes) out.insert(mailbox.id);
         return out;
       });
-  if (auto* answer = std::get_if<json::object>(&result)) {
-    // Renames and counts are not told apart in the log: every property may have changed.
-    (*answer)["updatedProperties"] = nullptr;
-    return std::move(*answer);
-  }
-  return std::get<MethodError>(result);
+  if (!result) return result.error();
+  // Renames and counts are not told apart in the log: every property may have changed.
+  (*result)["updatedProperties"] = nullptr;
+  return std::move(*result);
 }
 
 // One FilterCondition or FilterOperator against one mailbox.
-std::optional<bool> mailbox_matches(const json::object& filter, const store::Mailbox& mailbox,
-                                    const AccountMailboxes& mailboxes, std::string& error) {
+// unsupportedFilter for a filter this server cannot apply.
+Checked<bool> mailbox_matches(const json::object& filter, const store::Mailbox& mailbox,
+                              const AccountMailboxes& mailboxes) {
   if (const json::value* op = filter.if_contains("operator")) {
     const json::value* conditions = filter.if_contains("conditions");
     if (!op->is_string() || !conditions || !conditions->is_array()) {
-      error = "a FilterOperator has an operator and conditions";
-      return std::nullopt;
+      return reject("unsupportedFilter", "a FilterOperator has an operator and conditions");
     }
     const std::string_view name = op->get_string();
     if (name != "AND" && name != "OR" && name != "NOT") {
-      error = "operator is AND, OR or NOT";
-      return std::nullopt;
+      return reject("unsupportedFilter", "operator is AND, OR or NOT");
     }
     bool any = false, all = true;
     for (const json::value& condition : conditions->get_array()) {
       if (!condition.is_object()) {
-        error = "conditions are filters";
-        return std::nullopt;
+        return reject("unsupportedFilter", "conditions are filters");
       }
-      auto matched = mailbox_matches(condition.get_object(), mailbox, mailboxes, error);
-      if (!matched) return std::nullopt;
+      auto matched = mailbox_matches(condition.get_object(), mailbox, mailboxes);
+      if (!matched) return matched;
       any |= *matched;
       all &= *matched;
     }
@@ -230,15 +226,13 @@ std::optional<bool> mailbox_matches(const json::object& filter, const store::Mai
       if (value.is_null()) {
         if (!top) return false;
       } else if (!value.is_string()) {
-        error = "parentId is an id or null";
-        return std::nullopt;
+        return reject("unsupportedFilter", "parentId is an id or null");
       } else if (top || value.get_string() != object_id(kMailboxPrefix, parent->second)) {
         return false;
       }
     } else if (key == "name") {
       if (!value.is_string()) {
-        error = "name is a string";
-        return std::nullopt;
+        return reject("unsupportedFilter", "name is a string");
       }
       if (lowercase(leaf_name(mailbox.name)).find(lowercase(value.get_string())) ==
           std::string::npos) {
@@ -248,23 +242,20 @@ std::optional<bool> mailbox_matches(const json::object& filter, const store::Mai
       if (value.is_null()) {
         if (mailbox.role != store::Role::None) return false;
       } else if (!value.is_string()) {
-        error = "role is a string or null";
-        return std::nullopt;
+        return reject("unsupportedFilter", "role is a string or null");
       } else if (role_name(mailbox.role) != value.get_string() ||
                  mailbox.role == store::Role::None) {
         return false;
       }
     } else if (key == "hasAnyRole" || key == "isSubscribed") {
       if (!value.is_bool()) {
-        error = std::string(key) + " is a boolean";
-        return std::nullopt;
+        return reject("unsupportedFilter", std::string(key) + " is a boolean");
       }
       const bool actual =
           key == "hasAnyRole" ? mailbox.role != store::Role::None : mailbox.subscribed;
       if (actual != value.get_bool()) return false;
     } else {
-      error = "unsupported filter " + std::string(key);
-      return std::nullopt;
+      return reject("unsupportedFilter", "unsupported filter " + std::string(key));
     }
   }
   return true;
@@ -273,17 +264,16 @@ std::optional<bool> mailbox_matches(const json::object& filter, const store::Mai
 MethodResult mailbox_query(store::Store& store, const json::object& arguments, Context& context) {
   if (auto error = check_account(arguments, context)) return *error;
   auto account = store.get_account(context.account);
-  if (!account) return store_error(account.error());
+  if (!account) return method_error(account.error(), "Mailbox/query");
   auto mailboxes = load_mailboxes(store, context.account);
-  if (!mailboxes) return store_error(mailboxes.error());
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/query");
   std::vector<const store::Mailbox*> matched;
   const json::value* filter = argument(arguments, "filter");
   if (filter && !filter->is_object()) return invalid_arguments("filter is an object");
   for (const auto& mailbox : mailboxes->list) {
-    std::string error;
     auto matches =
-        filter ? mailbox_matches(filter->get_object(), mailbox, *mailboxes, error) : true;
-    if (!matches) return MethodError{"unsupportedFilter", error};
+        filter ? mailbox_matches(filter->get_object(), mailbox, *mailboxes) : Checked<bool>(true);
+    if (!matches) return matches.error();
     if (*matches) matched.push_back(&mailbox);
   }
   // The store lists by full name, which is tree order: parents before their children.
@@ -363,163 +353,173 @@ std::optional<json::object> check_settable(const json::object& object) {
   return std::nullopt;
 }
 
-json::object error_for(const Error& error, std::string_view what) {
-  switch (error.code) {
-    case Errc::Exists:
-      return set_error("alreadyExists", "a mailbox of that name exists");
-    case Errc::BadInput:
-      return set_error("invalidProperties", error.detail, {"name"});
-    case Errc::NotFound:
-      return set_error("notFound");
-    default:
-      return set_error("serverFail", std::string(what) + ": " + error.detail);
+// Mailbox/set create of one Mailbox, into `out`; a method error if the store fails.
+std::optional<MethodError> create_mailbox(store::Store& store, std::string_view creation_id,
+                                          const json::value& value, Context& context,
+                                          SetOutcome& out) {
+  auto mailboxes = load_mailboxes(store, context.account);
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
+  const json::object* object = value.if_object();
+  if (!object) {
+    out.not_created[creation_id] = set_error("invalidProperties", "a Mailbox is an object");
+    return std::nullopt;
   }
+  if (auto refused = check_settable(*object)) {
+    out.not_created[creation_id] = std::move(*refused);
+    return std::nullopt;
+  }
+  if (const json::value* role = object->if_contains("role"); role && !role->is_null()) {
+    out.not_created[creation_id] = set_error("invalidProperties", "roles are fixed", {"role"});
+    return std::nullopt;
+  }
+  auto name = requested_name(*object, *mailboxes, context, "");
+  if (auto* refused = std::get_if<json::object>(&name)) {
+    out.not_created[creation_id] = std::move(*refused);
+    return std::nullopt;
+  }
+  auto made = store.create_mailbox(context.account, std::get<std::string>(name));
+  if (!made) {
+    out.not_created[creation_id] = set_error_for(made.error(), "Mailbox/set create", {"name"});
+    return std::nullopt;
+  }
+  if (const json::value* subscribed = object->if_contains("isSubscribed");
+      subscribed && subscribed->get_bool()) {
+    if (auto done = store.set_subscribed(made->id, true); !done) {
+      return method_error(done.error(), "Mailbox/set");
+    }
+  }
+  audit_mailbox(context, audit::kChange, made->name, "Mailbox/set create");
+  const std::string id = object_id(kMailboxPrefix, made->id);
+  context.created_ids[std::string(creation_id)] = id;
+  out.created[creation_id] = json::object{
+      {"id", id},           {"totalEmails", 0}, {"unreadEmails", 0}, {"totalThreads", 0},
+      {"unreadThreads", 0}, {"sortOrder", 1},   {"role", nullptr}};
+  return std::nullopt;
+}
+
+// Mailbox/set update of one Mailbox: rename or move, isSubscribed; roles are fixed.
+std::optional<MethodError> update_mailbox(store::Store& store, std::string_view id,
+                                          const json::value& value, const Context& context,
+                                          SetOutcome& out) {
+  auto mailboxes = load_mailboxes(store, context.account);
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
+  auto number = resolve_id(kMailboxPrefix, id, context);
+  auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
+  if (found == mailboxes->by_id.end()) {
+    out.not_updated[id] = set_error("notFound");
+    return std::nullopt;
+  }
+  const store::Mailbox& mailbox = *found->second;
+  const json::object* object = value.if_object();
+  if (!object) {
+    out.not_updated[id] = set_error("invalidPatch", "a patch is an object");
+    return std::nullopt;
+  }
+  if (auto refused = check_settable(*object)) {
+    out.not_updated[id] = std::move(*refused);
+    return std::nullopt;
+  }
+  if (const json::value* role = object->if_contains("role");
+      role &&
+      !(role->is_null() ? mailbox.role == store::Role::None
+                        : role->is_string() && parse_role(role->get_string()) == mailbox.role)) {
+    out.not_updated[id] = set_error("invalidProperties", "roles are fixed", {"role"});
+    return std::nullopt;
+  }
+  if (object->contains("name") || object->contains("parentId")) {
+    auto name = requested_name(*object, *mailboxes, context, mailbox.name);
+    if (auto* refused = std::get_if<json::object>(&name)) {
+      out.not_updated[id] = std::move(*refused);
+      return std::nullopt;
+    }
+    const std::string& full = std::get<std::string>(name);
+    if (full != mailbox.name) {
+      if (mailbox.role == store::Role::Inbox) {
+        out.not_updated[id] = set_error("forbidden", "the inbox cannot be renamed or moved");
+        return std::nullopt;
+      }
+      if (auto renamed = store.rename_mailbox(mailbox.id, full); !renamed) {
+        out.not_updated[id] = set_error_for(renamed.error(), "Mailbox/set rename", {"name"});
+        return std::nullopt;
+      }
+      audit_mailbox(context, audit::kChange, mailbox.name, "Mailbox/set rename to " + full);
+    }
+  }
+  if (const json::value* subscribed = object->if_contains("isSubscribed")) {
+    if (auto done = store.set_subscribed(mailbox.id, subscribed->get_bool()); !done) {
+      out.not_updated[id] = set_error_for(done.error(), "Mailbox/set subscribe", {"isSubscribed"});
+      return std::nullopt;
+    }
+  }
+  out.updated[id] = nullptr;
+  return std::nullopt;
+}
+
+// Mailbox/set destroy of one Mailbox: not the inbox, not one with children, and one
+// holding Emails only with onDestroyRemoveEmails.
+std::optional<MethodError> destroy_mailbox(store::Store& store, const json::value& id,
+                                           bool remove_emails_too, const Context& context,
+                                           SetOutcome& out) {
+  const std::string key(id.get_string());
+  auto mailboxes = load_mailboxes(store, context.account);
+  if (!mailboxes) return method_error(mailboxes.error(), "Mailbox/set");
+  auto number = resolve_id(kMailboxPrefix, key, context);
+  auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
+  if (found == mailboxes->by_id.end()) {
+    out.not_destroyed[key] = set_error("notFound");
+    return std::nullopt;
+  }
+  const store::Mailbox& mailbox = *found->second;
+  const std::string prefix = mailbox.name + "/";
+  if (std::any_of(mailboxes->list.begin(), mailboxes->list.end(),
+                  [&](const store::Mailbox& other) { return other.name.starts_with(prefix); })) {
+    out.not_destroyed[key] = set_error("mailboxHasChild", "the mailbox has children");
+    return std::nullopt;
+  }
+  if (mailbox.role == store::Role::Inbox) {
+    out.not_destroyed[key] = set_error("forbidden", "the inbox cannot be destroyed");
+    return std::nullopt;
+  }
+  if (mailbox.message_count > 0 && !remove_emails_too) {
+    out.not_destroyed[key] = set_error("mailboxHasEmail", "the mailbox holds emails");
+    return std::nullopt;
+  }
+  if (auto deleted = store.delete_mailbox(mailbox.id); !deleted) {
+    out.not_destroyed[key] = set_error_for(deleted.error(), "Mailbox/set destroy");
+    return std::nullopt;
+  }
+  audit_mailbox(context, audit::kExpunge, mailbox.name, "Mailbox/set destroy",
+                mailbox.message_count);
+  out.destroyed.push_back(id);
+  return std::nullopt;
 }
 
 MethodResult mailbox_set(store::Store& store, const json::object& arguments, Context& context) {
   auto begun = begin_set(store, arguments, context);
-  if (auto* error = std::get_if<MethodError>(&begun)) return *error;
-  const json::value* create = argument(arguments, "create");
-  const json::value* update = argument(arguments, "update");
-  const json::value* destroy = argument(arguments, "destroy");
+  if (!begun) return begun.error();
   const json::value* remove_emails = argument(arguments, "onDestroyRemoveEmails");
   const bool remove_emails_too =
       remove_emails && remove_emails->is_bool() && remove_emails->get_bool();
   SetOutcome out;
-  if (create) {
+  // The mailboxes are read again for each object: an earlier one may have renamed,
+  // made or removed what the next one names.
+  if (const json::value* create = argument(arguments, "create")) {
     for (const auto& [creation_id, value] : create->get_object()) {
-      auto mailboxes = load_mailboxes(store, context.account);
-      if (!mailboxes) return store_error(mailboxes.error());
-      const json::object* object = value.if_object();
-      if (!object) {
-        out.not_created[creation_id] = set_error("invalidProperties", "a Mailbox is an object");
-        continue;
-      }
-      if (auto refused = check_settable(*object)) {
-        out.not_created[creation_id] = std::move(*refused);
-        continue;
-      }
-      if (const json::value* role = object->if_contains("role"); role && !role->is_null()) {
-        out.not_created[creation_id] = set_error("invalidProperties", "roles are fixed", {"role"});
-        continue;
-      }
-      auto name = requested_name(*object, *mailboxes, context, "");
-      if (auto* refused = std::get_if<json::object>(&name)) {
-        out.not_created[creation_id] = std::move(*refused);
-        continue;
-      }
-      auto made = store.create_mailbox(context.account, std::get<std::string>(name));
-      if (!made) {
-        out.not_created[creation_id] = error_for(made.error(), "create");
-        continue;
-      }
-      if (const json::value* subscribed = object->if_contains("isSubscribed");
-          subscribed && subscribed->get_bool()) {
-        if (auto done = store.set_subscribed(made->id, true); !done) {
-          return store_error(done.error());
-        }
-      }
-      audit_mailbox(context, audit::kChange, made->name, "Mailbox/set create");
-      const std::string id = object_id(kMailboxPrefix, made->id);
-      context.created_ids[std::string(creation_id)] = id;
-      out.created[creation_id] = json::object{
-          {"id", id},           {"totalEmails", 0}, {"unreadEmails", 0}, {"totalThreads", 0},
-          {"unreadThreads", 0}, {"sortOrder", 1},   {"role", nullptr}};
+      if (auto error = create_mailbox(store, creation_id, value, context, out)) return *error;
     }
   }
-  if (update) {
+  if (const json::value* update = argument(arguments, "update")) {
     for (const auto& [id, value] : update->get_object()) {
-      auto mailboxes = load_mailboxes(store, context.account);
-      if (!mailboxes) return store_error(mailboxes.error());
-      auto number = resolve_id(kMailboxPrefix, id, context);
-      auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
-      if (found == mailboxes->by_id.end()) {
-        out.not_updated[id] = set_error("notFound");
-        continue;
-      }
-      const store::Mailbox& mailbox = *found->second;
-      const json::object* object = value.if_object();
-      if (!object) {
-        out.not_updated[id] = set_error("invalidPatch", "a patch is an object");
-        continue;
-      }
-      if (auto refused = check_settable(*object)) {
-        out.not_updated[id] = std::move(*refused);
-        continue;
-      }
-      if (const json::value* role = object->if_contains("role");
-          role && !(role->is_null()
-                        ? mailbox.role == store::Role::None
-                        : role->is_string() && parse_role(role->get_string()) == mailbox.role)) {
-        out.not_updated[id] = set_error("invalidProperties", "roles are fixed", {"role"});
-        continue;
-      }
-      if (object->contains("name") || object->contains("parentId")) {
-        auto name = requested_name(*object, *mailboxes, context, mailbox.name);
-        if (auto* refused = std::get_if<json::object>(&name)) {
-          out.not_updated[id] = std::move(*refused);
-          continue;
-        }
-        const std::string& full = std::get<std::string>(name);
-        if (full != mailbox.name) {
-          if (mailbox.role == store::Role::Inbox) {
-            out.not_updated[id] = set_error("forbidden", "the inbox cannot be renamed or moved");
-            continue;
-          }
-          if (auto renamed = store.rename_mailbox(mailbox.id, full); !renamed) {
-            out.not_updated[id] = error_for(renamed.error(), "rename");
-            continue;
-          }
-          audit_mailbox(context, audit::kChange, mailbox.name, "Mailbox/set rename to " + full);
-        }
-      }
-      if (const json::value* subscribed = object->if_contains("isSubscribed")) {
-        if (auto done = store.set_subscribed(mailbox.id, subscribed->get_bool()); !done) {
-          out.not_updated[id] = error_for(done.error(), "subscribe");
-          continue;
-        }
-      }
-      out.updated[id] = nullptr;
+      if (auto error = update_mailbox(store, id, value, context, out)) return *error;
     }
   }
-  if (destroy) {
+  if (const json::value* destroy = argument(arguments, "destroy")) {
     for (const json::value& id : destroy->get_array()) {
       if (!id.is_string()) return invalid_arguments("destroy is a list of ids");
-      const std::string key(id.get_string());
-      auto mailboxes = load_mailboxes(store, context.account);
-      if (!mailboxes) return store_error(mailboxes.error());
-      auto number = resolve_id(kMailboxPrefix, key, context);
-      auto found = number ? mailboxes->by_id.find(*number) : mailboxes->by_id.end();
-      if (found == mailboxes->by_id.end()) {
-        out.not_destroyed[key] = set_error("notFound");
-        continue;
-      }
-      const store::Mailbox& mailbox = *found->second;
-      const std::string prefix = mailbox.name + "/";
-      if (std::any_of(
-              mailboxes->list.begin(), mailboxes->list.end(),
-              [&](const store::Mailbox& other) { return other.name.starts_with(prefix); })) {
-        out.not_destroyed[key] = set_error("mailboxHasChild", "the mailbox has children");
-        continue;
-      }
-      if (mailbox.role == store::Role::Inbox) {
-        out.not_destroyed[key] = set_error("forbidden", "the inbox cannot be destroyed");
-        continue;
-      }
-      if (mailbox.message_count > 0 && !remove_emails_too) {
-        out.not_destroyed[key] = set_error("mailboxHasEmail", "the mailbox holds emails");
-        continue;
-      }
-      if (auto deleted = store.delete_mailbox(mailbox.id); !deleted) {
-        out.not_destroyed[key] = error_for(deleted.error(), "destroy");
-        continue;
-      }
-      audit_mailbox(context, audit::kExpunge, mailbox.name, "Mailbox/set destroy",
-                    mailbox.message_count);
-      out.destroyed.push_back(id);
+      if (auto error = destroy_mailbox(store, id, remove_emails_too, context, out)) return *error;
     }
   }
-  return end_set(store, context, std::get<std::string>(begun), std::move(out));
+  return end_set(store, context, *begun, std::move(out));
 }
 
 }  // namespace
@@ -537,4 +537,4 @@ void add_mailbox_methods(Dispatcher& dispatcher, store::Store& store) {
   dispatcher.add("Mailbox/set", kMailCapability, with_store(store, mailbox_set));
 }
 
-}  // namespace rampart::jmap::mail
+}  // namespace rampart::jmap
