@@ -204,46 +204,55 @@ std::string header_of(const Request& request, bhttp::field field) {
   return std::string(value.data(), value.size());
 }
 
-}  // namespace
-
-boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& request,
-                                            const Target&, const Caller& caller, Services& services,
-                                            const SessionOptions& options) {
-  using namespace asio::experimental::awaitable_operators;
-  namespace ws = websocket;
-  // The opening handshake (RFC 6455 §4.2) with the "jmap" subprotocol (RFC 8887 §3).
+// The answer to a WebSocket opening handshake (RFC 6455 §4.2) asking for the "jmap"
+// subprotocol (RFC 8887 §3): 101 Switching Protocols, or nullopt when it is not one.
+std::optional<std::string> accept_handshake(const Request& request) {
   const std::string key = header_of(request, bhttp::field::sec_websocket_key);
   const auto decoded_key = base64_decode(key);
   bool jmap = false;
-  {
-    const std::string offered = header_of(request, bhttp::field::sec_websocket_protocol);
-    std::size_t at = 0;
-    while (at <= offered.size()) {
-      const auto comma = std::min(offered.find(',', at), offered.size());
-      std::string_view name = std::string_view(offered).substr(at, comma - at);
-      while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-      jmap |= name == "jmap";
-      at = comma + 1;
-    }
+  const std::string offered = header_of(request, bhttp::field::sec_websocket_protocol);
+  for (std::size_t at = 0; at <= offered.size();) {
+    const auto comma = std::min(offered.find(',', at), offered.size());
+    std::string_view name = std::string_view(offered).substr(at, comma - at);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    jmap |= name == "jmap";
+    at = comma + 1;
   }
   if (!iequals(header_of(request, bhttp::field::upgrade), "websocket") ||
       lowercase(header_of(request, bhttp::field::connection)).find("upgrade") ==
           std::string::npos ||
       header_of(request, bhttp::field::sec_websocket_version) != "13" || !decoded_key ||
       decoded_key->size() != 16 || !jmap) {
-    co_await stream.write(
-        error_response(400, "a WebSocket upgrade (version 13) with the jmap subprotocol"),
-        options.timeout);
-    co_return;
+    return std::nullopt;
   }
-  const std::string handshake =
-      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: " +
-      ws::accept_key(key) + "\r\nSec-WebSocket-Protocol: jmap\r\n\r\n";
-  if (!co_await stream.write(handshake, options.timeout)) co_return;
+  return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Accept: " +
+         websocket::accept_key(key) + "\r\nSec-WebSocket-Protocol: jmap\r\n\r\n";
+}
 
-  // One reader and one writer share this state on the connection's strand.
+// JMAP over one WebSocket, once upgraded: a reader that answers the client's messages
+// and a writer that sends the answers, pings and StateChange pushes. Both run on the
+// connection's strand and share the outbox.
+class WebSocketSession {
+ public:
+  WebSocketSession(net::Stream& stream, const Caller& caller, Services& services,
+                   const SessionOptions& options, asio::any_io_executor executor)
+      : stream_(stream),
+        caller_(caller),
+        services_(services),
+        options_(options),
+        shared_(std::make_shared<Shared>(std::move(executor))),
+        max_message_(services.jmap.limits().max_size_request),
+        account_id_(jmap_account_id(*caller.account)) {}
+
+  asio::awaitable<void> run() {
+    using namespace asio::experimental::awaitable_operators;
+    auto subscription = follow_state(services_.store, caller_.account->id, shared_);
+    co_await (read_frames() && write_frames());
+  }
+
+ private:
   struct Shared : StateWatch {  // wake() also tells the writer the outbox has frames
     explicit Shared(asio::any_io_executor executor) : StateWatch(executor), room(executor) {}
     std::deque<std::string> outbox;
@@ -259,129 +268,159 @@ boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& 
       outbox.push_back(std::move(frame));
       wake();
     }
+    void fail(std::uint16_t code) {
+      send(websocket::close_frame(code));
+      closing = true;
+    }
   };
-  auto shared = std::make_shared<Shared>(co_await asio::this_coro::executor);
-  auto subscription = follow_state(services.store, caller.account->id, shared);
-  const std::size_t max_message = services.jmap.limits().max_size_request;
-  const std::string account_id = jmap_account_id(*caller.account);
 
-  auto reader = [&]() -> asio::awaitable<void> {
+  asio::awaitable<void> read_frames() {
+    namespace ws = websocket;
     std::string buffer, message;
     bool in_message = false;
-    auto fail = [&](std::uint16_t code) {
-      shared->send(ws::close_frame(code));
-      shared->closing = true;
-    };
     for (;;) {
       // Backpressure: a client that sends (pings, requests) but does not read what it
       // is sent is not read from either while the outbox is full.
-      while (shared->outbox_bytes > kMaxOutboxBytes && !shared->closing) {
-        shared->room.expires_after(options.timeout);
+      while (shared_->outbox_bytes > kMaxOutboxBytes && !shared_->closing) {
+        shared_->room.expires_after(options_.timeout);
         boost::system::error_code error;
-        co_await shared->room.async_wait(asio::redirect_error(asio::use_awaitable, error));
+        co_await shared_->room.async_wait(asio::redirect_error(asio::use_awaitable, error));
       }
-      if (shared->closing) break;
+      if (shared_->closing) break;
       ws::Frame frame;
       std::uint16_t code = 0;
-      const auto decoded = ws::decode_frame(buffer, max_message, frame, code);
+      const auto decoded = ws::decode_frame(buffer, max_message_, frame, code);
       if (decoded == ws::Decoded::NeedMore) {
         // A quiet client is fine for a long while: push needs no traffic from it.
-        if (!co_await stream.read_some(buffer, kReadChunk, std::chrono::seconds(1800))) break;
+        if (!co_await stream_.read_some(buffer, kReadChunk, std::chrono::seconds(1800))) break;
         continue;
       }
       if (decoded == ws::Decoded::Error) {
-        fail(code);
+        shared_->fail(code);
         break;
       }
       if (frame.opcode == ws::kPing) {
-        shared->send(ws::encode_frame(ws::kPong, frame.payload));
+        shared_->send(ws::encode_frame(ws::kPong, frame.payload));
         continue;
       }
       if (frame.opcode == ws::kPong) continue;
       if (frame.opcode == ws::kClose) {
-        shared->send(ws::close_frame(1000));
-        shared->closing = true;
+        shared_->fail(1000);
         break;
       }
       if (frame.opcode == ws::kBinary) {
-        fail(1003);  // JMAP messages are text
+        shared_->fail(1003);  // JMAP messages are text
         break;
       }
       if ((frame.opcode == ws::kContinuation) != in_message) {
-        fail(1002);
+        shared_->fail(1002);
         break;
       }
       message = in_message ? message + frame.payload : std::move(frame.payload);
-      if (message.size() > max_message) {
-        fail(1009);
+      if (message.size() > max_message_) {
+        shared_->fail(1009);
         break;
       }
       in_message = !frame.fin;
       if (in_message) continue;
-      if (revoked(caller, services)) {
-        fail(1008);  // policy violation: log in again
+      if (revoked(caller_, services_)) {
+        shared_->fail(1008);  // policy violation: log in again
         break;
       }
-      Answer answer = co_await net::offload(
-          services.blocking, [&] { return answer_message(message, caller, services); });
+      co_await answer(message);
       message.clear();
-      if (!answer.reply.empty()) shared->send(ws::encode_frame(ws::kText, answer.reply));
-      if (answer.push == Answer::Push::Enable) {
-        shared->push = true;
-        shared->types = std::move(answer.types);
-        shared->latest = std::max(shared->latest, answer.now);
-        // With a pushState the client is told at once if it is behind; without, from now.
-        shared->pushed = answer.push_state.value_or(answer.now);
-      } else if (answer.push == Answer::Push::Disable) {
-        shared->push = false;
-      }
-      shared->wake();
     }
-    shared->closing = true;
-    shared->wake();
-  };
+    shared_->closing = true;
+    shared_->wake();
+  }
 
-  auto writer = [&]() -> asio::awaitable<void> {
+  // One whole JMAP message: a Request answered, or push switched on or off.
+  asio::awaitable<void> answer(const std::string& message) {
+    Answer answer = co_await net::offload(
+        services_.blocking, [&] { return answer_message(message, caller_, services_); });
+    if (!answer.reply.empty()) {
+      shared_->send(websocket::encode_frame(websocket::kText, answer.reply));
+    }
+    if (answer.push == Answer::Push::Enable) {
+      shared_->push = true;
+      shared_->types = std::move(answer.types);
+      shared_->latest = std::max(shared_->latest, answer.now);
+      // With a pushState the client is told at once if it is behind; without, from now.
+      shared_->pushed = answer.push_state.value_or(answer.now);
+    } else if (answer.push == Answer::Push::Disable) {
+      shared_->push = false;
+    }
+    shared_->wake();
+  }
+
+  asio::awaitable<void> write_frames() {
     for (;;) {
-      while (!shared->outbox.empty()) {
-        const std::string frame = std::move(shared->outbox.front());
-        shared->outbox.pop_front();
-        shared->outbox_bytes -= frame.size();
-        shared->room.cancel();
-        if (!co_await stream.write(frame, options.timeout)) shared->closing = true;
-        if (shared->closing && shared->outbox.empty()) break;
+      while (!shared_->outbox.empty()) {
+        const std::string frame = std::move(shared_->outbox.front());
+        shared_->outbox.pop_front();
+        shared_->outbox_bytes -= frame.size();
+        shared_->room.cancel();
+        if (!co_await stream_.write(frame, options_.timeout)) shared_->closing = true;
+        if (shared_->closing && shared_->outbox.empty()) break;
       }
-      if (shared->closing) break;
-      if (shared->push && shared->latest != shared->pushed) {
-        shared->pushed = shared->latest;
-        boost::json::object states;
-        for (std::string_view type : kPushTypes) {
-          if (std::find(shared->types.begin(), shared->types.end(), "*") != shared->types.end() ||
-              std::find(shared->types.begin(), shared->types.end(), type) != shared->types.end()) {
-            states[type] = std::to_string(shared->latest);
-          }
-        }
-        boost::json::object change{
-            {"@type", "StateChange"},
-            {"changed", boost::json::object{{account_id, std::move(states)}}},
-            {"pushState", std::to_string(shared->latest)}};
-        shared->send(ws::encode_frame(ws::kText, boost::json::serialize(change)));
+      if (shared_->closing) break;
+      if (shared_->push && shared_->latest != shared_->pushed) {
+        shared_->pushed = shared_->latest;
+        shared_->send(websocket::encode_frame(websocket::kText, state_change()));
         continue;
       }
       // A ping now and then finds peers that went away without a word.
-      const bool woken = co_await shared->wait_for(std::chrono::seconds(300));
-      if (revoked(caller, services)) {
-        shared->send(ws::close_frame(1008));
-        shared->closing = true;
+      const bool woken = co_await shared_->wait_for(std::chrono::seconds(300));
+      if (revoked(caller_, services_)) {
+        shared_->fail(1008);
         continue;
       }
-      if (!woken) shared->send(ws::encode_frame(ws::kPing, {}));
+      if (!woken) shared_->send(websocket::encode_frame(websocket::kPing, {}));
     }
-    shared->room.cancel();
-    stream.close();  // ends the reader's read
-  };
+    shared_->room.cancel();
+    stream_.close();  // ends the reader's read
+  }
 
-  co_await (reader() && writer());
+  // RFC 8887 §4.3.5: the types asked for, each at the account's state.
+  std::string state_change() const {
+    const auto& types = shared_->types;
+    const bool all = std::find(types.begin(), types.end(), "*") != types.end();
+    boost::json::object states;
+    for (std::string_view type : kPushTypes) {
+      if (all || std::find(types.begin(), types.end(), type) != types.end()) {
+        states[type] = std::to_string(shared_->latest);
+      }
+    }
+    return boost::json::serialize(
+        boost::json::object{{"@type", "StateChange"},
+                            {"changed", boost::json::object{{account_id_, std::move(states)}}},
+                            {"pushState", std::to_string(shared_->latest)}});
+  }
+
+  net::Stream& stream_;
+  const Caller& caller_;
+  Services& services_;
+  const SessionOptions& options_;
+  std::shared_ptr<Shared> shared_;
+  const std::size_t max_message_;
+  const std::string account_id_;
+};
+
+}  // namespace
+
+boost::asio::awaitable<void> jmap_websocket(net::Stream& stream, const Request& request,
+                                            const Target&, const Caller& caller, Services& services,
+                                            const SessionOptions& options) {
+  const auto handshake = accept_handshake(request);
+  if (!handshake) {
+    co_await stream.write(
+        error_response(400, "a WebSocket upgrade (version 13) with the jmap subprotocol"),
+        options.timeout);
+    co_return;
+  }
+  if (!co_await stream.write(*handshake, options.timeout)) co_return;
+  WebSocketSession session(stream, caller, services, options, co_await asio::this_coro::executor);
+  co_await session.run();
 }
 
 }  // namespace rampart::http
