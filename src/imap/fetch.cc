@@ -127,6 +127,140 @@ void append_literal(std::string& out, std::string_view bytes, bool binary) {
   out.append(bytes);
 }
 
+// The items of one FETCH response, separated by spaces.
+struct ItemWriter {
+  std::string& out;
+  bool first = true;
+  void next(std::string_view item) {
+    if (!first) out += ' ';
+    first = false;
+    out += item;
+  }
+};
+
+// Writes `items` of one message (all but UID and MODSEQ, which go first and last);
+// true when FLAGS was among them. A BINARY section whose encoding cannot be undone
+// sets `unknown_encoding` (RFC 3516 §4.3).
+bool append_items(ItemWriter& writer, store::MessageReader& message, const FetchItems& items,
+                  Encoding encoding, bool& unknown_encoding) {
+  using Item = FetchItems::Item;
+  const store::MessageMeta& meta = message.meta();
+  std::size_t section = 0;
+  bool flags_sent = false;
+  for (Item item : items.order) {
+    switch (item) {
+      case Item::Flags:
+        writer.next("FLAGS " + format_flags(meta.flags));
+        flags_sent = true;
+        break;
+      case Item::InternalDate:
+        writer.next("INTERNALDATE " + format_date_time(meta.internal_date));
+        break;
+      case Item::Size:
+        writer.next("RFC822.SIZE " + std::to_string(meta.size));
+        break;
+      case Item::Envelope:
+        writer.next("ENVELOPE " + format_envelope(message.message().envelope, encoding));
+        break;
+      case Item::Body:
+        writer.next("BODY " + format_body_structure(message.message().root, false, encoding));
+        break;
+      case Item::BodyStructure:
+        writer.next("BODYSTRUCTURE " +
+                    format_body_structure(message.message().root, true, encoding));
+        break;
+      case Item::Uid:
+      case Item::ModSeq:
+        break;  // UID first, MODSEQ last
+      case Item::Section: {
+        const WantedSection& wanted = items.sections[section++];
+        auto bytes = extract_section(message.raw(), message.message(), wanted.request);
+        writer.next(wanted.name + " ");
+        if (wanted.request.item == BodyRequest::Item::BinarySize) {
+          if (bytes) {
+            writer.out += std::to_string(bytes->size());
+          } else {
+            writer.out += "NIL";
+            unknown_encoding = true;
+          }
+          break;
+        }
+        if (!bytes) {
+          writer.out += "NIL";
+          if (wanted.request.item == BodyRequest::Item::Binary) unknown_encoding = true;
+          break;
+        }
+        std::string_view view_bytes = *bytes;
+        if (wanted.request.partial_offset) {
+          const auto offset =
+              std::min<std::uint64_t>(*wanted.request.partial_offset, view_bytes.size());
+          view_bytes = view_bytes.substr(offset, *wanted.request.partial_length);
+        }
+        append_literal(writer.out, view_bytes, wanted.request.item == BodyRequest::Item::Binary);
+        break;
+      }
+    }
+  }
+  return flags_sent;
+}
+
+// One batch of FETCH's messages, on the blocking pool: their metadata (those changed
+// since `changed_since`, if given), \Seen set where the items read a body, and the
+// bytes and structure the items need, read and parsed here, off the network thread.
+Result<std::vector<Loaded>> load_batch(Services& services, store::MailboxId id,
+                                       const std::vector<store::Uid>& batch,
+                                       const FetchItems& items,
+                                       std::optional<store::ModSeq> changed_since, bool set_seen) {
+  auto metas = services.store.get_messages(id, batch);
+  if (!metas) return tl::unexpected(metas.error());
+  std::vector<store::MessageMeta> selected;
+  std::vector<store::Uid> unseen;
+  for (auto& meta : *metas) {
+    if (changed_since && meta.modseq <= *changed_since) continue;
+    if (set_seen && !has_flag(meta.flags, "\\Seen")) {
+      unseen.push_back(meta.uid);
+    }
+    selected.push_back(std::move(meta));
+  }
+  std::vector<bool> flags_changed(selected.size());
+  if (!unseen.empty()) {
+    auto seen = services.store.change_flags(
+        id, unseen, {.operation = store::FlagOperation::Add, .flags = {"\\Seen"}});
+    if (!seen) return tl::unexpected(seen.error());
+    for (auto& changed : seen->changed) {
+      for (std::size_t i = 0; i < selected.size(); ++i) {
+        if (selected[i].uid != changed.uid) continue;
+        selected[i].flags = changed.flags;
+        selected[i].modseq = changed.modseq;
+        flags_changed[i] = true;
+      }
+    }
+  }
+  std::vector<std::string> structures;
+  if (items.needs_structure) {
+    std::vector<store::MessageId> ids;
+    for (const auto& meta : selected) ids.push_back(meta.id);
+    auto read = services.store.read_structures(ids);
+    if (!read) return tl::unexpected(read.error());
+    structures = std::move(*read);
+  }
+  std::vector<Loaded> out;
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    out.push_back({store::MessageReader::stored(
+                       services.store, services.blobs, std::move(selected[i]),
+                       items.needs_structure ? std::optional<std::string>(std::move(structures[i]))
+                                             : std::nullopt),
+                   flags_changed[i]});
+    // Read and parsed here, off the network thread; a damaged stored structure is
+    // rebuilt from the message's bytes.
+    store::MessageReader& reader = out.back().reader;
+    if (items.needs_blob) reader.raw();
+    if (items.needs_structure) reader.message();
+    if (reader.read_error()) return tl::unexpected(*reader.read_error());
+  }
+  return out;
+}
+
 }  // namespace
 
 asio::awaitable<void> Session::fetch(const Command& command) {
@@ -199,57 +333,8 @@ asio::awaitable<void> Session::fetch(const Command& command) {
   for (std::size_t start = 0; start < uids->size(); start += kMessagesPerBatch) {
     const std::vector<store::Uid> batch(
         uids->begin() + start, uids->begin() + std::min(uids->size(), start + kMessagesPerBatch));
-    auto loaded = co_await blocking([&]() -> Result<std::vector<Loaded>> {
-      auto metas = services_.store.get_messages(id, batch);
-      if (!metas) return tl::unexpected(metas.error());
-      std::vector<store::MessageMeta> selected;
-      std::vector<store::Uid> unseen;
-      for (auto& meta : *metas) {
-        if (changed_since && meta.modseq <= *changed_since) continue;
-        if (set_seen && !has_flag(meta.flags, "\\Seen")) {
-          unseen.push_back(meta.uid);
-        }
-        selected.push_back(std::move(meta));
-      }
-      std::vector<bool> flags_changed(selected.size());
-      if (!unseen.empty()) {
-        auto seen = services_.store.change_flags(
-            id, unseen, {.operation = store::FlagOperation::Add, .flags = {"\\Seen"}});
-        if (!seen) return tl::unexpected(seen.error());
-        for (auto& changed : seen->changed) {
-          for (std::size_t i = 0; i < selected.size(); ++i) {
-            if (selected[i].uid != changed.uid) continue;
-            selected[i].flags = changed.flags;
-            selected[i].modseq = changed.modseq;
-            flags_changed[i] = true;
-          }
-        }
-      }
-      std::vector<std::string> structures;
-      if (items->needs_structure) {
-        std::vector<store::MessageId> ids;
-        for (const auto& meta : selected) ids.push_back(meta.id);
-        auto read = services_.store.read_structures(ids);
-        if (!read) return tl::unexpected(read.error());
-        structures = std::move(*read);
-      }
-      std::vector<Loaded> out;
-      for (std::size_t i = 0; i < selected.size(); ++i) {
-        out.push_back(
-            {store::MessageReader::stored(services_.store, services_.blobs, std::move(selected[i]),
-                                          items->needs_structure
-                                              ? std::optional<std::string>(std::move(structures[i]))
-                                              : std::nullopt),
-             flags_changed[i]});
-        // Read and parsed here, off the network thread; a damaged stored structure is
-        // rebuilt from the message's bytes.
-        store::MessageReader& reader = out.back().reader;
-        if (items->needs_blob) reader.raw();
-        if (items->needs_structure) reader.message();
-        if (reader.read_error()) return tl::unexpected(*reader.read_error());
-      }
-      return out;
-    });
+    auto loaded = co_await blocking(
+        [&] { return load_batch(services_, id, batch, *items, changed_since, set_seen); });
     if (!loaded) {
       log::error("imap: FETCH in " + selected_->mailbox.name + ": " + loaded.error().detail);
       reply(command, no_for(loaded.error().code, "FETCH failed"));
@@ -270,77 +355,16 @@ asio::awaitable<void> Session::fetch(const Command& command) {
       const store::MessageMeta& meta = message.meta();
       const auto msn = view.msn_of(meta.uid);
       if (!msn) continue;
-      std::string& out = connection_.output();
-      out += "* " + std::to_string(*msn) + " FETCH (";
-      bool first = true;
-      auto next = [&](std::string_view name) {
-        if (!first) out += ' ';
-        first = false;
-        out += name;
-      };
-      if (with_uid) next("UID " + std::to_string(meta.uid));
-      std::size_t section = 0;
-      bool flags_sent = false;
-      for (Item item : items->order) {
-        switch (item) {
-          case Item::Flags:
-            next("FLAGS " + format_flags(meta.flags));
-            flags_sent = true;
-            break;
-          case Item::InternalDate:
-            next("INTERNALDATE " + format_date_time(meta.internal_date));
-            break;
-          case Item::Size:
-            next("RFC822.SIZE " + std::to_string(meta.size));
-            break;
-          case Item::Envelope:
-            next("ENVELOPE " + format_envelope(message.message().envelope, encoding()));
-            break;
-          case Item::Body:
-            next("BODY " + format_body_structure(message.message().root, false, encoding()));
-            break;
-          case Item::BodyStructure:
-            next("BODYSTRUCTURE " +
-                 format_body_structure(message.message().root, true, encoding()));
-            break;
-          case Item::Uid:
-          case Item::ModSeq:
-            break;  // UID first, MODSEQ last
-          case Item::Section: {
-            const WantedSection& wanted = items->sections[section++];
-            auto bytes = extract_section(message.raw(), message.message(), wanted.request);
-            next(wanted.name + " ");
-            if (wanted.request.item == BodyRequest::Item::BinarySize) {
-              if (bytes) {
-                out += std::to_string(bytes->size());
-              } else {
-                out += "NIL";
-                unknown_encoding = true;
-              }
-              break;
-            }
-            if (!bytes) {
-              out += "NIL";
-              if (wanted.request.item == BodyRequest::Item::Binary) unknown_encoding = true;
-              break;
-            }
-            std::string_view view_bytes = *bytes;
-            if (wanted.request.partial_offset) {
-              const auto offset =
-                  std::min<std::uint64_t>(*wanted.request.partial_offset, view_bytes.size());
-              view_bytes = view_bytes.substr(offset, *wanted.request.partial_length);
-            }
-            append_literal(out, view_bytes, wanted.request.item == BodyRequest::Item::Binary);
-            break;
-          }
-        }
-      }
+      ItemWriter writer{connection_.output()};
+      writer.out += "* " + std::to_string(*msn) + " FETCH (";
+      if (with_uid) writer.next("UID " + std::to_string(meta.uid));
+      const bool flags_sent = append_items(writer, message, *items, encoding(), unknown_encoding);
       if (loaded_message.flags_changed) {
         view.note_reported(meta.uid, meta.modseq);
-        if (!flags_sent) next("FLAGS " + format_flags(meta.flags));
+        if (!flags_sent) writer.next("FLAGS " + format_flags(meta.flags));
       }
-      if (with_modseq) next("MODSEQ (" + std::to_string(meta.modseq) + ")");
-      out += ")\r\n";
+      if (with_modseq) writer.next("MODSEQ (" + std::to_string(meta.modseq) + ")");
+      writer.out += ")\r\n";
     }
     if (connection_.output().size() > kFlushBytes && !co_await connection_.flush()) co_return;
   }
