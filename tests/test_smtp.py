@@ -126,6 +126,15 @@ class SmtpTest(SmtpFixture):
                 client.sendmail("alice@example.test", ["bob@example.test"],
                                 b"From: alice@example.test\r\nFrom: bob@example.test\r\nSubject: x\r\n\r\nx\r\n")
             self.assertEqual(two.exception.smtp_code // 100, 5)
+            # Authors another program would read: after a bare CR, past a line that is
+            # not a field, or in Resent-From.
+            for hidden in [b"From: alice@example.test (\rFrom: bob@example.test)\r\n",
+                           b"From: alice@example.test\r\nJunk\r\nFrom: bob@example.test\r\n",
+                           b"From: alice@example.test\r\nResent-From: bob@example.test\r\n"]:
+                with self.assertRaises(smtplib.SMTPDataError, msg=hidden) as refused:
+                    client.sendmail("alice@example.test", ["bob@example.test"],
+                                    hidden + b"Subject: x\r\n\r\nx\r\n")
+                self.assertEqual(refused.exception.smtp_code // 100, 5)
         self.assertEqual(self.inbox("bob@example.test"), [])
 
     def test_submission_queues_remote_recipients(self):

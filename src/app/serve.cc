@@ -176,6 +176,10 @@ struct Running {
   imap::SessionOptions imap_options, imaps_options;
   http::SessionOptions http_options, https_options;
 
+  // Alerts by mail need the store, opened after the trail: set before any session runs,
+  // so before any alert can be raised. Declared before the trail, whose end sends the
+  // alerts still queued, and cleared before what it uses goes (~Running).
+  audit::AlertSink mail_alert;
   std::unique_ptr<store::AuditLog> audit_log;
   std::optional<audit::Trail> trail;
   std::unique_ptr<net::TlsReloader> tls;
@@ -191,11 +195,15 @@ struct Running {
   std::optional<admin::Api> admin_api;
   std::optional<http::Services> http_services;
 
-  // Alerts by mail need the store, opened after the trail: set before any session runs,
-  // so before any alert can be raised.
-  audit::AlertSink mail_alert;
   // Deliveries refused for the free-space reserve raise disk-low once per window.
   std::atomic<std::int64_t> reserve_alerted_ms{-1};
+
+  // The trail ends first (its queued alerts sent, by mail while delivery still works),
+  // then the rest in reverse order.
+  ~Running() {
+    trail.reset();
+    mail_alert = nullptr;
+  }
 };
 
 // Binds every configured listener and the admin socket; false (logged) if one fails.

@@ -45,11 +45,43 @@ Result<bool> Delivery::is_full(const store::Account& account) {
   return usage->bytes >= account.quota_bytes;
 }
 
+namespace {
+
+// Whether every line of the header section is a field or a continuation, with no CR
+// but before LF: what another program reads as more fields (a bare CR taken for a line
+// break, a line skipped as junk) must not hide an author we did not check.
+bool plain_header_section(std::string_view header) {
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == '\r' && (i + 1 == header.size() || header[i + 1] != '\n')) return false;
+  }
+  std::size_t at = 0;
+  while (at < header.size()) {
+    std::size_t end = header.find('\n', at);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view line = header.substr(at, end - at);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    at = end + 1;
+    if (line.empty() || line.front() == ' ' || line.front() == '\t') continue;
+    // RFC 5322 §2.2: a field name is printable ASCII but ':', then ':'.
+    const auto colon = line.find(':');
+    if (colon == 0 || colon == std::string_view::npos) return false;
+    for (char c : line.substr(0, colon)) {
+      if (c <= ' ' || c > '~') return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<void> Delivery::check_authors(std::string_view message, store::AccountId account) {
   std::size_t end = message.find("\r\n\r\n");
   if (end == std::string_view::npos) end = message.find("\n\n");
   const std::string_view header =
       message.substr(0, end == std::string_view::npos ? message.size() : end + 2);
+  if (!plain_header_section(header)) {
+    return fail(Errc::BadInput, "the header has a line that is not a field, or a bare CR");
+  }
   const auto from = mime::find_header(header, "From");
   const auto sender = mime::find_header(header, "Sender");
   if (from.empty()) return fail(Errc::BadInput, "the message has no From field");
@@ -59,7 +91,9 @@ Result<void> Delivery::check_authors(std::string_view message, store::AccountId 
     return fail(Errc::BadInput, "the message has more than one From or Sender field");
   }
   bool any = false;
-  for (const auto& field : {from, sender}) {
+  // Resent-From and Resent-Sender (RFC 5322 §3.6.6) name authors too.
+  for (const auto& field : {from, sender, mime::find_header(header, "Resent-From"),
+                            mime::find_header(header, "Resent-Sender")}) {
     for (std::string_view value : field) {
       for (const mime::Address& address : mime::parse_address_list(value)) {
         if (address.kind != mime::Address::Kind::Mailbox) continue;

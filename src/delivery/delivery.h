@@ -75,9 +75,10 @@ class Delivery {
                                       const Origin& origin, store::AccountId account = 0);
 
   // Submission's rule for who a message says wrote it (RFC 5322 §3.6.2; the same for
-  // SMTP submission and JMAP EmailSubmission): exactly one From field, at most one
-  // Sender field, and every mailbox in them one that leads to `account`
-  // (Directory::owns).
+  // SMTP submission and JMAP EmailSubmission): a header section of plain fields (no
+  // bare CR, no line that is neither a field nor a continuation), exactly one From
+  // field, at most one Sender field, and every mailbox in them and in Resent-From and
+  // Resent-Sender one that leads to `account` (Directory::owns).
   // BadInput for a missing or repeated field, NoPermission naming the first address
   // the account may not use.
   Result<void> check_authors(std::string_view message, store::AccountId account);

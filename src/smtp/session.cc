@@ -99,7 +99,8 @@ class Session {
   asio::awaitable<bool> bdat(const Command& command);
   asio::awaitable<void> finish_message(std::string message, bool too_big);
   bool count_error();
-  void reset_transaction();
+  // `keep_lease`: the message is still held (finish_message), so is its budget.
+  void reset_transaction(bool keep_lease = false);
   // 421 and the end of the connection: the message budget is used up.
   asio::awaitable<bool> refuse_for_memory();
   std::string received_header(std::string_view recipient) const;
@@ -186,14 +187,14 @@ bool Session::count_error() {
   return true;
 }
 
-void Session::reset_transaction() {
+void Session::reset_transaction(bool keep_lease) {
   mail_from_.reset();
   mail_parameters_.clear();
   recipients_.clear();
   chunks_.clear();
   chunking_ = false;
   chunks_too_big_ = false;
-  message_lease_.release();
+  if (!keep_lease) message_lease_.release();
 }
 
 asio::awaitable<bool> Session::refuse_for_memory() {
@@ -606,7 +607,13 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
   const std::vector<Recipient> recipients = std::move(recipients_);
   const std::string mail_from = *mail_from_;
   const Parameters mail_parameters = std::move(mail_parameters_);
-  reset_transaction();
+  // The message stays in memory (and is copied) until it is stored: its lease on the
+  // message budget ends with this function, not with the transaction's state.
+  struct EndLease {
+    MemoryBudget::Lease& lease;
+    ~EndLease() { lease.release(); }
+  } end_lease{message_lease_};
+  reset_transaction(/*keep_lease=*/true);
   ++transactions_;
   auto reply_all = [&](int code, std::string_view enhanced, std::string_view text) {
     // LMTP (RFC 2033 §4.2): one reply per accepted recipient.
@@ -655,6 +662,11 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
     for (const auto& [key, value] : recipient.parameters) {
       (key == "NOTIFY" ? given.notify : given.orcpt) = value;
     }
+  }
+  // Storing it makes a copy or two (Received, Return-Path): they count too.
+  if (!message_lease_.cover(3 * message.size())) {
+    reply_all(452, "4.3.1", "Insufficient system storage, try again later");
+    co_return;
   }
   // Received names a recipient only when there is just one: one copy serves them all.
   std::string received = received_header(recipients.size() == 1 ? recipients[0].address : "");
