@@ -212,6 +212,14 @@ class HttpPreAuth(ExhaustionTest):
             self.assertTrue(self.poll(lambda: self.open_http_connections() > 300), "300 connections open")
             self.assert_served()
 
+    def test_bogus_credentials_are_refused_before_the_body(self):
+        # A body is read only once its credentials are accepted: a bogus Authorization
+        # header gets 401 at once, without the 10 MB it announces.
+        sock = self.connect("http", timeout=10)
+        sock.sendall(b"POST /jmap/api HTTP/1.1\r\nHost: x\r\nAuthorization: Basic eA==\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 10485759\r\n\r\n")
+        self.assertTrue(sock.recv(4096).startswith(b"HTTP/1.1 401"))
+
     def test_slow_drip_costs_little_cpu(self):
         before = cpu_seconds(self.pid)
         self.drip(6, reconnect=True, interval=0.01)  # 400 one-byte reads a second

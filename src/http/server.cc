@@ -384,6 +384,7 @@ class Connection {
   boost::asio::awaitable<void> run() {
     if (options_.implicit_tls && !co_await stream_.start_tls(options_.timeout)) co_return;
     for (int served = 0; served < options_.max_requests; ++served) {
+      refusal_.reset();
       Parser parser;
       parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
       parser.body_limit(options_.max_body_bytes);
@@ -424,9 +425,7 @@ class Connection {
   // Reads one request into `parser` in small reads, so a buffer grows only as bytes
   // arrive. From its first byte the header has header_timeout to arrive whole, however
   // it trickles in (slow-drip clients); before that the connection idles up to
-  // `timeout`. A body is read only from a client that has authenticated on this
-  // connection or sends credentials: nobody else makes the server hold up to the body
-  // limit.
+  // `timeout`. A body is read only once the request's credentials are accepted.
   boost::asio::awaitable<Read> read_request(Parser& parser) {
     beast::error_code error;
     std::optional<std::chrono::steady_clock::time_point> header_deadline;
@@ -439,8 +438,14 @@ class Connection {
         const std::size_t used = parser.put(boost::asio::buffer(buffer_), error);
         buffer_.erase(0, used);
         if (!had_header && parser.is_header_done() && !error) {
-          if (!account_ && !parser.is_done() && parser.get()[bhttp::field::authorization].empty()) {
-            co_return Read::RequestWithoutBody;
+          if (!parser.is_done()) {
+            // Credentials are checked before a body is read: a client the server does
+            // not know never makes it hold up to the body limit.
+            if (!stream_.is_tls() && !stream_.is_loopback()) co_return Read::RequestWithoutBody;
+            if (auto refusal = co_await authenticate(parser.get())) {
+              refusal_ = std::move(*refusal);
+              co_return Read::RequestWithoutBody;
+            }
           }
           parser.eager(true);
           continue;
@@ -501,6 +506,8 @@ class Connection {
     if (route->anonymous) co_return route->handle(request, *target, Caller{}, services_);
     // Credentials never cross the network in the clear: refused unread.
     if (!stream_.is_tls() && !stream_.is_loopback()) co_return plain(403, "use https");
+    // Refused already, before its body (read_request).
+    if (refusal_) co_return std::exchange(refusal_, std::nullopt);
     if (auto refusal = co_await authenticate(request)) {
       if (failed_logins_ >= options_.max_failed_logins) keep_alive = false;
       co_return std::move(*refusal);
@@ -562,6 +569,7 @@ class Connection {
   std::string authorized_header_;          // with these credentials
   std::uint64_t generation_ = 0;           // the account's credential generation then
   int failed_logins_ = 0;
+  std::optional<Response> refusal_;  // the credentials refused before the body was read
 };
 
 }  // namespace
