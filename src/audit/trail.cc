@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/network.h"
 
 namespace rampart::audit {
 namespace {
@@ -171,7 +172,7 @@ std::vector<Alert> Trail::watch(const store::AuditEvent& event) {
       " over " + event.protocol + (event.address.empty() ? "" : " from " + event.address);
   const std::string kind = event.kind;
   if (kind == kLogin && !event.account.empty() && !event.address.empty()) {
-    const std::string network = store::address_network(event.address);
+    const std::string network = address_network(event.address);
     const std::int64_t since =
         event.time_ms - std::chrono::milliseconds(rules_.familiar_for).count();
     auto history = log_.login_history(event.account, network, since);

@@ -1,11 +1,9 @@
 #include "directory/login_guard.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 
 #include "base/ascii.h"
-#include "store/audit_log.h"
+#include "base/network.h"
 
 namespace rampart::directory {
 
@@ -17,14 +15,7 @@ constexpr std::size_t kGoodNetworksPerAccount = 8;
 
 LoginGuard::LoginGuard() : LoginGuard(Limits{}) {}
 
-std::string LoginGuard::network_of(std::string_view address) {
-  // IPv6: the /64, one site's network, read from the binary address so that every
-  // spelling of it ("::" shortening, leading zeros) is the same network.
-  const std::string text(address);
-  unsigned char bytes[16];
-  if (::inet_pton(AF_INET6, text.c_str(), bytes) == 1) return store::address_network(text);
-  return text;
-}
+std::string LoginGuard::network_of(std::string_view address) { return client_of(address); }
 
 LoginGuard::Failures LoginGuard::current(const Failures& failures, Clock::time_point now) const {
   if (failures.count > 0 && now - failures.last > limits_.window) return {};

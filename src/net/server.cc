@@ -21,6 +21,7 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/network.h"
 
 namespace rampart::net {
 
@@ -76,7 +77,8 @@ asio::awaitable<void> Server::State::accept_loop(Listener& listener) {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
       continue;
     }
-    const std::string peer = peer_of(socket).address;
+    // IPv6 clients count by their /64: one host may hold a whole /64 of addresses.
+    const std::string peer = client_of(peer_of(socket).address);
     if (!admit(peer)) {
       log::warn(listener.service + ": refused a connection from " + peer + ": over " +
                 std::to_string(options.max_connections_per_ip) + " from that address");

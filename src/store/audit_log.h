@@ -71,9 +71,6 @@ class AuditLog {
   virtual Result<AuditVerification> verify() = 0;
 };
 
-// The network an address belongs to for "new network" checks: IPv4 /24, IPv6 /64,
-// anything else (a Unix socket, empty) itself.
-std::string address_network(const std::string& address);
 
 // The hash of a record: SHA-256 over the previous hash and each field, length-prefixed.
 std::string audit_hash(const std::string& previous_hash, std::int64_t seq, const AuditEvent& event);

@@ -6,6 +6,8 @@
 
 #include <thread>
 
+#include "base/network.h"
+
 namespace rampart::store {
 namespace {
 
@@ -130,19 +132,21 @@ TEST_F(AuditLogTest, ConcurrentAppendersKeepOneChain) {
 TEST_F(AuditLogTest, LoginHistoryIsPerNetwork) {
   ASSERT_TRUE(log_->append({event("login", "a@x.test", "192.0.2.1", 1000),
                             event("login-failed", "a@x.test", "198.51.100.1", 1000)}));
-  auto history = log_->login_history("a@x.test", address_network("192.0.2.200"), 0);
+  auto history = log_->login_history("a@x.test", rampart::address_network("192.0.2.200"), 0);
   EXPECT_TRUE(history->any_login);
   EXPECT_TRUE(history->from_network);
-  EXPECT_FALSE(log_->login_history("a@x.test", address_network("198.51.100.1"), 0)->from_network);
-  EXPECT_FALSE(log_->login_history("a@x.test", address_network("192.0.2.1"), 2000)->from_network);
+  EXPECT_FALSE(
+      log_->login_history("a@x.test", rampart::address_network("198.51.100.1"), 0)->from_network);
+  EXPECT_FALSE(
+      log_->login_history("a@x.test", rampart::address_network("192.0.2.1"), 2000)->from_network);
   EXPECT_FALSE(log_->login_history("b@x.test", "", 0)->any_login);
 }
 
 TEST(AddressNetwork, IsASlash24OrASlash64) {
-  EXPECT_EQ(address_network("192.0.2.77"), "192.0.2.0/24");
-  EXPECT_EQ(address_network("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
-  EXPECT_EQ(address_network("::1"), "0:0:0:0::/64");
-  EXPECT_EQ(address_network(""), "");
+  EXPECT_EQ(rampart::address_network("192.0.2.77"), "192.0.2.0/24");
+  EXPECT_EQ(rampart::address_network("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+  EXPECT_EQ(rampart::address_network("::1"), "0:0:0:0::/64");
+  EXPECT_EQ(rampart::address_network(""), "");
 }
 
 }  // namespace

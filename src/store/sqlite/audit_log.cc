@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "base/network.h"
 #include "base/sha256.h"
 #include "store/sqlite/connection_internal.h"
 
@@ -192,22 +193,6 @@ class SqliteAuditLog final : public AuditLog {
 };
 
 }  // namespace
-
-std::string address_network(const std::string& address) {
-  unsigned char bytes[16];
-  if (::inet_pton(AF_INET, address.c_str(), bytes) == 1) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%u.%u.%u.0/24", bytes[0], bytes[1], bytes[2]);
-    return text;
-  }
-  if (::inet_pton(AF_INET6, address.c_str(), bytes) == 1) {
-    char text[48];
-    std::snprintf(text, sizeof text, "%x:%x:%x:%x::/64", bytes[0] << 8 | bytes[1],
-                  bytes[2] << 8 | bytes[3], bytes[4] << 8 | bytes[5], bytes[6] << 8 | bytes[7]);
-    return text;
-  }
-  return address;
-}
 
 std::string audit_hash(const std::string& previous_hash, std::int64_t seq,
                        const AuditEvent& event) {
