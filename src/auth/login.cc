@@ -58,6 +58,7 @@ boost::asio::awaitable<LoginOutcome> network_login(directory::Directory& directo
     boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, verdict.delay);
     co_await pause.async_wait(boost::asio::use_awaitable);
   }
+  const std::uint64_t as_of = directory.credential_clock();
   // Argon2id and the store on the blocking pool, then back on the session's executor
   // (as net/offload.h does for the protocols; auth stands below net).
   auto account = co_await boost::asio::co_spawn(
@@ -71,7 +72,7 @@ boost::asio::awaitable<LoginOutcome> network_login(directory::Directory& directo
     log::info(std::string(protocol) + ": login failed for " + who + " from " + peer);
   }
   count(protocol, account ? Outcome::Success : Outcome::Failure);
-  co_return LoginOutcome{.account = std::move(account)};
+  co_return LoginOutcome{.account = std::move(account), .credentials_as_of = as_of};
 }
 
 }  // namespace rampart::auth

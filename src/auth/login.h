@@ -20,6 +20,8 @@ struct LoginOutcome {
   // Else the account, or NotFound / NoPermission (answer both alike), or another error
   // (answer "try later").
   Result<store::Account> account;
+  // The directory's credential clock before the check (Directory::revoked_since).
+  std::uint64_t credentials_as_of = 0;
 };
 
 // Arguments by reference: GCC 12 destroys braced temporaries passed by value to a

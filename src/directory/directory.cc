@@ -215,15 +215,15 @@ Result<void> Directory::remove_account(std::string_view address) {
 Result<void> Directory::revoking(store::AccountId account, Result<void> changed) {
   if (changed) {
     std::lock_guard lock(generations_mutex_);
-    ++generations_[account];
+    generations_[account] = ++credential_clock_;
   }
   return changed;
 }
 
-std::uint64_t Directory::credential_generation(store::AccountId account) {
+bool Directory::revoked_since(store::AccountId account, std::uint64_t clock) {
   std::lock_guard lock(generations_mutex_);
   const auto found = generations_.find(account);
-  return found == generations_.end() ? 0 : found->second;
+  return found != generations_.end() && found->second > clock;
 }
 
 Result<std::vector<store::Account>> Directory::list_accounts(std::string_view domain) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -90,12 +91,15 @@ class Directory {
   // a failure against the client's address only, a success for the owning account).
   Result<store::Account> authenticate_token(std::string_view token, std::string_view peer,
                                             std::string_view protocol);
-  // Revocation: a changed password, a removed app password or a removed account raises
-  // the account's credential generation (in this process: admin commands reach the
-  // running server's directory through its admin socket). A session notes it at login
-  // and ends, or authenticates again, once it has moved: before each IMAP command,
-  // HTTP request and WebSocket message, and on each push wake-up.
-  std::uint64_t credential_generation(store::AccountId account);
+  // Revocation: a changed password, a removed app password or a removed account
+  // stamps the account with the credential clock's next tick (in this process: admin
+  // commands reach the running server's directory through its admin socket). A login
+  // reads the clock before it checks the credentials; its session ends, or
+  // authenticates again, once the account's stamp is later than that reading: checked
+  // before each IMAP command, HTTP request and WebSocket message, and on each push
+  // wake-up. Read before the check, a change made while the check runs is not missed.
+  std::uint64_t credential_clock() const { return credential_clock_.load(); }
+  bool revoked_since(store::AccountId account, std::uint64_t clock);
 
   // Before a network login: refuse, delay, or go ahead (see login_guard.h). Sessions
   // wait out the delay asynchronously, then call authenticate.
@@ -133,8 +137,10 @@ class Directory {
   Mac cache_key_{};
   std::mutex cache_mutex_;
   std::unordered_map<std::string, CachedLogin> cache_;  // by account address
+  std::atomic<std::uint64_t> credential_clock_{0};
   std::mutex generations_mutex_;
-  std::unordered_map<store::AccountId, std::uint64_t> generations_;  // absent: 0
+  // The clock's tick at each account's last credential change; absent: never.
+  std::unordered_map<store::AccountId, std::uint64_t> generations_;
 };
 
 }  // namespace rampart::directory

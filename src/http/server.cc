@@ -125,7 +125,7 @@ Response jmap_session(const Request&, const Target&, const Caller& caller, Servi
 }  // namespace
 
 bool revoked(const Caller& caller, Services& services) {
-  return services.directory.credential_generation(caller.account->id) != caller.generation;
+  return services.directory.revoked_since(caller.account->id, caller.generation);
 }
 
 std::string jmap_account_id(const store::Account& account) {
@@ -531,7 +531,7 @@ class Connection {
     if (account_ && credentials_header.size() == authorized_header_.size() &&
         CRYPTO_memcmp(credentials_header.data(), authorized_header_.data(),
                       authorized_header_.size()) == 0 &&
-        services_.directory.credential_generation(account_->id) == generation_) {
+        !services_.directory.revoked_since(account_->id, generation_)) {
       co_return std::nullopt;
     }
     account_.reset();
@@ -549,7 +549,7 @@ class Connection {
           : unauthorized("authentication failed");
     }
     account_ = std::move(*login.account);
-    generation_ = services_.directory.credential_generation(account_->id);
+    generation_ = login.credentials_as_of;
     authorized_header_ = std::string(credentials_header);
     co_return std::nullopt;
   }
@@ -567,7 +567,7 @@ class Connection {
   std::string buffer_;                     // read, not yet parsed
   std::optional<store::Account> account_;  // authenticated on this connection
   std::string authorized_header_;          // with these credentials
-  std::uint64_t generation_ = 0;           // the account's credential generation then
+  std::uint64_t generation_ = 0;           // the credential clock before that login
   int failed_logins_ = 0;
   std::optional<Response> refusal_;  // the credentials refused before the body was read
 };

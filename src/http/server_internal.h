@@ -25,11 +25,11 @@ using Request = bhttp::request<bhttp::string_body>;
 struct Caller {
   const store::Account* account = nullptr;  // set for routes that need one
   std::string address;                      // the client's IP address
-  std::uint64_t generation = 0;             // the account's credential generation at login
+  std::uint64_t generation = 0;             // the credential clock before its login
 };
 
 // The caller's credentials were revoked since it authenticated (Directory::
-// credential_generation): a long-lived connection ends.
+// revoked_since): a long-lived connection ends.
 bool revoked(const Caller& caller, Services& services);
 
 // The account's JMAP id ("A" and its number).

@@ -34,7 +34,7 @@ class Preauth {
   Preauth(Connection& connection, directory::Directory& directory, asio::thread_pool& blocking)
       : connection_(connection), directory_(directory), blocking_(blocking) {}
 
-  asio::awaitable<std::optional<store::Account>> run();
+  asio::awaitable<std::optional<LoggedIn>> run();
 
  private:
   void reply(const Command& command, std::string_view text) {
@@ -42,8 +42,8 @@ class Preauth {
   }
   // Takes a reference: GCC 12 destroys a braced temporary passed by value to a
   // coroutine twice (GCC bug 101367), so callers pass a named variable.
-  asio::awaitable<std::optional<store::Account>> login(const Command& command,
-                                                       const Credentials& credentials);
+  asio::awaitable<std::optional<LoggedIn>> login(const Command& command,
+                                                 const Credentials& credentials);
   asio::awaitable<std::optional<Credentials>> authenticate(const Command& command);
   bool plaintext_allowed() const {
     return connection_.stream().is_tls() || connection_.stream().is_loopback();
@@ -65,7 +65,7 @@ class Preauth {
   bool closing_ = false;  // too many BAD replies or failed logins
 };
 
-asio::awaitable<std::optional<store::Account>> Preauth::run() {
+asio::awaitable<std::optional<LoggedIn>> Preauth::run() {
   const auto timeout = connection_.options().preauth_timeout;
   for (;;) {
     if (closing_) {
@@ -177,8 +177,8 @@ asio::awaitable<std::optional<Credentials>> Preauth::authenticate(const Command&
   co_return std::nullopt;
 }
 
-asio::awaitable<std::optional<store::Account>> Preauth::login(const Command& command,
-                                                              const Credentials& credentials) {
+asio::awaitable<std::optional<LoggedIn>> Preauth::login(const Command& command,
+                                                        const Credentials& credentials) {
   auto login =
       co_await auth::network_login(directory_, blocking_, connection_.stream().peer_address(),
                                    credentials.user, credentials.password, "imap");
@@ -197,7 +197,7 @@ asio::awaitable<std::optional<store::Account>> Preauth::login(const Command& com
     co_return std::nullopt;
   }
   reply(command, "OK [CAPABILITY " + authenticated_capabilities() + "] Logged in");
-  co_return std::move(*account);
+  co_return LoggedIn{std::move(*account), login.credentials_as_of};
 }
 
 }  // namespace
@@ -212,9 +212,9 @@ std::string authenticated_capabilities() {
 
 std::string id_response() { return "* ID (\"name\" \"Rampart\" \"vendor\" \"Rampart\")\r\n"; }
 
-asio::awaitable<std::optional<store::Account>> run_preauth(Connection& connection,
-                                                           directory::Directory& directory,
-                                                           asio::thread_pool& blocking) {
+asio::awaitable<std::optional<LoggedIn>> run_preauth(Connection& connection,
+                                                     directory::Directory& directory,
+                                                     asio::thread_pool& blocking) {
   Preauth preauth(connection, directory, blocking);
   co_return co_await preauth.run();
 }

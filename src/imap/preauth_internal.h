@@ -32,8 +32,16 @@ std::string authenticated_capabilities();
 // "* ID (...)" for the ID command (RFC 2971), in either state.
 std::string id_response();
 
-// Runs commands until a login succeeds (the account) or the connection ends (nullopt).
-boost::asio::awaitable<std::optional<store::Account>> run_preauth(
-    Connection& connection, directory::Directory& directory, boost::asio::thread_pool& blocking);
+// A login that succeeded: the account, and the directory's credential clock before the
+// check (Directory::revoked_since).
+struct LoggedIn {
+  store::Account account;
+  std::uint64_t credentials_as_of = 0;
+};
+
+// Runs commands until a login succeeds or the connection ends (nullopt).
+boost::asio::awaitable<std::optional<LoggedIn>> run_preauth(Connection& connection,
+                                                            directory::Directory& directory,
+                                                            boost::asio::thread_pool& blocking);
 
 }  // namespace rampart::imap

@@ -116,14 +116,15 @@ const CommandSpec* find_command(std::string_view name) {
 
 }  // namespace
 
-Session::Session(Connection& connection, Services& services, store::Account account)
+Session::Session(Connection& connection, Services& services, store::Account account,
+                 std::uint64_t credentials_as_of)
     : connection_(connection),
       services_(services),
       account_(std::move(account)),
-      generation_(services.directory.credential_generation(account_.id)) {}
+      credentials_as_of_(credentials_as_of) {}
 
 bool Session::revoked() {
-  if (services_.directory.credential_generation(account_.id) == generation_) return false;
+  if (!services_.directory.revoked_since(account_.id, credentials_as_of_)) return false;
   log::info("imap: " + account_.address + " from " + connection_.stream().peer_address() +
             ": credentials changed, session ended");
   connection_.send("* BYE Credentials changed: log in again\r\n");
@@ -391,12 +392,13 @@ asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& opti
   }
   connection.send("* OK [CAPABILITY " + preauth_capabilities(connection.stream()) +
                   "] Rampart IMAP ready\r\n");
-  auto account = co_await run_preauth(connection, services.directory, services.blocking);
-  if (account) {
-    log::info("imap: " + account->address + " logged in from " +
+  auto logged_in = co_await run_preauth(connection, services.directory, services.blocking);
+  if (logged_in) {
+    log::info("imap: " + logged_in->account.address + " logged in from " +
               connection.stream().peer_address());
     connection.logged_in();
-    Session session(connection, services, std::move(*account));
+    Session session(connection, services, std::move(logged_in->account),
+                    logged_in->credentials_as_of);
     co_await session.run();
   }
   co_await connection.flush();

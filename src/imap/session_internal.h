@@ -36,7 +36,8 @@ struct Qresync;      // selected.cc: SELECT's QRESYNC parameters
 
 class Session {
  public:
-  Session(Connection& connection, Services& services, store::Account account);
+  Session(Connection& connection, Services& services, store::Account account,
+          std::uint64_t credentials_as_of);
   ~Session();
   boost::asio::awaitable<void> run();
 
@@ -123,9 +124,10 @@ class Session {
   Connection& connection_;
   Services& services_;
   const store::Account account_;
-  // The account's credential generation at login: once it moves (password changed, app
-  // password or account removed) the session ends before its next command.
-  const std::uint64_t generation_;
+  // The directory's credential clock before the login was checked: once the account's
+  // credentials change after it (password changed, app password or account removed)
+  // the session ends before its next command.
+  const std::uint64_t credentials_as_of_;
   std::shared_ptr<ChangeSignal> signal_;
   std::unique_ptr<store::ChangeBus::Subscription> subscription_;
   std::optional<Selected> selected_;
