@@ -75,10 +75,7 @@ bool plain_header_section(std::string_view header) {
 }  // namespace
 
 Result<void> Delivery::check_authors(std::string_view message, store::AccountId account) {
-  std::size_t end = message.find("\r\n\r\n");
-  if (end == std::string_view::npos) end = message.find("\n\n");
-  const std::string_view header =
-      message.substr(0, end == std::string_view::npos ? message.size() : end + 2);
+  const std::string_view header = mime::header_block(message);
   if (!plain_header_section(header)) {
     return fail(Errc::BadInput, "the header has a line that is not a field, or a bare CR");
   }
@@ -191,10 +188,7 @@ Result<void> Delivery::deliver_local(std::string message,
   }
   if (!delivered) return tl::unexpected(delivered.error());
   if (envelope_sender.empty()) return {};
-  const auto header_end = prepared.raw.find("\r\n\r\n");
-  const std::string_view header =
-      std::string_view(prepared.raw)
-          .substr(0, header_end == std::string::npos ? prepared.raw.size() : header_end + 2);
+  const std::string_view header = mime::header_block(prepared.raw);
   if (!may_auto_reply(envelope_sender, header)) return {};
   for (store::AccountId account : unique) answer_vacation(account, envelope_sender, header);
   return {};

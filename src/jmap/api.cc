@@ -162,8 +162,15 @@ std::size_t json_size(const json::value& value) {
     case json::kind::uint64:
     case json::kind::double_:
       return 20;
-    case json::kind::string:
-      return value.get_string().size() + 2;
+    case json::kind::string: {
+      // As serialized: a control character takes six bytes (\u00XX), '"' and '\\' two.
+      std::size_t size = value.get_string().size() + 2;
+      for (const char c : value.get_string()) {
+        if (static_cast<unsigned char>(c) < 0x20) size += 5;
+        if (c == '"' || c == '\\') size += 1;
+      }
+      return size;
+    }
     case json::kind::array: {
       std::size_t size = 2;
       for (const json::value& item : value.get_array()) size += json_size(item) + 1;

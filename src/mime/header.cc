@@ -97,6 +97,12 @@ void skip_comment(std::string_view s, std::size_t& i) {
   i = s.size();  // unterminated, or a quoted pair at the very end
 }
 
+std::string_view header_block(std::string_view message) {
+  std::size_t end = message.find("\r\n\r\n");
+  if (end == std::string_view::npos) end = message.find("\n\n");
+  return message.substr(0, end == std::string_view::npos ? message.size() : end + 2);
+}
+
 std::vector<HeaderField> header_fields(std::string_view header) {
   std::vector<HeaderField> fields;
   Limits unlimited;

@@ -24,6 +24,10 @@ struct HeaderField {
   std::size_t offset = 0;
 };
 
+// The header section of a whole message: up to and with the line end before the first
+// empty line (CRLF, or a bare LF), or all of it when there is none.
+std::string_view header_block(std::string_view message);
+
 // Splits a header section into fields, in order. Stops at the first blank line or
 // the first line that is not a field; continuation lines before any field are skipped.
 std::vector<HeaderField> header_fields(std::string_view header);

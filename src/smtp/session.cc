@@ -57,13 +57,6 @@ constexpr std::size_t kMaxHops = 50;
 // big messages in transit have used it all.
 constexpr std::size_t kFreeMessageBytes = 1 << 20;
 
-// The header block of a message.
-std::string_view header_of(std::string_view message) {
-  std::size_t end = message.find("\r\n\r\n");
-  if (end == std::string_view::npos) end = message.find("\n\n");
-  return message.substr(0, end == std::string_view::npos ? message.size() : end + 2);
-}
-
 struct Recipient {
   std::string address;           // as the client wrote it
   store::AccountId account = 0;  // 0: a remote recipient, for the outbound queue
@@ -624,7 +617,7 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
     reply_all(552, "5.3.4", "Message size exceeds fixed limit");
     co_return;
   }
-  if (mime::find_header(header_of(message), "Received").size() > kMaxHops) {
+  if (mime::find_header(mime::header_block(message), "Received").size() > kMaxHops) {
     reply_all(554, "5.4.6", "Too many hops: the message is looping");
     co_return;
   }
