@@ -253,7 +253,8 @@ class Messages(ImapTest):
         self.assertTrue(re.match(rb"\[APPENDUID \d+ 1\]", data[0]), data)
         client.select("Appended")
         typ, data = client.fetch("1", "(FLAGS INTERNALDATE)")
-        self.assertIn(b"FLAGS ($Work \\Seen)", data[0])
+        # An IMAP4rev1 session is the first told of the message: \Recent (RFC 3501 2.3.2).
+        self.assertIn(b"FLAGS ($Work \\Seen \\Recent)", data[0])
         typ, data = client.append("Missing", None, None, simple("x"))
         self.assertIn(b"[TRYCREATE]", data[0])
 
@@ -287,7 +288,8 @@ class Messages(ImapTest):
         self.assertEqual(data[0][0].split(b"(", 1)[1], b"BODY[1]<0> {9}")
         self.assertEqual(data[0][1], b"quarterly")
         self.assertEqual(data[1][1], b"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= report\r\n\r\n")
-        self.assertEqual(client.fetch("1", "(FLAGS)")[1], [b"1 (FLAGS ())"])  # PEEK kept it unseen
+        # PEEK kept it unseen (and \Recent: this IMAP4rev1 session was the first to see it)
+        self.assertEqual(client.fetch("1", "(FLAGS)")[1], [b"1 (FLAGS (\\Recent))"])
         typ, data = client.fetch("1", "(BINARY.PEEK[2] BINARY.SIZE[2])")
         self.assertIn(b"~{9}", data[0][0])
         self.assertEqual(data[0][1], b"\x00\x01binary\x02")
@@ -310,11 +312,12 @@ class Messages(ImapTest):
         client.enable("CONDSTORE")
         self.mailbox(client, "Store", [simple("a"), simple("b")])
         typ, data = client.store("1:2", "+FLAGS", "(\\Flagged $Todo)")
-        self.assertTrue(re.match(rb"1 \(FLAGS \(\$Todo \\Flagged\) MODSEQ \(\d+\)\)", data[0]), data)
+        self.assertTrue(re.match(rb"1 \(FLAGS \(\$Todo \\Flagged \\Recent\) MODSEQ \(\d+\)\)", data[0]),
+                        data)
         typ, data = client.store("1", "-FLAGS.SILENT", "($Todo)")
         self.assertTrue(re.match(rb"1 \(MODSEQ \(\d+\)\)", data[0]), data)  # CONDSTORE: MODSEQ only
         typ, data = client.store("1", "FLAGS", "(\\Answered)")
-        self.assertTrue(data[0].startswith(b"1 (FLAGS (\\Answered) MODSEQ"), data)
+        self.assertTrue(data[0].startswith(b"1 (FLAGS (\\Answered \\Recent) MODSEQ"), data)
         typ, data = client.fetch("2", "(MODSEQ)")
         modseq = int(re.search(rb"MODSEQ \((\d+)\)", data[0]).group(1))
         client.store("1", "+FLAGS", "(\\Seen)")  # no effect on 2's MODSEQ
@@ -482,7 +485,8 @@ class Condstore(ImapTest):
         raw.command("UID EXPUNGE 4")
         lines = raw.command(f"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {highest} VANISHED)")
         self.assertEqual(lines[0], b"* VANISHED (EARLIER) 4\r\n")
-        self.assertTrue(re.match(rb"\* 2 FETCH \(UID 2 FLAGS \(\\Answered\) MODSEQ \(\d+\)\)", lines[1]), lines)
+        self.assertTrue(re.match(rb"\* 2 FETCH \(UID 2 FLAGS \(\\Answered \\Recent\) MODSEQ \(\d+\)\)",
+                                 lines[1]), lines)
         self.assertEqual(len(lines), 3)
         raw.command("UNSELECT")
         lines = raw.command(f"SELECT Sync (QRESYNC ({uidvalidity} {highest} 1:5))")
@@ -506,6 +510,7 @@ class Idle(ImapTest):
         with smtplib.SMTP("127.0.0.1", self.instance.ports["smtp"], timeout=30) as smtp:
             smtp.sendmail("x@remote.test", [USER], simple("wake up"))
         self.assertTrue(re.match(rb"\* \d+ EXISTS", raw.file.readline()))
+        self.assertTrue(re.match(rb"\* \d+ RECENT", raw.file.readline()))  # IMAP4rev1
         raw.send(b"DONE\r\n")
         self.assertEqual(raw.file.readline(), b"i OK IDLE terminated\r\n")
 

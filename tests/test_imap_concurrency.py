@@ -46,7 +46,8 @@ class View:
         text = item.decode() if isinstance(item, bytes) else item[0].decode()
         uid = re.search(r"UID (\d+)", text)
         uid = int(uid.group(1)) if uid else self.uids[int(text.split()[0]) - 1]
-        flags = frozenset(re.search(r"FLAGS \(([^)]*)\)", text).group(1).split())
+        # \Recent belongs to one session (RFC 3501 2.3.2), not to the shared state.
+        flags = frozenset(re.search(r"FLAGS \(([^)]*)\)", text).group(1).split()) - {"\\Recent"}
         return uid, flags
 
     def store(self, *args, uid=False):

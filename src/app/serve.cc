@@ -24,6 +24,7 @@
 #include "delivery/delivery.h"
 #include "directory/directory.h"
 #include "http/server.h"
+#include "imap/recent.h"
 #include "imap/session.h"
 #include "jmap/api.h"
 #include "jmap/mail.h"
@@ -191,6 +192,7 @@ struct Running {
   // Store, directory and password hashing block: they run here, never on network threads.
   std::optional<asio::thread_pool> blocking;
   std::optional<smtp::Services> smtp_services;
+  imap::RecentClaims imap_recent;
   std::optional<imap::Services> imap_services;
   std::optional<admin::Api> admin_api;
   std::optional<http::Services> http_services;
@@ -368,7 +370,7 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
   running.smtp_services.emplace(
       smtp::Services{directory, delivery, blocking, tls, &message_budget});
   running.imap_services.emplace(
-      imap::Services{directory, stored, stored, stored, blocking, tls, trail});
+      imap::Services{directory, stored, stored, stored, blocking, tls, trail, running.imap_recent});
   running.admin_api.emplace(stored, directory, *running.audit_log);
   jmap::Dispatcher& jmap = running.jmap;
   jmap::add_core_methods(jmap);

@@ -52,6 +52,14 @@ bool is_name_char(char c) {
   return static_cast<unsigned char>(c) < 0x80 && c != '[' && c != ']' && is_astring_char(c);
 }
 
+// The fetch attributes whose atom runs on into a "[section]" (RFC 9051 fetch-att).
+bool opens_section(std::string_view name) {
+  for (std::string_view attribute : {"BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE"}) {
+    if (iequals(name, attribute)) return true;
+  }
+  return false;
+}
+
 std::size_t skip_spaces(std::string_view line, std::size_t i) {
   while (i < line.size() && line[i] == ' ') ++i;
   return i;
@@ -103,6 +111,14 @@ std::optional<std::string_view> Token::astring() const {
     return std::string_view(text);
   }
   return std::nullopt;
+}
+
+bool Token::is_flag() const {
+  std::string_view name = text;
+  if (!name.empty() && name.front() == '\\') name.remove_prefix(1);
+  return kind == Kind::Atom && !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+           return static_cast<unsigned char>(c) < 0x80 && c != ']' && is_astring_char(c);
+         });
 }
 
 std::optional<std::uint64_t> Token::number() const {
@@ -330,14 +346,15 @@ std::optional<Step> CommandParser::parse_arguments(std::string_view line, std::s
       token.text.append(line.substr(run, i - run));
       ++i;
     } else {
-      // An atom; inside [...] spaces, parentheses and quoted strings belong to it.
+      // An atom. A fetch attribute's section (BODY[...], BINARY.PEEK[...]) belongs to it,
+      // spaces, parentheses and quoted strings included; any other "[" is an ATOM-CHAR.
       const std::size_t start = i;
       int depth = 0;
       while (i < line.size()) {
         const char d = line[i];
         if (depth == 0 && (d == ' ' || d == '(' || d == ')' || d == '"' || is_ctl(d))) break;
         if (is_ctl(d)) return fail("Control character in command");
-        if (d == '[') {
+        if (d == '[' && (depth > 0 || opens_section(line.substr(start, i - start)))) {
           ++depth;
         } else if (d == ']' && depth > 0) {
           --depth;

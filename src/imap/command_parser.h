@@ -46,6 +46,9 @@ struct Token {
   // RFC 9051 astring: an atom of ASTRING-CHARs (8-bit bytes allowed) or a string that is
   // not literal8.
   std::optional<std::string_view> astring() const;
+  // RFC 9051 flag: an atom of ASCII ATOM-CHARs, perhaps after one "\" ("NIL" is a
+  // keyword like any other).
+  bool is_flag() const;
   // An atom of decimal digits that fits 64 bits (number64; MODSEQ, partial ranges).
   std::optional<std::uint64_t> number() const;
 

@@ -181,6 +181,19 @@ TEST(CommandParser, UidFetchWithBodySections) {
   EXPECT_EQ(render(fetch.arguments[2]), "(CHANGEDSINCE 12345 VANISHED)");
 }
 
+TEST(CommandParser, BracketsOutsideAFetchSectionAreAtomChars) {
+  // RFC 3501 section 9: "[" is an ATOM-CHAR and "]" an ASTRING-CHAR; only a fetch
+  // attribute's section runs to its "]".
+  const auto steps = parse_every_split(
+      "a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}~\r\n"
+      "b CREATE a]b[c\r\n"
+      "c STORE 1 +FLAGS (NIL [x)\r\n");
+  EXPECT_EQ(render(steps), (Lines{"a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}~", "b CREATE a]b[c",
+                                  "c STORE 1 +FLAGS (NIL [x)"}));
+  const auto& select = std::get<Command>(steps[0]);
+  EXPECT_EQ(select.arguments[0].astring(), "!#$&'+,-.0123456789:;<=>?@^_`|[}~");
+}
+
 TEST(CommandParser, SearchWithNestedListsAndCharset) {
   const auto steps = parse_every_split(
       "s1 SEARCH RETURN (MIN COUNT) CHARSET UTF-8 OR (FROM \"Jöns\" SUBJECT {6+}\r\n"

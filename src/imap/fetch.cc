@@ -138,11 +138,11 @@ struct ItemWriter {
   }
 };
 
-// Writes `items` of one message (all but UID and MODSEQ, which go first and last);
-// true when FLAGS was among them. A BINARY section whose encoding cannot be undone
-// sets `unknown_encoding` (RFC 3516 §4.3).
+// Writes `items` of one message (all but UID and MODSEQ, which go first and last; FLAGS
+// as `flags`); true when FLAGS was among them. A BINARY section whose encoding cannot
+// be undone sets `unknown_encoding` (RFC 3516 §4.3).
 bool append_items(ItemWriter& writer, store::MessageReader& message, const FetchItems& items,
-                  Encoding encoding, bool& unknown_encoding) {
+                  std::string_view flags, Encoding encoding, bool& unknown_encoding) {
   using Item = FetchItems::Item;
   const store::MessageMeta& meta = message.meta();
   std::size_t section = 0;
@@ -150,7 +150,7 @@ bool append_items(ItemWriter& writer, store::MessageReader& message, const Fetch
   for (Item item : items.order) {
     switch (item) {
       case Item::Flags:
-        writer.next("FLAGS " + format_flags(meta.flags));
+        writer.next(flags);
         flags_sent = true;
         break;
       case Item::InternalDate:
@@ -330,6 +330,8 @@ asio::awaitable<void> Session::fetch(const Command& command) {
   }
 
   bool unknown_encoding = false;
+  const bool wants_flags = std::find(items->order.begin(), items->order.end(),
+                                     FetchItems::Item::Flags) != items->order.end();
   for (std::size_t start = 0; start < uids->size(); start += kMessagesPerBatch) {
     const std::vector<store::Uid> batch(
         uids->begin() + start, uids->begin() + std::min(uids->size(), start + kMessagesPerBatch));
@@ -355,13 +357,18 @@ asio::awaitable<void> Session::fetch(const Command& command) {
       const store::MessageMeta& meta = message.meta();
       const auto msn = view.msn_of(meta.uid);
       if (!msn) continue;
+      // Any new keyword is announced before the FETCH that shows it.
+      const std::string flags = wants_flags || loaded_message.flags_changed
+                                    ? flags_item(meta.uid, meta.flags)
+                                    : std::string();
       ItemWriter writer{connection_.output()};
       writer.out += "* " + std::to_string(*msn) + " FETCH (";
       if (with_uid) writer.next("UID " + std::to_string(meta.uid));
-      const bool flags_sent = append_items(writer, message, *items, encoding(), unknown_encoding);
+      const bool flags_sent =
+          append_items(writer, message, *items, flags, encoding(), unknown_encoding);
       if (loaded_message.flags_changed) {
         view.note_reported(meta.uid, meta.modseq);
-        if (!flags_sent) writer.next("FLAGS " + format_flags(meta.flags));
+        if (!flags_sent) writer.next(flags);
       }
       if (with_modseq) writer.next("MODSEQ (" + std::to_string(meta.modseq) + ")");
       writer.out += ")\r\n";

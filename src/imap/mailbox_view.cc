@@ -6,10 +6,80 @@
 
 namespace rampart::imap {
 
-MailboxView::MailboxView(const store::MailboxSnapshot& snapshot)
-    : modseq_(snapshot.mailbox.highest_modseq) {
+namespace {
+
+constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+
+bool is_keyword(const std::string& flag) { return flag.empty() || flag[0] != '\\'; }
+
+}  // namespace
+
+MailboxView::MailboxView(const store::MailboxSnapshot& snapshot, bool read_only)
+    : modseq_(snapshot.mailbox.highest_modseq), read_only_(read_only) {
   entries_.reserve(snapshot.messages.size());
-  for (const auto& message : snapshot.messages) entries_.push_back({message.uid, message.modseq});
+  for (const auto& message : snapshot.messages) {
+    entries_.push_back({message.uid, message.modseq});
+    for (const auto& flag : message.flags) {
+      if (is_keyword(flag)) keywords_.push_back(flag);
+    }
+  }
+  std::sort(keywords_.begin(), keywords_.end());
+  keywords_.erase(std::unique(keywords_.begin(), keywords_.end()), keywords_.end());
+}
+
+std::string MailboxView::flags_responses() const {
+  std::string flags = kSystemFlags;
+  for (const auto& keyword : keywords_) flags += " " + keyword;
+  return "* FLAGS (" + flags + ")\r\n" +
+         (read_only_ ? "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"
+                     : "* OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted\r\n");
+}
+
+std::string MailboxView::announce(const store::Flags& flags) {
+  bool added = false;
+  for (const auto& flag : flags) {
+    if (!is_keyword(flag)) continue;
+    const auto it = std::lower_bound(keywords_.begin(), keywords_.end(), flag);
+    if (it != keywords_.end() && *it == flag) continue;
+    keywords_.insert(it, flag);
+    added = true;
+  }
+  return added ? flags_responses() : std::string();
+}
+
+void MailboxView::add_recent(store::Uid first, store::Uid last) {
+  if (first > last) return;
+  if (!recent_.empty() && recent_.back().last + 1 >= first) {
+    recent_.back().last = std::max(recent_.back().last, last);
+  } else {
+    recent_.push_back({first, last});
+  }
+}
+
+bool MailboxView::is_recent(store::Uid uid) const {
+  const auto it =
+      std::upper_bound(recent_.begin(), recent_.end(), uid,
+                       [](store::Uid value, const Range& range) { return value < range.first; });
+  return it != recent_.begin() && uid <= std::prev(it)->last;
+}
+
+std::uint32_t MailboxView::recent() const {
+  std::uint32_t count = 0;
+  for (const Range& range : recent_) {
+    const auto from =
+        std::lower_bound(entries_.begin(), entries_.end(), range.first,
+                         [](const Entry& entry, store::Uid value) { return entry.uid < value; });
+    const auto to =
+        std::upper_bound(from, entries_.end(), range.last,
+                         [](store::Uid value, const Entry& entry) { return value < entry.uid; });
+    count += static_cast<std::uint32_t>(to - from);
+  }
+  return count;
+}
+
+std::string MailboxView::flags_item(store::Uid uid, const store::Flags& flags,
+                                    const Reporting& reporting) const {
+  return "FLAGS " + format_flags(flags, reporting.recent && is_recent(uid));
 }
 
 std::optional<std::uint32_t> MailboxView::msn_of(store::Uid uid) const {
@@ -84,17 +154,22 @@ std::string MailboxView::apply(const store::MailboxChanges& changes, const Repor
   for (const auto& message : changes.changed) {
     if (message.uid > largest) {
       entries_.push_back({message.uid, message.modseq});
+      out += announce(message.flags);
       continue;
     }
     Entry* entry = find(message.uid);
     if (!entry || message.modseq <= entry->modseq) continue;
     entry->modseq = message.modseq;
+    out += announce(message.flags);
     out += "* " + std::to_string(*msn_of(message.uid)) + " FETCH (UID " +
-           std::to_string(message.uid) + " FLAGS " + format_flags(message.flags);
+           std::to_string(message.uid) + " " + flags_item(message.uid, message.flags, reporting);
     if (reporting.condstore) out += " MODSEQ (" + std::to_string(message.modseq) + ")";
     out += ")\r\n";
   }
-  if (exists() != before) out += "* " + std::to_string(exists()) + " EXISTS\r\n";
+  if (exists() != before) {
+    out += "* " + std::to_string(exists()) + " EXISTS\r\n";
+    if (reporting.recent) out += "* " + std::to_string(recent()) + " RECENT\r\n";
+  }
   modseq_ = std::max(modseq_, changes.mailbox.highest_modseq);
   return out;
 }

@@ -14,6 +14,9 @@ namespace asio = boost::asio;
 
 namespace {
 
+// STATUS items counted over the mailbox's messages rather than read off its row.
+bool needs_messages(const Token& item) { return item.is("DELETED") || item.is("RECENT"); }
+
 // RFC 9051 §6.3.9: "*" matches anything, "%" anything but the hierarchy separator.
 bool matches(std::string_view pattern, std::string_view name) {
   while (!pattern.empty()) {
@@ -186,8 +189,7 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
   }
   for (const store::Mailbox* mailbox : with_status) {
     std::optional<store::MailboxSnapshot> snapshot;
-    if (std::any_of(status->children.begin(), status->children.end(),
-                    [](const Token& item) { return item.is("DELETED"); })) {
+    if (std::any_of(status->children.begin(), status->children.end(), needs_messages)) {
       auto taken = co_await blocking([&] { return services_.store.snapshot(mailbox->id); });
       if (taken) snapshot = std::move(*taken);
     }
@@ -217,8 +219,12 @@ std::optional<std::string> Session::status_items(const Arguments& items,
       value = mailbox.unseen_count;
     } else if (item.is("SIZE")) {
       value = mailbox.total_size;
-    } else if (item.is("RECENT")) {
-      value = 0;  // no \Recent: IMAP4rev2 dropped it, and no client relies on it
+    } else if (item.is("RECENT") && snapshot != nullptr) {
+      // The messages no session has been told of (RFC 3501 section 2.3.2); IMAP4rev2
+      // dropped \Recent, and a client that asks gets the same count.
+      const store::Uid claimed = services_.recent.claimed(mailbox.id);
+      value = std::count_if(snapshot->messages.begin(), snapshot->messages.end(),
+                            [&](auto& m) { return m.uid > claimed; });
     } else if (item.is("HIGHESTMODSEQ")) {
       value = mailbox.highest_modseq;
       condstore_ = true;  // RFC 7162 §3.1: a CONDSTORE-enabling command
@@ -243,12 +249,12 @@ asio::awaitable<void> Session::status(const Command& command) {
   }
   auto name = mailbox_argument(command, arguments[0]);
   if (!name) co_return;
-  const bool deleted = std::any_of(arguments[1].children.begin(), arguments[1].children.end(),
-                                   [](const Token& item) { return item.is("DELETED"); });
+  const bool counted =
+      std::any_of(arguments[1].children.begin(), arguments[1].children.end(), needs_messages);
   auto found = co_await blocking([&]() -> Result<store::MailboxSnapshot> {
     auto mailbox = services_.store.find_mailbox(account_.id, *name);
     if (!mailbox) return tl::unexpected(mailbox.error());
-    if (deleted) return services_.store.snapshot(mailbox->id);
+    if (counted) return services_.store.snapshot(mailbox->id);
     return store::MailboxSnapshot{.mailbox = std::move(*mailbox), .messages = {}};
   });
   if (!found) {

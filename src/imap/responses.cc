@@ -75,12 +75,13 @@ bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view
   });
 }
 
-std::string format_flags(const store::Flags& flags) {
+std::string format_flags(const store::Flags& flags, bool recent) {
   std::string out = "(";
   for (const auto& flag : flags) {
     if (out.size() > 1) out += ' ';
     out += flag;
   }
+  if (recent) out += out.size() > 1 ? " \\Recent" : "\\Recent";
   out += ')';
   return out;
 }

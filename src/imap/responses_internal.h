@@ -26,8 +26,8 @@ bool has_flag(const store::Flags& flags, std::string_view flag);
 bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name,
                   bool subscribed_only = false);
 
-// "(\Seen $Forwarded)".
-std::string format_flags(const store::Flags& flags);
+// "(\Seen $Forwarded)"; `recent` adds the IMAP4rev1 session flag "\Recent".
+std::string format_flags(const store::Flags& flags, bool recent = false);
 
 // Ascending numbers as a compact sequence set: "1:3,5,9:10"; empty for none.
 std::string format_set(std::vector<std::uint32_t> numbers);

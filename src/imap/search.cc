@@ -55,6 +55,7 @@ class Candidate {
 };
 
 struct Context {
+  const MailboxView& view;  // \Recent (an IMAP4rev1 session's only)
   std::uint32_t exists = 0;
   store::Uid largest_uid = 0;
   const std::vector<store::Uid>& saved;
@@ -134,10 +135,11 @@ bool matches(const SearchKey& key, Candidate& candidate, const Context& context)
     case Kind::NotFlag:
       return !has_flag(meta.flags, key.text);
     case Kind::New:
+      return context.view.is_recent(meta.uid) && !has_flag(meta.flags, "\\Seen");
     case Kind::Recent:
-      return false;  // no message is \Recent (IMAP4rev2 dropped it)
+      return context.view.is_recent(meta.uid);
     case Kind::Old:
-      return true;
+      return !context.view.is_recent(meta.uid);
     case Kind::Bcc:
       return addresses_contain(candidate.message().envelope.bcc, key.text);
     case Kind::Cc:
@@ -221,7 +223,8 @@ Result<std::vector<Match>> evaluate(store::MailStore& store, store::BlobStore& b
                                     bool with_envelopes) {
   auto snapshot = store.snapshot(mailbox);
   if (!snapshot) return tl::unexpected(snapshot.error());
-  const Context context{.exists = view.exists(),
+  const Context context{.view = view,
+                        .exists = view.exists(),
                         .largest_uid = view.largest_uid(),
                         .saved = saved,
                         .now = static_cast<std::int64_t>(std::time(nullptr))};

@@ -24,8 +24,6 @@ struct Qresync {
 
 namespace {
 
-constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
-
 // Removes the mailbox's \Deleted messages that `wanted` accepts; blocking.
 Result<std::vector<store::Uid>> expunge_deleted(store::MailStore& store, store::MailboxId mailbox,
                                                 const std::function<bool(store::Uid)>& wanted) {
@@ -75,10 +73,13 @@ asio::awaitable<void> Session::update(bool expunges_allowed, bool force) {
   if (!selected_ || selected_->mailbox.id != id) co_return;
   MailboxView& view = selected_->view;
   if (changes) {
+    claim_recent(changes->mailbox.uidnext - 1);
     connection_.send(view.apply(*changes, reporting(expunges_allowed)));
   } else if (changes.error().code == Errc::TooBig) {
     auto snapshot = co_await blocking([&] { return services_.store.snapshot(id); });
-    if (snapshot) connection_.send(view.apply(*snapshot, reporting(expunges_allowed)));
+    if (!snapshot) co_return;
+    claim_recent(snapshot->mailbox.uidnext - 1);
+    connection_.send(view.apply(*snapshot, reporting(expunges_allowed)));
   } else if (changes.error().code == Errc::NotFound) {
     // Deleted by another session: every message is gone.
     connection_.send(
@@ -86,6 +87,25 @@ asio::awaitable<void> Session::update(bool expunges_allowed, bool force) {
                    reporting(expunges_allowed)));
   }
   if (view.has_unreported_expunges()) signal_->dirty = true;
+}
+
+void Session::claim_recent(store::Uid largest) {
+  if (rev2_ || !selected_) return;
+  Selected& selected = *selected_;
+  const store::MailboxId id = selected.mailbox.id;
+  if (selected.read_only) {
+    const store::Uid claimed = services_.recent.claimed(id);
+    selected.view.add_recent(claimed + 1, largest);
+  } else {
+    const auto [first, last] = services_.recent.claim(id, largest);
+    selected.view.add_recent(first, last);
+  }
+}
+
+std::string Session::flags_item(store::Uid uid, const store::Flags& flags) {
+  MailboxView& view = selected_->view;
+  connection_.send(view.announce(flags));
+  return view.flags_item(uid, flags, reporting(false));
 }
 
 asio::awaitable<void> Session::select(const Command& command, bool read_only) {
@@ -143,11 +163,12 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
     co_return;
   }
   const store::Mailbox& mailbox = snapshot->mailbox;
-  selected_.emplace(Selected{mailbox, read_only, MailboxView(*snapshot)});
+  selected_.emplace(Selected{mailbox, read_only, MailboxView(*snapshot, read_only)});
   signal_->selected = mailbox.id;
   signal_->dirty = false;
+  claim_recent(mailbox.uidnext - 1);
 
-  announce_selection(*snapshot, read_only, children);
+  announce_selection(*snapshot, children);
   if (qresync && qresync->uidvalidity == mailbox.uidvalidity) {
     co_await resynchronize(*qresync, *snapshot);
   }
@@ -159,28 +180,17 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
 
 // The untagged responses that open a selected mailbox (RFC 9051 §6.3.1, RFC 3501
 // §6.3.1 for IMAP4rev1 clients, RFC 7162 HIGHESTMODSEQ).
-void Session::announce_selection(const store::MailboxSnapshot& snapshot, bool read_only,
-                                 bool children) {
+void Session::announce_selection(const store::MailboxSnapshot& snapshot, bool children) {
   const store::Mailbox& mailbox = snapshot.mailbox;
-  std::vector<std::string> keywords;
+  const MailboxView& view = selected_->view;
   std::uint32_t first_unseen = 0;
-  for (std::size_t i = 0; i < snapshot.messages.size(); ++i) {
-    const auto& flags = snapshot.messages[i].flags;
-    for (const auto& flag : flags) {
-      if (flag[0] != '\\') keywords.push_back(flag);
-    }
-    if (first_unseen == 0 && !has_flag(flags, "\\Seen")) first_unseen = i + 1;
+  for (std::size_t i = 0; i < snapshot.messages.size() && first_unseen == 0; ++i) {
+    if (!has_flag(snapshot.messages[i].flags, "\\Seen")) first_unseen = i + 1;
   }
-  std::sort(keywords.begin(), keywords.end());
-  keywords.erase(std::unique(keywords.begin(), keywords.end()), keywords.end());
-  std::string flags = kSystemFlags;
-  for (const auto& keyword : keywords) flags += " " + keyword;
-  untagged("FLAGS (" + flags + ")");
-  untagged(read_only ? "OK [PERMANENTFLAGS ()] Read-only mailbox"
-                     : "OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted");
+  connection_.send(view.flags_responses());
   untagged(std::to_string(snapshot.messages.size()) + " EXISTS");
   if (!rev2_) {
-    untagged("0 RECENT");
+    untagged(std::to_string(view.recent()) + " RECENT");
     if (first_unseen != 0) {
       untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen message");
     }
@@ -224,8 +234,8 @@ asio::awaitable<void> Session::resynchronize(const Qresync& qresync,
   for (const auto& message : snapshot.messages) {
     if (message.modseq <= qresync.modseq || !known(message.uid)) continue;
     untagged(std::to_string(*view.msn_of(message.uid)) + " FETCH (UID " +
-             std::to_string(message.uid) + " FLAGS " + format_flags(message.flags) + " MODSEQ (" +
-             std::to_string(message.modseq) + "))");
+             std::to_string(message.uid) + " " + flags_item(message.uid, message.flags) +
+             " MODSEQ (" + std::to_string(message.modseq) + "))");
   }
 }
 
@@ -371,7 +381,7 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
     const auto msn = view.msn_of(message.uid);
     if (!msn) return;
     std::string line = std::to_string(*msn) + " FETCH (";
-    if (with_flags) line += "FLAGS " + format_flags(message.flags);
+    if (with_flags) line += flags_item(message.uid, message.flags);
     if (command.uid)
       line += std::string(with_flags ? " " : "") + "UID " + std::to_string(message.uid);
     if (condstore_) {

@@ -302,8 +302,7 @@ std::optional<std::vector<std::string>> Session::flag_arguments(const Command& c
   std::vector<std::string> flags;
   for (std::size_t i = from; i < values.size(); ++i) {
     const Token& value = values[i];
-    if (value.kind != Token::Kind::Atom || value.is_nil() || iequals(value.text, "\\Recent") ||
-        value.text == "\\*") {
+    if (!value.is_flag() || iequals(value.text, "\\Recent") || value.text == "\\*") {
       reply(command, "BAD Invalid flag");
       return std::nullopt;
     }

@@ -33,6 +33,8 @@ class MailStore;
 
 namespace rampart::imap {
 
+class RecentClaims;
+
 struct SessionOptions {
   bool implicit_tls = false;
   Limits limits;
@@ -54,6 +56,7 @@ struct Services {
   boost::asio::thread_pool& blocking;
   const net::TlsReloader* tls;  // null: no STARTTLS, no implicit TLS
   audit::Trail& trail;          // every mailbox access is recorded
+  RecentClaims& recent;         // which IMAP4rev1 session sees a message as \Recent
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,

@@ -15,6 +15,7 @@
 #include "imap/connection_internal.h"
 #include "imap/fetch_format.h"
 #include "imap/mailbox_view.h"
+#include "imap/recent.h"
 #include "imap/session.h"
 #include "imap/sort_thread.h"
 #include "net/change_watch.h"
@@ -92,7 +93,7 @@ class Session {
 
   // selected.cc
   boost::asio::awaitable<void> select(const Command& command, bool read_only);
-  void announce_selection(const store::MailboxSnapshot& snapshot, bool read_only, bool children);
+  void announce_selection(const store::MailboxSnapshot& snapshot, bool children);
   boost::asio::awaitable<void> resynchronize(const Qresync& qresync,
                                              const store::MailboxSnapshot& snapshot);
   boost::asio::awaitable<void> close(const Command& command, bool expunge);
@@ -103,8 +104,16 @@ class Session {
   // Sends the untagged responses for what changed in the selected mailbox.
   boost::asio::awaitable<void> update(bool expunges_allowed, bool force = false);
   MailboxView::Reporting reporting(bool expunges_allowed) const {
-    return {.expunges_allowed = expunges_allowed, .qresync = qresync_, .condstore = condstore_};
+    return {.expunges_allowed = expunges_allowed,
+            .qresync = qresync_,
+            .condstore = condstore_,
+            .recent = !rev2_};
   }
+  // An IMAP4rev1 session told of the selected mailbox's messages up to `largest` takes
+  // those no session has been told of as \Recent (EXAMINE: without claiming them).
+  void claim_recent(store::Uid largest);
+  // The untagged FLAGS responses for a new keyword, then "FLAGS (...)" of one message.
+  std::string flags_item(store::Uid uid, const store::Flags& flags);
   std::optional<std::vector<store::Uid>> message_set(const Command& command, const Token& token);
 
   // fetch.cc

@@ -1,0 +1,171 @@
+"""IMAP to the letter: the edges of RFC 9051, RFC 3501 and the extensions' RFCs that
+real clients reach (Thunderbird's tags, old IMAP4rev1 clients, Apple Mail), each
+checked on a raw socket, exactly as the RFC text words it."""
+
+import re
+import smtplib
+import unittest
+
+from harness import Instance
+from test_imap import PASSWORD, USER, Raw, simple
+
+
+def untagged(lines, prefix):
+    """The untagged responses starting with `prefix` (bytes), in order."""
+    return [line for line in lines if line.startswith(b"* " + prefix)]
+
+
+class ImapRfcTest(unittest.TestCase):
+    """One server for the class; each test uses its own mailbox names."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.instance = Instance(["smtp", "imap"])
+        cls.instance.add_account(USER, PASSWORD)
+        cls.instance.start()
+        cls.port = cls.instance.ports["imap"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.instance.close()
+
+    def raw(self):
+        raw = Raw(self.port)
+        self.addCleanup(raw.close)
+        return raw
+
+    def append(self, raw, mailbox, message, flags=""):
+        lines = raw.command("", raw=f'APPEND "{mailbox}" {flags} {{{len(message)}+}}\r\n'.encode()
+                            + message)
+        self.assertIn(b" OK ", lines[-1], lines)
+        return lines
+
+
+class Keywords(ImapRfcTest):
+    """RFC 9051 section 7.3.5, RFC 3501 section 7.2.6: a keyword is in an untagged
+    FLAGS response before any FETCH shows it."""
+
+    def test_store_announces_a_new_keyword_to_every_session_first(self):
+        first, second = self.raw(), self.raw()
+        self.append(first, "INBOX", simple("tagged"))
+        first.command("SELECT INBOX")
+        second.command("SELECT INBOX")
+        lines = first.command("STORE 1 +FLAGS ($Important)")
+        flags = [i for i, line in enumerate(lines) if line.startswith(b"* FLAGS ")]
+        fetch = [i for i, line in enumerate(lines) if b"FETCH" in line]
+        self.assertTrue(flags and fetch and flags[0] < fetch[0], lines)
+        self.assertIn(b"$Important", lines[flags[0]])
+        self.assertTrue(any(b"PERMANENTFLAGS" in line and b"$Important" in line for line in lines))
+        # The other session learns of it on its next command, also before the FETCH.
+        lines = second.command("NOOP")
+        flags = [i for i, line in enumerate(lines) if line.startswith(b"* FLAGS ")]
+        fetch = [i for i, line in enumerate(lines) if b"FETCH" in line and b"$Important" in line]
+        self.assertTrue(flags and fetch and flags[0] < fetch[0], lines)
+        # Once told, never again.
+        lines = first.command("FETCH 1 FLAGS")
+        self.assertEqual(untagged(lines, b"FLAGS"), [], lines)
+
+    def test_append_and_copy_bring_keywords_announced_with_exists(self):
+        watcher, writer = self.raw(), self.raw()
+        writer.command("CREATE kw-copy")
+        watcher.command("SELECT kw-copy")
+        self.append(writer, "kw-copy", simple("one"), "($Label1)")
+        lines = watcher.command("NOOP")
+        self.assertTrue(any(line.startswith(b"* FLAGS ") and b"$Label1" in line for line in lines),
+                        lines)
+        self.append(writer, "INBOX", simple("two"), "($Label2)")
+        writer.command("SELECT INBOX")
+        writer.command("UID COPY 1:* kw-copy")
+        lines = watcher.command("NOOP")
+        flags = [i for i, line in enumerate(lines) if line.startswith(b"* FLAGS ")]
+        exists = [i for i, line in enumerate(lines) if line.endswith(b" EXISTS\r\n")]
+        self.assertTrue(flags and exists and flags[-1] < exists[0], lines)
+        self.assertIn(b"$Label2", lines[flags[-1]])
+        lines = watcher.command("FETCH 2 FLAGS")
+        self.assertEqual(untagged(lines, b"FLAGS"), [], lines)
+        self.assertIn(b"$Label2", lines[0])
+
+    def test_nil_is_a_keyword_like_any_other(self):
+        raw = self.raw()
+        raw.command("CREATE kw-nil")
+        self.append(raw, "kw-nil", simple("nil"))
+        raw.command("SELECT kw-nil")
+        lines = raw.command("STORE 1 +FLAGS (NIL)")
+        self.assertIn(b" OK ", lines[-1], lines)
+        self.assertTrue(any(re.search(rb"FETCH \(FLAGS \(NIL( \\Recent)?\)\)", line)
+                            for line in lines), lines)
+        self.assertIn(b"BAD", raw.command("STORE 1 +FLAGS (a]b)")[-1])
+
+
+class Recent(ImapRfcTest):
+    """RFC 3501 section 2.3.2: a message is \\Recent in exactly one IMAP4rev1 session,
+    the first to be told of it; IMAP4rev2 sessions never see \\Recent."""
+
+    def test_exactly_one_session_sees_a_delivery_as_recent(self):
+        first, second, writer = self.raw(), self.raw(), self.raw()
+        first.command("CREATE recent-a")
+        lines = first.command("SELECT recent-a")
+        self.assertIn(b"* 0 RECENT\r\n", lines)
+        second.command("SELECT recent-a")
+        self.append(writer, "recent-a", simple("new"))
+        # Whichever session hears first claims it; the other gets 0.
+        one = first.command("NOOP")
+        two = second.command("NOOP")
+        counts = sorted(untagged(one, b"1 RECENT") + untagged(two, b"0 RECENT") +
+                        untagged(one, b"0 RECENT") + untagged(two, b"1 RECENT"))
+        self.assertEqual(counts, [b"* 0 RECENT\r\n", b"* 1 RECENT\r\n"], (one, two))
+        holder = first if untagged(one, b"1 RECENT") else second
+        other = second if holder is first else first
+        self.assertIn(b"\\Recent", b"".join(holder.command("FETCH 1 FLAGS")))
+        self.assertNotIn(b"\\Recent", b"".join(other.command("FETCH 1 FLAGS")))
+        self.assertEqual(untagged(holder.command("SEARCH RECENT"), b"SEARCH"), [b"* SEARCH 1\r\n"])
+        self.assertEqual(untagged(holder.command("SEARCH NEW"), b"SEARCH"), [b"* SEARCH 1\r\n"])
+        self.assertEqual(untagged(other.command("SEARCH OLD"), b"SEARCH"), [b"* SEARCH 1\r\n"])
+        # Reselecting: nothing is recent any more (the first session was told).
+        self.assertIn(b"* 0 RECENT\r\n", holder.command("SELECT recent-a"))
+
+    def test_status_counts_unclaimed_messages_and_examine_does_not_claim(self):
+        raw = self.raw()
+        raw.command("CREATE recent-b")
+        self.append(raw, "recent-b", simple("one"))
+        self.append(raw, "recent-b", simple("two"))
+        lines = raw.command("STATUS recent-b (RECENT MESSAGES)")
+        self.assertIn(b'* STATUS "recent-b" (RECENT 2 MESSAGES 2)\r\n', lines)
+        lines = raw.command("EXAMINE recent-b")
+        self.assertIn(b"* 2 RECENT\r\n", lines)
+        self.assertIn(b"\\Recent", b"".join(raw.command("FETCH 1 FLAGS")))
+        raw.command("CLOSE")
+        self.assertIn(b"(RECENT 2)", b"".join(raw.command("STATUS recent-b (RECENT)")))
+        lines = raw.command("SELECT recent-b")
+        self.assertIn(b"* 2 RECENT\r\n", lines)
+        raw.command("CLOSE")
+        self.assertIn(b"(RECENT 0)", b"".join(raw.command("STATUS recent-b (RECENT)")))
+
+    def test_imap4rev2_sessions_never_see_recent(self):
+        raw = self.raw()
+        raw.command("ENABLE IMAP4rev2")
+        raw.command("CREATE recent-c")
+        self.append(raw, "recent-c", simple("rev2"))
+        lines = raw.command("SELECT recent-c")
+        self.assertEqual(untagged(lines, b"0 RECENT") + untagged(lines, b"1 RECENT"), [], lines)
+        self.assertNotIn(b"\\Recent", b"".join(raw.command("FETCH 1 FLAGS")))
+
+
+class Atoms(ImapRfcTest):
+    """RFC 3501 section 9: "[" is an ATOM-CHAR and "]" an ASTRING-CHAR."""
+
+    def test_mailbox_names_with_every_atom_char(self):
+        raw = self.raw()
+        # "&-" is modified UTF-7's "&" (RFC 3501 section 5.1.3).
+        name = "!#$&-'+,-.0123456789:;<=>?@^_`|[}~"
+        self.assertIn(b" OK ", raw.command(f"CREATE {name}")[-1])
+        lines = raw.command(f"SELECT {name}")
+        self.assertIn(b" OK ", lines[-1], lines)
+        self.assertIn(b" OK ", raw.command("CREATE a]b")[-1])
+        self.assertIn(b" OK ", raw.command("SELECT a]b")[-1])
+        self.assertIn(b" OK ", raw.command("CREATE NIL")[-1])
+        self.assertTrue(any(b'"NIL"' in line for line in raw.command('LIST "" NIL')))
+
+
+if __name__ == "__main__":
+    unittest.main()
