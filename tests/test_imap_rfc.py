@@ -167,5 +167,80 @@ class Atoms(ImapRfcTest):
         self.assertTrue(any(b'"NIL"' in line for line in raw.command('LIST "" NIL')))
 
 
+NESTED = (b"From: a@b.test\r\nTo: x@y.test\r\nSubject: n\r\nMIME-Version: 1.0\r\n"
+          b"Content-Type: multipart/mixed; boundary=A\r\n\r\n"
+          b"--A\r\nContent-Type: text/plain\r\n\r\nfirst\r\n"
+          b"--A\r\nContent-Type: multipart/alternative; boundary=B\r\n\r\n"
+          b"--B\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+          b"aGVsbG8gd29ybGQ=\r\n--B\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--B--\r\n--A--\r\n")
+
+
+class Binary(ImapRfcTest):
+    """RFC 3516: BINARY, BINARY.PEEK and BINARY.SIZE take a section-part, nested
+    part numbers included."""
+
+    def test_binary_of_a_nested_part(self):
+        raw = self.raw()
+        raw.command("CREATE binary-nested")
+        self.append(raw, "binary-nested", NESTED)
+        raw.command("SELECT binary-nested")
+        lines = raw.command("FETCH 1 (BINARY.SIZE[2.1] BINARY.PEEK[2.1]<0.5>)")
+        self.assertIn(b"BINARY.SIZE[2.1] 11", lines[0], lines)
+        self.assertTrue(re.search(rb"BINARY\[2\.1\]<0> ~?\{5\}", lines[0]), lines)
+        self.assertEqual(lines[1], b"hello)\r\n", lines)
+        lines = raw.command("FETCH 1 (BINARY[2.1])")
+        self.assertTrue(re.search(rb"BINARY\[2\.1\] ~?\{11\}", lines[0]), lines)
+        self.assertIn(b"BAD", raw.command("FETCH 1 (BINARY[2.MIME])")[-1])
+
+
+GROUPS = (b"From: Ann <ann@remote.test>\r\nTo: undisclosed-recipients:;\r\n"
+          b"Cc: Team: a@b.test, \"B C\" <b@c.test>;, d@e.test\r\n"
+          b"Bcc: <@route.test,@two.test:x@y.test>\r\nSubject: g\r\n\r\nbody\r\n")
+
+
+class Envelope(ImapRfcTest):
+    """RFC 3501 section 7.4.2: group syntax, the source route in adl, NIL names."""
+
+    def test_groups_routes_and_bare_addresses(self):
+        raw = self.raw()
+        raw.command("CREATE envelope-groups")
+        self.append(raw, "envelope-groups", GROUPS)
+        raw.command("SELECT envelope-groups")
+        line = raw.command("FETCH 1 ENVELOPE")[0]
+        self.assertIn(b'((NIL NIL "undisclosed-recipients" NIL)(NIL NIL NIL NIL)) '
+                      b'((NIL NIL "Team" NIL)(NIL NIL "a" "b.test")("B C" NIL "b" "c.test")'
+                      b'(NIL NIL NIL NIL)(NIL NIL "d" "e.test")) '
+                      b'((NIL "@route.test,@two.test" "x" "y.test"))', line)
+
+
+class Esearch(ImapRfcTest):
+    """RFC 7162 section 3.1.5: ESEARCH with a MODSEQ criterion returns MODSEQ: the
+    highest of the messages MIN and MAX return, or of all found for ALL and COUNT."""
+
+    def test_modseq_in_esearch(self):
+        raw = self.raw()
+        raw.command("CREATE esearch-modseq")
+        for subject in ("one", "two", "three"):
+            self.append(raw, "esearch-modseq", simple(subject))
+        raw.command("SELECT esearch-modseq")
+        raw.command("STORE 2 +FLAGS (\\Flagged)")
+        modseq = {}
+        for line in raw.command("FETCH 1:3 (MODSEQ)")[:-1]:
+            number, value = re.match(rb"\* (\d) FETCH \(MODSEQ \((\d+)\)\)", line).groups()
+            modseq[int(number)] = int(value)
+        self.assertTrue(modseq[2] > modseq[3] > modseq[1], modseq)
+
+        def esearch(returns):
+            lines = raw.command(f"SEARCH RETURN ({returns}) MODSEQ 1")
+            return re.search(rb"MODSEQ (\d+)", untagged(lines, b"ESEARCH")[0]).group(1)
+
+        self.assertEqual(int(esearch("MIN")), modseq[1])
+        self.assertEqual(int(esearch("MAX")), modseq[3])
+        self.assertEqual(int(esearch("MIN MAX")), modseq[3])
+        self.assertEqual(int(esearch("COUNT")), modseq[2])
+        self.assertEqual(int(esearch("ALL")), modseq[2])
+        self.assertEqual(int(esearch("MIN COUNT")), modseq[2])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -38,7 +38,11 @@ bool parse_section(std::string_view text, bool binary, Section& section) {
       section.text = Section::Text::Part;
       return true;
     }
-    if (!consume(text, ".") || binary) return false;
+    if (!consume(text, ".")) return false;
+    // RFC 3516 section-binary: part numbers only ("2.1"), no MIME, HEADER or TEXT.
+    if (binary && (text.empty() || !std::isdigit(static_cast<unsigned char>(text.front())))) {
+      return false;
+    }
   }
   if (text.empty()) return section.part.empty();  // BODY[] (or BINARY[]); "1." is not a section
   if (binary) return false;

@@ -52,13 +52,17 @@ TEST(BodySection, ParsesItemsAndNamesThemInResponses) {
   EXPECT_EQ(parse_body_request("BODY[2.MIME]")->response_name(), "BODY[2.MIME]");
   EXPECT_EQ(parse_body_request("BINARY.PEEK[2]")->response_name(), "BINARY[2]");
   EXPECT_EQ(parse_body_request("BINARY.SIZE[2]")->response_name(), "BINARY.SIZE[2]");
+  // RFC 3516 section-binary: nested part numbers.
+  EXPECT_EQ(parse_body_request("BINARY.SIZE[2.1]")->response_name(), "BINARY.SIZE[2.1]");
+  EXPECT_EQ(parse_body_request("BINARY.PEEK[3.1.2]<0.5>")->response_name(), "BINARY[3.1.2]<0>");
 }
 
 TEST(BodySection, RefusesMalformedItems) {
   for (const char* bad :
        {"BODY", "BODY[", "BODY[0]", "BODY[1.]", "BODY[MIME]", "BODY[1.FOO]", "BODY[HEADER.FIELDS]",
         "BODY[HEADER.FIELDS ()]", "BODY[]<1>", "BODY[]<1.0>", "BODY[]<x.1>", "BINARY[TEXT]",
-        "BINARY.SIZE[1]<0.1>", "BODYX[]", "BODY[HEADER.FIELDS (A:B)]", "BODY[4294967296]"}) {
+        "BINARY[1.]", "BINARY[1.MIME]", "BINARY.SIZE[1]<0.1>", "BODYX[]",
+        "BODY[HEADER.FIELDS (A:B)]", "BODY[4294967296]"}) {
     EXPECT_FALSE(parse_body_request(bad)) << bad;
   }
 }
@@ -78,6 +82,7 @@ TEST(BodySection, ExtractsEverySectionKind) {
   EXPECT_EQ(fetch("BODY[3.HEADER.FIELDS (X-OTHER)]"), "X-Other: 1\r\n\r\n");
   EXPECT_EQ(fetch("BODY[3.TEXT]"), "inner body");
   EXPECT_EQ(fetch("BODY[3.1]"), "inner body");
+  EXPECT_EQ(fetch("BINARY[3.1]"), "inner body");
   EXPECT_EQ(fetch("BODY[3]"), "Subject: inner\r\nX-Other: 1\r\n\r\ninner body");
   EXPECT_EQ(fetch("BODY[4]"), std::nullopt);
   EXPECT_EQ(fetch("BODY[1.HEADER]"), std::nullopt) << "part 1 is no message";

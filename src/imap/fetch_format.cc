@@ -37,7 +37,9 @@ void append_addresses(std::string& out, const std::vector<mime::Address>& addres
       case mime::Address::Kind::Mailbox:
         out += '(';
         append_nstring(out, address.name_raw, encoding);
-        out += " NIL ";
+        out += ' ';
+        append_nstring(out, address.route, encoding);  // adl: the obsolete source route
+        out += ' ';
         append_string(out, address.local, encoding);  // "" for a missing part: NIL means a group
         out += ' ';
         append_string(out, address.domain, encoding);

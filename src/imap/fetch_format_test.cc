@@ -32,6 +32,8 @@ TEST(FetchFormat, EnvelopeWithDefaultsGroupsAndEncodedWords) {
       "From: =?utf-8?q?J=C3=B6rg?= <jorg@example.com>\r\n"
       "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
       "To: Team: a@example.org, \"B, C\" <b@example.org>;, d@example.net\r\n"
+      "Cc: undisclosed-recipients:;\r\n"
+      "Bcc: <@r1.example,@r2.example:x@example.com>\r\n"
       "Message-ID: <1@example.com>\r\n"
       "\r\n"
       "hi\r\n";
@@ -44,7 +46,9 @@ TEST(FetchFormat, EnvelopeWithDefaultsGroupsAndEncodedWords) {
       "((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"jorg\" \"example.com\")) "
       "((NIL NIL \"Team\" NIL)(NIL NIL \"a\" \"example.org\")(\"B, C\" NIL \"b\" \"example.org\")"
       "(NIL NIL NIL NIL)(NIL NIL \"d\" \"example.net\")) "
-      "NIL NIL NIL \"<1@example.com>\")");
+      "((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) "
+      "((NIL \"@r1.example,@r2.example\" \"x\" \"example.com\")) "
+      "NIL \"<1@example.com>\")");
 }
 
 TEST(FetchFormat, BodyStructureOfAMultipartWithAnAttachment) {

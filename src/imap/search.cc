@@ -317,7 +317,16 @@ asio::awaitable<void> Session::search(const Command& command) {
   }
   if (result.count) line += " COUNT " + std::to_string(numbers.size());
   if (result.all && !numbers.empty()) line += " ALL " + format_set(numbers);
-  if (modseq && !numbers.empty()) line += " MODSEQ " + std::to_string(highest);
+  if (modseq && !numbers.empty()) {
+    // RFC 7162 section 3.1.5: with MIN and/or MAX alone, the highest MODSEQ of the
+    // messages they return; otherwise of every message found.
+    if (!result.all && !result.count) {
+      highest = 0;
+      if (result.min) highest = found->front().modseq;
+      if (result.max) highest = std::max(highest, found->back().modseq);
+    }
+    line += " MODSEQ " + std::to_string(highest);
+  }
   untagged(line);
   reply(command, "OK SEARCH completed");
 }

@@ -182,9 +182,13 @@ class Parser {
   }
 
   void parse_angle_address(const Phrase& name) {
+    std::string route;
     if (token_.is('@')) {
-      // obs-route "<@a,@b:user@host>": the route is dropped.
-      while (token_.kind != Token::Kind::End && !token_.is(':') && !token_.is('>')) advance();
+      // obs-route "<@a,@b:user@host>": kept as "@a,@b" (IMAP's adl).
+      while (token_.kind != Token::Kind::End && !token_.is(':') && !token_.is('>')) {
+        route += token_.kind == Token::Kind::Special ? std::string(1, token_.special) : token_.text;
+        advance();
+      }
       if (token_.is(':')) advance();
     }
     std::string local;
@@ -210,6 +214,7 @@ class Parser {
       return;
     }
     add_mailbox(name, std::move(local), std::move(domain));
+    addresses_.back().route = std::move(route);
   }
 
   Lexer lexer_;

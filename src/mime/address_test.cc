@@ -49,6 +49,8 @@ TEST(AddressList, ReadsObsoleteForms) {
   // obs-phrase with a dot, obs-route, obs-local-part with CFWS, domain literals.
   EXPECT_EQ(show(parse_address_list("John Q. Public <@r1.test,@r2.test:jqp@host.test>")),
             "[John Q. Public] jqp@host.test");
+  EXPECT_EQ(parse_address_list("<@r1.test,@[192.0.2.1]:jqp@host.test>")[0].route,
+            "@r1.test,@[192.0.2.1]");
   EXPECT_EQ(show(parse_address_list("john . doe @ example . com")), "[] john.doe@example.com");
   EXPECT_EQ(show(parse_address_list("x@[192.0.2.1]")), "[] x@[192.0.2.1]");
   EXPECT_EQ(show(parse_address_list(",,a@b,,")), "[] a@b");

@@ -71,6 +71,7 @@ struct Address {
   std::string name;      // display name decoded to UTF-8
   std::string local;     // local part, unquoted; may be empty ("<>")
   std::string domain;    // empty when missing (an InvalidAddress defect is recorded)
+  std::string route;     // obsolete source route "@a.example,@b.example", else empty
   bool operator==(const Address&) const = default;
 };
 

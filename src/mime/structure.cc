@@ -1,5 +1,5 @@
 // The stored form of a Message:
-//   "RMS" version(1)  message
+//   "RMS" version(2)  message
 //   message  = varint(size) envelope varint(#defects) *(u8 kind, varint offset) part
 //   part     = varint(header_begin) varint(header_end - header_begin)
 //              varint(body_begin - header_end) varint(body_end - body_begin)
@@ -9,8 +9,11 @@
 //              varint(#children) *part
 //   envelope = str(date) u8(has_unix) [zigzag(date_unix)] zigzag(zone) str(subject_raw)
 //              str(subject) 6*addresses str(in_reply_to) str(message_id) str(references)
+//   addresses = varint(#) *(u8(kind) str(name_raw) str(name) str(local) str(domain)
+//               str(route))
 //   str = varint(length) bytes; varints are LEB128 and minimal.
-// The decoder accepts exactly what the encoder writes, so decode∘encode is the identity.
+// The decoder accepts exactly what the encoder writes, so decode∘encode is the identity;
+// it also reads version 1, the same without an address's route, written before 2026-12.
 #include <cstdint>
 #include <limits>
 
@@ -20,7 +23,8 @@ namespace rampart::mime {
 namespace {
 
 constexpr std::string_view kMagic = "RMS";
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
+constexpr std::uint8_t kVersionWithoutRoutes = 1;
 constexpr std::uint8_t kLastDefectKind = static_cast<std::uint8_t>(DefectKind::InvalidAddress);
 
 class Writer {
@@ -55,6 +59,7 @@ class Writer {
       string(address.name);
       string(address.local);
       string(address.domain);
+      string(address.route);
     }
   }
   void envelope(const Envelope& envelope) {
@@ -104,7 +109,7 @@ class Writer {
 
 class Reader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
+  Reader(std::string_view in, std::uint8_t version) : in_(in), version_(version) {}
 
   bool ok() const { return ok_; }
   bool at_end() const { return pos_ == in_.size(); }
@@ -173,6 +178,7 @@ class Reader {
       address.name = string();
       address.local = string();
       address.domain = string();
+      if (version_ != kVersionWithoutRoutes) address.route = string();
       if (!ok_) return {};
     }
     return addresses;
@@ -238,6 +244,7 @@ class Reader {
 
  private:
   std::string_view in_;
+  std::uint8_t version_;
   std::size_t pos_ = 0;
   bool ok_ = true;
 };
@@ -263,10 +270,11 @@ Result<Message> decode_structure(std::string_view bytes) {
   if (bytes.size() < kMagic.size() + 1 || bytes.substr(0, kMagic.size()) != kMagic) {
     return fail(Errc::BadInput, "not a MIME structure");
   }
-  if (static_cast<std::uint8_t>(bytes[kMagic.size()]) != kVersion) {
+  const auto version = static_cast<std::uint8_t>(bytes[kMagic.size()]);
+  if (version != kVersion && version != kVersionWithoutRoutes) {
     return fail(Errc::BadInput, "unknown MIME structure version");
   }
-  Reader reader(bytes.substr(kMagic.size() + 1));
+  Reader reader(bytes.substr(kMagic.size() + 1), version);
   Message message;
   const std::uint64_t size = reader.varint();
   message.size = static_cast<std::size_t>(size);

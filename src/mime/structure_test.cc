@@ -6,7 +6,7 @@ namespace rampart::mime {
 namespace {
 
 const std::string kRich =
-    "From: \"A\" <a@x.example>, g: b@y.example;\r\nTo: c@z.example\r\nSubject: "
+    "From: \"A\" <a@x.example>, g: b@y.example;\r\nTo: <@r.example:c@z.example>\r\nSubject: "
     "=?utf-8?q?h=C3=A9?=\r\n"
     "Date: Mon, 2 Jan 2006 15:04:05 -0700\r\nMessage-ID: <id@x>\r\n"
     "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
@@ -26,6 +26,16 @@ TEST(Structure, RoundTrips) {
   EXPECT_LT(bytes.size(), kRich.size() * 2);
 }
 
+TEST(Structure, ReadsVersionOneWithoutRoutes) {
+  // Without addresses, version 1 and 2 differ only in the version byte.
+  std::string bytes = encode_structure(parse("Subject: x\r\n\r\nbody\r\n"));
+  bytes[3] = 1;
+  const Result<Message> decoded = decode_structure(bytes);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->envelope.subject, "x");
+  EXPECT_EQ(parse(kRich).envelope.to.at(0).route, "@r.example");
+}
+
 TEST(Structure, RejectsEveryTruncation) {
   const std::string bytes = encode_structure(parse(kRich));
   for (std::size_t size = 0; size < bytes.size(); ++size) {
@@ -37,7 +47,7 @@ TEST(Structure, RejectsEveryTruncation) {
 TEST(Structure, RejectsUnknownVersionsAndCorruption) {
   std::string bytes = encode_structure(parse(kRich));
   std::string other_version = bytes;
-  other_version[3] = 2;
+  other_version[3] = 3;
   EXPECT_EQ(decode_structure(other_version).error().code, Errc::BadInput);
   EXPECT_FALSE(decode_structure("garbage").has_value());
   // Flipping any byte gives an error or another valid structure, never a crash.
