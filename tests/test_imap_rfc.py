@@ -225,9 +225,14 @@ class Esearch(ImapRfcTest):
         raw.command("SELECT esearch-modseq")
         raw.command("STORE 2 +FLAGS (\\Flagged)")
         modseq = {}
-        for line in raw.command("FETCH 1:3 (MODSEQ)")[:-1]:
+        lines = raw.command("FETCH 1:3 (MODSEQ)")
+        # RFC 7162 section 3.1: the first CONDSTORE-enabling command with a mailbox
+        # selected tells where its MODSEQ stands.
+        self.assertTrue(lines[0].startswith(b"* OK [HIGHESTMODSEQ "), lines)
+        for line in lines[1:-1]:
             number, value = re.match(rb"\* (\d) FETCH \(MODSEQ \((\d+)\)\)", line).groups()
             modseq[int(number)] = int(value)
+        self.assertEqual(untagged(raw.command("FETCH 1 (MODSEQ)"), b"OK"), [])
         self.assertTrue(modseq[2] > modseq[3] > modseq[1], modseq)
 
         def esearch(returns):
@@ -240,6 +245,91 @@ class Esearch(ImapRfcTest):
         self.assertEqual(int(esearch("COUNT")), modseq[2])
         self.assertEqual(int(esearch("ALL")), modseq[2])
         self.assertEqual(int(esearch("MIN COUNT")), modseq[2])
+
+
+
+class Expunged(ImapRfcTest):
+    """A message another session expunged, not yet reported to this one: FETCH answers
+    the rest and says so (RFC 5530 EXPUNGEISSUED), never a bare NO."""
+
+    def test_fetch_of_a_message_expunged_meanwhile(self):
+        reader, other = self.raw(), self.raw()
+        reader.command("CREATE expunged")
+        for subject in ("one", "two"):
+            self.append(reader, "expunged", simple(subject))
+        reader.command("SELECT expunged")
+        other.command("SELECT expunged")
+        other.command("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        other.command("EXPUNGE")
+        lines = reader.command("FETCH 1:2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertTrue(lines[-1].endswith(b" OK [EXPUNGEISSUED] Some messages were expunged "
+                                           b"meanwhile\r\n"), lines)
+        self.assertIn(b"Subject: two", b"".join(lines))
+        # Told now; the next command sees one message, and plain OK.
+        self.assertIn(b"* 1 EXPUNGE\r\n", reader.command("NOOP"))
+
+
+BINARY_PART = (b"From: a@b.test\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
+               b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+               b"Content-Transfer-Encoding: binary\r\n\r\n\x00\xed\n\r\n\n\r\n--b--\r\n")
+
+
+class NoNulInLiterals(ImapRfcTest):
+    """RFC 9051 section 4.3: a literal holds no NUL (CHAR8); BODY of binary content is
+    sent in base64, BINARY in literal8."""
+
+    def test_body_of_a_binary_part(self):
+        raw = self.raw()
+        raw.command("CREATE nul-parts")
+        lines = raw.command("", raw=f"APPEND nul-parts ~{{{len(BINARY_PART)}+}}\r\n".encode()
+                            + BINARY_PART)
+        self.assertIn(b" OK ", lines[-1], lines)
+        raw.command("SELECT nul-parts")
+        lines = raw.command("FETCH 1 (BODY.PEEK[1])")
+        self.assertEqual(lines[:2], [b"* 1 FETCH (BODY[1] {8}\r\n", b"AO0KDQoK)\r\n"], lines)
+        lines = raw.command("FETCH 1 (BINARY.PEEK[1])")
+        self.assertIn(b"~{6}", lines[0], lines)
+        self.assertNotIn(b"\x00", b"".join(raw.command("FETCH 1 (BODY.PEEK[])")))
+
+
+class Addresses(ImapRfcTest):
+    """A bare address followed by a comment: the comment is its display name, in
+    ENVELOPE and for SEARCH FROM/TO/CC/BCC (as Dovecot reads it)."""
+
+    def test_trailing_comment_is_the_name(self):
+        raw = self.raw()
+        raw.command("CREATE comments")
+        message = (b"From: user-from@domain.org (RealFrom)\r\nTo: user-to@domain.org (RealTo)\r\n"
+                   b"Subject: c\r\n\r\nbody\r\n")
+        self.append(raw, "comments", message)
+        raw.command("SELECT comments")
+        self.assertIn(b'(("RealFrom" NIL "user-from" "domain.org"))',
+                      raw.command("FETCH 1 ENVELOPE")[0])
+        for key in ("FROM realfrom", "FROM ealfro", "FROM ser-fro", "FROM user-from@domain",
+                    "TO realto"):
+            self.assertEqual(untagged(raw.command(f"SEARCH {key}"), b"SEARCH"),
+                             [b"* SEARCH 1\r\n"], key)
+
+
+class Subscriptions(ImapRfcTest):
+    """RFC 3501 section 6.3.9 LSUB and RFC 5258 RECURSIVEMATCH: a subscribed mailbox
+    below what "%" reaches is told of through its parent."""
+
+    def test_lsub_percent_and_childinfo(self):
+        raw = self.raw()
+        for name in ("subs/a", "subs/b/deep", "subs/c"):
+            raw.command(f"CREATE {name}")
+        raw.command("SUBSCRIBE subs/a")
+        raw.command("SUBSCRIBE subs/b/deep")
+        lines = untagged(raw.command('LSUB "" subs/%'), b"LSUB")
+        self.assertEqual(lines, [b'* LSUB () "/" "subs/a"\r\n',
+                                 b'* LSUB (\\Noselect) "/" "subs/b"\r\n'])
+        self.assertEqual(untagged(raw.command('LSUB "" subs/*'), b"LSUB"),
+                         [b'* LSUB () "/" "subs/a"\r\n', b'* LSUB () "/" "subs/b/deep"\r\n'])
+        lines = untagged(raw.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" subs/%'), b"LIST")
+        self.assertIn(b'"subs/b" ("CHILDINFO" ("SUBSCRIBED"))', b"".join(lines))
+        lines = raw.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" (subs/b subs/b/deep)')
+        self.assertNotIn(b"CHILDINFO", b"".join(lines))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 
 #include "base/ascii.h"
 #include "mime/body.h"
+#include "mime/encode.h"
 #include "mime/header.h"
 
 namespace rampart::imap {
@@ -201,8 +202,11 @@ std::optional<BodyRequest> parse_body_request(std::string_view atom) {
   return request;
 }
 
-std::optional<std::string> extract_section(std::string_view raw, const mime::Message& message,
-                                           const BodyRequest& request) {
+namespace {
+
+// The section's bytes as they are in the message.
+std::optional<std::string> extract_bytes(std::string_view raw, const mime::Message& message,
+                                         const BodyRequest& request) {
   const Section& section = request.section;
   const mime::Part* part = find_part(message.root, section.part);
   if (!part) return std::nullopt;
@@ -239,6 +243,29 @@ std::optional<std::string> extract_section(std::string_view raw, const mime::Mes
       return std::string(raw.substr(part->body_begin, part->body_end - part->body_begin));
   }
   return std::nullopt;
+}
+
+// BODY's bytes as a literal may carry them: a literal holds no NUL (RFC 9051 CHAR8),
+// so a part's binary content goes in base64, as Dovecot sends it, and a NUL anywhere
+// else as 0x80. Only BINARY, in literal8, carries NUL as it is.
+std::string without_nul(std::string bytes, const Section& section) {
+  if (bytes.find('\0') == std::string::npos) return bytes;
+  if (section.text == Section::Text::Part) {
+    std::string encoded = mime::encode_base64_lines(bytes);
+    if (encoded.size() >= 2) encoded.resize(encoded.size() - 2);  // the last CRLF
+    return encoded;
+  }
+  std::replace(bytes.begin(), bytes.end(), '\0', '\x80');
+  return bytes;
+}
+
+}  // namespace
+
+std::optional<std::string> extract_section(std::string_view raw, const mime::Message& message,
+                                           const BodyRequest& request) {
+  auto bytes = extract_bytes(raw, message, request);
+  if (!bytes || request.item != BodyRequest::Item::Body) return bytes;
+  return without_nul(std::move(*bytes), request.section);
 }
 
 }  // namespace rampart::imap

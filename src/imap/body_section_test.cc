@@ -89,6 +89,20 @@ TEST(BodySection, ExtractsEverySectionKind) {
   EXPECT_EQ(fetch("BODY[1.2]"), std::nullopt);
 }
 
+TEST(BodySection, BodyOfBinaryContentHoldsNoNul) {
+  const std::string raw = std::string(
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Transfer-Encoding: binary\r\n\r\n\0\xed\n\r\n\n\r\n--b--\r\n",
+      98);
+  const mime::Message message = mime::parse(raw);
+  EXPECT_EQ(extract_section(raw, message, *parse_body_request("BODY[1]")), "AO0KDQoK");
+  EXPECT_EQ(extract_section(raw, message, *parse_body_request("BINARY[1]")),
+            std::string("\0\xed\n\r\n\n", 6));
+  const auto whole = extract_section(raw, message, *parse_body_request("BODY[]"));
+  EXPECT_EQ(whole->find('\0'), std::string::npos);
+  EXPECT_EQ(whole->size(), raw.size());
+}
+
 TEST(BodySection, ASinglePartMessageIsItsOwnPartOne) {
   const std::string raw = "Subject: x\r\n\r\nonly text\r\n";
   const mime::Message message = mime::parse(raw);

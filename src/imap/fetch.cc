@@ -207,12 +207,14 @@ bool append_items(ItemWriter& writer, store::MessageReader& message, const Fetch
 // One batch of FETCH's messages, on the blocking pool: their metadata (those changed
 // since `changed_since`, if given), \Seen set where the items read a body, and the
 // bytes and structure the items need, read and parsed here, off the network thread.
-Result<std::vector<Loaded>> load_batch(Services& services, store::MailboxId id,
+// A message another session expunged meanwhile is left out and counted in `gone`.
+Result<std::vector<Loaded>> load_batch(std::size_t& gone, Services& services, store::MailboxId id,
                                        const std::vector<store::Uid>& batch,
                                        const FetchItems& items,
                                        std::optional<store::ModSeq> changed_since, bool set_seen) {
   auto metas = services.store.get_messages(id, batch);
   if (!metas) return tl::unexpected(metas.error());
+  gone += batch.size() - metas->size();
   std::vector<store::MessageMeta> selected;
   std::vector<store::Uid> unseen;
   for (auto& meta : *metas) {
@@ -256,7 +258,12 @@ Result<std::vector<Loaded>> load_batch(Services& services, store::MailboxId id,
     store::MessageReader& reader = out.back().reader;
     if (items.needs_blob) reader.raw();
     if (items.needs_structure) reader.message();
-    if (reader.read_error()) return tl::unexpected(*reader.read_error());
+    if (reader.read_error() && reader.read_error()->code == Errc::NotFound) {
+      out.pop_back();  // expunged between its metadata and its bytes
+      ++gone;
+    } else if (reader.read_error()) {
+      return tl::unexpected(*reader.read_error());
+    }
   }
   return out;
 }
@@ -304,7 +311,7 @@ asio::awaitable<void> Session::fetch(const Command& command) {
   }
   using Item = FetchItems::Item;
   if (changed_since || std::count(items->order.begin(), items->order.end(), Item::ModSeq) > 0) {
-    condstore_ = true;  // RFC 7162 §3.1: a CONDSTORE-enabling command
+    enable_condstore();
   }
   const bool with_uid =
       command.uid || std::count(items->order.begin(), items->order.end(), Item::Uid);
@@ -330,13 +337,14 @@ asio::awaitable<void> Session::fetch(const Command& command) {
   }
 
   bool unknown_encoding = false;
+  std::size_t gone = 0;
   const bool wants_flags = std::find(items->order.begin(), items->order.end(),
                                      FetchItems::Item::Flags) != items->order.end();
   for (std::size_t start = 0; start < uids->size(); start += kMessagesPerBatch) {
     const std::vector<store::Uid> batch(
         uids->begin() + start, uids->begin() + std::min(uids->size(), start + kMessagesPerBatch));
     auto loaded = co_await blocking(
-        [&] { return load_batch(services_, id, batch, *items, changed_since, set_seen); });
+        [&] { return load_batch(gone, services_, id, batch, *items, changed_since, set_seen); });
     if (!loaded) {
       log::error("imap: FETCH in " + selected_->mailbox.name + ": " + loaded.error().detail);
       reply(command, no_for(loaded.error().code, "FETCH failed"));
@@ -379,7 +387,9 @@ asio::awaitable<void> Session::fetch(const Command& command) {
     reply(command, "NO [UNKNOWN-CTE] Cannot decode a part's content transfer encoding");
     co_return;
   }
-  reply(command, "OK FETCH completed");
+  // RFC 5530: what another session expunged is left out; the rest is answered.
+  reply(command, gone > 0 ? "OK [EXPUNGEISSUED] Some messages were expunged meanwhile"
+                          : "OK FETCH completed");
 }
 
 }  // namespace rampart::imap

@@ -36,6 +36,10 @@ bool matches(std::string_view pattern, std::string_view name) {
   return name.empty();
 }
 
+bool is_descendant(std::string_view name, std::string_view of) {
+  return name.size() > of.size() + 1 && name.substr(0, of.size()) == of && name[of.size()] == '/';
+}
+
 // INBOX matches case-insensitively, also as the first level of a pattern.
 std::string canonical_pattern(std::string pattern) {
   if (pattern.size() >= 5 && iequals(std::string_view(pattern).substr(0, 5), "INBOX") &&
@@ -142,10 +146,7 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
     std::string joined = std::string(reference) + std::string(raw);
     if (!utf8_) {
       auto decoded = decode_mutf7(joined);
-      if (!decoded) {
-        reply(command, "BAD Mailbox pattern is not valid modified UTF-7");
-        co_return;
-      }
+      if (!decoded) continue;  // matches no name a mailbox can have
       joined = std::move(*decoded);
     }
     patterns.push_back(canonical_pattern(std::move(joined)));
@@ -164,9 +165,17 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
       continue;
     }
     const char* role = role_attribute(mailbox.role);
-    const bool children_subscribed =
-        recursive && select_subscribed && has_children(*mailboxes, mailbox.name, true);
-    if (select_subscribed && !mailbox.subscribed && !children_subscribed) continue;
+    // A subscribed descendant the patterns do not reach is told of through its parent:
+    // LSUB's \Noselect (RFC 3501 section 6.3.9), RECURSIVEMATCH's CHILDINFO (RFC 5258).
+    const bool hidden_subscribed =
+        select_subscribed && (recursive || lsub) &&
+        std::any_of(mailboxes->begin(), mailboxes->end(), [&](const store::Mailbox& other) {
+          return other.subscribed && is_descendant(other.name, mailbox.name) &&
+                 !std::any_of(patterns.begin(), patterns.end(),
+                              [&](const std::string& p) { return matches(p, other.name); });
+        });
+    const bool children_subscribed = recursive && hidden_subscribed;
+    if (select_subscribed && !mailbox.subscribed && !hidden_subscribed) continue;
     if (select_special_use && role == nullptr) continue;
     std::string attributes;
     auto add = [&](std::string_view attribute) {
@@ -227,7 +236,7 @@ std::optional<std::string> Session::status_items(const Arguments& items,
                             [&](auto& m) { return m.uid > claimed; });
     } else if (item.is("HIGHESTMODSEQ")) {
       value = mailbox.highest_modseq;
-      condstore_ = true;  // RFC 7162 §3.1: a CONDSTORE-enabling command
+      enable_condstore();
     } else if (item.is("DELETED") && snapshot != nullptr) {
       value = std::count_if(snapshot->messages.begin(), snapshot->messages.end(),
                             [](auto& m) { return has_flag(m.flags, "\\Deleted"); });

@@ -270,7 +270,7 @@ asio::awaitable<void> Session::search(const Command& command) {
     co_return;
   }
   const bool modseq = uses_modseq(program->key);
-  if (modseq) condstore_ = true;
+  if (modseq) enable_condstore();
   const store::MailboxId id = selected_->mailbox.id;
   auto found = co_await blocking([&] {
     return evaluate(services_.store, services_.blobs, id, selected_->view, program->key, saved_,

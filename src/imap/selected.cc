@@ -89,6 +89,16 @@ asio::awaitable<void> Session::update(bool expunges_allowed, bool force) {
   if (view.has_unreported_expunges()) signal_->dirty = true;
 }
 
+void Session::enable_condstore() {
+  if (condstore_) return;
+  condstore_ = true;
+  // RFC 7162 section 3.1: enabled with a mailbox selected, the client learns where
+  // the mailbox's MODSEQ stands.
+  if (selected_) {
+    untagged("OK [HIGHESTMODSEQ " + std::to_string(selected_->view.modseq()) + "] Highest");
+  }
+}
+
 void Session::claim_recent(store::Uid largest) {
   if (rev2_ || !selected_) return;
   Selected& selected = *selected_;
@@ -311,7 +321,7 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
       co_return;
     }
     change.unchanged_since = *modifier[1].number();
-    condstore_ = true;
+    enable_condstore();
     ++at;
   }
   std::string item = at < arguments.size() ? uppercase(arguments[at].text) : std::string();

@@ -330,14 +330,15 @@ std::optional<std::string> Session::mailbox_argument(const Command& command, con
   std::string name;
   if (utf8_) {
     if (!is_valid_utf8(*text)) {
-      reply(command, "BAD Mailbox name is not UTF-8");
+      reply(command, "NO Mailbox name is not UTF-8");
       return std::nullopt;
     }
     name = std::string(*text);
   } else {
     auto decoded = decode_mutf7(*text);
     if (!decoded) {
-      reply(command, "BAD Mailbox name is not valid modified UTF-7");
+      // Well-formed syntax naming no mailbox there can be: NO, as for any unknown name.
+      reply(command, "NO Mailbox name is not valid modified UTF-7");
       return std::nullopt;
     }
     name = std::move(*decoded);
@@ -362,9 +363,10 @@ void Session::enable(const Command& command) {
     const std::string capability = uppercase(token.text);
     if (token.kind != Token::Kind::Atom) continue;
     if (capability == "CONDSTORE") {
-      condstore_ = true;
+      enable_condstore();
     } else if (capability == "QRESYNC") {
-      qresync_ = condstore_ = true;
+      enable_condstore();
+      qresync_ = true;
     } else if (capability == "UTF8=ACCEPT") {
       utf8_ = true;
     } else if (capability == "IMAP4REV2") {

@@ -109,6 +109,8 @@ class Session {
             .condstore = condstore_,
             .recent = !rev2_};
   }
+  // A CONDSTORE-enabling command (RFC 7162 section 3.1) was given.
+  void enable_condstore();
   // An IMAP4rev1 session told of the selected mailbox's messages up to `largest` takes
   // those no session has been told of as \Recent (EXAMINE: without claiming them).
   void claim_recent(store::Uid largest);

@@ -58,10 +58,13 @@ const mime::Address* first_mailbox(const std::vector<mime::Address>& addresses) 
   return nullptr;
 }
 
-// RFC 5256 §3: the addr-mailbox (local part) of the first address.
+// RFC 5256 §3: the addr-mailbox of the first address as ENVELOPE shows it: the local
+// part, or a group's name when the list opens with a group.
 std::string mailbox_key(const std::vector<mime::Address>& addresses) {
-  const mime::Address* first = first_mailbox(addresses);
-  return first ? ascii_casemap(first->local) : std::string();
+  if (addresses.empty()) return {};
+  const mime::Address& first = addresses.front();
+  return ascii_casemap(first.kind == mime::Address::Kind::GroupStart ? first.name_raw
+                                                                     : first.local);
 }
 
 // RFC 5957: the display name, else the address.
@@ -289,12 +292,10 @@ std::string Threader::references() {
       }
       previous = container;
     }
-    // The last reference is this message's parent, unless that makes a loop.
-    if (previous != -1 && previous != self && !is_ancestor(self, previous)) {
-      link(previous, self);
-    } else if (references.empty()) {
-      unlink(self);
-    }
+    // The last reference is this message's parent: a parent it had is a guess from a
+    // truncated References field and goes first; no link is made that makes a loop.
+    unlink(self);
+    if (previous != -1 && previous != self && !is_ancestor(self, previous)) link(previous, self);
   }
   // (2) The root set, (3) pruned, (4) sorted.
   std::vector<int> roots;

@@ -140,6 +140,29 @@ TEST(Thread, ReferencesSurvivesLoopsDuplicatesAndMissingIds) {
   }
 }
 
+TEST(Thread, ALastReferenceReplacesAGuessedParentUnlessItLoops) {
+  // RFC 5256 step 1.B: c's parent a (guessed from 2's References) is broken before
+  // b -> c is tried; that link would loop (c is b's parent), so c stays a root.
+  Messages messages;
+  messages.add(1, "one", 300, "a");
+  messages.add(2, "two", 100, "b", "<a> <c>");
+  messages.add(3, "three", 200, "c", "<b>");
+  EXPECT_EQ(thread_items(messages.items(), ThreadAlgorithm::References), "(3 2)(1)");
+}
+
+TEST(Sort, CcOfAGroupSortsByTheGroupName) {
+  Messages messages;
+  messages.add(1, "", 0);
+  messages.last().cc = {{.local = "zed", .domain = "x.test"}};
+  messages.add(2, "", 0);
+  messages.last().cc = {{.kind = mime::Address::Kind::GroupStart, .name_raw = "user2"},
+                        {.local = "blah", .domain = "x.test"},
+                        {.kind = mime::Address::Kind::GroupEnd}};
+  messages.add(3, "", 0);
+  messages.last().cc = {{.local = "mid", .domain = "x.test"}};
+  EXPECT_EQ(sort_items(messages.items(), {{SortKey::Cc}}), (std::vector<std::uint32_t>{3, 2, 1}));
+}
+
 TEST(Thread, ReferencesGroupsRootsWithTheSameSubject) {
   Messages messages;
   messages.add(1, "Plans", 100, "p1");

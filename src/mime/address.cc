@@ -11,6 +11,7 @@ struct Token {
   std::string text;  // atom, unescaped quoted string, or "[literal]"
   char special = 0;
   bool space_before = false;  // whitespace or a comment came before it
+  std::string comment;        // the last comment before it, without its parentheses
 
   bool is(char c) const { return kind == Kind::Special && special == c; }
   bool is_word() const { return kind == Kind::Atom || kind == Kind::Quoted; }
@@ -26,7 +27,10 @@ class Lexer {
       if (is_space(s_[i_])) {
         ++i_;
       } else if (s_[i_] == '(') {
+        const std::size_t begin = i_;
         skip_comment(s_, i_);
+        const std::size_t end = i_ > begin + 1 && s_[i_ - 1] == ')' ? i_ - 1 : i_;
+        token.comment = std::string(s_.substr(begin + 1, end - begin - 1));
       } else {
         break;
       }
@@ -170,7 +174,13 @@ class Parser {
       parse_angle_address(phrase);
     } else if (token_.is('@') && !phrase.empty()) {
       advance();
-      add_mailbox({}, std::move(phrase.local), read_domain());
+      std::string domain = read_domain();
+      // "user@domain (Real Name)": the comment is the only name there is, and readers
+      // (IMAP ENVELOPE, SEARCH FROM) show it as the display name, as Dovecot does.
+      Phrase name;
+      name.raw = std::string(trim(token_.comment));
+      name.local = name.raw;
+      add_mailbox(name, std::move(phrase.local), std::move(domain));
     } else if (!phrase.empty()) {
       // "undisclosed-recipients" or "john": a local part without a domain.
       add_mailbox({}, std::move(phrase.local), {});

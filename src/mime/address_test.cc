@@ -56,6 +56,13 @@ TEST(AddressList, ReadsObsoleteForms) {
   EXPECT_EQ(show(parse_address_list(",,a@b,,")), "[] a@b");
 }
 
+TEST(AddressList, ATrailingCommentNamesABareAddress) {
+  EXPECT_EQ(show(parse_address_list("user@domain (Real Name)")), "[Real Name] user@domain");
+  EXPECT_EQ(show(parse_address_list("a@b ( x ), c@d")), "[x] a@b | [] c@d");
+  EXPECT_EQ(show(parse_address_list("(before) a@b")), "[] a@b");
+  EXPECT_EQ(show(parse_address_list("Name <a@b> (ignored)")), "[Name] a@b");
+}
+
 TEST(AddressList, KeepsQuotedLocalPartsAndQuotesThemForTheAddrSpec) {
   const auto list = parse_address_list("\"john doe\"@example.com");
   ASSERT_EQ(list.size(), 1u);
