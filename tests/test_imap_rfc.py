@@ -331,6 +331,27 @@ class Subscriptions(ImapRfcTest):
         lines = raw.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" (subs/b subs/b/deep)')
         self.assertNotIn(b"CHILDINFO", b"".join(lines))
 
+    def test_subscriptions_outlive_their_mailbox(self):
+        # RFC 3501 section 6.3.6: DELETE leaves the name subscribed; RFC 5258: LIST
+        # (SUBSCRIBED) shows it as \NonExistent.
+        raw = self.raw()
+        raw.command("CREATE gone/a")
+        raw.command("SUBSCRIBE gone/a")
+        raw.command("DELETE gone/a")
+        lines = raw.command('LIST (SUBSCRIBED) "" gone/*')
+        self.assertIn(b'* LIST (\\Subscribed \\NonExistent) "/" "gone/a"\r\n', lines)
+        self.assertIn(b'* LSUB () "/" "gone/a"\r\n', raw.command('LSUB "" gone/*'))
+        self.assertEqual(untagged(raw.command('LIST "" gone/*'), b"LIST"), [])
+        # A mailbox created under the name takes the subscription over.
+        raw.command("CREATE gone/a")
+        self.assertIn(b'* LIST (\\HasNoChildren \\Subscribed) "/" "gone/a"\r\n',
+                      raw.command('LIST (SUBSCRIBED) "" gone/*'))
+        # A name no mailbox has can be subscribed and unsubscribed.
+        self.assertIn(b" OK ", raw.command("SUBSCRIBE never/there")[-1])
+        self.assertIn(b"never/there", b"".join(raw.command('LSUB "" never/*')))
+        self.assertIn(b" OK ", raw.command("UNSUBSCRIBE never/there")[-1])
+        self.assertIn(b" NO ", raw.command("UNSUBSCRIBE never/there")[-1])
+
 
 if __name__ == "__main__":
     unittest.main()

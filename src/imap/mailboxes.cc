@@ -151,29 +151,41 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
     }
     patterns.push_back(canonical_pattern(std::move(joined)));
   }
-  auto mailboxes = co_await blocking([&] { return services_.store.list_mailboxes(account_.id); });
+  std::vector<std::string> orphans;  // subscribed names no mailbox has
+  auto mailboxes = co_await blocking([&]() -> Result<std::vector<store::Mailbox>> {
+    if (select_subscribed) {
+      auto names = services_.store.orphan_subscriptions(account_.id);
+      if (!names) return tl::unexpected(names.error());
+      orphans = std::move(*names);
+    }
+    return services_.store.list_mailboxes(account_.id);
+  });
   if (!mailboxes) {
     reply(command, no_for(mailboxes.error().code, "LIST failed"));
     co_return;
   }
   std::sort(mailboxes->begin(), mailboxes->end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
+  auto matched = [&](std::string_view name) {
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [&](const std::string& pattern) { return matches(pattern, name); });
+  };
   std::vector<const store::Mailbox*> with_status;
   for (const store::Mailbox& mailbox : *mailboxes) {
-    if (!std::any_of(patterns.begin(), patterns.end(),
-                     [&](const std::string& pattern) { return matches(pattern, mailbox.name); })) {
-      continue;
-    }
+    if (!matched(mailbox.name)) continue;
     const char* role = role_attribute(mailbox.role);
     // A subscribed descendant the patterns do not reach is told of through its parent:
     // LSUB's \Noselect (RFC 3501 section 6.3.9), RECURSIVEMATCH's CHILDINFO (RFC 5258).
     const bool hidden_subscribed =
         select_subscribed && (recursive || lsub) &&
-        std::any_of(mailboxes->begin(), mailboxes->end(), [&](const store::Mailbox& other) {
-          return other.subscribed && is_descendant(other.name, mailbox.name) &&
-                 !std::any_of(patterns.begin(), patterns.end(),
-                              [&](const std::string& p) { return matches(p, other.name); });
-        });
+        (std::any_of(mailboxes->begin(), mailboxes->end(),
+                     [&](const store::Mailbox& other) {
+                       return other.subscribed && is_descendant(other.name, mailbox.name) &&
+                              !matched(other.name);
+                     }) ||
+         std::any_of(orphans.begin(), orphans.end(), [&](const std::string& other) {
+           return is_descendant(other, mailbox.name) && !matched(other);
+         }));
     const bool children_subscribed = recursive && hidden_subscribed;
     if (select_subscribed && !mailbox.subscribed && !hidden_subscribed) continue;
     if (select_special_use && role == nullptr) continue;
@@ -195,6 +207,12 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
     if (children_subscribed) line += " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
     untagged(line);
     if (status != nullptr) with_status.push_back(&mailbox);
+  }
+  // RFC 5258 section 3.1: a subscribed name without a mailbox is \NonExistent.
+  for (const std::string& name : orphans) {
+    if (!matched(name)) continue;
+    untagged(std::string(verb) + (lsub ? " () " : " (\\Subscribed \\NonExistent) ") + "\"/\" " +
+             quote_mailbox(name));
   }
   for (const store::Mailbox* mailbox : with_status) {
     std::optional<store::MailboxSnapshot> snapshot;
@@ -423,11 +441,9 @@ asio::awaitable<void> Session::subscribe(const Command& command, bool subscribed
   }
   auto name = mailbox_argument(command, command.arguments[0]);
   if (!name) co_return;
-  auto done = co_await blocking([&]() -> Result<void> {
-    auto mailbox = services_.store.find_mailbox(account_.id, *name);
-    if (!mailbox) return tl::unexpected(mailbox.error());
-    return services_.store.set_subscribed(mailbox->id, subscribed);
-  });
+  // RFC 3501 section 6.3.6: a name may be subscribed whether or not a mailbox has it.
+  auto done = co_await blocking(
+      [&] { return services_.store.subscribe_name(account_.id, *name, subscribed); });
   if (!done) {
     reply(command, no_for(done.error().code, command.name + " failed"));
     co_return;

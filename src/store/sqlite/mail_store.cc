@@ -94,6 +94,11 @@ Result<void> SqliteMailStore::delete_mailbox(MailboxId id) {
     }
     Query(connection, "DELETE FROM messages WHERE mailbox = ?", id).run();
     Query(connection, "DELETE FROM mailboxes WHERE id = ?", id).run();
+    if (mailbox->subscribed) {
+      Query(connection, "INSERT OR IGNORE INTO orphan_subscriptions (account, name) VALUES (?, ?)",
+            mailbox->account, mailbox->name)
+          .run();
+    }
     transaction.record(mailbox->account, ChangeKind::MailboxDestroyed, id);
     return {};
   });
@@ -107,6 +112,41 @@ Result<void> SqliteMailStore::set_subscribed(MailboxId id, bool subscribed) {
     if (!update.next()) return fail(Errc::NotFound, "no such mailbox");
     transaction.record(update.get<AccountId>(0), ChangeKind::MailboxUpdated, id);
     return {};
+  });
+}
+
+Result<void> SqliteMailStore::subscribe_name(AccountId account, std::string_view name,
+                                             bool subscribed) {
+  return db_.write([&](Transaction& transaction) -> Result<void> {
+    Connection& connection = transaction.connection();
+    Query update(connection,
+                 "UPDATE mailboxes SET subscribed = ? WHERE account = ? AND name = ? RETURNING id",
+                 subscribed, account, name);
+    if (update.next()) {
+      transaction.record(account, ChangeKind::MailboxUpdated, update.get<MailboxId>(0));
+      return {};
+    }
+    if (subscribed) {
+      Query(connection, "INSERT OR IGNORE INTO orphan_subscriptions (account, name) VALUES (?, ?)",
+            account, name)
+          .run();
+      return {};
+    }
+    Query removed(connection,
+                  "DELETE FROM orphan_subscriptions WHERE account = ? AND name = ? RETURNING 1",
+                  account, name);
+    if (!removed.next()) return fail(Errc::NotFound, "not subscribed");
+    return {};
+  });
+}
+
+Result<std::vector<std::string>> SqliteMailStore::orphan_subscriptions(AccountId account) {
+  return db_.read([&](Connection& connection) -> Result<std::vector<std::string>> {
+    Query query(connection, "SELECT name FROM orphan_subscriptions WHERE account = ? ORDER BY name",
+                account);
+    std::vector<std::string> names;
+    while (query.next()) names.push_back(query.get<std::string>(0));
+    return names;
   });
 }
 

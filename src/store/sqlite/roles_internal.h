@@ -49,6 +49,8 @@ class SqliteMailStore : public virtual MailStore {
   Result<void> rename_mailbox(MailboxId id, std::string_view new_name) override;
   Result<void> delete_mailbox(MailboxId id) override;
   Result<void> set_subscribed(MailboxId id, bool subscribed) override;
+  Result<void> subscribe_name(AccountId account, std::string_view name, bool subscribed) override;
+  Result<std::vector<std::string>> orphan_subscriptions(AccountId account) override;
   Result<std::vector<Appended>> deliver(const NewMessage& message,
                                         const std::vector<DeliveryTarget>& targets) override;
   Result<std::vector<Appended>> append_messages(MailboxId mailbox,

@@ -125,6 +125,11 @@ MailboxId insert_mailbox(Transaction& transaction, AccountId account, std::strin
                     unix_seconds());
   uidvalidity.next();
   const ModSeq modseq = transaction.modseq(account);
+  // A name left subscribed without a mailbox: the new mailbox takes the subscription.
+  Query adopt(connection,
+              "DELETE FROM orphan_subscriptions WHERE account = ? AND name = ? RETURNING 1",
+              account, name);
+  if (adopt.next()) subscribed = true;
   Query insert(connection,
                "INSERT INTO mailboxes (account, name, role, subscribed, uidvalidity, uidnext, "
                "highest_modseq) VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING id",

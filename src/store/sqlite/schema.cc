@@ -179,6 +179,17 @@ CREATE INDEX objects_by_type ON objects (account, type, modseq);
     R"sql(
 CREATE INDEX app_passwords_by_secret ON app_passwords (secret_hash);
 )sql",
+    // v10: subscriptions to names no mailbox has (IMAP SUBSCRIBE may name one, and
+    // deleting a subscribed mailbox leaves its name subscribed, RFC 3501 §6.3.6). A
+    // mailbox's own subscription is its `subscribed` column; a row here is adopted by
+    // the mailbox created under its name.
+    R"sql(
+CREATE TABLE orphan_subscriptions (
+  account INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  PRIMARY KEY (account, name)
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace
