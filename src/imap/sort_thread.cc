@@ -51,13 +51,6 @@ std::int64_t sent_date(const SortItem& item) {
   return item.envelope->date_unix ? *item.envelope->date_unix : item.internal_date;
 }
 
-const mime::Address* first_mailbox(const std::vector<mime::Address>& addresses) {
-  for (const auto& address : addresses) {
-    if (address.kind == mime::Address::Kind::Mailbox) return &address;
-  }
-  return nullptr;
-}
-
 // RFC 5256 §3: the addr-mailbox of the first address as ENVELOPE shows it: the local
 // part, or a group's name when the list opens with a group.
 std::string mailbox_key(const std::vector<mime::Address>& addresses) {
@@ -67,10 +60,13 @@ std::string mailbox_key(const std::vector<mime::Address>& addresses) {
                                                                      : first.local);
 }
 
-// RFC 5957: the display name, else the address.
+// RFC 5957: the display name, else the address; a group by its name.
 std::string display_key(const std::vector<mime::Address>& addresses) {
-  const mime::Address* first = first_mailbox(addresses);
-  if (!first) return {};
+  if (addresses.empty()) return {};
+  const mime::Address* first = &addresses.front();
+  if (first->kind == mime::Address::Kind::GroupStart) {
+    return ascii_casemap(first->name.empty() ? first->name_raw : first->name);
+  }
   if (!first->name.empty()) return ascii_casemap(first->name);
   return ascii_casemap(first->domain.empty() ? first->local : first->local + "@" + first->domain);
 }

@@ -163,6 +163,19 @@ TEST(Sort, CcOfAGroupSortsByTheGroupName) {
   EXPECT_EQ(sort_items(messages.items(), {{SortKey::Cc}}), (std::vector<std::uint32_t>{3, 2, 1}));
 }
 
+TEST(Sort, DisplayToOfAGroupIsTheGroupName) {
+  Messages messages;
+  messages.add(1, "", 0);
+  messages.last().to = {{.name = "Alpha", .local = "zed", .domain = "x.test"}};
+  messages.add(2, "", 0);
+  messages.last().to = {{.kind = mime::Address::Kind::GroupStart, .name_raw = "user2"},
+                        {.kind = mime::Address::Kind::GroupEnd}};
+  messages.add(3, "", 0);
+  messages.last().to = {{.local = "mid", .domain = "x.test"}};
+  EXPECT_EQ(sort_items(messages.items(), {{SortKey::DisplayTo}}),
+            (std::vector<std::uint32_t>{1, 3, 2}));
+}
+
 TEST(Thread, ReferencesGroupsRootsWithTheSameSubject) {
   Messages messages;
   messages.add(1, "Plans", 100, "p1");
