@@ -3,11 +3,9 @@ real clients reach (Thunderbird's tags, old IMAP4rev1 clients, Apple Mail), each
 checked on a raw socket, exactly as the RFC text words it."""
 
 import re
-import smtplib
 import unittest
 
-from harness import Instance
-from test_imap import PASSWORD, USER, Raw, simple
+from test_imap import ImapTest, simple
 
 
 def untagged(lines, prefix):
@@ -15,24 +13,8 @@ def untagged(lines, prefix):
     return [line for line in lines if line.startswith(b"* " + prefix)]
 
 
-class ImapRfcTest(unittest.TestCase):
-    """One server for the class; each test uses its own mailbox names."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.instance = Instance(["smtp", "imap"])
-        cls.instance.add_account(USER, PASSWORD)
-        cls.instance.start()
-        cls.port = cls.instance.ports["imap"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.instance.close()
-
-    def raw(self):
-        raw = Raw(self.port)
-        self.addCleanup(raw.close)
-        return raw
+class ImapRfcTest(ImapTest):
+    """One server for the class (test_imap's); each test uses its own mailbox names."""
 
     def append(self, raw, mailbox, message, flags=""):
         lines = raw.command("", raw=f'APPEND "{mailbox}" {flags} {{{len(message)}+}}\r\n'.encode()
