@@ -330,7 +330,7 @@ std::optional<std::string> Session::mailbox_argument(const Command& command, con
   std::string name;
   if (utf8_) {
     if (!is_valid_utf8(*text)) {
-      reply(command, "NO Mailbox name is not UTF-8");
+      reply(command, "BAD Mailbox name is not UTF-8");
       return std::nullopt;
     }
     name = std::string(*text);
