@@ -356,7 +356,9 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
     auto result = services_.store.change_flags(id, *uids, change);
     if (!result) return tl::unexpected(result.error());
     Stored out{std::move(*result), {}};
-    if (silent) return out;
+    // RFC 7162 section 3.1.3: with UNCHANGEDSINCE, every message that passed gets its
+    // MODSEQ, .SILENT or not, changed or not.
+    if (silent && !change.unchanged_since) return out;
     std::vector<store::Uid> others;
     for (store::Uid uid : *uids) {
       const bool changed = std::any_of(out.result.changed.begin(), out.result.changed.end(),
@@ -392,10 +394,11 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
     if (!msn) return;
     std::string line = std::to_string(*msn) + " FETCH (";
     if (with_flags) line += flags_item(message.uid, message.flags);
-    if (command.uid)
-      line += std::string(with_flags ? " " : "") + "UID " + std::to_string(message.uid);
+    // RFC 7162 section 3.2.4: with QRESYNC on, every FETCH response carries the UID.
+    const bool with_uid = command.uid || qresync_;
+    if (with_uid) line += std::string(with_flags ? " " : "") + "UID " + std::to_string(message.uid);
     if (condstore_) {
-      line += std::string(with_flags || command.uid ? " " : "") + "MODSEQ (" +
+      line += std::string(with_flags || with_uid ? " " : "") + "MODSEQ (" +
               std::to_string(message.modseq) + ")";
     }
     if (line.back() != '(') untagged(line + ")");
@@ -404,7 +407,7 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
     view.note_reported(message.uid, message.modseq);
     report(message, !silent);
   }
-  for (const auto& message : stored->unchanged) report(message, true);
+  for (const auto& message : stored->unchanged) report(message, !silent);
   if (!stored->result.conflicts.empty()) {
     std::vector<std::uint32_t> numbers;
     for (store::Uid uid : stored->result.conflicts) {
@@ -472,7 +475,11 @@ asio::awaitable<void> Session::copy(const Command& command, bool move) {
   if (move) {
     if (!code.empty()) untagged("OK " + code + "Moved");
     co_await update(true, true);
-    reply(command, "OK MOVE completed");
+    // RFC 6851 section 4.4: with QRESYNC, where MODSEQ stands after the move.
+    const bool moved = !copied->appended.empty() && qresync_ && selected_;
+    reply(command, moved ? "OK [HIGHESTMODSEQ " + std::to_string(selected_->view.modseq()) +
+                               "] MOVE completed"
+                         : std::string("OK MOVE completed"));
   } else {
     reply(command, "OK " + code + "COPY completed");
   }

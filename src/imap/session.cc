@@ -177,7 +177,12 @@ asio::awaitable<bool> Session::execute(Command& command) {
   } else if (!co_await dispatch(*spec, command)) {
     co_return false;
   }
-  co_await update(command.uid || !spec || !spec->by_sequence_holds_expunges);
+  // RFC 9051 section 7.5.1: no expunge while numbers may shift under a command; a UID
+  // SEARCH, SORT or THREAD may hold message numbers too (RFC 7162 section 3.2.10.2).
+  const bool holds = spec && spec->by_sequence_holds_expunges &&
+                     (!command.uid || spec->verb == Verb::Search || spec->verb == Verb::Sort ||
+                      spec->verb == Verb::Thread);
+  co_await update(!holds);
   co_return !connection_.send_tagged(tagged_);
 }
 
