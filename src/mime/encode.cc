@@ -27,6 +27,23 @@ std::string crlf_lines(std::string_view text) {
   return out;
 }
 
+std::uint64_t crlf_size(std::string_view text) {
+  std::uint64_t size = text.size();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r') {
+      if (i + 1 < text.size() && text[i + 1] == '\n') {
+        ++i;
+      } else {
+        ++size;  // a lone CR becomes CRLF
+      }
+    } else if (text[i] == '\n') {
+      ++size;  // a lone LF becomes CRLF
+    }
+  }
+  if (!text.empty() && text.back() != '\r' && text.back() != '\n') size += 2;
+  return size;
+}
+
 std::string encode_quoted_printable(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

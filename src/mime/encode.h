@@ -12,6 +12,10 @@ namespace rampart::mime {
 // Line ends as CRLF (lone CR or LF become CRLF).
 std::string crlf_lines(std::string_view text);
 
+// The size of crlf_lines(text) with a CRLF after a last line that has no line end:
+// a stored message as POP3 sends it (RETR), and as its LIST and STAT count it.
+std::uint64_t crlf_size(std::string_view text);
+
 // Quoted-printable (RFC 2045 §6.7) of CRLF text: lines of at most 76 characters, soft
 // breaks, trailing whitespace and every byte outside printable ASCII encoded.
 std::string encode_quoted_printable(std::string_view text);

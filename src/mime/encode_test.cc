@@ -9,6 +9,21 @@
 namespace rampart::mime {
 namespace {
 
+TEST(CrlfLines, EndsEveryLineWithCrlf) {
+  EXPECT_EQ(crlf_lines("a\nb\rc\r\nd"), "a\r\nb\r\nc\r\nd");
+  EXPECT_EQ(crlf_lines("\n\r\r\n"), "\r\n\r\n\r\n");
+}
+
+TEST(CrlfSize, CountsCrlfLinesAndAFinalLineEnd) {
+  for (std::string_view text :
+       {"", "a", "a\r\n", "a\n", "a\r", "a\nb", "\r\r\n\n", "x\r\ny\rz", "\n", "\r", "..\r\n.\n"}) {
+    std::string whole = crlf_lines(text);
+    if (!whole.empty() && !whole.ends_with("\r\n")) whole += "\r\n";
+    EXPECT_EQ(crlf_size(text), whole.size()) << text;
+  }
+  EXPECT_EQ(crlf_size("Subject: x\r\n\r\nbody\r\n"), 20u);
+}
+
 TEST(FormatDate, WritesAnRfc5322DateTimeInTheGivenZone) {
   EXPECT_EQ(format_date(0, 0), "Thu, 1 Jan 1970 00:00:00 +0000");
   EXPECT_EQ(format_date(1795000000, 0), "Wed, 18 Nov 2026 11:06:40 +0000");

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "store/types.h"
@@ -27,6 +28,12 @@ class BlobStore {
 
   // The bytes of a blob; NotFound for an unknown or invalid id.
   virtual Result<std::string> read_blob(std::string_view blob_id) = 0;
+  // The size of each blob with every line ended by CRLF, the last one too
+  // (mime::crlf_size): what POP3 sends of a message and counts in LIST and STAT. In
+  // `blob_ids` order; NotFound when one is unknown. Read from the blob's row; a blob
+  // stored before the size was kept is read once and its size kept from then on.
+  virtual Result<std::vector<std::uint64_t>> crlf_sizes(
+      const std::vector<std::string>& blob_ids) = 0;
   // Uploads. add_upload keeps the bytes durably for the account (again: a new time),
   // dropping the account's uploads past kUploadLifetime; OverQuota when they, with
   // the account's mail, would pass its quota. find_blob says whether the account may

@@ -3,6 +3,7 @@
 
 #include "base/clock.h"
 #include "base/sha256.h"
+#include "mime/encode.h"
 #include "store/names_internal.h"
 #include "store/sqlite/roles_internal.h"
 #include "store/sqlite/rows_internal.h"
@@ -12,6 +13,47 @@ namespace rampart::store::sqlite {
 
 Result<std::string> SqliteBlobStore::read_blob(std::string_view blob_id) {
   return db_.blobs().read(blob_id);
+}
+
+Result<std::vector<std::uint64_t>> SqliteBlobStore::crlf_sizes(
+    const std::vector<std::string>& blob_ids) {
+  constexpr std::int64_t kUnknown = -1;
+  auto sizes = db_.read([&](Connection& connection) -> Result<std::vector<std::int64_t>> {
+    std::vector<std::int64_t> out;
+    out.reserve(blob_ids.size());
+    for (const std::string& id : blob_ids) {
+      Query query(connection, "SELECT coalesce(crlf_size, -1) FROM blobs WHERE id = ?", id);
+      if (!query.next()) return fail(Errc::NotFound, "no such blob");
+      out.push_back(query.get<std::int64_t>(0));
+    }
+    return out;
+  });
+  if (!sizes) return tl::unexpected(sizes.error());
+  // Blobs stored before schema v11: read each once, and keep what it gave.
+  std::vector<std::pair<std::string, std::uint64_t>> computed;
+  std::vector<std::uint64_t> out;
+  out.reserve(sizes->size());
+  for (std::size_t i = 0; i < sizes->size(); ++i) {
+    if ((*sizes)[i] != kUnknown) {
+      out.push_back(static_cast<std::uint64_t>((*sizes)[i]));
+      continue;
+    }
+    auto bytes = db_.blobs().read(blob_ids[i]);
+    if (!bytes) return tl::unexpected(bytes.error());
+    out.push_back(mime::crlf_size(*bytes));
+    computed.emplace_back(blob_ids[i], out.back());
+  }
+  if (!computed.empty()) {
+    auto kept = db_.write([&](Transaction& transaction) -> Result<void> {
+      for (const auto& [id, size] : computed) {
+        Query(transaction.connection(), "UPDATE blobs SET crlf_size = ? WHERE id = ?", size, id)
+            .run();
+      }
+      return {};
+    });
+    if (!kept) return tl::unexpected(kept.error());
+  }
+  return out;
 }
 
 Result<Upload> SqliteBlobStore::add_upload(AccountId account, std::string_view bytes,

@@ -88,6 +88,7 @@ class SqliteBlobStore : public virtual BlobStore {
   explicit SqliteBlobStore(Database& database) : db_(database) {}
 
   Result<std::string> read_blob(std::string_view blob_id) override;
+  Result<std::vector<std::uint64_t>> crlf_sizes(const std::vector<std::string>& blob_ids) override;
   Result<Upload> add_upload(AccountId account, std::string_view bytes,
                             std::string_view type) override;
   Result<Upload> find_blob(AccountId account, std::string_view blob_id) override;

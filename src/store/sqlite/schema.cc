@@ -190,6 +190,11 @@ CREATE TABLE orphan_subscriptions (
   PRIMARY KEY (account, name)
 ) WITHOUT ROWID;
 )sql",
+    // v11: each blob's size with CRLF line ends (mime::crlf_size), what POP3 counts.
+    // NULL for blobs written before: computed from the file when first asked for.
+    R"sql(
+ALTER TABLE blobs ADD COLUMN crlf_size INTEGER;
+)sql",
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 // over one Database (database_internal.h), defined here with the store that joins them.
 #include <algorithm>
 
+#include "mime/encode.h"
 #include "store/sqlite/roles_internal.h"
 #include "store/sqlite/rows_internal.h"
 #include "store/sqlite/schema_internal.h"
@@ -18,11 +19,18 @@ Database::Database(std::filesystem::path database, BlobFiles blobs,
 Result<void> Database::ensure_blob_row(Transaction& transaction, const NewMessage& message,
                                        const std::string& blob_id) {
   Connection& connection = transaction.connection();
-  if (Query known(connection, "SELECT length(structure) FROM blobs WHERE id = ?", blob_id);
+  if (Query known(connection, "SELECT length(structure), crlf_size IS NULL FROM blobs WHERE id = ?",
+                  blob_id);
       known.next()) {
     // An upload keeps no structure; the first message with the same bytes adds it.
     if (known.get<std::int64_t>(0) == 0 && !message.structure.empty()) {
       Query(connection, "UPDATE blobs SET structure = ? WHERE id = ?", Bytes{message.structure},
+            blob_id)
+          .run();
+    }
+    // A blob from before schema v11, delivered again: its bytes are at hand.
+    if (known.get<bool>(1)) {
+      Query(connection, "UPDATE blobs SET crlf_size = ? WHERE id = ?", mime::crlf_size(message.raw),
             blob_id)
           .run();
     }
@@ -32,8 +40,8 @@ Result<void> Database::ensure_blob_row(Transaction& transaction, const NewMessag
     auto written = blobs_.write(blob_id, message.raw, files::SyncDirectory::Yes);
     if (!written) return tl::unexpected(written.error());
   }
-  Query(connection, "INSERT INTO blobs (id, structure) VALUES (?, ?)", blob_id,
-        Bytes{message.structure})
+  Query(connection, "INSERT INTO blobs (id, structure, crlf_size) VALUES (?, ?, ?)", blob_id,
+        Bytes{message.structure}, mime::crlf_size(message.raw))
       .run();
   return {};
 }
