@@ -29,8 +29,8 @@
 #include "jmap/api.h"
 #include "jmap/mail.h"
 #include "net/server.h"
-#include "net/stream.h"
 #include "net/tls.h"
+#include "pop3/session.h"
 #include "smtp/session.h"
 
 namespace rampart::app {
@@ -38,37 +38,12 @@ namespace {
 
 namespace asio = boost::asio;
 
-// A protocol this build does not serve yet: the listener is real, and every client is
-// told in its own protocol's words that the service is unavailable, then disconnected.
-struct Unavailable {
-  const char* service;
-  bool implicit_tls;
-  std::string reply;
-};
-
-std::vector<std::pair<const std::vector<Endpoint>*, Unavailable>> unavailable_services(
-    const Config& config) {
-  const std::string pop3 = "-ERR [SYS/PERM] POP3 is not available in this version\r\n";
-  return {{&config.listen.pop3, {"pop3", false, pop3}}};
-}
-
-net::SessionHandler unavailable_handler(Unavailable service,
-                                        const std::unique_ptr<net::TlsReloader>& tls) {
-  return [service = std::move(service), &tls](net::Socket socket) -> asio::awaitable<void> {
-    constexpr std::chrono::seconds kTimeout{30};
-    net::Stream stream(std::move(socket), tls ? tls->current() : nullptr);
-    if (service.implicit_tls && !co_await stream.start_tls(kTimeout)) co_return;
-    co_await stream.write(service.reply, kTimeout);
-    stream.close();
-  };
-}
-
 // Every service but plain HTTP offers TLS (implicit or STARTTLS).
 bool needs_tls(const Config& config) {
   const Config::Listen& listen = config.listen;
   return !(listen.smtp.empty() && listen.submission.empty() && listen.submissions.empty() &&
            listen.imap.empty() && listen.imaps.empty() && listen.pop3.empty() &&
-           listen.https.empty());
+           listen.pop3s.empty() && listen.https.empty());
 }
 
 struct SmtpListener {
@@ -175,6 +150,7 @@ struct Running {
   // The listeners' handlers keep pointers to these.
   std::vector<SmtpListener> smtp_listeners;
   imap::SessionOptions imap_options, imaps_options;
+  pop3::SessionOptions pop3_options, pop3s_options;
   http::SessionOptions http_options, https_options;
 
   // Alerts by mail need the store, opened after the trail: set before any session runs,
@@ -194,6 +170,8 @@ struct Running {
   std::optional<smtp::Services> smtp_services;
   imap::RecentClaims imap_recent;
   std::optional<imap::Services> imap_services;
+  pop3::MaildropLocks pop3_locks;  // one POP3 session per maildrop, over both listeners
+  std::optional<pop3::Services> pop3_services;
   std::optional<admin::Api> admin_api;
   std::optional<http::Services> http_services;
 
@@ -248,6 +226,18 @@ bool bind_listeners(net::Server& server, const Config& config, Running& running)
       }
     }
   }
+  running.pop3s_options.implicit_tls = true;
+  for (const auto& [endpoints, service, options] :
+       {std::tuple{&config.listen.pop3, "pop3", &running.pop3_options},
+        std::tuple{&config.listen.pop3s, "pop3s", &running.pop3s_options}}) {
+    for (const Endpoint& endpoint : *endpoints) {
+      if (!listen(endpoint, service, [options, &running](net::Socket socket) {
+            return pop3::run_session(std::move(socket), *options, *running.pop3_services);
+          })) {
+        return false;
+      }
+    }
+  }
   running.http_options.header_timeout = std::chrono::seconds(config.http.header_timeout);
   running.https_options = running.http_options;
   running.https_options.implicit_tls = true;
@@ -260,15 +250,6 @@ bool bind_listeners(net::Server& server, const Config& config, Running& running)
           })) {
         return false;
       }
-    }
-  }
-  for (const auto& [endpoints, service] : unavailable_services(config)) {
-    for (const Endpoint& endpoint : *endpoints) {
-      if (!listen(endpoint, service.service, unavailable_handler(service, running.tls))) {
-        return false;
-      }
-      log::warn(std::string(service.service) + " on " + endpoint.text() +
-                " is not implemented in this version: clients are told it is unavailable");
     }
   }
   if (listeners == 0) log::warn("no [listen] entries: serving nothing");
@@ -371,6 +352,8 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
       smtp::Services{directory, delivery, blocking, tls, &message_budget});
   running.imap_services.emplace(
       imap::Services{directory, stored, stored, stored, blocking, tls, trail, running.imap_recent});
+  running.pop3_services.emplace(
+      pop3::Services{directory, stored, stored, blocking, tls, trail, running.pop3_locks});
   running.admin_api.emplace(stored, directory, *running.audit_log);
   jmap::Dispatcher& jmap = running.jmap;
   jmap::add_core_methods(jmap);

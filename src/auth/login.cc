@@ -17,7 +17,7 @@ namespace {
 enum class Outcome { Refused, Success, Failure };
 constexpr std::array<const char*, 3> kOutcomeNames = {"refused", "success", "failure"};
 // The protocols that log in today; another one is still counted, by the slower lookup.
-constexpr std::array<std::string_view, 3> kProtocols = {"imap", "smtp", "http"};
+constexpr std::array<std::string_view, 4> kProtocols = {"imap", "smtp", "http", "pop3"};
 
 void count(const char* protocol, Outcome outcome) {
   static metrics::Slots<kProtocols.size() * kOutcomeNames.size()> logins(

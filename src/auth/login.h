@@ -25,7 +25,8 @@ struct LoginOutcome {
 };
 
 // Arguments by reference: GCC 12 destroys braced temporaries passed by value to a
-// coroutine twice (GCC bug 101367). `protocol` is a literal: "imap", "smtp", "http".
+// coroutine twice (GCC bug 101367). `protocol` is a literal: "imap", "smtp", "http",
+// "pop3".
 boost::asio::awaitable<LoginOutcome> network_login(directory::Directory& directory,
                                                    boost::asio::thread_pool& blocking,
                                                    const std::string& peer, const std::string& user,

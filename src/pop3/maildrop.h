@@ -26,6 +26,7 @@ class Maildrop {
     bool deleted = false;
   };
 
+  Maildrop() = default;  // empty (Result<Maildrop> over the blocking pool needs one)
   Maildrop(store::MailboxId mailbox, std::uint32_t uidvalidity, std::vector<Message> messages);
 
   store::MailboxId mailbox() const { return mailbox_; }
@@ -46,8 +47,8 @@ class Maildrop {
   std::vector<store::Uid> deleted_uids() const;
 
  private:
-  store::MailboxId mailbox_;
-  std::uint32_t uidvalidity_;
+  store::MailboxId mailbox_ = 0;
+  std::uint32_t uidvalidity_ = 0;
   std::vector<Message> messages_;
   std::uint32_t count_ = 0;
   std::uint64_t octets_ = 0;
