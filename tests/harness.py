@@ -11,7 +11,7 @@ import time
 import unittest
 
 RAMPART = os.environ.get("RAMPART_BIN", os.path.join(os.path.dirname(__file__), "..", "build", "rampart"))
-SERVICES = ["smtp", "submission", "submissions", "lmtp", "imap", "imaps", "pop3", "http", "https"]
+SERVICES = ["smtp", "submission", "submissions", "lmtp", "imap", "imaps", "pop3", "pop3s", "http", "https"]
 
 
 def free_port():
@@ -30,6 +30,33 @@ def readable_by_server(*paths):
     for path in paths:
         os.chmod(os.path.dirname(path), 0o755)
         os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+
+def make_ca_signed_pair(directory):
+    """A test CA and a certificate for mail.test signed by it, with the revocation
+    pointers a real CA puts in (testssl.sh rates their absence HIGH). Returns the
+    paths (ca, cert, key)."""
+    path = lambda name: os.path.join(directory, name)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "90",
+            "-subj", "/CN=Rampart Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", path("key.pem"), "-out", path("cert.csr"), "-subj", "/CN=mail.test")
+    with open(path("ext.cnf"), "w") as f:
+        f.write("basicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature\n"
+                "extendedKeyUsage=serverAuth\n"
+                "subjectAltName=DNS:mail.test\n"
+                "crlDistributionPoints=URI:http://127.0.0.1:9/test-ca.crl\n"
+                "authorityInfoAccess=OCSP;URI:http://127.0.0.1:9/ocsp\n")
+    openssl("x509", "-req", "-in", path("cert.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+            "-CAcreateserial", "-out", path("cert.pem"), "-days", "90", "-extfile", path("ext.cnf"))
+    return path("ca.pem"), path("cert.pem"), path("key.pem")
 
 
 def run(args, stdin=None, config=None):

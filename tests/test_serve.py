@@ -1,4 +1,4 @@
-"""`rampart serve`: listeners, TLS, replies of services not built yet, clean shutdown."""
+"""`rampart serve`: listeners, TLS, a greeting on each, clean shutdown."""
 
 import imaplib
 import os
@@ -40,8 +40,12 @@ class Serve(InstanceTest):
                                timeout=10) as client:
             self.assertIn("AUTH=PLAIN", client.capabilities)
 
-        with self.assertRaises(poplib.error_proto):
-            poplib.POP3("127.0.0.1", instance.ports["pop3"], timeout=10)
+        client = poplib.POP3("127.0.0.1", instance.ports["pop3"], timeout=10)
+        self.assertIn("STLS", client.capa())
+        client.quit()
+        client = poplib.POP3_SSL("127.0.0.1", instance.ports["pop3s"], timeout=10, context=context)
+        self.assertTrue(client.getwelcome().startswith(b"+OK"))
+        client.quit()
 
         with urllib.request.urlopen(f"http://127.0.0.1:{instance.ports['http']}/health",
                                     timeout=10) as health:

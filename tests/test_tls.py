@@ -11,36 +11,9 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import Instance, InstanceTest, readable_by_server
+from harness import Instance, InstanceTest, make_ca_signed_pair, openssl, readable_by_server
 
 SEVERITIES = ["OK", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
-
-
-def openssl(*args):
-    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
-
-
-def make_ca_signed_pair(directory):
-    """A test CA and a certificate for mail.test signed by it, with the revocation
-    pointers a real CA puts in (testssl.sh rates their absence HIGH). Returns the
-    paths (ca, cert, key)."""
-    path = lambda name: os.path.join(directory, name)
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "90",
-            "-subj", "/CN=Rampart Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path("key.pem"), "-out", path("cert.csr"), "-subj", "/CN=mail.test")
-    with open(path("ext.cnf"), "w") as f:
-        f.write("basicConstraints=critical,CA:FALSE\n"
-                "keyUsage=critical,digitalSignature\n"
-                "extendedKeyUsage=serverAuth\n"
-                "subjectAltName=DNS:mail.test\n"
-                "crlDistributionPoints=URI:http://127.0.0.1:9/test-ca.crl\n"
-                "authorityInfoAccess=OCSP;URI:http://127.0.0.1:9/ocsp\n")
-    openssl("x509", "-req", "-in", path("cert.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
-            "-CAcreateserial", "-out", path("cert.pem"), "-days", "90", "-extfile", path("ext.cnf"))
-    return path("ca.pem"), path("cert.pem"), path("key.pem")
 
 
 def not_after(cert_path):
@@ -55,7 +28,8 @@ class TestSslTest(unittest.TestCase):
 
     # (service, testssl's STARTTLS protocol or None for implicit TLS)
     LISTENERS = [("smtp", "smtp"), ("submission", "smtp"), ("submissions", None),
-                 ("imap", "imap"), ("imaps", None), ("https", None)]
+                 ("imap", "imap"), ("imaps", None), ("pop3", "pop3"), ("pop3s", None),
+                 ("https", None)]
 
     def test_no_finding_of_medium_or_above_on_any_listener(self):
         work = tempfile.TemporaryDirectory(prefix="rampart-testssl-")
