@@ -5,6 +5,7 @@
 #include "audit/trail.h"
 #include "base/log.h"
 #include "pop3/message_writer.h"
+#include "pop3/responses_internal.h"
 #include "pop3/session_internal.h"
 
 namespace rampart::pop3 {
@@ -33,8 +34,8 @@ asio::awaitable<bool> Session::retrieve(const Command& command) {
     }
     log::error("pop3: " + account_.address + ": RETR UID " + std::to_string(uid) + ": " +
                bytes.error().detail);
-    co_return refuse("[SYS/TEMP] Cannot read message " + std::to_string(number) +
-                     ", try again later");
+    co_return refuse(
+        error_for(bytes.error().code, "Cannot read message " + std::to_string(number)));
   }
   const bool top = command.verb == Verb::Top;
   audit(audit::kRead, 1,

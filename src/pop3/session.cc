@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "directory/directory.h"
 #include "pop3/preauth_internal.h"
+#include "pop3/responses_internal.h"
 #include "pop3/session_internal.h"
 
 namespace rampart::pop3 {
@@ -217,7 +218,8 @@ asio::awaitable<void> Session::update() {
       co_await blocking([&] { return services_.store.expunge(mailbox, deleted); });
   if (!expunged) {
     log::error("pop3: " + account_.address + ": QUIT: " + expunged.error().detail);
-    connection_.error("[SYS/TEMP] The deleted messages were not removed: try again");
+    connection_.error(
+        error_for(expunged.error().code, "The deleted messages were not removed: try again"));
     co_return;
   }
   if (!expunged->empty()) {
@@ -247,7 +249,7 @@ asio::awaitable<std::unique_ptr<Session>> start_transaction(Connection& connecti
   if (!maildrop) {
     log::error("pop3: " + account.address +
                ": cannot open the maildrop: " + maildrop.error().detail);
-    closing = connection.error("[SYS/TEMP] Cannot open the maildrop, try again later");
+    closing = connection.error(error_for(maildrop.error().code, "Cannot open the maildrop"));
     co_return nullptr;
   }
   log::info("pop3: " + account.address + " logged in from " + connection.stream().peer_address());
