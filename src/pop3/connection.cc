@@ -18,9 +18,11 @@ Connection::Connection(net::Socket socket, const SessionOptions& options,
     : options_(options), stream_(std::move(socket), std::move(tls)), parser_(options.limits) {}
 
 // The coroutines of this module are written in one plain form: every co_await is a
-// statement of its own whose value goes to a named local, and every if and loop body
-// has braces. GCC 12 laid out the frames of more compact forms wrongly here (a
-// coroutine resumed with a corrupt frame), as in its bug 106188.
+// statement of its own whose value goes to a named local, its arguments are named
+// locals too (never a constant or a temporary), and every if and loop body has braces.
+// GCC 12 built the frames of more compact forms wrongly here: a session was resumed
+// with a corrupt frame right after its greeting (read_more passing kReadChunk straight
+// into read_some) and on STLS.
 
 asio::awaitable<bool> Connection::read_more(std::chrono::seconds timeout) {
   if (input_.empty()) {
@@ -41,7 +43,8 @@ asio::awaitable<bool> Connection::flush() {
     co_return true;
   }
   const auto timeout = kWriteTimeout;
-  const bool written = co_await stream_.write(output_, timeout);
+  const std::string_view bytes = output_;
+  const bool written = co_await stream_.write(bytes, timeout);
   output_.clear();
   if (output_.capacity() > kKeptOutput) {
     std::string().swap(output_);

@@ -209,8 +209,9 @@ asio::awaitable<std::optional<auth::Credentials>> Preauth::authenticate(const Co
 
 asio::awaitable<std::optional<LoggedIn>> Preauth::login(const auth::Credentials& credentials) {
   const std::string& peer = connection_.stream().peer_address();
+  const char* protocol = "pop3";
   auth::LoginOutcome login = co_await auth::network_login(
-      directory_, blocking_, peer, credentials.user, credentials.password, "pop3");
+      directory_, blocking_, peer, credentials.user, credentials.password, protocol);
   if (login.refused) {
     refuse("[SYS/TEMP] Too many failed logins, try again later");
     failed_login();

@@ -22,12 +22,13 @@ asio::awaitable<bool> Session::retrieve(const Command& command) {
   const store::Uid uid = message->uid;
   const store::MailboxId mailbox = maildrop_.mailbox();
   // The message as it is now: another session may have expunged it since login.
-  Result<std::string> bytes = co_await blocking([&]() -> Result<std::string> {
+  auto read = [&]() -> Result<std::string> {
     auto metas = services_.store.get_messages(mailbox, {uid});
     if (!metas) return tl::unexpected(metas.error());
     if (metas->empty()) return fail(Errc::NotFound, "expunged");
     return services_.blobs.read_blob(metas->front().blob_id);
-  });
+  };
+  Result<std::string> bytes = co_await blocking(read);
   if (!bytes) {
     if (bytes.error().code == Errc::NotFound) {
       co_return refuse("Message " + std::to_string(number) + " was removed by another session");

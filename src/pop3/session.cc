@@ -112,7 +112,8 @@ asio::awaitable<bool> Session::execute(const Command& command) {
   const Verb verb = command.verb;
   bool going_on = true;
   if (verb == Verb::List || verb == Verb::Uidl) {
-    going_on = co_await list(command, verb == Verb::Uidl);
+    const bool unique_ids = verb == Verb::Uidl;
+    going_on = co_await list(command, unique_ids);
   } else if (verb == Verb::Retr || verb == Verb::Top) {
     going_on = co_await retrieve(command);
   } else if (verb == Verb::Quit) {
@@ -214,8 +215,8 @@ asio::awaitable<void> Session::update() {
   }
   // The expunge IMAP's EXPUNGE makes: the change log tells IMAP and JMAP sessions.
   const store::MailboxId mailbox = maildrop_.mailbox();
-  Result<std::vector<store::Uid>> expunged =
-      co_await blocking([&] { return services_.store.expunge(mailbox, deleted); });
+  auto expunge = [&] { return services_.store.expunge(mailbox, deleted); };
+  Result<std::vector<store::Uid>> expunged = co_await blocking(expunge);
   if (!expunged) {
     log::error("pop3: " + account_.address + ": QUIT: " + expunged.error().detail);
     connection_.error(
@@ -244,8 +245,8 @@ asio::awaitable<std::unique_ptr<Session>> start_transaction(Connection& connecti
     closing = connection.error("[IN-USE] The maildrop is open in another POP3 session");
     co_return nullptr;
   }
-  Result<Maildrop> maildrop = co_await net::offload(
-      services.blocking, [&] { return open_maildrop(services.store, services.blobs, account.id); });
+  auto open = [&] { return open_maildrop(services.store, services.blobs, account.id); };
+  Result<Maildrop> maildrop = co_await net::offload(services.blocking, open);
   if (!maildrop) {
     log::error("pop3: " + account.address +
                ": cannot open the maildrop: " + maildrop.error().detail);

@@ -32,7 +32,8 @@ class Session {
  private:
   template <class Function>
   boost::asio::awaitable<std::invoke_result_t<Function&>> blocking(Function function) {
-    co_return co_await net::offload(services_.blocking, std::move(function));
+    std::invoke_result_t<Function&> result = co_await net::offload(services_.blocking, function);
+    co_return std::move(result);
   }
   // "-ERR text"; false when that was too many in a row (end the session).
   bool refuse(std::string_view text) { return !connection_.error(text); }
