@@ -251,6 +251,23 @@ class Expunged(ImapRfcTest):
         self.assertIn(b"* 1 EXPUNGE\r\n", reader.command("NOOP"))
 
 
+class AppendToSelected(ImapRfcTest):
+    """RFC 9051 section 6.3.12: APPEND (and COPY) into the selected mailbox is followed
+    by EXISTS at once, so the UID that APPENDUID names is one the next UID STORE reaches."""
+
+    def test_appenduid_is_usable_at_once(self):
+        raw = self.raw()
+        raw.command("CREATE append-selected")
+        raw.command("SELECT append-selected")
+        lines = self.append(raw, "append-selected", simple("mine"))
+        self.assertIn(b"* 1 EXISTS\r\n", lines)
+        uid = re.search(rb"APPENDUID \d+ (\d+)", lines[-1]).group(1).decode()
+        lines = raw.command(f"UID STORE {uid} +FLAGS (\\Flagged)")
+        self.assertTrue(any(b"FETCH" in line and b"\\Flagged" in line for line in lines), lines)
+        lines = raw.command(f"UID COPY {uid} append-selected")
+        self.assertIn(b"* 2 EXISTS\r\n", lines)
+
+
 BINARY_PART = (b"From: a@b.test\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
                b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
                b"Content-Transfer-Encoding: binary\r\n\r\n\x00\xed\n\r\n\n\r\n--b--\r\n")

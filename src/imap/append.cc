@@ -56,6 +56,7 @@ asio::awaitable<void> Session::append(const Command& command) {
     ++at;
   }
   struct Appended {
+    store::MailboxId mailbox = 0;
     std::uint32_t uidvalidity = 0;
     std::vector<store::Appended> appended;
   };
@@ -68,7 +69,7 @@ asio::awaitable<void> Session::append(const Command& command) {
     }
     auto added = services_.store.append_messages(mailbox->id, messages);
     if (!added) return tl::unexpected(added.error());
-    return Appended{mailbox->uidvalidity, std::move(*added)};
+    return Appended{mailbox->id, mailbox->uidvalidity, std::move(*added)};
   });
   if (!appended) {
     const Errc code = appended.error().code;
@@ -83,6 +84,9 @@ asio::awaitable<void> Session::append(const Command& command) {
   const std::string uid_set = format_set(std::move(uids));
   audit(audit::kChange, *name, static_cast<std::int64_t>(appended->appended.size()),
         "APPEND UID " + uid_set);
+  // RFC 9051 section 6.3.12: appended to the selected mailbox, the client hears EXISTS
+  // now, so the UIDs APPENDUID names are ones its next UID command can reach.
+  if (selected_ && selected_->mailbox.id == appended->mailbox) co_await update(true, true);
   reply(command, "OK [APPENDUID " + std::to_string(appended->uidvalidity) + " " + uid_set +
                      "] APPEND completed");
 }

@@ -348,43 +348,18 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
     co_return;
   }
   const store::MailboxId id = selected_->mailbox.id;
-  struct Stored {
-    store::FlagResult result;
-    std::vector<store::MessageMeta> unchanged;
-  };
-  auto stored = co_await blocking([&]() -> Result<Stored> {
-    auto result = services_.store.change_flags(id, *uids, change);
-    if (!result) return tl::unexpected(result.error());
-    Stored out{std::move(*result), {}};
-    // RFC 7162 section 3.1.3: with UNCHANGEDSINCE, every message that passed gets its
-    // MODSEQ, .SILENT or not, changed or not.
-    if (silent && !change.unchanged_since) return out;
-    std::vector<store::Uid> others;
-    for (store::Uid uid : *uids) {
-      const bool changed = std::any_of(out.result.changed.begin(), out.result.changed.end(),
-                                       [&](const auto& m) { return m.uid == uid; });
-      if (!changed && std::find(out.result.conflicts.begin(), out.result.conflicts.end(), uid) ==
-                          out.result.conflicts.end()) {
-        others.push_back(uid);
-      }
-    }
-    if (!others.empty()) {
-      auto current = services_.store.get_messages(id, others);
-      if (current) out.unchanged = std::move(*current);
-    }
-    return out;
-  });
+  auto stored = co_await blocking([&] { return services_.store.change_flags(id, *uids, change); });
   if (!stored) {
     reply(command, stored.error().code == Errc::BadInput
                        ? "BAD Invalid flag"
                        : no_for(stored.error().code, "STORE failed"));
     co_return;
   }
-  if (!stored->result.changed.empty()) {
+  if (!stored->changed.empty()) {
     std::vector<std::uint32_t> changed;
-    for (const auto& message : stored->result.changed) changed.push_back(message.uid);
+    for (const auto& message : stored->changed) changed.push_back(message.uid);
     audit(audit::kChange, selected_->mailbox.name,
-          static_cast<std::int64_t>(stored->result.changed.size()),
+          static_cast<std::int64_t>(stored->changed.size()),
           "STORE " + item + " " + format_flags(change.flags) + " UID " +
               format_set(std::move(changed)));
   }
@@ -403,14 +378,18 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
     }
     if (line.back() != '(') untagged(line + ")");
   };
-  for (const auto& message : stored->result.changed) {
+  for (const auto& message : stored->changed) {
     view.note_reported(message.uid, message.modseq);
     report(message, !silent);
   }
-  for (const auto& message : stored->unchanged) report(message, !silent);
-  if (!stored->result.conflicts.empty()) {
+  // Already so: their flags (RFC 9051 section 6.4.6), and with UNCHANGEDSINCE their
+  // MODSEQ even when .SILENT (RFC 7162 section 3.1.3).
+  if (!silent || change.unchanged_since) {
+    for (const auto& message : stored->unchanged) report(message, !silent);
+  }
+  if (!stored->conflicts.empty()) {
     std::vector<std::uint32_t> numbers;
-    for (store::Uid uid : stored->result.conflicts) {
+    for (store::Uid uid : stored->conflicts) {
       if (command.uid) {
         numbers.push_back(uid);
       } else if (auto msn = view.msn_of(uid)) {
@@ -438,6 +417,7 @@ asio::awaitable<void> Session::copy(const Command& command, bool move) {
   }
   const store::MailboxId from = selected_->mailbox.id;
   struct Copied {
+    store::MailboxId target = 0;
     std::uint32_t uidvalidity = 0;
     std::vector<store::Appended> appended;
   };
@@ -447,7 +427,7 @@ asio::awaitable<void> Session::copy(const Command& command, bool move) {
     auto appended = move ? services_.store.move_messages(from, *uids, target->id)
                          : services_.store.copy_messages(from, *uids, target->id);
     if (!appended) return tl::unexpected(appended.error());
-    return Copied{target->uidvalidity, std::move(*appended)};
+    return Copied{target->id, target->uidvalidity, std::move(*appended)};
   });
   if (!copied) {
     reply(command, copied.error().code == Errc::NotFound
@@ -481,6 +461,8 @@ asio::awaitable<void> Session::copy(const Command& command, bool move) {
                                "] MOVE completed"
                          : std::string("OK MOVE completed"));
   } else {
+    // Copied into the selected mailbox: EXISTS now, as after APPEND (append.cc).
+    if (copied->target == selected_->mailbox.id) co_await update(true, true);
     reply(command, "OK " + code + "COPY completed");
   }
 }

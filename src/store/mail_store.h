@@ -78,7 +78,8 @@ struct MailboxChanges {
 };
 
 struct FlagResult {
-  std::vector<MessageMeta> changed;  // new state of each changed message
+  std::vector<MessageMeta> changed;    // new state of each changed message
+  std::vector<MessageMeta> unchanged;  // already so: their state, read in the same commit
   std::vector<Uid> conflicts;
 };
 

@@ -285,7 +285,10 @@ Result<FlagResult> SqliteMailStore::change_flags(MailboxId mailbox_id, const std
         continue;
       }
       Flags updated = apply(change.operation, message.flags, *given);
-      if (updated == message.flags) continue;
+      if (updated == message.flags) {
+        result.unchanged.push_back(std::move(message));
+        continue;
+      }
       unseen_change += int{is_seen(message.flags)} - int{is_seen(updated)};
       message.flags = std::move(updated);
       message.modseq = transaction.modseq(mailbox->account);
