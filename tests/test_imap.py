@@ -107,7 +107,7 @@ class Authentication(ImapTest):
         for capability in (b"QRESYNC", b"CONDSTORE", b"MOVE", b"UIDPLUS", b"ESEARCH", b"SEARCHRES",
                            b"LIST-EXTENDED", b"LIST-STATUS", b"SPECIAL-USE", b"MULTIAPPEND",
                            b"BINARY", b"SORT", b"SORT=DISPLAY", b"THREAD=REFERENCES", b"UTF8=ACCEPT",
-                           b"COMPRESS=DEFLATE", b"IDLE", b"NAMESPACE", b"UNSELECT", b"STATUS=SIZE"):
+                           b"COMPRESS=DEFLATE", b"OBJECTID", b"IDLE", b"NAMESPACE", b"UNSELECT", b"STATUS=SIZE"):
             self.assertIn(capability, after)
         self.assertNotIn(b"AUTH=PLAIN", after)
         client.logout()

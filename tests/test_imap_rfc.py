@@ -268,6 +268,29 @@ class AppendToSelected(ImapRfcTest):
         self.assertIn(b"* 2 EXISTS\r\n", lines)
 
 
+class ObjectId(ImapRfcTest):
+    """RFC 8474: MAILBOXID, EMAILID and THREADID, the same ids JMAP gives."""
+
+    def test_ids_of_mailboxes_messages_and_threads(self):
+        raw = self.raw()
+        lines = raw.command("CREATE objectid")
+        mailbox = re.search(rb"OK \[MAILBOXID \((M\d+)\)\] ", lines[-1]).group(1)
+        self.assertIn(b"* OK [MAILBOXID (" + mailbox + b")] Ok\r\n", raw.command("SELECT objectid"))
+        self.assertIn(b"MAILBOXID (" + mailbox + b")",
+                      b"".join(raw.command("STATUS objectid (MAILBOXID MESSAGES)")))
+        self.append(raw, "objectid", simple("first", extra="Message-ID: <o1@x>\r\n"))
+        self.append(raw, "objectid", simple("Re: first", extra="In-Reply-To: <o1@x>\r\n"))
+        lines = raw.command("FETCH 1:2 (EMAILID THREADID)")
+        ids = [re.search(rb"EMAILID \((E\d+)\) THREADID \((T\d+)\)", line).groups()
+               for line in lines[:2]]
+        self.assertNotEqual(ids[0][0], ids[1][0])
+        self.assertEqual(ids[0][1], ids[1][1])  # one conversation
+        self.assertEqual(untagged(raw.command(f"SEARCH EMAILID {ids[1][0].decode()}"), b"SEARCH"),
+                         [b"* SEARCH 2\r\n"])
+        self.assertEqual(untagged(raw.command(f"SEARCH THREADID {ids[0][1].decode()}"), b"SEARCH"),
+                         [b"* SEARCH 1 2\r\n"])
+
+
 BINARY_PART = (b"From: a@b.test\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
                b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
                b"Content-Transfer-Encoding: binary\r\n\r\n\x00\xed\n\r\n\n\r\n--b--\r\n")

@@ -10,6 +10,7 @@
 #include "imap/session_internal.h"
 #include "mime/message.h"
 #include "store/message_reader.h"
+#include "store/object_id.h"
 
 namespace rampart::imap {
 
@@ -35,6 +36,8 @@ struct FetchItems {
     BodyStructure,
     Uid,
     ModSeq,
+    EmailId,
+    ThreadId,
     Section
   };
   std::vector<Item> order;
@@ -73,6 +76,10 @@ bool add_item(FetchItems& items, const Token& token) {
     add(Item::Uid);
   } else if (name == "MODSEQ") {
     add(Item::ModSeq);
+  } else if (name == "EMAILID") {
+    add(Item::EmailId);  // RFC 8474: the JMAP Email id
+  } else if (name == "THREADID") {
+    add(Item::ThreadId);
   } else if (name == "RFC822") {
     add_section({.item = BodyRequest::Item::Body, .peek = false, .section = {}}, "RFC822");
   } else if (name == "RFC822.HEADER") {
@@ -152,6 +159,14 @@ bool append_items(ItemWriter& writer, store::MessageReader& message, const Fetch
       case Item::Flags:
         writer.next(flags);
         flags_sent = true;
+        break;
+      case Item::EmailId:
+        writer.next("EMAILID (" + store::object_id(store::kEmailPrefix, meta.id) + ")");
+        break;
+      case Item::ThreadId:
+        writer.next(meta.thread == 0
+                        ? std::string("THREADID NIL")
+                        : "THREADID (" + store::object_id(store::kThreadPrefix, meta.thread) + ")");
         break;
       case Item::InternalDate:
         writer.next("INTERNALDATE " + format_date_time(meta.internal_date));

@@ -244,6 +244,10 @@ std::optional<std::string> Session::status_items(const Arguments& items,
       value = mailbox.uidvalidity;
     } else if (item.is("UNSEEN")) {
       value = mailbox.unseen_count;
+    } else if (item.is("MAILBOXID")) {
+      if (!out.empty()) out += ' ';
+      out += "MAILBOXID (" + mailbox_id(mailbox.id) + ")";  // RFC 8474 section 4
+      continue;
     } else if (item.is("SIZE")) {
       value = mailbox.total_size;
     } else if (item.is("RECENT") && snapshot != nullptr) {
@@ -363,7 +367,7 @@ asio::awaitable<void> Session::create(const Command& command) {
     co_return;
   }
   audit(audit::kChange, *name, 0, "CREATE mailbox");
-  reply(command, "OK CREATE completed");
+  reply(command, "OK [MAILBOXID (" + mailbox_id(created->id) + ")] CREATE completed");
 }
 
 asio::awaitable<void> Session::remove(const Command& command) {

@@ -4,6 +4,7 @@
 #include "base/ascii.h"
 #include "base/civil_date.h"
 #include "imap/responses_internal.h"
+#include "store/object_id.h"
 
 namespace rampart::imap {
 
@@ -74,6 +75,8 @@ bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view
            mailbox.name.compare(0, prefix.size(), prefix) == 0;
   });
 }
+
+std::string mailbox_id(store::MailboxId id) { return store::object_id(store::kMailboxPrefix, id); }
 
 std::string format_flags(const store::Flags& flags, bool recent) {
   std::string out = "(";

@@ -26,6 +26,9 @@ bool has_flag(const store::Flags& flags, std::string_view flag);
 bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name,
                   bool subscribed_only = false);
 
+// RFC 8474 objectid of a mailbox: its JMAP Mailbox id (store/object_id.h).
+std::string mailbox_id(store::MailboxId id);
+
 // "(\Seen $Forwarded)"; `recent` adds the IMAP4rev1 session flag "\Recent".
 std::string format_flags(const store::Flags& flags, bool recent = false);
 

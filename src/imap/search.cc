@@ -13,6 +13,7 @@
 #include "mime/header.h"
 #include "mime/message.h"
 #include "store/message_reader.h"
+#include "store/object_id.h"
 
 namespace rampart::imap {
 
@@ -181,6 +182,10 @@ bool matches(const SearchKey& key, Candidate& candidate, const Context& context)
       return context.now - meta.internal_date <= static_cast<std::int64_t>(key.number);
     case Kind::ModSeq:
       return meta.modseq >= key.number;
+    case Kind::EmailId:
+      return store::object_id(store::kEmailPrefix, meta.id) == key.text;
+    case Kind::ThreadId:
+      return meta.thread != 0 && store::object_id(store::kThreadPrefix, meta.thread) == key.text;
   }
   return false;
 }

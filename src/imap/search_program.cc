@@ -94,7 +94,7 @@ std::optional<SearchKey> Reader::key(int depth) {
     Argument argument;
     const char* flag = "";  // the system flag of Flag/NotFlag keys without an argument
   };
-  static constexpr std::array<Simple, 33> kSimple = {{
+  static constexpr std::array<Simple, 35> kSimple = {{
       {"ALL", Kind::All, Argument::None},
       {"ANSWERED", Kind::Flag, Argument::None, "\\Answered"},
       {"DELETED", Kind::Flag, Argument::None, "\\Deleted"},
@@ -128,6 +128,8 @@ std::optional<SearchKey> Reader::key(int depth) {
       {"SMALLER", Kind::Smaller, Argument::Number},
       {"OLDER", Kind::Older, Argument::Number},
       {"YOUNGER", Kind::Younger, Argument::Number},
+      {"EMAILID", Kind::EmailId, Argument::String},
+      {"THREADID", Kind::ThreadId, Argument::String},
   }};
   for (const Simple& simple : kSimple) {
     if (word != simple.word) continue;

@@ -44,6 +44,8 @@ struct SearchKey {
     Older,
     Younger,  // number: seconds (WITHIN)
     ModSeq,   // number: MODSEQ >= number
+    EmailId,
+    ThreadId,  // text: an RFC 8474 objectid ("E12", "T7")
   };
   Kind kind = Kind::All;
   std::string text, text2;

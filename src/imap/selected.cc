@@ -212,6 +212,7 @@ void Session::announce_selection(const store::MailboxSnapshot& snapshot, bool ch
     untagged("LIST (" + attributes + ") \"/\" " + quote_mailbox(mailbox.name));
   }
   untagged("OK [UIDVALIDITY " + std::to_string(mailbox.uidvalidity) + "] UIDs valid");
+  untagged("OK [MAILBOXID (" + mailbox_id(mailbox.id) + ")] Ok");
   untagged("OK [UIDNEXT " + std::to_string(mailbox.uidnext) + "] Predicted next UID");
   untagged("OK [HIGHESTMODSEQ " + std::to_string(mailbox.highest_modseq) + "] Highest");
 }

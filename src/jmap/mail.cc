@@ -11,18 +11,6 @@
 
 namespace rampart::jmap {
 
-std::string object_id(char prefix, std::int64_t number) {
-  return std::string(1, prefix) + std::to_string(number);
-}
-
-std::optional<std::int64_t> parse_object_id(char prefix, std::string_view id) {
-  if (id.size() < 2 || id.size() > 20 || id.front() != prefix || id[1] == '0') return std::nullopt;
-  std::int64_t number = 0;
-  const auto [end, error] = std::from_chars(id.data() + 1, id.data() + id.size(), number);
-  if (error != std::errc() || end != id.data() + id.size() || number <= 0) return std::nullopt;
-  return number;
-}
-
 std::optional<std::int64_t> resolve_id(char prefix, std::string_view id, const Context& context) {
   if (id.starts_with('#')) {
     auto created = context.created_ids.find(id.substr(1));

@@ -15,21 +15,19 @@
 
 #include "jmap/api.h"
 #include "jmap/errors.h"
+#include "store/object_id.h"
 #include "store/store.h"
 
 namespace rampart::jmap {
 
-// Object ids: a letter and the store's number ("M12", "E345", "T345"). The letter
-// keeps an id of one type from being taken for another.
-inline constexpr char kMailboxPrefix = 'M';
-inline constexpr char kEmailPrefix = 'E';
-inline constexpr char kThreadPrefix = 'T';
+// Object ids are the store's (store/object_id.h), shared with IMAP OBJECTID.
+using store::kEmailPrefix;
+using store::kMailboxPrefix;
+using store::kThreadPrefix;
+using store::object_id;
+using store::parse_object_id;
 // A message's blobId is "B" and its SHA-256; a part's adds "_" and its partId.
 inline constexpr char kBlobPrefix = 'B';
-
-std::string object_id(char prefix, std::int64_t number);
-// The number of an id of this type; nullopt for anything else.
-std::optional<std::int64_t> parse_object_id(char prefix, std::string_view id);
 // An id argument: "#name" is what a create earlier in the request made (§5.3).
 std::optional<std::int64_t> resolve_id(char prefix, std::string_view id, const Context& context);
 
