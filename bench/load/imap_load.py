@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""IMAP mixed sessions: C clients, client i working as user (i mod N)+1, each
-repeatedly LOGIN, SELECT INBOX, then --ops-per-session commands drawn from a
-mix (FETCH of headers, FETCH of a whole body, STORE flags, SEARCH, APPEND),
+"""IMAP mixed sessions, closed loop: C clients, client i working as user
+(i mod N)+1, each repeatedly LOGIN, SELECT INBOX, then --ops-per-session
+commands drawn from a mix (imap_mix.MIX: FETCH of headers, FETCH of a whole
+body, STORE flags, SEARCH, APPEND), each sent as soon as the last is answered,
 then LOGOUT; plus one IDLE watcher per user in use, which measures how long
 after an APPEND starts the watcher is told (* n EXISTS): the IDLE wake-up.
 Each user's INBOX is first filled to --seed messages (not measured). Bounded
@@ -10,23 +11,19 @@ percentiles per command.
 """
 import asyncio
 import collections
-import random
 import time
 import uuid
 
 from common import (Imap, ImapError, Latencies, base_arguments, check_loopback,
-                    emit, make_message, now, raise_fd_limit)
-
-MIX = [("FETCH_HEADERS", 30), ("FETCH_BODY", 20), ("STORE", 20), ("SEARCH", 15), ("APPEND", 15)]
+                    emit, now, raise_fd_limit)
+from imap_mix import MIX, Session, execute, prepare
 
 
 async def seed(args, user: int, run_id: str) -> None:
     client = await Imap.connect(args.host, args.port)
     try:
         await client.login(args.user_format.format(n=user), args.password)
-        exists = await client.select("INBOX")
-        for n in range(exists, args.seed):
-            await client.command("APPEND INBOX", make_message(args.size, run_id, n, "seed@example.test", "u@example.test"))
+        await prepare(client, args.seed, args.size, run_id)
     finally:
         await client.logout()
 
@@ -73,10 +70,9 @@ async def watcher(args, user: int, watchers: Watchers, stats: Latencies, stop: a
 
 async def worker(args, index: int, watchers: Watchers, stats: Latencies, budget: list, deadline: float, run_id: str) -> None:
     user = index % args.users + 1
-    rng = random.Random(index)
+    session = Session(None, index, user, 0, args.size, run_id)   # one per client, across its logins
     names = [name for name, _ in MIX]
     weights = [weight for _, weight in MIX]
-    appended = 0
     while time.monotonic() < deadline and budget[0] > 0:
         client = None
         try:
@@ -85,40 +81,17 @@ async def worker(args, index: int, watchers: Watchers, stats: Latencies, budget:
             await client.login(args.user_format.format(n=user), args.password)
             stats.add("LOGIN", now() - start)   # connect + greeting + LOGIN
             start = now()
-            exists = await client.select("INBOX")
+            session.client, session.exists = client, await client.select("INBOX")
             stats.add("SELECT", now() - start)
             budget[0] -= 2
             for _ in range(args.ops_per_session):
                 if time.monotonic() >= deadline or budget[0] <= 0:
                     break
                 budget[0] -= 1
-                name = rng.choices(names, weights)[0]
-                seq = rng.randint(1, max(1, exists))
+                name = session.rng.choices(names, weights)[0]
                 start = now()
                 try:
-                    if name == "FETCH_HEADERS":
-                        low = rng.randint(1, max(1, exists - 9))
-                        await client.command(f"FETCH {low}:{min(exists, low + 9)} (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER])")
-                    elif name == "FETCH_BODY":
-                        await client.command(f"FETCH {seq} (UID BODY.PEEK[])")
-                    elif name == "STORE":
-                        sign = rng.choice("+-")
-                        await client.command(f"STORE {seq} {sign}FLAGS (\\Flagged \\Seen)")
-                    elif name == "SEARCH":
-                        word = rng.choice(["alpha", "bravo", "charlie", "delta", "echo"])
-                        criteria = rng.choice([f"SUBJECT {word}", "UNSEEN", "FLAGGED", f"SINCE 1-Jan-2020 SUBJECT {word}"])
-                        await client.command(f"SEARCH {criteria}")
-                    elif name == "APPEND":
-                        appended += 1
-                        message = make_message(args.size, f"{run_id}-{index}", appended, "load@example.test", "u@example.test")
-                        start = now()
-                        watchers.pending[user].append(start)
-                        await client.command("APPEND INBOX", message)
-                        for line in await client.command("NOOP"):
-                            words = line.split()
-                            if len(words) >= 3 and words[2] == b"EXISTS":
-                                exists = int(words[1])
-                        name = "APPEND"
+                    await execute(session, name, on_append=lambda: watchers.pending[user].append(now()))
                 except ImapError as error:
                     stats.error(name)
                     stats.error(f"{name}: {str(error).split(' ', 2)[-1][:100]}")

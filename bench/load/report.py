@@ -34,6 +34,22 @@ def figures(scenario: str, config: str, result: dict) -> list[tuple[str, str, fl
             out.append((f"{config} {name} p99 ms", "-", stats.get("p99_ms")))
         out.append((f"{config} IDLE wake-ups missed", "-", result.get("idle_wakeups_missed")))
         out.append((f"{config} errors", "-", result.get("errors")))
+    elif scenario == "imap-rate":
+        if config == "max":   # the search for the highest rate with p99 under the target
+            search = result.get("search", {})
+            out.append((f"max rate p99<{search.get('p99_target_ms', 50):g}ms", "+", search.get("max_rate")))
+            return out
+        out.append((f"{config} achieved/s", "+", result.get("achieved_per_s")))
+        out.append((f"{config} all p50 ms", "-", result.get("p50_ms")))
+        out.append((f"{config} all p99 ms", "-", result.get("p99_ms")))
+        for name, stats in sorted(result.get("commands", {}).items()):
+            if ":" in name:
+                continue
+            out.append((f"{config} {name} p50 ms", "-", stats.get("p50_ms")))
+            out.append((f"{config} {name} p99 ms", "-", stats.get("p99_ms")))
+        out.append((f"{config} errors", "-", result.get("errors")))
+        out.append((f"{config} unanswered", "-", result.get("unfinished")))
+        out.append((f"{config} tool lag p99 ms", "-", result.get("client_lag_p99_ms")))
     elif scenario == "idle":
         out.append((f"{config} connections idling", "+", result.get("established")))
         out.append((f"{config} alive at end", "+", result.get("alive_at_end")))
@@ -146,6 +162,14 @@ def main() -> None:
                 ratio = "-" if mine is None or not theirs or mine != mine or theirs != theirs else f"{mine / theirs:.2f}x"
                 row += ratio.rjust(max(12, len(f"rampart/{peer}") + 2))
         print(row)
+    if args.scenario == "imap-rate":   # how each search went: rate, pass or fail, p99
+        for run in runs:
+            search = run["result"].get("search")
+            if search:
+                steps = ", ".join(f"{s['rate']:g} {'ok' if s['passed'] else 'FAIL'} ({fmt(s['p99_ms'])} ms)"
+                                  for s in search["steps"])
+                print(f"search {run['server']} r{run['round']}: {steps} -> {fmt(search['max_rate'])}"
+                      f"{'' if search['settled'] else ' (unsettled: out of time or past the highest rate tried)'}")
     for server, why in skipped.items():
         print(why if why.startswith(server) else f"{server}: {why}")
     lost = {s: table[s][n] for s in servers for n in order if directions[n] == "=" and table[s][n]}
