@@ -19,7 +19,7 @@ TEST(Json, EscapesQuotesBackslashesAndControls) {
 TEST(Json, KeepsUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(json_string("Grüße ✓"), "\"Grüße ✓\"");
   EXPECT_EQ(json_string("a\xff"
-                   "b\xc3"),
+                        "b\xc3"),
             R"("a\ufffdb\ufffd")");
 }
 

@@ -71,7 +71,6 @@ class AuditLog {
   virtual Result<AuditVerification> verify() = 0;
 };
 
-
 // The hash of a record: SHA-256 over the previous hash and each field, length-prefixed.
 std::string audit_hash(const std::string& previous_hash, std::int64_t seq, const AuditEvent& event);
 
