@@ -374,6 +374,27 @@ class Subscriptions(ImapRfcTest):
         self.assertIn(b" OK ", raw.command("UNSUBSCRIBE never/there")[-1])
         self.assertIn(b" NO ", raw.command("UNSUBSCRIBE never/there")[-1])
 
+    def test_names_without_a_mailbox_are_bounded(self):
+        # docs/security.md: at most 1000 subscribed names without a mailbox per account.
+        raw = self.raw()
+        kept = sum(1 for line in raw.command('LIST (SUBSCRIBED) "" *') if b"NonExistent" in line)
+        room = 1000 - kept
+        payload = b"".join(b"s%d SUBSCRIBE many/%d\r\n" % (i, i) for i in range(room))
+        raw.send(payload)
+        for i in range(room):
+            line = raw.file.readline()
+            while not line.startswith(b"s%d " % i):
+                line = raw.file.readline()
+            self.assertIn(b" OK ", line)
+        lines = raw.command("SUBSCRIBE many/one-too-many")
+        self.assertIn(b" NO [TOOBIG] ", lines[-1], lines)
+        self.assertEqual(len(untagged(raw.command('LSUB "" many/*'), b"LSUB")), room)
+        self.assertIn(b" OK ", raw.command("UNSUBSCRIBE many/0")[-1])
+        self.assertIn(b" OK ", raw.command("SUBSCRIBE many/one-too-many")[-1])
+        for i in range(1, room):  # leave the account as it was for the other tests
+            raw.command(f"UNSUBSCRIBE many/{i}")
+        raw.command("UNSUBSCRIBE many/one-too-many")
+
 
 if __name__ == "__main__":
     unittest.main()

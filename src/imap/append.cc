@@ -81,7 +81,7 @@ asio::awaitable<void> Session::append(const Command& command) {
   }
   std::vector<std::uint32_t> uids;
   for (const auto& message : appended->appended) uids.push_back(message.uid);
-  const std::string uid_set = format_set(std::move(uids));
+  const std::string uid_set = format_number_set(std::move(uids));
   audit(audit::kChange, *name, static_cast<std::int64_t>(appended->appended.size()),
         "APPEND UID " + uid_set);
   // RFC 9051 section 6.3.12: appended to the selected mailbox, the client hears EXISTS

@@ -347,7 +347,7 @@ asio::awaitable<void> Session::fetch(const Command& command) {
           gone.push_back(uid);
         }
       }
-      if (!gone.empty()) untagged("VANISHED (EARLIER) " + format_set(std::move(gone)));
+      if (!gone.empty()) untagged("VANISHED (EARLIER) " + format_number_set(std::move(gone)));
     }
   }
 
@@ -371,7 +371,7 @@ asio::awaitable<void> Session::fetch(const Command& command) {
       std::vector<std::uint32_t> read;
       for (const Loaded& message : *loaded) read.push_back(message.reader.meta().uid);
       audit(audit::kRead, selected_->mailbox.name, static_cast<std::int64_t>(loaded->size()),
-            "UID " + format_set(std::move(read)) +
+            "UID " + format_number_set(std::move(read)) +
                 (items->needs_blob ? " with content" : " envelope and structure"));
     }
     MailboxView& view = selected_->view;

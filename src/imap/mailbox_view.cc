@@ -140,7 +140,7 @@ std::string MailboxView::report_removed(const Reporting& reporting) {
     }
   }
   removed_.clear();
-  if (!vanished.empty()) out += "* VANISHED " + format_set(std::move(vanished)) + "\r\n";
+  if (!vanished.empty()) out += "* VANISHED " + format_number_set(std::move(vanished)) + "\r\n";
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "imap/recent.h"
+
 namespace rampart::imap {
 namespace {
 
@@ -117,6 +119,19 @@ TEST(MailboxView, RecentMessagesForAnImap4rev1Session) {
             "* 2 EXPUNGE\r\n* 4 EXISTS\r\n* 3 RECENT\r\n");
   EXPECT_EQ(view.apply(changes({meta(5, 3, {"\\Seen"})}, {}, 3), {.recent = true}),
             "* 3 FETCH (UID 5 FLAGS (\\Seen \\Recent))\r\n");
+}
+
+TEST(RecentClaims, EachUidIsClaimedOnceAndTheMapStaysBounded) {
+  RecentClaims claims(2);
+  EXPECT_EQ(claims.claim(1, 5), (std::pair<store::Uid, store::Uid>{1, 5}));
+  EXPECT_EQ(claims.claim(1, 5).first, 6u);  // nothing left for a second session
+  EXPECT_EQ(claims.claim(1, 7), (std::pair<store::Uid, store::Uid>{6, 7}));
+  EXPECT_EQ(claims.claimed(1), 7u);
+  claims.claim(2, 3);
+  // A third mailbox forgets the others: their messages count as recent again.
+  claims.claim(3, 1);
+  EXPECT_EQ(claims.claimed(1), 0u);
+  EXPECT_EQ(claims.claimed(3), 1u);
 }
 
 }  // namespace

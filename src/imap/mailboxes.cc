@@ -14,9 +14,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// STATUS items counted over the mailbox's messages rather than read off its row.
-bool needs_messages(const Token& item) { return item.is("DELETED") || item.is("RECENT"); }
-
 // RFC 9051 §6.3.9: "*" matches anything, "%" anything but the hierarchy separator.
 bool matches(std::string_view pattern, std::string_view name) {
   while (!pattern.empty()) {
@@ -216,7 +213,7 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
   }
   for (const store::Mailbox* mailbox : with_status) {
     std::optional<store::MailboxSnapshot> snapshot;
-    if (std::any_of(status->children.begin(), status->children.end(), needs_messages)) {
+    if (needs_messages(status->children, *mailbox)) {
       auto taken = co_await blocking([&] { return services_.store.snapshot(mailbox->id); });
       if (taken) snapshot = std::move(*taken);
     }
@@ -228,6 +225,15 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
     untagged("STATUS " + quote_mailbox(mailbox->name) + " (" + *items + ")");
   }
   reply(command, std::string("OK ") + verb + " completed");
+}
+
+bool Session::needs_messages(const Arguments& items, const store::Mailbox& mailbox) const {
+  return std::any_of(items.begin(), items.end(), [&](const Token& item) {
+    if (item.is("DELETED")) return true;
+    if (!item.is("RECENT")) return false;
+    const store::Uid claimed = services_.recent.claimed(mailbox.id);
+    return claimed != 0 && claimed + 1 < mailbox.uidnext;
+  });
 }
 
 std::optional<std::string> Session::status_items(const Arguments& items,
@@ -250,12 +256,17 @@ std::optional<std::string> Session::status_items(const Arguments& items,
       continue;
     } else if (item.is("SIZE")) {
       value = mailbox.total_size;
-    } else if (item.is("RECENT") && snapshot != nullptr) {
+    } else if (item.is("RECENT")) {
       // The messages no session has been told of (RFC 3501 section 2.3.2); IMAP4rev2
-      // dropped \Recent, and a client that asks gets the same count.
+      // dropped \Recent, and a client that asks gets the same count. Counted over the
+      // messages only when some but not all were claimed (needs_messages).
       const store::Uid claimed = services_.recent.claimed(mailbox.id);
-      value = std::count_if(snapshot->messages.begin(), snapshot->messages.end(),
-                            [&](auto& m) { return m.uid > claimed; });
+      if (claimed == 0) {
+        value = mailbox.message_count;
+      } else if (claimed + 1 < mailbox.uidnext && snapshot != nullptr) {
+        value = std::count_if(snapshot->messages.begin(), snapshot->messages.end(),
+                              [&](auto& m) { return m.uid > claimed; });
+      }
     } else if (item.is("HIGHESTMODSEQ")) {
       value = mailbox.highest_modseq;
       enable_condstore();
@@ -280,12 +291,12 @@ asio::awaitable<void> Session::status(const Command& command) {
   }
   auto name = mailbox_argument(command, arguments[0]);
   if (!name) co_return;
-  const bool counted =
-      std::any_of(arguments[1].children.begin(), arguments[1].children.end(), needs_messages);
   auto found = co_await blocking([&]() -> Result<store::MailboxSnapshot> {
     auto mailbox = services_.store.find_mailbox(account_.id, *name);
     if (!mailbox) return tl::unexpected(mailbox.error());
-    if (counted) return services_.store.snapshot(mailbox->id);
+    if (needs_messages(arguments[1].children, *mailbox)) {
+      return services_.store.snapshot(mailbox->id);
+    }
     return store::MailboxSnapshot{.mailbox = std::move(*mailbox), .messages = {}};
   });
   if (!found) {

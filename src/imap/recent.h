@@ -4,6 +4,9 @@
 // Per mailbox it keeps the largest UID some session has claimed. The claims live in
 // memory: after a restart no claim is known and, as the RFC asks when the server cannot
 // tell, the messages count as recent again for the first session to select the mailbox.
+// The same happens when more than `max_mailboxes` mailboxes have claims (mailboxes
+// created and deleted one after the other): the claims are forgotten, so the map stays
+// bounded.
 #pragma once
 
 #include <mutex>
@@ -16,10 +19,13 @@ namespace rampart::imap {
 
 class RecentClaims {
  public:
+  explicit RecentClaims(std::size_t max_mailboxes = 1 << 16) : max_mailboxes_(max_mailboxes) {}
+
   // Claims the UIDs after the last claim up to `largest` for the caller: the range it
   // got (first > last when none).
   std::pair<store::Uid, store::Uid> claim(store::MailboxId mailbox, store::Uid largest) {
     std::lock_guard lock(mutex_);
+    if (claimed_.size() >= max_mailboxes_ && !claimed_.contains(mailbox)) claimed_.clear();
     store::Uid& claimed = claimed_[mailbox];
     const store::Uid first = claimed + 1;
     if (largest > claimed) claimed = largest;
@@ -34,6 +40,7 @@ class RecentClaims {
   }
 
  private:
+  const std::size_t max_mailboxes_;
   mutable std::mutex mutex_;
   std::unordered_map<store::MailboxId, store::Uid> claimed_;
 };

@@ -89,21 +89,6 @@ std::string format_flags(const store::Flags& flags, bool recent) {
   return out;
 }
 
-std::string format_set(std::vector<std::uint32_t> numbers) {
-  std::sort(numbers.begin(), numbers.end());
-  numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
-  std::string out;
-  for (std::size_t i = 0; i < numbers.size();) {
-    std::size_t j = i;
-    while (j + 1 < numbers.size() && numbers[j + 1] == numbers[j] + 1) ++j;
-    if (!out.empty()) out += ',';
-    out += std::to_string(numbers[i]);
-    if (j > i) out += ':' + std::to_string(numbers[j]);
-    i = j + 1;
-  }
-  return out;
-}
-
 std::string format_date_time(std::int64_t unix_seconds) {
   const std::time_t time = unix_seconds;
   std::tm utc{};

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/number_set.h"
 #include "base/result.h"
 #include "store/store.h"
 
@@ -31,9 +32,6 @@ std::string mailbox_id(store::MailboxId id);
 
 // "(\Seen $Forwarded)"; `recent` adds the IMAP4rev1 session flag "\Recent".
 std::string format_flags(const store::Flags& flags, bool recent = false);
-
-// Ascending numbers as a compact sequence set: "1:3,5,9:10"; empty for none.
-std::string format_set(std::vector<std::uint32_t> numbers);
 
 // "\"17-Jul-1996 02:44:25 +0000\"" (RFC 9051 date-time, in UTC).
 std::string format_date_time(std::int64_t unix_seconds);

@@ -5,11 +5,6 @@
 namespace rampart::imap {
 namespace {
 
-TEST(Responses, CompressesSequenceSets) {
-  EXPECT_EQ(format_set({5, 1, 2, 3, 9, 10, 2}), "1:3,5,9:10");
-  EXPECT_EQ(format_set({}), "");
-}
-
 TEST(Responses, FormatsAndParsesDateTimes) {
   EXPECT_EQ(format_date_time(837571465), "\"17-Jul-1996 02:44:25 +0000\"");
   EXPECT_EQ(parse_date_time("17-Jul-1996 02:44:25 -0700"), 837571465 + 7 * 3600);

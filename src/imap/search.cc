@@ -321,7 +321,7 @@ asio::awaitable<void> Session::search(const Command& command) {
     if (result.max) line += " MAX " + std::to_string(numbers.back());
   }
   if (result.count) line += " COUNT " + std::to_string(numbers.size());
-  if (result.all && !numbers.empty()) line += " ALL " + format_set(numbers);
+  if (result.all && !numbers.empty()) line += " ALL " + format_number_set(numbers);
   if (modseq && !numbers.empty()) {
     // RFC 7162 section 3.1.5: with MIN and/or MAX alone, the highest MODSEQ of the
     // messages they return; otherwise of every message found.

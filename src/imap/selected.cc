@@ -241,7 +241,7 @@ asio::awaitable<void> Session::resynchronize(const Qresync& qresync,
       }
     }
   }
-  if (!vanished.empty()) untagged("VANISHED (EARLIER) " + format_set(std::move(vanished)));
+  if (!vanished.empty()) untagged("VANISHED (EARLIER) " + format_number_set(std::move(vanished)));
   for (const auto& message : snapshot.messages) {
     if (message.modseq <= qresync.modseq || !known(message.uid)) continue;
     untagged(std::to_string(*view.msn_of(message.uid)) + " FETCH (UID " +
@@ -262,7 +262,7 @@ asio::awaitable<void> Session::close(const Command& command, bool expunge) {
         [&] { return expunge_deleted(services_.store, id, [](store::Uid) { return true; }); });
     if (expunged && !expunged->empty()) {
       audit(audit::kExpunge, selected_->mailbox.name, static_cast<std::int64_t>(expunged->size()),
-            "CLOSE: UID " + format_set(*expunged));
+            "CLOSE: UID " + format_number_set(*expunged));
     }
   }
   selected_.reset();
@@ -299,7 +299,7 @@ asio::awaitable<void> Session::expunge(const Command& command) {
   }
   if (!expunged->empty()) {
     audit(audit::kExpunge, selected_->mailbox.name, static_cast<std::int64_t>(expunged->size()),
-          command.name + ": UID " + format_set(*expunged));
+          command.name + ": UID " + format_number_set(*expunged));
   }
   co_await update(true, true);
   reply(command, "OK EXPUNGE completed");
@@ -362,7 +362,7 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
     audit(audit::kChange, selected_->mailbox.name,
           static_cast<std::int64_t>(stored->changed.size()),
           "STORE " + item + " " + format_flags(change.flags) + " UID " +
-              format_set(std::move(changed)));
+              format_number_set(std::move(changed)));
   }
   MailboxView& view = selected_->view;
   auto report = [&](const store::MessageMeta& message, bool with_flags) {
@@ -397,7 +397,8 @@ asio::awaitable<void> Session::store_flags(const Command& command) {
         numbers.push_back(*msn);
       }
     }
-    reply(command, "OK [MODIFIED " + format_set(std::move(numbers)) + "] Conditional STORE failed");
+    reply(command,
+          "OK [MODIFIED " + format_number_set(std::move(numbers)) + "] Conditional STORE failed");
     co_return;
   }
   reply(command, "OK STORE completed");
@@ -441,7 +442,7 @@ asio::awaitable<void> Session::copy(const Command& command, bool move) {
     for (const auto& appended : copied->appended) sources.push_back(appended.source_uid);
     audit(audit::kChange, selected_->mailbox.name,
           static_cast<std::int64_t>(copied->appended.size()),
-          command.name + " UID " + format_set(std::move(sources)) + " to " + *name);
+          command.name + " UID " + format_number_set(std::move(sources)) + " to " + *name);
   }
   std::string code;
   if (!copied->appended.empty()) {

@@ -86,6 +86,9 @@ class Session {
   boost::asio::awaitable<void> rename(const Command& command);
   boost::asio::awaitable<void> subscribe(const Command& command, bool subscribed);
   boost::asio::awaitable<void> status(const Command& command);
+  // Whether STATUS `items` of `mailbox` are counted over its messages (DELETED, and
+  // RECENT when only some were claimed) rather than read off its row.
+  bool needs_messages(const Arguments& items, const store::Mailbox& mailbox) const;
   std::optional<std::string> status_items(const Arguments& items, const store::Mailbox& mailbox,
                                           const store::MailboxSnapshot* snapshot);
   void enable(const Command& command);

@@ -4,6 +4,7 @@
 
 #include "audit/trail.h"
 #include "base/log.h"
+#include "base/number_set.h"
 #include "directory/directory.h"
 #include "pop3/preauth_internal.h"
 #include "pop3/responses_internal.h"
@@ -19,20 +20,6 @@ constexpr const char* kMaildropName = "INBOX";
 // A blob can go between the snapshot and the read of its size (another session
 // expunged its last message): the maildrop is read again, a few times at most.
 constexpr int kOpenAttempts = 3;
-
-// Ascending UIDs as ranges for the audit trail: "1:3,7".
-std::string uid_ranges(const std::vector<store::Uid>& uids) {
-  std::string out;
-  for (std::size_t i = 0; i < uids.size();) {
-    std::size_t last = i;
-    while (last + 1 < uids.size() && uids[last + 1] == uids[last] + 1) ++last;
-    if (!out.empty()) out += ',';
-    out += std::to_string(uids[i]);
-    if (last > i) out += ':' + std::to_string(uids[last]);
-    i = last + 1;
-  }
-  return out;
-}
 
 std::string summary(const Maildrop& maildrop) {
   return std::to_string(maildrop.count()) + " messages (" + std::to_string(maildrop.octets()) +
@@ -225,7 +212,7 @@ asio::awaitable<void> Session::update() {
   }
   if (!expunged->empty()) {
     audit(audit::kExpunge, static_cast<std::int64_t>(expunged->size()),
-          "QUIT: UID " + uid_ranges(*expunged));
+          "QUIT: UID " + format_number_set(*expunged));
   }
   connection_.ok("Rampart POP3 signing off (" + std::to_string(deleted.size()) +
                  " messages deleted)");

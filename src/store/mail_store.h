@@ -151,11 +151,13 @@ class MailStore {
   // IMAP SUBSCRIBE/UNSUBSCRIBE by name: the mailbox's subscription when it exists,
   // else a subscription to a name no mailbox has (kept also when a subscribed mailbox
   // is deleted, RFC 3501 §6.3.6, and taken over by a mailbox created under the name).
-  // Unsubscribing a name with neither is NotFound.
+  // Unsubscribing a name with neither is NotFound; an account holds at most
+  // kMaxOrphanSubscriptions names without a mailbox (then TooBig).
   virtual Result<void> subscribe_name(AccountId account, std::string_view name,
                                       bool subscribed) = 0;
   // The subscribed names no mailbox has, sorted.
   virtual Result<std::vector<std::string>> orphan_subscriptions(AccountId account) = 0;
+  static constexpr std::size_t kMaxOrphanSubscriptions = 1000;
 
   // Messages. deliver writes the blob once and adds one message per target in one
   // durable commit; the result is in target order.

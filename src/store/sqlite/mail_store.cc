@@ -95,8 +95,12 @@ Result<void> SqliteMailStore::delete_mailbox(MailboxId id) {
     Query(connection, "DELETE FROM messages WHERE mailbox = ?", id).run();
     Query(connection, "DELETE FROM mailboxes WHERE id = ?", id).run();
     if (mailbox->subscribed) {
-      Query(connection, "INSERT OR IGNORE INTO orphan_subscriptions (account, name) VALUES (?, ?)",
-            mailbox->account, mailbox->name)
+      // Kept while the account is under its bound of such names (mail_store.h).
+      Query(connection,
+            "INSERT OR IGNORE INTO orphan_subscriptions (account, name) SELECT ?, ? "
+            "WHERE (SELECT count(*) FROM orphan_subscriptions WHERE account = ?) < ?",
+            mailbox->account, mailbox->name, mailbox->account,
+            static_cast<std::int64_t>(kMaxOrphanSubscriptions))
           .run();
     }
     transaction.record(mailbox->account, ChangeKind::MailboxDestroyed, id);
@@ -115,8 +119,11 @@ Result<void> SqliteMailStore::set_subscribed(MailboxId id, bool subscribed) {
   });
 }
 
-Result<void> SqliteMailStore::subscribe_name(AccountId account, std::string_view name,
+Result<void> SqliteMailStore::subscribe_name(AccountId account, std::string_view given,
                                              bool subscribed) {
+  auto normalized = normalize_mailbox_name(given);
+  if (!normalized) return tl::unexpected(normalized.error());
+  const std::string& name = *normalized;
   return db_.write([&](Transaction& transaction) -> Result<void> {
     Connection& connection = transaction.connection();
     Query update(connection,
@@ -127,6 +134,12 @@ Result<void> SqliteMailStore::subscribe_name(AccountId account, std::string_view
       return {};
     }
     if (subscribed) {
+      Query count(connection, "SELECT count(*) FROM orphan_subscriptions WHERE account = ?",
+                  account);
+      count.next();
+      if (count.get<std::int64_t>(0) >= static_cast<std::int64_t>(kMaxOrphanSubscriptions)) {
+        return fail(Errc::TooBig, "too many subscriptions without a mailbox");
+      }
       Query(connection, "INSERT OR IGNORE INTO orphan_subscriptions (account, name) VALUES (?, ?)",
             account, name)
           .run();
