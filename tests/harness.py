@@ -1,6 +1,7 @@
 """Runs the real `rampart` binary for integration tests: a temporary data directory,
 free loopback ports, and the server's log collected for assertions."""
 
+import json
 import os
 import signal
 import socket
@@ -89,6 +90,42 @@ class Instance:
 
     def cli(self, *args, stdin=None):
         return run(list(args), stdin=stdin, config=self.config)
+
+    def audit(self, *args):
+        """The audit trail's records, as `rampart audit --json ARGS` prints them."""
+        done = self.cli("audit", "--json", *args)
+        if done.returncode != 0:
+            raise AssertionError(done.stderr)
+        return json.loads(done.stdout)
+
+    def wait_for_audit(self, predicate, *args, deadline=20):
+        """The records `audit ARGS` returns once `predicate` holds for them (or the
+        last ones, at the deadline)."""
+        end = time.monotonic() + deadline
+        while True:
+            records = self.audit(*args)
+            if predicate(records) or time.monotonic() > end:
+                return records
+            time.sleep(0.1)
+
+    def multiappend(self, user, password, messages, mailbox="INBOX"):
+        """Appends the messages as they are, over IMAP in MULTIAPPEND commands of 100
+        with LITERAL+."""
+        with socket.create_connection(("127.0.0.1", self.ports["imap"]), timeout=60) as raw:
+            lines = raw.makefile("rb")
+            lines.readline()
+            raw.sendall(f"a LOGIN {user} {password}\r\n".encode())
+            if not lines.readline().startswith(b"a OK"):
+                raise AssertionError("LOGIN refused")
+            for start in range(0, len(messages), 100):
+                command = f"b APPEND {mailbox}".encode()
+                for body in messages[start:start + 100]:
+                    command += f" {{{len(body)}+}}\r\n".encode() + body
+                raw.sendall(command + b"\r\n")
+                reply = lines.readline()
+                if not reply.startswith(b"b OK [APPENDUID"):
+                    raise AssertionError(reply)
+            raw.sendall(b"c LOGOUT\r\n")
 
     def add_account(self, address, password):
         """Adds `address` (and its domain, the first time) through the CLI."""

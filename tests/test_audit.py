@@ -82,20 +82,6 @@ class AuditTest(InstanceTest):
         self.addCleanup(client.logout)
         return client
 
-    def audit(self, *args):
-        done = self.instance.cli("audit", "--json", *args)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return json.loads(done.stdout)
-
-    def wait_for(self, predicate, *args, deadline=20):
-        """The records `audit ARGS` returns once `predicate` holds for them."""
-        end = time.monotonic() + deadline
-        while True:
-            records = self.audit(*args)
-            if predicate(records) or time.monotonic() > end:
-                return records
-            time.sleep(0.1)
-
     def deliver(self, count):
         with smtplib.SMTP("127.0.0.1", self.instance.ports["smtp"], timeout=30) as smtp:
             for i in range(count):
@@ -114,7 +100,7 @@ class Trail(AuditTest):
             SourcedIMAP(self.instance.ports["imap"], "127.0.0.9").login(USER, "wrong")
 
         # The trail is written asynchronously: wait for the last of these.
-        records = self.wait_for(lambda r: {"change", "login-failed"} <= {x["kind"] for x in r},
+        records = self.instance.wait_for_audit(lambda r: {"change", "login-failed"} <= {x["kind"] for x in r},
                                 "--account", USER)
         kinds = [record["kind"] for record in records]
         for kind in ["admin", "delivery", "login", "open", "read", "change", "login-failed"]:
@@ -133,15 +119,15 @@ class Trail(AuditTest):
         admin = next(record for record in records if record["kind"] == "admin")
         self.assertEqual((admin["actor"], admin["protocol"]), ("admin", "admin"))
         self.assertRegex(admin["detail"], rf"^user.add address={USER} \(by uid {os.getuid()} pid \d+\)$")
-        self.assertNotIn(PASSWORD, json.dumps(self.audit("--limit", "1000000")))
+        self.assertNotIn(PASSWORD, json.dumps(self.instance.audit("--limit", "1000000")))
 
-        failed = self.audit("--kind", "login-failed")
+        failed = self.instance.audit("--kind", "login-failed")
         self.assertEqual([(r["account"], r["address"]) for r in failed], [(USER, "127.0.0.9")])
-        self.assertEqual({r["kind"] for r in self.audit("--address", "127.0.0.9")}, {"login-failed"})
-        self.assertTrue(self.audit("--kind", "login", "--since", "1h"))
-        self.assertEqual(self.audit("--kind", "login", "--until", "2000-01-01"), [])
-        self.assertTrue(self.audit("--since", time.strftime("%Y-%m-%d", time.gmtime())))
-        self.assertEqual(len(self.audit("--limit", "2")), 2)
+        self.assertEqual({r["kind"] for r in self.instance.audit("--address", "127.0.0.9")}, {"login-failed"})
+        self.assertTrue(self.instance.audit("--kind", "login", "--since", "1h"))
+        self.assertEqual(self.instance.audit("--kind", "login", "--until", "2000-01-01"), [])
+        self.assertTrue(self.instance.audit("--since", time.strftime("%Y-%m-%d", time.gmtime())))
+        self.assertEqual(len(self.instance.audit("--limit", "2")), 2)
         self.assertEqual(self.instance.cli("audit", "--since", "yesterday").returncode, 2)
         # Text: one tab-separated line per record, the newest last.
         text = self.instance.cli("audit", "--account", USER, "--kind", "read").stdout.splitlines()
@@ -151,7 +137,7 @@ class Trail(AuditTest):
 
     def test_start_and_reload_are_recorded(self):
         self.instance.process.send_signal(1)  # SIGHUP
-        records = self.wait_for(lambda r: len(r) >= 2, "--kind", "config")
+        records = self.instance.wait_for_audit(lambda r: len(r) >= 2, "--kind", "config")
         self.assertIn("started with", records[0]["detail"])
         self.assertIn("SIGHUP", records[1]["detail"])
 
@@ -161,7 +147,7 @@ class Trail(AuditTest):
         client.login(USER, PASSWORD)
         client.select("INBOX")
         client.logout()
-        self.wait_for(lambda r: r, "--kind", "open")
+        self.instance.wait_for_audit(lambda r: r, "--kind", "open")
         self.instance.stop()
         verified = self.instance.cli("audit", "verify")
         self.assertEqual(verified.returncode, 0, verified.stderr)
@@ -203,9 +189,9 @@ window_seconds = 600
 
     def test_a_login_from_a_new_network(self):
         self.imap("127.0.0.1")  # the first login ever: nothing to compare with
-        self.wait_for(lambda r: r, "--kind", "login")
+        self.instance.wait_for_audit(lambda r: r, "--kind", "login")
         self.imap("127.0.0.77")  # the same /24
-        self.wait_for(lambda r: len(r) == 2, "--kind", "login")
+        self.instance.wait_for_audit(lambda r: len(r) == 2, "--kind", "login")
         self.imap("127.0.1.1")  # a new one
         [alert] = self.alerts("new-network")
         self.assertEqual((alert["account"], alert["address"], alert["server"]),
@@ -213,7 +199,7 @@ window_seconds = 600
         self.assertIn("127.0.1.1", alert["text"])
         self.assertEqual(self.webhook.bodies[0][0], "/hooks/rampart")
         self.assertIn("alert: new-network", self.instance.log_text())
-        recorded = self.wait_for(lambda r: r, "--kind", "alert")
+        recorded = self.instance.wait_for_audit(lambda r: r, "--kind", "alert")
         self.assertEqual(recorded[0]["detail"].split(":")[0], "new-network")
 
     def test_bulk_download_and_mass_deletion(self):

@@ -8,7 +8,6 @@ import json
 import re
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import unittest
@@ -48,25 +47,9 @@ class Clients(InstanceTest):
         self.addCleanup(client.logout)
         return client
 
-    def multiappend(self, messages, mailbox="INBOX"):
-        """Appends many messages in MULTIAPPEND commands of 100, with LITERAL+."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=60) as raw:
-            lines = raw.makefile("rb")
-            lines.readline()
-            raw.sendall(f"a LOGIN {USER} {PASSWORD}\r\n".encode())
-            self.assertTrue(lines.readline().startswith(b"a OK"))
-            for start in range(0, len(messages), 100):
-                command = f"b APPEND {mailbox}".encode()
-                for body in messages[start:start + 100]:
-                    command += f" {{{len(body)}+}}\r\n".encode() + body
-                raw.sendall(command + b"\r\n")
-                reply = lines.readline()
-                self.assertTrue(reply.startswith(b"b OK [APPENDUID"), reply)
-            raw.sendall(b"c LOGOUT\r\n")
-
     def test_curl_reads_messages_lists_and_searches(self):
         curl = require("curl")
-        self.multiappend([message(1), message(2)])
+        self.instance.multiappend(USER, PASSWORD, [message(1), message(2)])
         base = f"imap://127.0.0.1:{self.port}"
         user = ["--user", f"{USER}:{PASSWORD}"]
         body = subprocess.run([curl, "-sS", *user, f"{base}/INBOX;UID=2"], capture_output=True,
@@ -88,7 +71,7 @@ class Clients(InstanceTest):
         node = require("node")
         if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "imapflow")):
             raise AssertionError("imapflow is not installed: run scripts/setup")
-        self.multiappend([message(i) for i in range(1, 26)])
+        self.instance.multiappend(USER, PASSWORD, [message(i) for i in range(1, 26)])
         self.imap().select("INBOX")
         done = subprocess.run([node, os.path.join(NODE_DIR, "imapflow_sync.mjs"), str(self.port),
                                USER, PASSWORD, "INBOX"], capture_output=True, text=True, timeout=120)
@@ -115,7 +98,7 @@ class Clients(InstanceTest):
     def test_mbsync_full_then_incremental_two_way_sync(self):
         mbsync = require("mbsync")
         count = 2000
-        self.multiappend([message(i) for i in range(1, count + 1)])
+        self.instance.multiappend(USER, PASSWORD, [message(i) for i in range(1, count + 1)])
         home = tempfile.mkdtemp(prefix="rampart-mbsync-")
         self.addCleanup(shutil.rmtree, home, True)
         maildir = os.path.join(home, "mail")

@@ -7,7 +7,6 @@ deleted, and a kill -9 between RETR and QUIT that loses nothing."""
 
 import base64
 import imaplib
-import json
 import os
 import poplib
 import signal
@@ -108,22 +107,6 @@ class Pop3Test(InstanceTest):
         self.addCleanup(client.logout)
         return client
 
-    def append(self, messages):
-        """Appends the messages to INBOX in MULTIAPPEND commands of 100, as they are."""
-        with socket.create_connection(("127.0.0.1", self.instance.ports["imap"]), timeout=60) as raw:
-            lines = raw.makefile("rb")
-            lines.readline()
-            raw.sendall(f"a LOGIN {USER} {PASSWORD}\r\n".encode())
-            self.assertTrue(lines.readline().startswith(b"a OK"))
-            for start in range(0, len(messages), 100):
-                command = b"b APPEND INBOX"
-                for body in messages[start:start + 100]:
-                    command += f" {{{len(body)}+}}\r\n".encode() + body
-                raw.sendall(command + b"\r\n")
-                reply = lines.readline()
-                self.assertTrue(reply.startswith(b"b OK [APPENDUID"), reply)
-            raw.sendall(b"c LOGOUT\r\n")
-
     def imap_uids(self):
         """(UIDVALIDITY, [UID...]) of INBOX as IMAP reports them."""
         client = imaplib.IMAP4("127.0.0.1", self.instance.ports["imap"], timeout=60)
@@ -133,20 +116,6 @@ class Pop3Test(InstanceTest):
         typ, data = client.uid("SEARCH", "ALL")
         client.logout()
         return uidvalidity, [int(uid) for uid in data[0].split()]
-
-    def audit(self, *args):
-        done = self.instance.cli("audit", "--json", *args)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return json.loads(done.stdout)
-
-    def wait_for_audit(self, predicate, *args, deadline=20):
-        end = time.monotonic() + deadline
-        while True:
-            records = self.audit(*args)
-            if predicate(records) or time.monotonic() > end:
-                return records
-            time.sleep(0.1)
-
 
 class Transaction(Pop3Test):
     def test_capa_before_and_after_login(self):
@@ -168,7 +137,7 @@ class Transaction(Pop3Test):
         odd = [b"Subject: bare lf\n\nline one\n.dot\nlast line without an end",
                b"Subject: lone cr\r\n\r\none\rtwo\r\n..two dots\r\n",
                b"Subject: empty body\r\n\r\n"]
-        self.append([message(1), message(2)] + odd)
+        self.instance.multiappend(USER, PASSWORD, [message(1), message(2)] + odd)
         stored = [message(1), message(2)] + odd
         client = self.pop()
         self.assertEqual(client.stat(), (5, sum(len(crlf(raw)) for raw in stored)))
@@ -192,7 +161,7 @@ class Transaction(Pop3Test):
         client.quit()
 
     def test_dele_counts_only_at_quit_rset_undoes_and_imap_sees_the_expunge(self):
-        self.append([message(i) for i in range(1, 6)])
+        self.instance.multiappend(USER, PASSWORD, [message(i) for i in range(1, 6)])
         watcher = self.imap()
         watcher.select("INBOX")
         client = self.pop()
@@ -225,9 +194,9 @@ class Transaction(Pop3Test):
         client.quit()
 
     def test_the_maildrop_is_a_snapshot_from_login(self):
-        self.append([message(1)])
+        self.instance.multiappend(USER, PASSWORD, [message(1)])
         client = self.pop()
-        self.append([message(2)])
+        self.instance.multiappend(USER, PASSWORD, [message(2)])
         self.assertEqual(client.stat()[0], 1)
         client.quit()
         client = self.pop()
@@ -244,7 +213,7 @@ class Transaction(Pop3Test):
         self.assertTrue(client.quit().startswith(b"+OK"))
 
     def test_uidl_is_imap_uid_and_uidvalidity_and_survives_a_restart(self):
-        self.append([message(i) for i in range(1, 4)])
+        self.instance.multiappend(USER, PASSWORD, [message(i) for i in range(1, 4)])
         uidvalidity, uids = self.imap_uids()
         expected = [f"{uid:08X}{uidvalidity:08X}".encode() for uid in uids]
         client = self.pop()
@@ -263,7 +232,7 @@ class Transaction(Pop3Test):
         client.quit()
 
     def test_pipelined_commands_are_answered_in_order(self):
-        self.append([message(1), message(2)])
+        self.instance.multiappend(USER, PASSWORD, [message(1), message(2)])
         raw = self.raw()
         raw.send(f"USER {USER}\r\nPASS {PASSWORD}\r\nSTAT\r\nLIST\r\nUIDL 2\r\nRETR 2\r\n"
                  "NOOP\r\nBOGUS\r\nQUIT\r\n")
@@ -341,7 +310,7 @@ class Authentication(Pop3Test):
         raw.command(f"USER {USER}")
         self.assertTrue(raw.command(f"PASS {PASSWORD}").startswith(b"+OK"))
         self.assertIn("pop3: login for", self.instance.log_text())
-        failed = self.wait_for_audit(lambda r: len(r) >= 12, "--kind", "login-failed")
+        failed = self.instance.wait_for_audit(lambda r: len(r) >= 12, "--kind", "login-failed")
         self.assertTrue(failed)
         self.assertEqual({record["protocol"] for record in failed}, {"pop3"})
 
@@ -365,7 +334,7 @@ class Authentication(Pop3Test):
         self.assertLess(time.monotonic(), end)
 
     def test_revoked_credentials_end_the_session_and_delete_nothing(self):
-        self.append([message(1)])
+        self.instance.multiappend(USER, PASSWORD, [message(1)])
         made = self.instance.cli("user", "app-password", "add", USER, "phone")
         self.assertEqual(made.returncode, 0, made.stderr)
         client = self.pop(made.stdout.strip())
@@ -439,7 +408,7 @@ class Tls(Pop3Test):
         return f'[tls]\ncert = "{cert}"\nkey = "{key}"'
 
     def test_stls_then_login_with_the_certificate_checked(self):
-        self.append([message(1)])
+        self.instance.multiappend(USER, PASSWORD, [message(1)])
         client = MailTest(self.port)
         self.assertIn("STLS", client.capa())
         client.stls(self.context)
@@ -450,7 +419,7 @@ class Tls(Pop3Test):
         client.quit()
 
     def test_pop3s_with_the_certificate_checked(self):
-        self.append([message(1), message(2)])
+        self.instance.multiappend(USER, PASSWORD, [message(1), message(2)])
         client = MailTestSsl(self.instance.ports["pop3s"], self.context)
         self.assertNotIn("STLS", client.capa())
         client.user(USER)
@@ -473,7 +442,7 @@ class Tls(Pop3Test):
 class Durability(Pop3Test):
     def test_two_thousand_messages_downloaded_deleted_and_gone(self):
         count = 2000
-        self.append([message(i) for i in range(1, count + 1)])
+        self.instance.multiappend(USER, PASSWORD, [message(i) for i in range(1, count + 1)])
         client = self.pop()
         self.assertEqual(client.stat()[0], count)
         sizes = [int(line.split()[1]) for line in client.list()[1]]
@@ -493,7 +462,7 @@ class Durability(Pop3Test):
         self.instance.wait_for_log("alert: mass-deletion")
 
     def test_a_kill_between_retr_and_quit_loses_nothing(self):
-        self.append([message(i) for i in range(1, 51)])
+        self.instance.multiappend(USER, PASSWORD, [message(i) for i in range(1, 51)])
         before = self.imap_uids()
         client = self.pop()
         for number in range(1, 21):
@@ -511,26 +480,26 @@ class Durability(Pop3Test):
         client.quit()
 
     def test_reads_and_deletions_are_audited(self):
-        self.append([message(1), message(2)])
+        self.instance.multiappend(USER, PASSWORD, [message(1), message(2)])
         client = self.pop()
         client.retr(1)
         client.top(2, 0)
         client.dele(2)
         client.quit()
-        reads = self.wait_for_audit(lambda r: len(r) >= 2, "--kind", "read")
+        reads = self.instance.wait_for_audit(lambda r: len(r) >= 2, "--kind", "read")
         self.assertEqual(sorted(record["detail"] for record in reads),
                          ["RETR UID 1 with content", "TOP UID 2 (header and 0 body lines)"])
         for record in reads:
             self.assertEqual((record["account"], record["address"], record["protocol"],
                               record["mailbox"], record["count"]),
                              (USER, "127.0.0.1", "pop3", "INBOX", 1))
-        expunged = self.wait_for_audit(lambda r: r, "--kind", "expunge")
+        expunged = self.instance.wait_for_audit(lambda r: r, "--kind", "expunge")
         self.assertEqual([(r["protocol"], r["count"], r["detail"]) for r in expunged],
                          [("pop3", 1, "QUIT: UID 2")])
-        opened = self.audit("--kind", "open")
+        opened = self.instance.audit("--kind", "open")
         self.assertEqual([(r["protocol"], r["count"], r["detail"]) for r in opened],
                          [("pop3", 2, "POP3 maildrop")])
-        self.assertIn("pop3", {r["protocol"] for r in self.audit("--kind", "login")})
+        self.assertIn("pop3", {r["protocol"] for r in self.instance.audit("--kind", "login")})
 
 
 def routable_address():
