@@ -233,7 +233,7 @@ std::optional<std::string> accept_handshake(const Request& request) {
 
 // JMAP over one WebSocket, once upgraded: a reader that answers the client's messages
 // and a writer that sends the answers, pings and StateChange pushes. Both run on the
-// connection's strand and share the outbox.
+// connection's thread and share the outbox.
 class WebSocketSession {
  public:
   WebSocketSession(net::Stream& stream, const Caller& caller, Services& services,

@@ -219,20 +219,30 @@ bool append_items(ItemWriter& writer, store::MessageReader& message, const Fetch
   return flags_sent;
 }
 
-// One batch of FETCH's messages, on the blocking pool: their metadata (those changed
-// since `changed_since`, if given), \Seen set where the items read a body, and the
-// bytes and structure the items need, read and parsed here, off the network thread.
-// A message another session expunged meanwhile is left out and counted in `gone`.
+// Whether loading a batch is a small read (Session::read): no \Seen to set, and few
+// bytes to read.
+bool small_batch(const std::vector<store::MessageMeta>& metas, const FetchItems& items,
+                 std::optional<store::ModSeq> changed_since, bool set_seen) {
+  std::uint64_t bytes = 0;
+  for (const auto& meta : metas) {
+    if (changed_since && meta.modseq <= *changed_since) continue;
+    if (set_seen && !has_flag(meta.flags, "\\Seen")) return false;
+    if (items.needs_blob) bytes += meta.size;
+  }
+  return bytes <= kInlineBytes;
+}
+
+// One batch of FETCH's messages from their metadata: those changed since
+// `changed_since`, if given, \Seen set where the items read a body, and the bytes and
+// structure the items need, read and parsed here. A message another session expunged
+// meanwhile is left out and counted in `gone`.
 Result<std::vector<Loaded>> load_batch(std::size_t& gone, Services& services, store::MailboxId id,
-                                       const std::vector<store::Uid>& batch,
+                                       std::vector<store::MessageMeta> metas,
                                        const FetchItems& items,
                                        std::optional<store::ModSeq> changed_since, bool set_seen) {
-  auto metas = services.store.get_messages(id, batch);
-  if (!metas) return tl::unexpected(metas.error());
-  gone += batch.size() - metas->size();
   std::vector<store::MessageMeta> selected;
   std::vector<store::Uid> unseen;
-  for (auto& meta : *metas) {
+  for (auto& meta : metas) {
     if (changed_since && meta.modseq <= *changed_since) continue;
     if (set_seen && !has_flag(meta.flags, "\\Seen")) {
       unseen.push_back(meta.uid);
@@ -268,8 +278,7 @@ Result<std::vector<Loaded>> load_batch(std::size_t& gone, Services& services, st
                        items.needs_structure ? std::optional<std::string>(std::move(structures[i]))
                                              : std::nullopt),
                    flags_changed[i]});
-    // Read and parsed here, off the network thread; a damaged stored structure is
-    // rebuilt from the message's bytes.
+    // Read and parsed now; a damaged stored structure is rebuilt from the message's bytes.
     store::MessageReader& reader = out.back().reader;
     if (items.needs_blob) reader.raw();
     if (items.needs_structure) reader.message();
@@ -336,8 +345,9 @@ asio::awaitable<void> Session::fetch(const Command& command) {
   const store::MailboxId id = selected_->mailbox.id;
 
   if (vanished) {
+    const bool small = selected_->view.exists() <= kInlineMessages;
     auto changes =
-        co_await blocking([&] { return services_.store.mailbox_changes(id, *changed_since); });
+        co_await read(small, [&] { return services_.store.mailbox_changes(id, *changed_since); });
     if (changes) {
       // Expunged UIDs within the requested set (the set may name UIDs no longer here).
       auto set = parse_sequence_set(arguments[0].text);
@@ -358,8 +368,17 @@ asio::awaitable<void> Session::fetch(const Command& command) {
   for (std::size_t start = 0; start < uids->size(); start += kMessagesPerBatch) {
     const std::vector<store::Uid> batch(
         uids->begin() + start, uids->begin() + std::min(uids->size(), start + kMessagesPerBatch));
-    auto loaded = co_await blocking(
-        [&] { return load_batch(gone, services_, id, batch, *items, changed_since, set_seen); });
+    auto metas = co_await read(true, [&] { return services_.store.get_messages(id, batch); });
+    Result<std::vector<Loaded>> loaded = tl::unexpected(Error{});
+    if (!metas) {
+      loaded = tl::unexpected(metas.error());
+    } else {
+      gone += batch.size() - metas->size();
+      const bool small = small_batch(*metas, *items, changed_since, set_seen);
+      loaded = co_await read(small, [&] {
+        return load_batch(gone, services_, id, std::move(*metas), *items, changed_since, set_seen);
+      });
+    }
     if (!loaded) {
       log::error("imap: FETCH in " + selected_->mailbox.name + ": " + loaded.error().detail);
       reply(command, no_for(loaded.error().code, "FETCH failed"));

@@ -123,12 +123,12 @@ std::variant<ListRequest, std::string> read_list(const std::vector<Token>& argum
 }  // namespace
 
 asio::awaitable<void> Session::list(const Command& command, bool lsub) {
-  auto read = read_list(command.arguments, lsub);
-  if (auto* bad = std::get_if<std::string>(&read)) {
+  auto parsed = read_list(command.arguments, lsub);
+  if (auto* bad = std::get_if<std::string>(&parsed)) {
     reply(command, "BAD " + *bad);
     co_return;
   }
-  const ListRequest& request = std::get<ListRequest>(read);
+  const ListRequest& request = std::get<ListRequest>(parsed);
   const auto& [select_subscribed, select_special_use, recursive, return_subscribed,
                return_special_use, return_children, status, reference, raw_patterns] = request;
   const char* verb = lsub ? "LSUB" : "LIST";
@@ -149,7 +149,8 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
     patterns.push_back(canonical_pattern(std::move(joined)));
   }
   std::vector<std::string> orphans;  // subscribed names no mailbox has
-  auto mailboxes = co_await blocking([&]() -> Result<std::vector<store::Mailbox>> {
+  // As small as the account's mailbox list, which the answer holds anyway.
+  auto mailboxes = co_await read(true, [&]() -> Result<std::vector<store::Mailbox>> {
     if (select_subscribed) {
       auto names = services_.store.orphan_subscriptions(account_.id);
       if (!names) return tl::unexpected(names.error());
@@ -214,7 +215,8 @@ asio::awaitable<void> Session::list(const Command& command, bool lsub) {
   for (const store::Mailbox* mailbox : with_status) {
     std::optional<store::MailboxSnapshot> snapshot;
     if (needs_messages(status->children, *mailbox)) {
-      auto taken = co_await blocking([&] { return services_.store.snapshot(mailbox->id); });
+      const bool small = mailbox->message_count <= kInlineMessages;
+      auto taken = co_await read(small, [&] { return services_.store.snapshot(mailbox->id); });
       if (taken) snapshot = std::move(*taken);
     }
     auto items = status_items(status->children, *mailbox, snapshot ? &*snapshot : nullptr);
@@ -291,14 +293,17 @@ asio::awaitable<void> Session::status(const Command& command) {
   }
   auto name = mailbox_argument(command, arguments[0]);
   if (!name) co_return;
-  auto found = co_await blocking([&]() -> Result<store::MailboxSnapshot> {
-    auto mailbox = services_.store.find_mailbox(account_.id, *name);
-    if (!mailbox) return tl::unexpected(mailbox.error());
-    if (needs_messages(arguments[1].children, *mailbox)) {
-      return services_.store.snapshot(mailbox->id);
-    }
-    return store::MailboxSnapshot{.mailbox = std::move(*mailbox), .messages = {}};
-  });
+  auto mailbox =
+      co_await read(true, [&] { return services_.store.find_mailbox(account_.id, *name); });
+  Result<store::MailboxSnapshot> found = tl::unexpected(Error{});
+  if (!mailbox) {
+    found = tl::unexpected(mailbox.error());
+  } else if (needs_messages(arguments[1].children, *mailbox)) {
+    const bool small = mailbox->message_count <= kInlineMessages;
+    found = co_await read(small, [&] { return services_.store.snapshot(mailbox->id); });
+  } else {
+    found = store::MailboxSnapshot{.mailbox = std::move(*mailbox), .messages = {}};
+  }
   if (!found) {
     reply(command, no_for(found.error().code, "No such mailbox"));
     co_return;

@@ -211,6 +211,13 @@ bool needs_structure(const SearchKey& key) {
   }
 }
 
+// Keys that read a message's bytes (its header or its text).
+bool reads_bytes(const SearchKey& key) {
+  using Kind = SearchKey::Kind;
+  if (key.kind == Kind::Body || key.kind == Kind::Text || key.kind == Kind::Header) return true;
+  return std::any_of(key.children.begin(), key.children.end(), reads_bytes);
+}
+
 bool uses_modseq(const SearchKey& key) {
   if (key.kind == SearchKey::Kind::ModSeq) return true;
   return std::any_of(key.children.begin(), key.children.end(), uses_modseq);
@@ -277,7 +284,9 @@ asio::awaitable<void> Session::search(const Command& command) {
   const bool modseq = uses_modseq(program->key);
   if (modseq) enable_condstore();
   const store::MailboxId id = selected_->mailbox.id;
-  auto found = co_await blocking([&] {
+  // Metadata and stored structures only, of a mailbox of modest size: small.
+  const bool small = selected_->view.exists() <= kInlineMessages && !reads_bytes(program->key);
+  auto found = co_await read(small, [&] {
     return evaluate(services_.store, services_.blobs, id, selected_->view, program->key, saved_,
                     false);
   });

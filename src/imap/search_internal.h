@@ -22,7 +22,7 @@ struct Match {
 };
 
 // The messages of `mailbox` that the client knows of (in `view`) and `key` matches, in
-// UID order. Blocking: runs in the blocking pool while the session waits.
+// UID order. Reads the store: the session decides where it runs (Session::read).
 Result<std::vector<Match>> evaluate(store::MailStore& store, store::BlobStore& blobs,
                                     store::MailboxId mailbox, const MailboxView& view,
                                     const SearchKey& key, const std::vector<store::Uid>& saved,

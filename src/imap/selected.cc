@@ -69,7 +69,9 @@ asio::awaitable<void> Session::update(bool expunges_allowed, bool force) {
   signal_->dirty = false;
   const store::MailboxId id = selected_->mailbox.id;
   const store::ModSeq since = selected_->view.modseq();
-  auto changes = co_await blocking([&] { return services_.store.mailbox_changes(id, since); });
+  // At most every message the session knows of has changed.
+  const bool small = selected_->view.exists() <= kInlineMessages;
+  auto changes = co_await read(small, [&] { return services_.store.mailbox_changes(id, since); });
   if (!selected_ || selected_->mailbox.id != id) co_return;
   MailboxView& view = selected_->view;
   if (changes) {
@@ -158,16 +160,21 @@ asio::awaitable<void> Session::select(const Command& command, bool read_only) {
   }
   saved_.clear();  // RFC 5182 §2.1: "$" starts empty in each selected mailbox
   bool children = false;
-  auto snapshot = co_await blocking([&]() -> Result<store::MailboxSnapshot> {
+  auto found = co_await read(true, [&]() -> Result<store::Mailbox> {
     auto mailbox = services_.store.find_mailbox(account_.id, *name);
-    if (!mailbox) return tl::unexpected(mailbox.error());
-    if (rev2_) {
-      auto mailboxes = services_.store.list_mailboxes(account_.id);
-      if (!mailboxes) return tl::unexpected(mailboxes.error());
-      children = has_children(*mailboxes, *name);
-    }
-    return services_.store.snapshot(mailbox->id);
+    if (!mailbox || !rev2_) return mailbox;
+    auto mailboxes = services_.store.list_mailboxes(account_.id);
+    if (!mailboxes) return tl::unexpected(mailboxes.error());
+    children = has_children(*mailboxes, *name);
+    return mailbox;
   });
+  Result<store::MailboxSnapshot> snapshot = tl::unexpected(Error{});
+  if (found) {
+    const bool small = found->message_count <= kInlineMessages;
+    snapshot = co_await read(small, [&] { return services_.store.snapshot(found->id); });
+  } else {
+    snapshot = tl::unexpected(found.error());
+  }
   if (!snapshot) {
     reply(command, no_for(snapshot.error().code, "No such mailbox"));
     co_return;
@@ -226,8 +233,9 @@ asio::awaitable<void> Session::resynchronize(const Qresync& qresync,
   auto known = [&](store::Uid uid) {
     return !qresync.known_uids || qresync.known_uids->contains(uid, mailbox.uidnext);
   };
-  auto changes = co_await blocking(
-      [&] { return services_.store.mailbox_changes(mailbox.id, qresync.modseq); });
+  const bool small = snapshot.messages.size() <= kInlineMessages;
+  auto changes = co_await read(
+      small, [&] { return services_.store.mailbox_changes(mailbox.id, qresync.modseq); });
   std::vector<store::Uid> vanished;
   if (changes) {
     for (store::Uid uid : changes->removed) {

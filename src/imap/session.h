@@ -1,6 +1,6 @@
 // One IMAP connection (RFC 9051 IMAP4rev2 and RFC 3501 IMAP4rev1) from greeting to
 // LOGOUT, on the `imap` (STARTTLS) or `imaps` (implicit TLS) listener. Runs on the
-// connection's strand; store and directory calls go to the blocking pool.
+// connection's thread; store writes and large reads go to the blocking pool (docs/imap.md).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

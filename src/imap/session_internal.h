@@ -25,7 +25,7 @@
 namespace rampart::imap {
 
 // Wakes a session in IDLE when its selected mailbox changes; read and written on the
-// session's strand only (net/change_watch.h).
+// session's thread only (net/change_watch.h).
 struct ChangeSignal : net::ChangeWatch {
   using net::ChangeWatch::ChangeWatch;
   store::MailboxId selected = 0;
@@ -34,6 +34,10 @@ struct ChangeSignal : net::ChangeWatch {
 
 struct CommandSpec;  // session.cc: one entry per command
 struct Qresync;      // selected.cc: SELECT's QRESYNC parameters
+
+// The bounds of a small read (Session::read).
+inline constexpr std::size_t kInlineMessages = 2000;
+inline constexpr std::uint64_t kInlineBytes = 256 * 1024;
 
 class Session {
  public:
@@ -50,8 +54,16 @@ class Session {
     MailboxView view;
   };
 
+  // Store work for a command runs on the blocking pool, so that the connection's thread
+  // goes on serving its other connections meanwhile.
   template <class Function>
   boost::asio::awaitable<std::invoke_result_t<Function&>> blocking(Function function);
+  // A read that is `small` runs right here instead: the hop to the pool and back costs
+  // more than it does (docs/imap.md, "Where commands run"). Small means it writes
+  // nothing and reads at most kInlineMessages messages' metadata, one FETCH batch's
+  // structures, and kInlineBytes of message bytes.
+  template <class Function>
+  boost::asio::awaitable<std::invoke_result_t<Function&>> read(bool small, Function function);
   // The tagged response, sent after the untagged updates once the command is done.
   void reply(const Command& command, std::string_view text) {
     tagged_ = command.tag + " " + std::string(text) + "\r\n";
@@ -155,6 +167,13 @@ class Session {
 
 template <class Function>
 boost::asio::awaitable<std::invoke_result_t<Function&>> Session::blocking(Function function) {
+  co_return co_await net::offload(services_.blocking, std::move(function));
+}
+
+template <class Function>
+boost::asio::awaitable<std::invoke_result_t<Function&>> Session::read(bool small,
+                                                                      Function function) {
+  if (small) co_return function();
   co_return co_await net::offload(services_.blocking, std::move(function));
 }
 

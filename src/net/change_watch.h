@@ -1,6 +1,6 @@
 // A wake-up for a session that waits on what another thread changes: the store's change
 // bus calls its subscribers on the committing thread, which must only post. `raise`
-// runs an update on the watch's executor (the session's strand), so the state a
+// runs an update on the watch's executor (the session's thread), so the state a
 // session keeps in a type derived from ChangeWatch is read and written there alone,
 // without a lock. A wake with no one waiting is not kept: a session looks at its state
 // before it waits. One coroutine waits at a time. IMAP IDLE and JMAP push (EventSource,

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,7 +12,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <filesystem>
@@ -43,8 +43,18 @@ struct Server::State {
       : options(server_options),
         threads(options.threads > 0 ? options.threads
                                     : std::max(1u, std::thread::hardware_concurrency())),
-        io(threads),
+        contexts(make_contexts(threads)),
+        io(*contexts.front()),
         signals(io, SIGTERM, SIGINT, SIGHUP) {}
+
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int count) {
+    std::vector<std::unique_ptr<asio::io_context>> made;
+    for (int i = 0; i < count; ++i) made.push_back(std::make_unique<asio::io_context>(1));
+    return made;
+  }
+
+  // The next connection's thread, round robin.
+  asio::io_context& next_context() { return *contexts[next_connection++ % contexts.size()]; }
 
   asio::awaitable<void> accept_loop(Listener& listener);
   asio::awaitable<void> run_session(Socket socket, Listener& listener, std::string peer);
@@ -54,7 +64,12 @@ struct Server::State {
 
   ServerOptions options;
   int threads;
-  asio::io_context io;
+  // One io_context per thread, each run by that thread alone: a connection lives on one
+  // of them, so its completions run where the kernel reported them, with no hand-off
+  // between threads and no strand. The first also runs the listeners and signals.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  asio::io_context& io;
+  std::size_t next_connection = 0;  // only the first context's thread accepts
   asio::signal_set signals;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::atomic<std::size_t> sessions{0};
@@ -66,9 +81,9 @@ struct Server::State {
 asio::awaitable<void> Server::State::accept_loop(Listener& listener) {
   for (;;) {
     boost::system::error_code error;
-    // Each connection gets its own strand: its reads, writes and timers never run at once.
+    // A connection's reads, writes and timers all run on its context's one thread.
     Socket socket = co_await listener.acceptor.async_accept(
-        asio::make_strand(io), asio::redirect_error(asio::use_awaitable, error));
+        next_context(), asio::redirect_error(asio::use_awaitable, error));
     if (stopping) co_return;
     if (error) {
       // EMFILE and friends: log, back off briefly, keep serving the connections we have.
@@ -138,7 +153,7 @@ asio::awaitable<void> Server::State::shut_down() {
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
   if (sessions > 0) log::warn(std::to_string(sessions.load()) + " session(s) cut off at shutdown");
-  io.stop();
+  for (auto& context : contexts) context->stop();
 }
 
 Server::Server(ServerOptions options) : state_(std::make_unique<State>(options)) {}
@@ -205,8 +220,14 @@ void Server::run() {
   for (auto& listener : state.listeners) {
     asio::co_spawn(state.io, state.accept_loop(*listener), asio::detached);
   }
+  // The other contexts have no work until a connection arrives: keep them running.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle;
   std::vector<std::thread> workers;
-  for (int i = 1; i < state.threads; ++i) workers.emplace_back([&state] { state.io.run(); });
+  for (std::size_t i = 1; i < state.contexts.size(); ++i) {
+    asio::io_context& context = *state.contexts[i];
+    idle.push_back(asio::make_work_guard(context));
+    workers.emplace_back([&context] { context.run(); });
+  }
   state.io.run();
   for (auto& worker : workers) worker.join();
   log::info("stopped");

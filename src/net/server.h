@@ -1,4 +1,4 @@
-// The network runtime: one io_context run by one thread per core, the listeners, and
+// The network runtime: one io_context per core, each run by its own thread, the listeners, and
 // the shutdown sequence (SIGTERM or SIGINT: stop accepting, let sessions finish for a
 // grace period, then cancel them). SIGHUP calls the reload hook and goes on serving. No protocol
 // knowledge: a listener hands each accepted connection to the SessionHandler it was opened with.

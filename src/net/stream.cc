@@ -15,7 +15,7 @@ Stream::Stream(Socket socket, std::shared_ptr<asio::ssl::context> tls)
       write_deadline_(socket_.get_executor()),
       peer_(peer_of(socket_)) {}
 
-// The timer shares the connection's strand, so closing from its handler cannot race
+// The timer shares the connection's thread, so closing from its handler cannot race
 // with the read or write it interrupts.
 void Stream::arm(boost::asio::steady_timer& deadline, std::chrono::seconds timeout) {
   deadline.expires_after(timeout);

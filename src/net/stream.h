@@ -1,5 +1,5 @@
 // One client connection, plain or TLS (implicit, or after STARTTLS), with a deadline
-// on every read and write. Runs on the connection's strand; not thread-safe, but one
+// on every read and write. Runs on the connection's thread; not thread-safe, but one
 // read and one write may be under way at once (full duplex, as WebSocket push needs):
 // each has its own deadline.
 #pragma once

@@ -1,7 +1,7 @@
 // One POP3 connection (RFC 1939 with RFC 2449 CAPA, RFC 2595 STLS, RFC 5034 SASL and
 // RFC 3206 response codes) from greeting to QUIT, on the `pop3` (STLS) or `pop3s`
 // (implicit TLS) listener. The maildrop is the account's INBOX as it was at login;
-// DELE takes effect at QUIT only (docs/pop3.md). Runs on the connection's strand;
+// DELE takes effect at QUIT only (docs/pop3.md). Runs on the connection's thread;
 // store and directory calls go to the blocking pool.
 #pragma once
 

@@ -1,7 +1,7 @@
 // One SMTP or LMTP connection from greeting to QUIT: inbound MX (port 25, mail for our
 // domains only, no AUTH), submission (587 STARTTLS / 465 implicit TLS, AUTH required,
 // sender must be the user's), and LMTP (RFC 2033, from a local MTA: one reply per
-// recipient). Runs on the connection's strand; store and directory calls go to the
+// recipient). Runs on the connection's thread; store and directory calls go to the
 // blocking pool.
 #pragma once
 
