@@ -534,5 +534,43 @@ class Compress(ImapTest):
         self.assertIn(b"c2 NO [COMPRESSIONACTIVE]", received)
 
 
+class LargeMailbox(ImapTest):
+    """Small reads run on the connection's thread, larger ones on the blocking pool
+    (docs/imap.md, "Where commands run"): past 2,000 messages, past 256 KiB of bytes
+    and when \\Seen is set, the answers are the same."""
+
+    def test_past_the_inline_bounds(self):
+        count = 2100
+        messages = [simple(f"bulk {n}", body="x" * 4000) for n in range(count)]
+        client = self.client()
+        client.create("bulk")
+        self.instance.multiappend(USER, PASSWORD, messages, mailbox="bulk")
+        typ, data = client.select("bulk")
+        self.assertEqual((typ, data[0]), ("OK", str(count).encode()))
+        typ, data = client.search(None, "UNSEEN")
+        self.assertEqual(len(data[0].split()), count)
+        typ, data = client.search(None, "SUBJECT", '"bulk 2099"')
+        self.assertEqual(data[0], str(count).encode())
+        typ, data = client.status("bulk", "(MESSAGES UNSEEN)")
+        self.assertIn(f"MESSAGES {count} UNSEEN {count}".encode(), data[0])
+        # 100 whole messages, about 400 KiB: one batch past the byte bound.
+        typ, data = client.fetch("1:100", "(BODY.PEEK[])")
+        bodies = [part[1] for part in data if isinstance(part, tuple)]
+        self.assertEqual(len(bodies), 100)
+        self.assertEqual(bodies[41], messages[41])
+        # Without .PEEK: \\Seen is set, and reported.
+        typ, data = client.fetch("5", "(BODY[HEADER.FIELDS (SUBJECT)] FLAGS)")
+        self.assertIn(b"\\Seen", data[0][0] + data[1])
+        typ, data = client.search(None, "UNSEEN")
+        self.assertEqual(len(data[0].split()), count - 1)
+        # Another session's change reaches a session's update past the bound too.
+        watcher = self.raw()
+        watcher.command("SELECT bulk")
+        client.store("7", "+FLAGS", "(\\Flagged)")
+        lines = watcher.command("NOOP")
+        self.assertTrue(any(line.startswith(b"* 7 FETCH") and b"\\Flagged" in line
+                            for line in lines), lines)
+
+
 if __name__ == "__main__":
     unittest.main()
