@@ -133,6 +133,21 @@ class Hostile(unittest.TestCase):
             except (imaplib.IMAP4.abort, OSError):
                 time.sleep(0.05)
 
+    def test_mailboxes_per_account_are_bounded(self):
+        # 10000 in all (docs/security.md): the account's six, "f" and 9993 below it.
+        self.instance.add_account("boxes@example.test", PASSWORD)
+        sock, lines = self.raw()
+        sock.sendall(f"a LOGIN boxes@example.test {PASSWORD}\r\n".encode())
+        self.assertTrue(lines.readline().startswith(b"a OK"))
+        sock.sendall(b"".join(b"c%d CREATE f/%d\r\n" % (i, i) for i in range(9993)))
+        for i in range(9993):
+            self.assertTrue(lines.readline().startswith(b"c%d OK " % i))
+        sock.sendall(b"x CREATE one-more\r\ny CREATE f/9993\r\nz DELETE f/0\r\nw CREATE g\r\n")
+        self.assertTrue(lines.readline().startswith(b"x NO [TOOBIG]"))
+        self.assertTrue(lines.readline().startswith(b"y NO [TOOBIG]"))
+        self.assertTrue(lines.readline().startswith(b"z OK"))
+        self.assertTrue(lines.readline().startswith(b"w OK"))
+
     def test_pipelined_flood_of_commands_is_answered_in_order(self):
         sock, lines = self.logged_in()
         sock.sendall(b"".join(b"n%d NOOP\r\n" % i for i in range(2000)))

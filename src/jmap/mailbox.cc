@@ -378,6 +378,12 @@ std::optional<MethodError> create_mailbox(store::Store& store, std::string_view 
     return std::nullopt;
   }
   auto made = store.create_mailbox(context.account, std::get<std::string>(name));
+  if (!made && made.error().code == Errc::TooBig) {
+    // RFC 8620 section 5.3: a limit on the number of objects is overQuota.
+    out.not_created[creation_id] =
+        set_error("overQuota", "the account has as many mailboxes as allowed");
+    return std::nullopt;
+  }
   if (!made) {
     out.not_created[creation_id] = set_error_for(made.error(), "Mailbox/set create", {"name"});
     return std::nullopt;

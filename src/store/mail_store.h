@@ -138,7 +138,8 @@ class MailStore {
   virtual ~MailStore() = default;
 
   // Mailboxes. Names are validated here (non-empty levels, no NUL or control
-  // characters, bounded length); parents are created as needed.
+  // characters, bounded length); parents are created as needed. An account holds at
+  // most kMaxMailboxes (a create past it is TooBig).
   virtual Result<std::vector<Mailbox>> list_mailboxes(AccountId account) = 0;
   virtual Result<Mailbox> find_mailbox(AccountId account, std::string_view name) = 0;
   virtual Result<Mailbox> create_mailbox(AccountId account, std::string_view name,
@@ -158,6 +159,7 @@ class MailStore {
   // The subscribed names no mailbox has, sorted.
   virtual Result<std::vector<std::string>> orphan_subscriptions(AccountId account) = 0;
   static constexpr std::size_t kMaxOrphanSubscriptions = 1000;
+  static constexpr std::size_t kMaxMailboxes = 10000;
 
   // Messages. deliver writes the blob once and adds one message per target in one
   // durable commit; the result is in target order.

@@ -151,6 +151,16 @@ void create_parents(Transaction& transaction, AccountId account, std::string_vie
 
 Result<Mailbox> create_mailbox_in(Transaction& transaction, AccountId account,
                                   std::string_view name, Role role, bool subscribed) {
+  std::size_t adding = 1;
+  for (const auto& parent : mailbox_parents(name)) {
+    if (!mailbox_exists(transaction.connection(), account, parent)) ++adding;
+  }
+  Query count(transaction.connection(), "SELECT count(*) FROM mailboxes WHERE account = ?",
+              account);
+  count.next();
+  if (count.get<std::size_t>(0) + adding > MailStore::kMaxMailboxes) {
+    return fail(Errc::TooBig, "too many mailboxes");
+  }
   create_parents(transaction, account, name);
   if (mailbox_exists(transaction.connection(), account, name)) {
     return fail(Errc::Exists, "mailbox exists");
