@@ -12,6 +12,7 @@
 #include "imap/command_parser.h"
 #include "imap/fetch_format.h"
 #include "imap/mailbox_name.h"
+#include "imap/notify_request.h"
 #include "imap/search_program.h"
 #include "imap/sort_thread.h"
 
@@ -86,6 +87,11 @@ std::vector<Event> run(const Limits& limits, const std::vector<std::string_view>
             }
             if (!command->arguments.empty()) {
               rampart::imap::parse_sort_criteria(command->arguments.front());
+            }
+            // And through NOTIFY's: a request, or an error with its words.
+            const auto notify = rampart::imap::parse_notify(command->arguments);
+            if (const auto* error = std::get_if<rampart::imap::NotifyError>(&notify)) {
+              check(!error->text.empty());
             }
           } else if (const auto* literal = std::get_if<NeedLiteral>(&step)) {
             check(literal->size <= limits.max_literal);

@@ -396,5 +396,126 @@ class Subscriptions(ImapRfcTest):
         raw.command("UNSUBSCRIBE many/one-too-many")
 
 
+class Notify(ImapRfcTest):
+    """RFC 5465: the events a client asks for, sent between commands too."""
+
+    def unsolicited(self, raw, until, seconds=5):
+        """The lines the server sends with no command outstanding, up to the first one
+        containing `until` (bytes)."""
+        raw.sock.settimeout(seconds)
+        lines = []
+        try:
+            while True:
+                line = raw.file.readline()
+                self.assertTrue(line, f"connection closed after {lines}")
+                lines.append(line)
+                if until in line:
+                    return lines
+        finally:
+            raw.sock.settimeout(30)
+
+    def test_the_rules_of_section_5_and_8(self):
+        raw = self.raw()
+        self.assertIn(b"NOTIFY", b"".join(raw.command("CAPABILITY")))
+        for arguments in ["SET (selected (MessageNew))",             # needs MessageExpunge too
+                          "SET (personal (FlagChange))",             # needs both
+                          "SET (personal (MessageNew (UID) MessageExpunge))",  # fetch-att: selected only
+                          "SET (selected (MessageNew MessageExpunge MailboxName))",
+                          "SET (selected NONE) (selected-delayed NONE)",
+                          "SET (elsewhere (MailboxName))",
+                          "SET", "BOGUS"]:
+            self.assertIn(b" BAD ", raw.command("NOTIFY " + arguments)[-1], arguments)
+        lines = raw.command("NOTIFY SET (personal (MessageNew MessageExpunge AnnotationChange))")
+        self.assertRegex(lines[-1], rb" NO \[BADEVENT \(MessageNew MessageExpunge FlagChange "
+                                    rb"MailboxName SubscriptionChange\)\]")
+        self.assertIn(b" OK ", raw.command("NOTIFY SET (mailboxes (nowhere-1 nowhere-2) "
+                                           "(MessageNew MessageExpunge))")[-1])
+        self.assertIn(b" OK ", raw.command("NOTIFY NONE")[-1])
+
+    def test_status_gives_the_state_to_start_from(self):
+        raw = self.raw()
+        raw.command("CREATE nt-status")
+        self.append(raw, "nt-status", simple("one"))
+        lines = raw.command("NOTIFY SET STATUS (mailboxes nt-status (MessageNew MessageExpunge FlagChange))")
+        status = untagged(lines, b"STATUS")
+        self.assertEqual(len(status), 1, lines)
+        for item in (b"MESSAGES 1", b"UIDNEXT 2", b"UIDVALIDITY ", b"HIGHESTMODSEQ "):
+            self.assertIn(item, status[0])
+        lines = raw.command("NOTIFY SET (mailboxes nt-status (MessageNew MessageExpunge FlagChange))")
+        self.assertEqual(untagged(lines, b"STATUS"), [], lines)
+
+    def test_other_mailboxes_between_commands(self):
+        watcher, other = self.raw(), self.raw()
+        other.command("CREATE nt-other")
+        watcher.command("ENABLE CONDSTORE")
+        lines = watcher.command("NOTIFY SET (personal (MessageNew MessageExpunge FlagChange "
+                                "MailboxName SubscriptionChange))")
+        self.assertIn(b" OK ", lines[-1])
+        self.append(other, "nt-other", simple("new"))
+        lines = self.unsolicited(watcher, b"STATUS")
+        self.assertRegex(lines[-1], rb'^\* STATUS "?nt-other"? \(MESSAGES 1 UIDNEXT 2 UNSEEN 1 '
+                                    rb'HIGHESTMODSEQ \d+\)')
+        other.command("SELECT nt-other")
+        other.command("STORE 1 +FLAGS (\\Seen)")
+        lines = self.unsolicited(watcher, b"STATUS")
+        self.assertRegex(lines[-1], rb"UNSEEN 0 UIDVALIDITY \d+ HIGHESTMODSEQ \d+")
+        other.command("CREATE nt-made")
+        self.assertRegex(self.unsolicited(watcher, b"nt-made")[-1],
+                         rb'^\* LIST \(\\HasNoChildren\) "/" "?nt-made"?')
+        other.command("RENAME nt-made nt-renamed")
+        self.assertRegex(self.unsolicited(watcher, b"nt-renamed")[-1],
+                         rb'^\* LIST \([^)]*\) "/" "?nt-renamed"? \("OLDNAME" \("?nt-made"?\)\)')
+        other.command("SUBSCRIBE nt-renamed")
+        self.assertIn(b"\\Subscribed", self.unsolicited(watcher, b"nt-renamed")[-1])
+        other.command("DELETE nt-renamed")
+        self.assertRegex(self.unsolicited(watcher, b"nt-renamed")[-1],
+                         rb'^\* LIST \(\\NonExistent\) "/" "?nt-renamed"?')
+        # NOTIFY NONE: nothing more.
+        watcher.command("NOTIFY NONE")
+        self.append(other, "nt-other", simple("unheard"))
+        self.assertEqual(untagged(watcher.command("NOOP"), b"STATUS"), [])
+
+    def test_the_selected_mailbox(self):
+        watcher, other = self.raw(), self.raw()
+        other.command("CREATE nt-sel")
+        self.append(other, "nt-sel", simple("first"))
+        watcher.command("SELECT nt-sel")
+        watcher.command("NOTIFY SET (selected (MessageNew (UID FLAGS) MessageExpunge FlagChange))")
+        self.append(other, "nt-sel", simple("second"))
+        lines = self.unsolicited(watcher, b"FETCH")
+        self.assertIn(b"* 2 EXISTS\r\n", lines)
+        # An IMAP4rev1 session: the new message is \\Recent in it.
+        self.assertRegex(lines[-1], rb"^\* 2 FETCH \(UID 2 FLAGS \(\\Recent\)\)")
+        other.command("SELECT nt-sel")
+        other.command("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        self.assertIn(b"\\Deleted", self.unsolicited(watcher, b"FETCH")[-1])
+        other.command("EXPUNGE")
+        self.assertEqual(self.unsolicited(watcher, b"EXPUNGE")[-1], b"* 1 EXPUNGE\r\n")
+        # selected-delayed: expunges wait for a command that allows them.
+        watcher.command("NOTIFY SET (selected-delayed (MessageNew MessageExpunge))")
+        other.command("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        other.command("EXPUNGE")
+        self.append(other, "nt-sel", simple("third"))
+        lines = self.unsolicited(watcher, b"EXISTS")
+        self.assertFalse(any(b"EXPUNGE" in line for line in lines), lines)
+        self.assertIn(b"* 1 EXPUNGE\r\n", watcher.command("NOOP"))
+        # No "selected" group: the selected mailbox's messages are not reported at all.
+        watcher.command("NOTIFY SET (personal (MailboxName))")
+        self.append(other, "nt-sel", simple("fourth"))
+        lines = watcher.command("NOOP")
+        self.assertEqual(untagged(lines[:-1], b""), [], lines)
+
+    def test_idle_sends_what_notify_asked_for(self):
+        watcher, other = self.raw(), self.raw()
+        other.command("CREATE nt-idle")
+        watcher.command("NOTIFY SET (mailboxes nt-idle (MessageNew MessageExpunge))")
+        watcher.send(b"i IDLE\r\n")
+        self.assertTrue(watcher.file.readline().startswith(b"+ "))
+        self.append(other, "nt-idle", simple("during idle"))
+        self.assertIn(b"MESSAGES 1", self.unsolicited(watcher, b"STATUS")[-1])
+        watcher.send(b"DONE\r\n")
+        self.assertTrue(watcher.file.readline().startswith(b"i OK"))
+
+
 if __name__ == "__main__":
     unittest.main()

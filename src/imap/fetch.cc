@@ -122,6 +122,12 @@ std::optional<FetchItems> parse_items(const Token& token) {
   return items;
 }
 
+}  // namespace
+
+bool valid_fetch_items(const Token& items) { return parse_items(items).has_value(); }
+
+namespace {
+
 struct Loaded {
   store::MessageReader reader;
   bool flags_changed = false;  // \Seen was just set

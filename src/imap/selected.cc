@@ -67,6 +67,8 @@ std::optional<std::vector<store::Uid>> Session::message_set(const Command& comma
 asio::awaitable<void> Session::update(bool expunges_allowed, bool force) {
   if (!selected_ || (!force && !signal_->dirty)) co_return;
   signal_->dirty = false;
+  if (selected_muted()) co_return;
+  const store::Uid newest = selected_->view.largest_uid();
   const store::MailboxId id = selected_->mailbox.id;
   const store::ModSeq since = selected_->view.modseq();
   // At most every message the session knows of has changed.
@@ -89,6 +91,7 @@ asio::awaitable<void> Session::update(bool expunges_allowed, bool force) {
                    reporting(expunges_allowed)));
   }
   if (view.has_unreported_expunges()) signal_->dirty = true;
+  co_await notify_fetch(newest);
 }
 
 void Session::enable_condstore() {
@@ -487,9 +490,10 @@ asio::awaitable<bool> Session::idle(const Command& command) {
   for (;;) {
     if (revoked()) co_return false;
     co_await update(true, signal_->dirty);
+    co_await notify_others();  // RFC 5465 section 4: IDLE sends what NOTIFY asked for
     if (!co_await connection_.flush()) co_return false;
     if (connection_.has_input()) break;
-    if (signal_->dirty) continue;
+    if (signal_->dirty || signal_->others) continue;
     auto woken = co_await (connection_.read_more(timeout) || signal_->wait());
     if (woken.index() == 0 && !std::get<0>(woken)) co_return false;  // EOF or timeout
     if (connection_.has_input()) break;

@@ -54,6 +54,7 @@ enum class Verb {
   Sort,
   Thread,
   Idle,
+  Notify,
   Compress,
   NotNow,  // STARTTLS, LOGIN, AUTHENTICATE: only before login
 };
@@ -101,6 +102,7 @@ constexpr CommandSpec kCommands[] = {
     {"SORT", Verb::Sort, true, true, true},
     {"THREAD", Verb::Thread, true, true, true},
     {"IDLE", Verb::Idle},
+    {"NOTIFY", Verb::Notify},
     {"COMPRESS", Verb::Compress},
     {"STARTTLS", Verb::NotNow},
     {"LOGIN", Verb::NotNow},
@@ -150,14 +152,18 @@ asio::awaitable<void> Session::run() {
   subscription_ = services_.store.change_bus().subscribe(
       account_.id, [signal = signal_](const store::ChangeEvent& event) {
         net::raise(signal, [mailboxes = event.mailboxes](ChangeSignal& signal) {
-          if (std::find(mailboxes.begin(), mailboxes.end(), signal.selected) == mailboxes.end()) {
-            return false;
-          }
-          signal.dirty = true;
+          const bool selected =
+              std::find(mailboxes.begin(), mailboxes.end(), signal.selected) != mailboxes.end();
+          if (!selected && !signal.watch_others) return false;
+          signal.dirty |= selected;
+          signal.others |= signal.watch_others;
+          ++signal.wakes;
           return true;
         });
       });
   for (;;) {
+    // With NOTIFY set, what happens between commands is sent as it happens.
+    if (notify_ && !connection_.has_input() && !co_await notify_until_input()) break;
     auto command = co_await connection_.next_command(connection_.options().idle_timeout);
     if (!command || revoked()) break;
     if (!co_await execute(*command)) break;
@@ -274,6 +280,9 @@ asio::awaitable<bool> Session::dispatch(const CommandSpec& spec, Command& comman
       co_return true;
     case Verb::Idle:
       co_return co_await idle(command);
+    case Verb::Notify:
+      co_await notify(command);
+      co_return true;
     case Verb::Compress:
       co_return co_await compress(command);
     case Verb::NotNow:
@@ -326,26 +335,17 @@ std::optional<std::vector<std::string>> Session::flag_arguments(const Command& c
   return flags;
 }
 
-std::optional<std::string> Session::mailbox_argument(const Command& command, const Token& token) {
+std::variant<std::string, const char*> Session::mailbox_name(const Token& token) const {
   const auto text = token.astring();
-  if (!text) {
-    reply(command, "BAD Mailbox name expected");
-    return std::nullopt;
-  }
+  if (!text) return "BAD Mailbox name expected";
   std::string name;
   if (utf8_) {
-    if (!is_valid_utf8(*text)) {
-      reply(command, "BAD Mailbox name is not UTF-8");
-      return std::nullopt;
-    }
+    if (!is_valid_utf8(*text)) return "BAD Mailbox name is not UTF-8";
     name = std::string(*text);
   } else {
     auto decoded = decode_mutf7(*text);
-    if (!decoded) {
-      // Well-formed syntax naming no mailbox there can be: NO, as for any unknown name.
-      reply(command, "NO Mailbox name is not valid modified UTF-7");
-      return std::nullopt;
-    }
+    // Well-formed syntax naming no mailbox there can be: NO, as for any unknown name.
+    if (!decoded) return "NO Mailbox name is not valid modified UTF-7";
     name = std::move(*decoded);
   }
   // INBOX is case-insensitive (RFC 9051 §5.1), and so is its place as a parent.
@@ -354,6 +354,15 @@ std::optional<std::string> Session::mailbox_argument(const Command& command, con
     name.replace(0, 5, "INBOX");
   }
   return name;
+}
+
+std::optional<std::string> Session::mailbox_argument(const Command& command, const Token& token) {
+  auto name = mailbox_name(token);
+  if (auto* response = std::get_if<const char*>(&name)) {
+    reply(command, *response);
+    return std::nullopt;
+  }
+  return std::move(std::get<std::string>(name));
 }
 
 std::string Session::quote_mailbox(std::string_view name) const {

@@ -9,12 +9,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "imap/command_parser.h"
 #include "imap/connection_internal.h"
 #include "imap/fetch_format.h"
 #include "imap/mailbox_view.h"
+#include "imap/notify_request.h"
 #include "imap/recent.h"
 #include "imap/session.h"
 #include "imap/sort_thread.h"
@@ -29,11 +31,17 @@ namespace rampart::imap {
 struct ChangeSignal : net::ChangeWatch {
   using net::ChangeWatch::ChangeWatch;
   store::MailboxId selected = 0;
-  bool dirty = false;  // the selected mailbox changed since the last update
+  bool dirty = false;         // the selected mailbox changed since the last update
+  bool watch_others = false;  // NOTIFY asks for other mailboxes' changes
+  bool others = false;        // and something changed since notify_others last looked
+  std::uint64_t wakes = 0;    // changes seen in all: a loop notices what came meanwhile
 };
 
 struct CommandSpec;  // session.cc: one entry per command
 struct Qresync;      // selected.cc: SELECT's QRESYNC parameters
+
+// Whether FETCH would take `items` (fetch.cc).
+bool valid_fetch_items(const Token& items);
 
 // The bounds of a small read (Session::read).
 inline constexpr std::size_t kInlineMessages = 2000;
@@ -70,7 +78,10 @@ class Session {
   }
   void untagged(std::string_view text) { connection_.send("* " + std::string(text) + "\r\n"); }
   Encoding encoding() const { return {.utf8 = utf8_}; }
-  // A mailbox name from the client, in UTF-8 with INBOX canonical; nullopt: BAD sent.
+  // A mailbox name from the client, in UTF-8 with INBOX canonical, or the response for
+  // a name there cannot be.
+  std::variant<std::string, const char*> mailbox_name(const Token& token) const;
+  // The same, replying that response; nullopt: it was sent.
   std::optional<std::string> mailbox_argument(const Command& command, const Token& token);
   // The flags of STORE or APPEND (`values` from `from` on): system flags in their
   // canonical spelling, keywords as given. Replies BAD and returns nothing for \Recent,
@@ -147,6 +158,22 @@ class Session {
   // append.cc
   boost::asio::awaitable<void> append(const Command& command);
 
+  // notify.cc (RFC 5465)
+  boost::asio::awaitable<void> notify(const Command& command);
+  // With NOTIFY set, between commands: sends what happens until the client sends
+  // something; false when the connection ends.
+  boost::asio::awaitable<bool> notify_until_input();
+  // The LIST and STATUS responses for what changed in mailboxes NOTIFY watches (other
+  // than the selected one's messages) since the last call.
+  boost::asio::awaitable<void> notify_others();
+  // The events NOTIFY asked for in `mailbox` by its groups other than "selected".
+  NotifyEvents notify_events(const store::Mailbox& mailbox) const;
+  // Whether NOTIFY leaves the selected mailbox's message events out (RFC 5465 section
+  // 6.1: no "selected" group is "selected NONE").
+  bool selected_muted() const;
+  // MessageNew's fetch attributes for the messages after `after`, up to the newest.
+  boost::asio::awaitable<void> notify_fetch(store::Uid after);
+
   Connection& connection_;
   Services& services_;
   const store::Account account_;
@@ -159,8 +186,11 @@ class Session {
   std::optional<Selected> selected_;
   std::string tagged_;
   std::vector<store::Uid> saved_;  // SEARCHRES "$" (RFC 5182)
-  bool utf8_ = false;              // UTF8=ACCEPT or IMAP4rev2 enabled
-  bool rev2_ = false;              // IMAP4rev2 enabled
+  // NOTIFY's settings, and the mailboxes as notify_others last saw them.
+  std::optional<NotifyRequest> notify_;
+  std::vector<store::Mailbox> notify_known_;
+  bool utf8_ = false;  // UTF8=ACCEPT or IMAP4rev2 enabled
+  bool rev2_ = false;  // IMAP4rev2 enabled
   bool condstore_ = false;
   bool qresync_ = false;
 };
