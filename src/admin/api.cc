@@ -3,8 +3,12 @@
 #include <boost/json.hpp>
 
 #include "audit/trail.h"
+#include "base/ascii.h"
 #include "base/clock.h"
+#include "base/config.h"
+#include "base/log.h"
 #include "directory/directory.h"
+#include "dkim/signer.h"
 #include "store/audit_log.h"
 #include "store/store.h"
 
@@ -60,10 +64,55 @@ json::value record_json(const store::AuditRecord& record) {
       {"detail", record.detail},     {"hash", record.hash}};
 }
 
+struct DnsRecord {
+  std::string name, type, value;  // value as a zone file writes it
+};
+
+// A TXT value in strings of at most 255 bytes (RFC 1035 section 3.3.14), quoted.
+std::string txt(std::string_view value) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); i += 255) {
+    out += (out.empty() ? "\"" : " \"") + std::string(value.substr(i, 255)) + "\"";
+  }
+  return out;
+}
+
+// What `domain` publishes for mail to reach it and for its mail to be trusted: MX,
+// SPF, each DKIM key, DMARC, TLS-RPT, and the SRV records mail clients look up (RFC
+// 6186, RFC 8314) for each service configured.
+std::vector<DnsRecord> dns_records(const std::string& domain, const std::vector<dkim::Key>& keys,
+                                   const Config& config) {
+  const std::string host = config.hostname + ".";
+  const std::string zone = domain + ".";
+  std::vector<DnsRecord> out{{zone, "MX", "10 " + host}, {zone, "TXT", txt("v=spf1 mx -all")}};
+  for (const dkim::Key& key : keys) {
+    out.push_back({key.selector + "._domainkey." + zone, "TXT", txt(key.record())});
+  }
+  out.push_back(
+      {"_dmarc." + zone, "TXT", txt("v=DMARC1; p=quarantine; rua=mailto:postmaster@" + domain)});
+  out.push_back({"_smtp._tls." + zone, "TXT", txt("v=TLSRPTv1; rua=mailto:postmaster@" + domain)});
+  const std::pair<const char*, const std::vector<Endpoint>*> services[] = {
+      {"_submissions._tcp.", &config.listen.submissions},
+      {"_submission._tcp.", &config.listen.submission},
+      {"_imaps._tcp.", &config.listen.imaps},
+      {"_imap._tcp.", &config.listen.imap},
+      {"_pop3s._tcp.", &config.listen.pop3s},
+      {"_pop3._tcp.", &config.listen.pop3}};
+  for (const auto& [service, endpoints] : services) {
+    for (const Endpoint& endpoint : *endpoints) {
+      if (!endpoint.unix_path.empty()) continue;
+      out.push_back({service + zone, "SRV", "0 1 " + std::to_string(endpoint.port) + " " + host});
+      break;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-Api::Api(store::QueueStore& queue, directory::Directory& directory, store::AuditLog& audit)
-    : queue_(queue), directory_(directory), audit_(audit) {}
+Api::Api(store::QueueStore& queue, directory::Directory& directory, store::AuditLog& audit,
+         dkim::KeyStore& keys, const Config& config)
+    : queue_(queue), directory_(directory), audit_(audit), keys_(keys), config_(config) {}
 
 std::string Api::call(std::string_view request_text, const std::string& caller) {
   auto request = parse_request(request_text);
@@ -101,7 +150,32 @@ std::string Api::administer(const Request& request) {
   auto done = [](const Result<void>& result) {
     return result ? success(nullptr) : failure(result.error());
   };
-  if (call == "domain.add") return done(directory_.add_domain(name));
+  if (call == "domain.add") {
+    auto added = directory_.add_domain(name);
+    if (!added) return failure(added.error());
+    // Every domain signs what it sends from the start (docs/delivery.md).
+    if (auto made = keys_.make(name, true); !made) {
+      log::warn("domain " + name + ": no DKIM keys: " + made.error().detail);
+    }
+    return success(nullptr);
+  }
+  if (call == "domain.dkim" || call == "domain.records") {
+    auto domains = directory_.list_domains();
+    if (!domains) return failure(domains.error());
+    if (std::none_of(domains->begin(), domains->end(),
+                     [&](const store::Domain& domain) { return iequals(domain.name, name); })) {
+      return failure({Errc::NotFound, "no domain " + name});
+    }
+    auto keys = keys_.make(name, call == "domain.records" || request.numbers.at("rotate") == 0);
+    if (!keys) return failure(keys.error());
+    json::array out;
+    for (const DnsRecord& record : dns_records(lowercase(name), *keys, config_)) {
+      if (call == "domain.dkim" && record.name.find("._domainkey.") == std::string::npos) continue;
+      out.emplace_back(
+          json::object{{"name", record.name}, {"type", record.type}, {"value", record.value}});
+    }
+    return success(std::move(out));
+  }
   if (call == "domain.remove") return done(directory_.remove_domain(name));
   if (call == "domain.list") {
     auto domains = directory_.list_domains();

@@ -26,6 +26,12 @@ class QueueStore;
 namespace rampart::directory {
 class Directory;
 }
+namespace rampart::dkim {
+class KeyStore;
+}
+namespace rampart {
+struct Config;
+}
 
 namespace rampart::admin {
 
@@ -42,7 +48,10 @@ Result<Request> parse_request(std::string_view json);
 
 class Api {
  public:
-  Api(store::QueueStore& queue, directory::Directory& directory, store::AuditLog& audit);
+  // `config` says what `domain.records` publishes (host name, listeners); `keys` are
+  // the domains' DKIM keys.
+  Api(store::QueueStore& queue, directory::Directory& directory, store::AuditLog& audit,
+      dkim::KeyStore& keys, const Config& config);
 
   // Runs one request from `caller` ("uid 0"); returns the answer's JSON. Blocking.
   std::string call(std::string_view request, const std::string& caller);
@@ -56,6 +65,8 @@ class Api {
   store::QueueStore& queue_;
   directory::Directory& directory_;
   store::AuditLog& audit_;
+  dkim::KeyStore& keys_;
+  const Config& config_;
 };
 
 }  // namespace rampart::admin

@@ -5,7 +5,9 @@
 
 #include <filesystem>
 
+#include "base/config.h"
 #include "directory/directory.h"
+#include "dkim/signer.h"
 #include "store/audit_log.h"
 #include "store/store.h"
 
@@ -55,7 +57,9 @@ class ApiTest : public ::testing::Test {
     store_ = std::move(*store::open_sqlite_store({.data_dir = dir_}));
     audit_ = std::move(*store::open_sqlite_audit_log(dir_));
     directory_ = std::make_unique<directory::Directory>(*store_);
-    api_ = std::make_unique<Api>(*store_, *directory_, *audit_);
+    keys_ = std::make_unique<dkim::KeyStore>(dir_ / "dkim");
+    config_.hostname = "mail.example.test";
+    api_ = std::make_unique<Api>(*store_, *directory_, *audit_, *keys_, config_);
   }
   void TearDown() override {
     api_.reset();
@@ -69,6 +73,8 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::AuditLog> audit_;
   std::unique_ptr<directory::Directory> directory_;
+  std::unique_ptr<dkim::KeyStore> keys_;
+  Config config_;
   std::unique_ptr<Api> api_;
 };
 

@@ -32,6 +32,8 @@ const Spec kSpecs[] = {
     {"domain.add", {kName}, nullptr},
     {"domain.remove", {kName}, nullptr},
     {"domain.list", {}, nullptr},
+    {"domain.dkim", {kName, {"rotate", Type::Number, true}}, nullptr},
+    {"domain.records", {kName}, nullptr},
     {"user.add", {kAddress, kPassword}, "address"},
     {"user.passwd", {kAddress, kPassword}, "address"},
     {"user.remove", {kAddress}, "address"},

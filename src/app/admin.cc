@@ -83,6 +83,21 @@ int domain_command(const std::filesystem::path& config_path, const std::string& 
   return kExitOk;
 }
 
+int dns_records_command(const std::filesystem::path& config_path, const std::string& domain,
+                        bool dkim_only, bool rotate) {
+  const json::object request =
+      dkim_only
+          ? json::object{{"call", "domain.dkim"}, {"name", domain}, {"rotate", rotate ? 1 : 0}}
+          : json::object{{"call", "domain.records"}, {"name", domain}};
+  auto records = call_admin(config_path, request, "cannot make the records of " + domain);
+  if (!records) return kExitFailure;
+  for (const auto& record : records->as_array()) {
+    std::cout << text_of(record.at("name")) << "\tIN\t" << text_of(record.at("type")) << "\t"
+              << text_of(record.at("value")) << "\n";
+  }
+  return kExitOk;
+}
+
 int user_command(const std::filesystem::path& config_path, const std::string& verb,
                  const std::string& address) {
   if (verb == "list") {

@@ -30,6 +30,10 @@ int alias_command(const std::filesystem::path& config_path, const std::string& v
                   const std::string& address, const std::string& target);
 
 int queue_command(const std::filesystem::path& config_path, const std::string& verb);
+// `rampart dns-records DOMAIN` (every record) and `rampart domain dkim DOMAIN [--rotate]`
+// (the DKIM records only), in zone file form.
+int dns_records_command(const std::filesystem::path& config_path, const std::string& domain,
+                        bool dkim_only, bool rotate);
 
 // `rampart audit`: the newest `limit` records that match, oldest first.
 struct AuditQuery {

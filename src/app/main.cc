@@ -26,6 +26,17 @@ int main(int argc, char** argv) {
     add_config(command);
   }
   add_config(domain->add_subcommand("list", "list the domains"));
+  bool rotate = false;
+  auto* domain_dkim = domain->add_subcommand(
+      "dkim", "print a domain's DKIM records, making its keys if it has none");
+  domain_dkim->add_option("name", name, "domain name")->required();
+  domain_dkim->add_flag("--rotate", rotate, "make new keys with new selectors and sign with them");
+  add_config(domain_dkim);
+  auto* dns_records = cli.add_subcommand(
+      "dns-records",
+      "print the DNS records a domain publishes (MX, SPF, DKIM, DMARC, TLS-RPT, SRV)");
+  dns_records->add_option("domain", name, "domain name")->required();
+  add_config(dns_records);
 
   auto* user = cli.add_subcommand("user", "manage accounts");
   user->require_subcommand(1);
@@ -109,6 +120,8 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return app::serve(config);
   if (check->parsed()) return app::check_config(config);
   auto verb_of = [](CLI::App* group) { return group->get_subcommands().front()->get_name(); };
+  if (domain_dkim->parsed()) return app::dns_records_command(config, name, true, rotate);
+  if (dns_records->parsed()) return app::dns_records_command(config, name, false, false);
   if (domain->parsed()) return app::domain_command(config, verb_of(domain), name);
   if (user_quota->parsed()) return app::quota_command(config, name, size);
   if (app_password->parsed()) {

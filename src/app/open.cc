@@ -10,6 +10,7 @@
 #include "admin/api.h"
 #include "admin/socket.h"
 #include "directory/directory.h"
+#include "dkim/signer.h"
 #include "store/audit_log.h"
 
 namespace rampart::app {
@@ -127,7 +128,8 @@ std::optional<boost::json::value> call_admin(const std::filesystem::path& config
     if (!store) return std::nullopt;
     directory::Directory directory(
         **store, nullptr, static_cast<std::uint64_t>(config->limits.default_quota_mib) << 20);
-    admin::Api api(**store, directory, **audit);
+    dkim::KeyStore keys(config->data_dir / "dkim");
+    admin::Api api(**store, directory, **audit, keys, *config);
     *answer = api.call(text, caller);
   }
   boost::system::error_code error;

@@ -23,6 +23,7 @@
 #include "base/memory_budget.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
+#include "dkim/signer.h"
 #include "http/server.h"
 #include "imap/recent.h"
 #include "imap/session.h"
@@ -162,6 +163,7 @@ struct Running {
   std::unique_ptr<net::TlsReloader> tls;
   std::unique_ptr<store::Store> store;
   std::optional<directory::Directory> directory;
+  std::optional<dkim::KeyStore> dkim_keys;  // what mail leaving for other servers is signed with
   std::optional<delivery::Delivery> delivery;
   std::optional<MemoryBudget> message_budget;  // what SMTP messages in transit hold
   jmap::Dispatcher jmap;
@@ -343,7 +345,8 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
   store::Store& stored = *running.store;
   auto& directory = running.directory.emplace(
       stored, &trail, static_cast<std::uint64_t>(config.limits.default_quota_mib) << 20);
-  auto& delivery = running.delivery.emplace(stored, directory, &trail);
+  auto& dkim_keys = running.dkim_keys.emplace(config.data_dir / "dkim");
+  auto& delivery = running.delivery.emplace(stored, directory, &trail, &dkim_keys);
   auto& blocking = running.blocking.emplace(32);
   const net::TlsReloader* tls = running.tls.get();
   auto& message_budget = running.message_budget.emplace(
@@ -354,7 +357,7 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
       imap::Services{directory, stored, stored, stored, blocking, tls, trail, running.imap_recent});
   running.pop3_services.emplace(
       pop3::Services{directory, stored, stored, blocking, tls, trail, running.pop3_locks});
-  running.admin_api.emplace(stored, directory, *running.audit_log);
+  running.admin_api.emplace(stored, directory, *running.audit_log, dkim_keys, config);
   jmap::Dispatcher& jmap = running.jmap;
   jmap::add_core_methods(jmap);
   jmap::add_mail_methods(jmap, stored, config.hostname);

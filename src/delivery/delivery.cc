@@ -9,6 +9,7 @@
 #include "base/metrics.h"
 #include "delivery/vacation.h"
 #include "directory/directory.h"
+#include "dkim/signer.h"
 #include "mime/header.h"
 #include "mime/message.h"
 
@@ -246,6 +247,16 @@ void Delivery::answer_vacation(store::AccountId account, std::string_view envelo
 }
 
 Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& entry) {
+  if (keys_) {
+    // RFC 6376: the signing domain is the From address's (DMARC aligns on it).
+    const auto from = mime::find_header(mime::header_block(message), "From");
+    const auto authors =
+        from.size() == 1 ? mime::parse_address_list(from.front()) : std::vector<mime::Address>{};
+    const std::string domain = authors.empty() ? std::string() : lowercase(authors.front().domain);
+    auto ours = domain.empty() ? Result<bool>(false) : is_local_domain(domain);
+    const auto keys = ours && *ours ? keys_->keys(domain) : std::vector<dkim::Key>{};
+    if (!keys.empty()) message = dkim::sign(message, domain, keys, unix_seconds()) + message;
+  }
   auto queued = store_.enqueue(prepare_message(std::move(message)), entry);
   if (!queued) return tl::unexpected(queued.error());
   static metrics::Metric& count = metrics::get("rampart_queued_total", metrics::Type::Counter,

@@ -18,6 +18,9 @@ class Trail;
 namespace rampart::directory {
 class Directory;
 }
+namespace rampart::dkim {
+class KeyStore;
+}
 
 namespace rampart::delivery {
 
@@ -60,9 +63,11 @@ store::NewMessage prepare_message(std::string raw, store::Flags flags = {},
 class Delivery {
  public:
   // `directory` says where a recipient's mail lands and which addresses an account
-  // owns; `trail` is where each local delivery is recorded (null: not recorded).
-  Delivery(store::Store& store, directory::Directory& directory, audit::Trail* trail = nullptr)
-      : store_(store), directory_(directory), trail_(trail) {}
+  // owns; `trail` is where each local delivery is recorded (null: not recorded);
+  // `keys` sign what goes to the outbound queue (null: not signed).
+  Delivery(store::Store& store, directory::Directory& directory, audit::Trail* trail = nullptr,
+           dkim::KeyStore* keys = nullptr)
+      : store_(store), directory_(directory), trail_(trail), keys_(keys) {}
 
   // The one way a message goes to its recipients, from SMTP, LMTP, JMAP
   // EmailSubmission, vacation replies and alert mail: each recipient is resolved
@@ -100,7 +105,8 @@ class Delivery {
   Result<void> deliver_local(std::string message, const std::vector<store::AccountId>& accounts,
                              const Origin& origin, std::string_view envelope_sender);
 
-  // Puts `message` in the outbound queue for `entry.recipients`; durable on return.
+  // Puts `message` in the outbound queue for `entry.recipients`, DKIM-signed for the
+  // domain of its From when that domain is ours and has keys; durable on return.
   Result<void> enqueue(std::string message, const store::QueueEntry& entry);
 
   void answer_vacation(store::AccountId account, std::string_view envelope_sender,
@@ -109,6 +115,7 @@ class Delivery {
   store::Store& store_;
   directory::Directory& directory_;
   audit::Trail* trail_;
+  dkim::KeyStore* keys_;
 };
 
 }  // namespace rampart::delivery
