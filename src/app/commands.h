@@ -32,6 +32,8 @@ int alias_command(const std::filesystem::path& config_path, const std::string& v
 int queue_command(const std::filesystem::path& config_path, const std::string& verb);
 // `rampart dns-records DOMAIN` (every record) and `rampart domain dkim DOMAIN [--rotate]`
 // (the DKIM records only), in zone file form.
+// `rampart route DOMAIN`: where mail for DOMAIN would go (docs/delivery.md).
+int route_command(const std::filesystem::path& config_path, const std::string& domain);
 int dns_records_command(const std::filesystem::path& config_path, const std::string& domain,
                         bool dkim_only, bool rotate);
 

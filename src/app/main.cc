@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
       "print the DNS records a domain publishes (MX, SPF, DKIM, DMARC, TLS-RPT, SRV)");
   dns_records->add_option("domain", name, "domain name")->required();
   add_config(dns_records);
+  auto* route = cli.add_subcommand(
+      "route", "show where mail for a domain goes: MX hosts, addresses, DNSSEC, TLSA");
+  route->add_option("domain", name, "domain name")->required();
+  add_config(route);
 
   auto* user = cli.add_subcommand("user", "manage accounts");
   user->require_subcommand(1);
@@ -121,6 +125,7 @@ int main(int argc, char** argv) {
   if (check->parsed()) return app::check_config(config);
   auto verb_of = [](CLI::App* group) { return group->get_subcommands().front()->get_name(); };
   if (domain_dkim->parsed()) return app::dns_records_command(config, name, true, rotate);
+  if (route->parsed()) return app::route_command(config, name);
   if (dns_records->parsed()) return app::dns_records_command(config, name, false, false);
   if (domain->parsed()) return app::domain_command(config, verb_of(domain), name);
   if (user_quota->parsed()) return app::quota_command(config, name, size);

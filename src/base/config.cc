@@ -1,5 +1,6 @@
 #include "base/config.h"
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -215,6 +216,45 @@ Result<void> parse_http(std::string_view source, std::string_view name, const to
   return {};
 }
 
+// [delivery].
+Result<void> parse_delivery(std::string_view source, std::string_view name, const toml::node& node,
+                            Config& config) {
+  const toml::table* delivery = node.as_table();
+  if (!delivery) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+  for (const auto& [key, value_node] : *delivery) {
+    const std::string full = "delivery." + std::string(key.str());
+    if (key.str() == "trust_anchor") {
+      auto value = string_value(source, value_node, full);
+      if (!value) return tl::unexpected(value.error());
+      config.delivery.trust_anchor = *value;
+      continue;
+    }
+    if (key.str() != "resolvers")
+      return tl::unexpected(bad_key(source, value_node, full, "unknown key"));
+    const toml::array* list = value_node.as_array();
+    if (!list) return tl::unexpected(bad_key(source, value_node, full, "expected a list"));
+    for (const auto& item : *list) {
+      auto text = item.value<std::string>();
+      if (!text) return tl::unexpected(bad_key(source, item, full, "expected addresses"));
+      // An address alone means port 53; "[v6]:port" and "v4:port" name the port.
+      const auto colons = std::count(text->begin(), text->end(), ':');
+      const std::string with_port = text->starts_with("[") || colons == 1 ? *text
+                                    : colons > 1                          ? "[" + *text + "]:53"
+                                                                          : *text + ":53";
+      auto endpoint = parse_endpoint(with_port);
+      unsigned char address[16];
+      if (!endpoint || !endpoint->unix_path.empty() ||
+          (::inet_pton(AF_INET, endpoint->address.c_str(), address) != 1 &&
+           ::inet_pton(AF_INET6, endpoint->address.c_str(), address) != 1)) {
+        return tl::unexpected(
+            bad_key(source, item, full, "expected an IP address, with a port or not"));
+      }
+      config.delivery.resolvers.push_back(std::move(*endpoint));
+    }
+  }
+  return {};
+}
+
 // [tls]: certificate and key, both or neither.
 Result<void> parse_tls(std::string_view source, std::string_view name, const toml::node& node,
                        Config& config) {
@@ -301,6 +341,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
                                                            {"limits", parse_limits},
                                                            {"audit", parse_audit},
                                                            {"http", parse_http},
+                                                           {"delivery", parse_delivery},
                                                            {"tls", parse_tls}};
   Config config;
   for (const auto& [key, node] : root) {

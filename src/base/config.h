@@ -70,6 +70,16 @@ struct Config {
     std::int64_t header_timeout = 30;
   } http;
 
+  // Mail for other servers (docs/delivery.md).
+  struct Delivery {
+    // DNS servers queries are forwarded to, port 53 unless given; empty: those of
+    // /etc/resolv.conf.
+    std::vector<Endpoint> resolvers;
+    // DNSSEC trust anchors (DS or DNSKEY records in zone file form) used instead of the
+    // root key (Debian's dns-root-data); for test zones of one's own.
+    std::filesystem::path trust_anchor;
+  } delivery;
+
   // Both empty: a self-signed pair is made in data_dir on first start.
   struct Tls {
     std::filesystem::path cert, key;

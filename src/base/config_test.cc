@@ -31,6 +31,9 @@ bulk_read_messages = 50
 mass_delete_messages = 10
 failed_logins = 5
 window_seconds = 60
+[delivery]
+resolvers = ["127.0.0.1", "127.0.0.3:5353", "::1", "[::1]:5353"]
+trust_anchor = "/etc/rampart/anchor.key"
 [tls]
 cert = "/etc/rampart/cert.pem"
 key = "/etc/rampart/key.pem"
@@ -56,6 +59,22 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->audit.mass_delete_messages, 10);
   EXPECT_EQ(config->audit.failed_logins, 5);
   EXPECT_EQ(config->audit.window_seconds, 60);
+  ASSERT_EQ(config->delivery.resolvers.size(), 4u);
+  EXPECT_EQ(config->delivery.resolvers[0].text(), "127.0.0.1:53");
+  EXPECT_EQ(config->delivery.resolvers[1].text(), "127.0.0.3:5353");
+  EXPECT_EQ(config->delivery.resolvers[2].text(), "[::1]:53");
+  EXPECT_EQ(config->delivery.resolvers[3].text(), "[::1]:5353");
+  EXPECT_EQ(config->delivery.trust_anchor, "/etc/rampart/anchor.key");
+}
+
+TEST(Config, RefusesResolversThatAreNotAddresses) {
+  for (const char* line : {"resolvers = [\"dns.example\"]", "resolvers = [\"unix:/run/dns\"]",
+                           "resolvers = \"127.0.0.1\"", "resolver = [\"127.0.0.1\"]"}) {
+    auto config = parse_config(std::string("[delivery]\n") + line, "t.toml");
+    ASSERT_FALSE(config) << line;
+    EXPECT_NE(config.error().detail.find("t.toml:2: delivery."), std::string::npos)
+        << config.error().detail;
+  }
 }
 
 TEST(Config, RefusesBadAuditSettings) {
