@@ -15,7 +15,7 @@ PASSWORD = "a-long-password"
 
 
 class AdminApi(InstanceTest):
-    services = ["imap"]
+    services = ["imap", "submission"]
 
     def setUp(self):
         super().setUp()
@@ -76,6 +76,44 @@ class AdminApi(InstanceTest):
         self.assertNotIn("a-new-long-password", json.dumps(records))
 
     @unittest.skipUnless(os.geteuid() == 0, "needs another user to connect as")
+    def test_the_outbound_queue_is_shown_held_retried_and_removed(self):
+        import smtplib
+        with smtplib.SMTP("127.0.0.1", self.instance.ports["submission"], timeout=30) as client:
+            client.login("ivan@example.test", PASSWORD)
+            for n in (1, 2):
+                client.sendmail("ivan@example.test", [f"far{n}@remote.test", "other@remote.test"],
+                                f"From: ivan@example.test\r\nSubject: {n}\r\n\r\nbody\r\n".encode())
+
+        def cli(*args):
+            done = self.instance.cli("queue", *args)
+            return done.returncode, done.stdout
+
+        code, listed = cli("list")
+        self.assertEqual(code, 0)
+        self.assertIn("2 message(s) queued", listed)
+        ids = [int(line.split()[0]) for line in listed.splitlines() if " bytes " in line]
+        self.assertEqual(len(ids), 2)
+        code, shown = cli("show", str(ids[0]))
+        self.assertEqual(code, 0)
+        self.assertIn("<ivan@example.test>", shown)
+        self.assertIn("-> <far1@remote.test>  pending", shown)
+        self.assertIn("-> <other@remote.test>  pending", shown)
+        self.assertEqual(cli("hold", str(ids[0]))[0], 0)
+        self.assertRegex(cli("show", str(ids[0]))[1], r"attempts 0  held")
+        self.assertEqual(cli("retry")[1].strip(), "1 message(s) due now")  # the held one waits
+        self.assertNotEqual(cli("retry", str(ids[0]))[0], 0)
+        self.assertEqual(cli("release", str(ids[0]))[0], 0)
+        self.assertEqual(cli("retry", str(ids[0]))[1].strip(), "1 message(s) due now")
+        self.assertEqual(cli("remove", str(ids[1]))[0], 0)
+        code, listed = cli("list")
+        self.assertIn("1 message(s) queued", listed)
+        self.assertNotEqual(cli("show", str(ids[1]))[0], 0)
+        self.assertNotEqual(cli("remove", "999999")[0], 0)
+        # Each was an admin call, in the audit trail.
+        calls = [r["detail"] for r in self.instance.audit("--kind", "admin")]
+        for call in ("queue.hold", "queue.release", "queue.retry", "queue.remove"):
+            self.assertTrue(any(call in detail for detail in calls), (call, calls))
+
     def test_only_root_and_the_servers_user_are_admitted(self):
         os.chmod(self.instance.data, 0o755)
         os.chmod(self.path, 0o777)  # let the kernel pass `nobody`: the server must refuse

@@ -64,6 +64,37 @@ json::value record_json(const store::AuditRecord& record) {
       {"detail", record.detail},     {"hash", record.hash}};
 }
 
+const char* state_name(store::QueuedRecipient::State state) {
+  switch (state) {
+    case store::QueuedRecipient::State::Pending:
+      return "pending";
+    case store::QueuedRecipient::State::Delivered:
+      return "delivered";
+    case store::QueuedRecipient::State::Failed:
+      return "failed";
+    case store::QueuedRecipient::State::Deferred:
+      return "deferred";
+  }
+  return "pending";
+}
+
+json::value entry_json(const store::QueueEntry& entry) {
+  json::array recipients;
+  for (const auto& recipient : entry.recipients) {
+    recipients.emplace_back(json::object{{"address", recipient.address},
+                                         {"state", state_name(recipient.state)},
+                                         {"reply", recipient.reply}});
+  }
+  return json::object{{"id", entry.id},
+                      {"queued_at", entry.queued_at},
+                      {"next_attempt", entry.next_attempt},
+                      {"size", entry.size},
+                      {"sender", entry.sender},
+                      {"attempts", entry.attempts},
+                      {"held", entry.held},
+                      {"recipients", std::move(recipients)}};
+}
+
 struct DnsRecord {
   std::string name, type, value;  // value as a zone file writes it
 };
@@ -246,17 +277,25 @@ std::string Api::report(const Request& request) {
     auto entries = queue_.list_queue();
     if (!entries) return failure(entries.error());
     json::array out;
-    for (const auto& entry : *entries) {
-      json::array recipients;
-      for (const auto& recipient : entry.recipients) recipients.emplace_back(recipient.address);
-      out.emplace_back(json::object{{"id", entry.id},
-                                    {"queued_at", entry.queued_at},
-                                    {"size", entry.size},
-                                    {"sender", entry.sender},
-                                    {"attempts", entry.attempts},
-                                    {"recipients", std::move(recipients)}});
-    }
+    for (const auto& entry : *entries) out.emplace_back(entry_json(entry));
     return success(std::move(out));
+  }
+  const auto id = request.numbers.find("id");
+  if (call == "queue.show") {
+    auto entry = queue_.get_queue_entry(id->second);
+    return entry ? success(entry_json(*entry)) : failure(entry.error());
+  }
+  if (call == "queue.hold" || call == "queue.release") {
+    auto done = queue_.hold_queue_entry(id->second, call == "queue.hold");
+    return done ? success(nullptr) : failure(done.error());
+  }
+  if (call == "queue.retry") {
+    auto count = queue_.retry_queue(id == request.numbers.end() ? 0 : id->second);
+    return count ? success(static_cast<std::int64_t>(*count)) : failure(count.error());
+  }
+  if (call == "queue.remove") {
+    auto done = queue_.remove_queue_entry(id->second);
+    return done ? success(nullptr) : failure(done.error());
   }
   if (call == "audit.query") {
     store::AuditFilter filter{.account = text(request, "account"),

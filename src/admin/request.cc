@@ -27,6 +27,7 @@ constexpr Field kAddress{"address", Type::Text, true};
 constexpr Field kPassword{"password", Type::Text, true};
 constexpr Field kDevice{"device", Type::Text, true};
 constexpr Field kDomain{"domain", Type::Text, false};
+constexpr Field kId{"id", Type::Number, true};
 
 const Spec kSpecs[] = {
     {"domain.add", {kName}, nullptr},
@@ -46,6 +47,11 @@ const Spec kSpecs[] = {
     {"alias.remove", {kAddress}, nullptr},
     {"alias.list", {kDomain}, nullptr},
     {"queue.list", {}, nullptr},
+    {"queue.show", {kId}, nullptr},
+    {"queue.hold", {kId}, nullptr},
+    {"queue.release", {kId}, nullptr},
+    {"queue.retry", {{"id", Type::Number, false}}, nullptr},
+    {"queue.remove", {kId}, nullptr},
     {"audit.query",
      {{"account", Type::Text, false},
       {"address", Type::Text, false},

@@ -232,25 +232,63 @@ int alias_command(const std::filesystem::path& config_path, const std::string& v
   return kExitOk;
 }
 
-int queue_command(const std::filesystem::path& config_path, const std::string& /*verb: list*/) {
-  auto entries = call_admin(config_path, {{"call", "queue.list"}}, "cannot read the queue");
-  if (!entries) return kExitFailure;
-  // One line per message: id, queued time (UTC), size, sender, then its recipients.
-  for (const auto& entry : entries->as_array()) {
-    const std::time_t queued = entry.at("queued_at").to_number<std::int64_t>();
-    std::tm utc{};
-    gmtime_r(&queued, &utc);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    std::cout << entry.at("id").to_number<std::int64_t>() << "  " << stamp << "  "
-              << entry.at("size").to_number<std::uint64_t>() << " bytes  <"
-              << text_of(entry.at("sender")) << ">  attempts "
-              << entry.at("attempts").to_number<int>() << "\n";
-    for (const auto& recipient : entry.at("recipients").as_array()) {
-      std::cout << "    -> <" << text_of(recipient) << ">\n";
+namespace {
+
+std::string utc_time(std::int64_t seconds) {
+  const std::time_t time = seconds;
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return stamp;
+}
+
+// One entry: id, queued time (UTC), size, sender, attempts, held; then its recipients
+// with their state.
+void print_entry(const json::value& entry) {
+  std::cout << entry.at("id").to_number<std::int64_t>() << "  "
+            << utc_time(entry.at("queued_at").to_number<std::int64_t>()) << "  "
+            << entry.at("size").to_number<std::uint64_t>() << " bytes  <"
+            << text_of(entry.at("sender")) << ">  attempts "
+            << entry.at("attempts").to_number<int>() << (entry.at("held").as_bool() ? "  held" : "")
+            << "\n";
+  for (const auto& recipient : entry.at("recipients").as_array()) {
+    std::cout << "    -> <" << text_of(recipient.at("address")) << ">  "
+              << text_of(recipient.at("state"));
+    if (!recipient.at("reply").as_string().empty()) {
+      std::cout << "  " << text_of(recipient.at("reply"));
     }
+    std::cout << "\n";
   }
-  std::cout << entries->as_array().size() << " message(s) queued\n";
+}
+
+}  // namespace
+
+int queue_command(const std::filesystem::path& config_path, const std::string& verb,
+                  std::int64_t id) {
+  if (verb == "list") {
+    auto entries = call_admin(config_path, {{"call", "queue.list"}}, "cannot read the queue");
+    if (!entries) return kExitFailure;
+    for (const auto& entry : entries->as_array()) print_entry(entry);
+    std::cout << entries->as_array().size() << " message(s) queued\n";
+    return kExitOk;
+  }
+  json::object request{{"call", "queue." + verb}};
+  if (id != 0 || verb != "retry") request["id"] = id;
+  auto answer = call_admin(config_path, request, "cannot " + verb + " queue entry");
+  if (!answer) return kExitFailure;
+  if (verb == "show") {
+    print_entry(*answer);
+    std::cout << "next attempt " << utc_time(answer->at("next_attempt").to_number<std::int64_t>())
+              << "\n";
+  } else if (verb == "retry") {
+    std::cout << answer->to_number<std::int64_t>() << " message(s) due now\n";
+  } else {
+    std::cout << (verb == "hold"      ? "held "
+                  : verb == "release" ? "released "
+                                      : "removed ")
+              << id << "\n";
+  }
   return kExitOk;
 }
 

@@ -29,7 +29,9 @@ int app_password_command(const std::filesystem::path& config_path, const std::st
 int alias_command(const std::filesystem::path& config_path, const std::string& verb,
                   const std::string& address, const std::string& target);
 
-int queue_command(const std::filesystem::path& config_path, const std::string& verb);
+// `rampart queue list|show ID|hold ID|release ID|remove ID|retry [ID]`; `id` 0: none.
+int queue_command(const std::filesystem::path& config_path, const std::string& verb,
+                  std::int64_t id);
 // `rampart dns-records DOMAIN` (every record) and `rampart domain dkim DOMAIN [--rotate]`
 // (the DKIM records only), in zone file form.
 // `rampart route DOMAIN`: where mail for DOMAIN would go (docs/delivery.md).

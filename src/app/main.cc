@@ -88,9 +88,22 @@ int main(int argc, char** argv) {
   alias_list->add_option("domain", name, "only this domain");
   add_config(alias_list);
 
-  auto* queue = cli.add_subcommand("queue", "inspect the outbound queue");
+  auto* queue = cli.add_subcommand("queue", "inspect and manage the outbound queue");
   queue->require_subcommand(1);
   add_config(queue->add_subcommand("list", "list queued messages"));
+  std::int64_t queue_id = 0;
+  for (const auto& [verb, help] :
+       {std::pair{"show", "show one queued message and its recipients' state"},
+        std::pair{"hold", "keep a queued message from being sent until released"},
+        std::pair{"release", "let a held message be sent again"},
+        std::pair{"remove", "remove a queued message unsent"}}) {
+    auto* command = queue->add_subcommand(verb, help);
+    command->add_option("id", queue_id, "queue id (from rampart queue list)")->required();
+    add_config(command);
+  }
+  auto* queue_retry = queue->add_subcommand("retry", "make one waiting message, or all, due now");
+  queue_retry->add_option("id", queue_id, "queue id; without it, every message not held");
+  add_config(queue_retry);
 
   app::AuditQuery audit_query;
   auto* audit = cli.add_subcommand("audit", "query the audit trail (newest records, oldest first)");
@@ -134,7 +147,7 @@ int main(int argc, char** argv) {
   }
   if (user->parsed()) return app::user_command(config, verb_of(user), name);
   if (alias->parsed()) return app::alias_command(config, verb_of(alias), name, target);
-  if (queue->parsed()) return app::queue_command(config, verb_of(queue));
+  if (queue->parsed()) return app::queue_command(config, verb_of(queue), queue_id);
   if (audit_verify->parsed()) return app::audit_verify_command(config);
   if (audit->parsed()) return app::audit_command(config, audit_query);
   return app::kExitUsage;

@@ -16,9 +16,14 @@ namespace rampart::store {
 // delivery service's; the store only keeps the queue durable). DSN fields (RFC 3461)
 // are kept as the client sent them.
 struct QueuedRecipient {
+  // What became of it so far: the delivery service records each step before the next,
+  // so a recipient the remote server took is never sent to again.
+  enum class State { Pending = 0, Delivered = 1, Failed = 2, Deferred = 3 };
   std::string address;
   std::string notify;  // NOTIFY=, empty if absent
   std::string orcpt;   // ORCPT=, empty if absent
+  State state = State::Pending;
+  std::string reply;  // the last reply or reason for its state
 };
 
 struct QueueEntry {
@@ -33,6 +38,7 @@ struct QueueEntry {
   std::int64_t queued_at = 0;     // Unix seconds
   std::int64_t next_attempt = 0;  // Unix seconds
   int attempts = 0;
+  bool held = false;  // not sent until released
 };
 
 class QueueStore {
@@ -43,6 +49,14 @@ class QueueStore {
   // size, queued_at and next_attempt are filled in) and returns the stored entry.
   virtual Result<QueueEntry> enqueue(const NewMessage& message, const QueueEntry& entry) = 0;
   virtual Result<std::vector<QueueEntry>> list_queue() = 0;
+  // One entry; NotFound when there is none.
+  virtual Result<QueueEntry> get_queue_entry(std::int64_t id) = 0;
+  // A held entry is not sent until released.
+  virtual Result<void> hold_queue_entry(std::int64_t id, bool held) = 0;
+  // Makes the entry (0: every entry not held) due now; returns how many.
+  virtual Result<std::size_t> retry_queue(std::int64_t id) = 0;
+  // Removes the entry unsent, and its blob when nothing else holds it.
+  virtual Result<void> remove_queue_entry(std::int64_t id) = 0;
 };
 
 }  // namespace rampart::store

@@ -675,6 +675,34 @@ TEST_F(StoreTest, QueueKeepsEntriesDurablyAndHoldsTheirBlob) {
   EXPECT_EQ(*store_->read_blob(queued->blob_id), mail.raw);
 }
 
+TEST_F(StoreTest, QueueEntriesAreHeldRetriedAndRemoved) {
+  const NewMessage first = message("first"), second = message("second");
+  auto a = store_->enqueue(first, QueueEntry{.sender = "s@example.test",
+                                             .recipients = {{.address = "x@remote.test"}}});
+  auto b = store_->enqueue(second, QueueEntry{.sender = "s@example.test",
+                                              .recipients = {{.address = "y@remote.test"}}});
+  ASSERT_TRUE(a && b);
+  auto shown = store_->get_queue_entry(a->id);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->recipients.front().state, QueuedRecipient::State::Pending);
+  EXPECT_FALSE(shown->held);
+  EXPECT_EQ(store_->get_queue_entry(999).error().code, Errc::NotFound);
+
+  ASSERT_TRUE(store_->hold_queue_entry(a->id, true));
+  EXPECT_TRUE(store_->get_queue_entry(a->id)->held);
+  EXPECT_EQ(store_->retry_queue(a->id).error().code, Errc::NotFound);  // held: not due
+  EXPECT_EQ(*store_->retry_queue(0), 1u);                             // only b
+  ASSERT_TRUE(store_->hold_queue_entry(a->id, false));
+  EXPECT_EQ(*store_->retry_queue(0), 2u);
+  EXPECT_EQ(store_->hold_queue_entry(999, true).error().code, Errc::NotFound);
+
+  ASSERT_TRUE(store_->remove_queue_entry(a->id));
+  EXPECT_EQ(store_->list_queue()->size(), 1u);
+  EXPECT_FALSE(store_->read_blob(a->blob_id));  // nothing else held it
+  EXPECT_EQ(*store_->read_blob(b->blob_id), second.raw);
+  EXPECT_EQ(store_->remove_queue_entry(a->id).error().code, Errc::NotFound);
+}
+
 TEST_F(StoreTest, AppendsSeveralMessagesAtomically) {
   const Account account = add_account(*store_);
   const MailboxId box = inbox(*store_, account.id);

@@ -41,36 +41,94 @@ Result<QueueEntry> SqliteQueueStore::enqueue(const NewMessage& message, const Qu
       });
 }
 
+namespace {
+
+constexpr const char* kSelectEntry =
+    "SELECT id, IFNULL(account, 0), sender, ret, envid, blob_id, size, queued_at, next_attempt, "
+    "attempts, held FROM queue ";
+
+QueueEntry entry_from(const Query& row) {
+  return {.id = row.get<std::int64_t>(0),
+          .account = row.get<AccountId>(1),
+          .sender = row.get<std::string>(2),
+          .ret = row.get<std::string>(3),
+          .envid = row.get<std::string>(4),
+          .recipients = {},
+          .blob_id = row.get<std::string>(5),
+          .size = row.get<std::uint64_t>(6),
+          .queued_at = row.get<std::int64_t>(7),
+          .next_attempt = row.get<std::int64_t>(8),
+          .attempts = row.get<int>(9),
+          .held = row.get<int>(10) != 0};
+}
+
+void load_recipients(Connection& connection, QueueEntry& entry) {
+  Query recipients(connection,
+                   "SELECT address, notify, orcpt, state, reply FROM queue_recipients "
+                   "WHERE queue = ? ORDER BY position",
+                   entry.id);
+  while (recipients.next()) {
+    entry.recipients.push_back(
+        {.address = recipients.get<std::string>(0),
+         .notify = recipients.get<std::string>(1),
+         .orcpt = recipients.get<std::string>(2),
+         .state = static_cast<QueuedRecipient::State>(recipients.get<int>(3)),
+         .reply = recipients.get<std::string>(4)});
+  }
+}
+
+}  // namespace
+
 Result<std::vector<QueueEntry>> SqliteQueueStore::list_queue() {
   return db_.read([&](Connection& connection) -> Result<std::vector<QueueEntry>> {
     std::vector<QueueEntry> entries;
-    Query query(connection,
-                "SELECT id, IFNULL(account, 0), sender, ret, envid, blob_id, size, queued_at, "
-                "next_attempt, attempts FROM queue ORDER BY id");
-    while (query.next()) {
-      entries.push_back({.id = query.get<std::int64_t>(0),
-                         .account = query.get<AccountId>(1),
-                         .sender = query.get<std::string>(2),
-                         .ret = query.get<std::string>(3),
-                         .envid = query.get<std::string>(4),
-                         .recipients = {},
-                         .blob_id = query.get<std::string>(5),
-                         .size = query.get<std::uint64_t>(6),
-                         .queued_at = query.get<std::int64_t>(7),
-                         .next_attempt = query.get<std::int64_t>(8),
-                         .attempts = query.get<int>(9)});
-    }
-    for (QueueEntry& entry : entries) {
-      Query recipients(connection,
-                       "SELECT address, notify, orcpt FROM queue_recipients WHERE queue = ? "
-                       "ORDER BY position",
-                       entry.id);
-      while (recipients.next()) {
-        entry.recipients.push_back({recipients.get<std::string>(0), recipients.get<std::string>(1),
-                                    recipients.get<std::string>(2)});
-      }
-    }
+    Query query(connection, std::string(kSelectEntry) + "ORDER BY id");
+    while (query.next()) entries.push_back(entry_from(query));
+    for (QueueEntry& entry : entries) load_recipients(connection, entry);
     return entries;
+  });
+}
+
+Result<QueueEntry> SqliteQueueStore::get_queue_entry(std::int64_t id) {
+  return db_.read([&](Connection& connection) -> Result<QueueEntry> {
+    Query query(connection, std::string(kSelectEntry) + "WHERE id = ?", id);
+    if (!query.next()) return fail(Errc::NotFound, "no queue entry " + std::to_string(id));
+    QueueEntry entry = entry_from(query);
+    load_recipients(connection, entry);
+    return entry;
+  });
+}
+
+Result<void> SqliteQueueStore::hold_queue_entry(std::int64_t id, bool held) {
+  return db_.write([&](Transaction& transaction) -> Result<void> {
+    Query update(transaction.connection(), "UPDATE queue SET held = ? WHERE id = ? RETURNING id",
+                 held ? 1 : 0, id);
+    if (!update.next()) return fail(Errc::NotFound, "no queue entry " + std::to_string(id));
+    return {};
+  });
+}
+
+Result<std::size_t> SqliteQueueStore::retry_queue(std::int64_t id) {
+  return db_.write([&](Transaction& transaction) -> Result<std::size_t> {
+    Query update(transaction.connection(),
+                 "UPDATE queue SET next_attempt = ? WHERE (? = 0 OR id = ?) AND held = 0 "
+                 "RETURNING id",
+                 unix_seconds(), id, id);
+    std::size_t count = 0;
+    while (update.next()) ++count;
+    if (id != 0 && count == 0) {
+      return fail(Errc::NotFound, "no queue entry " + std::to_string(id) + " waiting");
+    }
+    return count;
+  });
+}
+
+Result<void> SqliteQueueStore::remove_queue_entry(std::int64_t id) {
+  return db_.write([&](Transaction& transaction) -> Result<void> {
+    Query removed(transaction.connection(), "DELETE FROM queue WHERE id = ? RETURNING blob_id", id);
+    if (!removed.next()) return fail(Errc::NotFound, "no queue entry " + std::to_string(id));
+    transaction.release_blob(removed.get<std::string>(0));
+    return {};
   });
 }
 

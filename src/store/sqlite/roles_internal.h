@@ -104,6 +104,10 @@ class SqliteQueueStore : public virtual QueueStore {
 
   Result<QueueEntry> enqueue(const NewMessage& message, const QueueEntry& entry) override;
   Result<std::vector<QueueEntry>> list_queue() override;
+  Result<QueueEntry> get_queue_entry(std::int64_t id) override;
+  Result<void> hold_queue_entry(std::int64_t id, bool held) override;
+  Result<std::size_t> retry_queue(std::int64_t id) override;
+  Result<void> remove_queue_entry(std::int64_t id) override;
 
  private:
   Database& db_;

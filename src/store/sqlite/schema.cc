@@ -195,6 +195,13 @@ CREATE TABLE orphan_subscriptions (
     R"sql(
 ALTER TABLE blobs ADD COLUMN crlf_size INTEGER;
 )sql",
+    // v12: the outbound queue's held entries, and each recipient's state and last
+    // reply (QueuedRecipient::State).
+    R"sql(
+ALTER TABLE queue ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue_recipients ADD COLUMN state INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue_recipients ADD COLUMN reply TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace
