@@ -52,6 +52,22 @@ class Http(unittest.TestCase):
                 data += chunk
             return data
 
+    def test_mta_sts_policy_of_each_hosted_domain(self):
+        # RFC 8461 section 3.3: at https://mta-sts.DOMAIN/.well-known/mta-sts.txt.
+        https = f"https://127.0.0.1:{self.instance.ports['https']}"
+        code, body = self.curl("/.well-known/mta-sts.txt", "-H", "Host: mta-sts.example.test",
+                               base=https)
+        self.assertEqual(code, "200")
+        # (Text mode reads its CRLF line ends as LF.)
+        self.assertEqual(body, "version: STSv1\nmode: enforce\nmx: mail.test\nmax_age: 604800\n")
+        for host in ("mta-sts.other.test", "example.test", "mta-sts.example.test.evil"):
+            code, _ = self.curl("/.well-known/mta-sts.txt", "-H", f"Host: {host}", base=https)
+            self.assertEqual(code, "404", host)
+        # The records announce it, with an id that changes with the policy.
+        records = self.instance.cli("dns-records", "example.test").stdout
+        self.assertRegex(records, r"_mta-sts\.example\.test\.\tIN\tTXT\t\"v=STSv1; id=[0-9a-f]{20}\"")
+        self.assertIn("mta-sts.example.test.\tIN\tCNAME\tmail.test.", records)
+
     def test_health_over_http_and_https(self):
         self.assertEqual(self.curl("/health"), ("200", "ok\n"))
         https = f"https://127.0.0.1:{self.instance.ports['https']}"

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/log.h"
+#include "delivery/mta_sts.h"
 #include "directory/directory.h"
 #include "dkim/signer.h"
 #include "store/audit_log.h"
@@ -122,6 +123,13 @@ std::vector<DnsRecord> dns_records(const std::string& domain, const std::vector<
   out.push_back(
       {"_dmarc." + zone, "TXT", txt("v=DMARC1; p=quarantine; rua=mailto:postmaster@" + domain)});
   out.push_back({"_smtp._tls." + zone, "TXT", txt("v=TLSRPTv1; rua=mailto:postmaster@" + domain)});
+  // MTA-STS (RFC 8461): the policy is served over HTTPS at mta-sts.DOMAIN, so only with
+  // an https listener; its certificate must name mta-sts.DOMAIN.
+  if (!config.listen.https.empty()) {
+    out.push_back({"mta-sts." + zone, "CNAME", host});
+    out.push_back(
+        {"_mta-sts." + zone, "TXT", txt("v=STSv1; id=" + delivery::mta_sts_id(config.hostname))});
+  }
   const std::pair<const char*, const std::vector<Endpoint>*> services[] = {
       {"_submissions._tcp.", &config.listen.submissions},
       {"_submission._tcp.", &config.listen.submission},

@@ -367,7 +367,7 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
       boost::json::object{{"url", "wss://" + config.hostname + "/jmap/ws"}, {"supportsPush", true}},
       std::nullopt);
   running.http_services.emplace(http::Services{tls, directory, blocking, jmap, trail, stored,
-                                               "https://" + config.hostname,
+                                               config.hostname, "https://" + config.hostname,
                                                config.http.metrics_accounts});
   if (!config.audit.alert_mail.empty()) {
     running.mail_alert = [&config, &delivery](const audit::Alert& alert) {

@@ -22,6 +22,7 @@
 #include "base/base64.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "delivery/mta_sts.h"
 #include "directory/directory.h"
 #include "http/server_internal.h"
 #include "http/target.h"
@@ -176,6 +177,27 @@ Response jmap_api(const Request& request, const Target&, const Caller& caller, S
 }
 
 // RFC 8620 §2.2: the well-known URL leads to the session resource, which needs an account.
+// RFC 8461 section 3.3: the policy of a domain hosted here, asked of mta-sts.DOMAIN.
+Response mta_sts(const Request& request, const Target&, const Caller&, Services& services) {
+  std::string host = lowercase(std::string(request[bhttp::field::host]));
+  if (const auto colon = host.rfind(':');
+      colon != std::string::npos && host.find(']') == std::string::npos) {
+    host.resize(colon);
+  }
+  constexpr std::string_view kPrefix = "mta-sts.";
+  if (!host.starts_with(kPrefix)) return plain(404, "no MTA-STS policy here");
+  auto domains = services.directory.list_domains();
+  const std::string domain = host.substr(kPrefix.size());
+  if (!domains || std::none_of(domains->begin(), domains->end(), [&](const store::Domain& hosted) {
+        return hosted.name == domain;
+      })) {
+    return plain(404, "no MTA-STS policy for " + domain);
+  }
+  return {.status = 200,
+          .content_type = "text/plain; charset=utf-8",
+          .body = delivery::mta_sts_policy(services.hostname)};
+}
+
 Response well_known_jmap(const Request&, const Target&, const Caller&, Services&) {
   Response response = plain(307, "see /jmap/session");
   response.extra_headers = "Location: /jmap/session\r\n";
@@ -302,6 +324,7 @@ Response metrics_page(const Request&, const Target&, const Caller& caller, Servi
 const Route kRoutes[] = {
     {"/health", {bhttp::verb::get, bhttp::verb::head}, true, health},
     {"/.well-known/jmap", {bhttp::verb::get}, true, well_known_jmap},
+    {"/.well-known/mta-sts.txt", {bhttp::verb::get}, true, mta_sts},
     {"/jmap/session", {bhttp::verb::get}, false, jmap_session},
     {"/jmap/api", {bhttp::verb::post}, false, jmap_api},
     {"/jmap/upload", {bhttp::verb::post}, false, jmap_upload, 1},

@@ -56,6 +56,7 @@ struct Services {
   const jmap::Dispatcher& jmap;
   audit::Trail& trail;   // JMAP's reads and changes of mail
   store::Store& store;   // JMAP uploads and downloads
+  std::string hostname;  // this server's name: the MX of the MTA-STS policies
   std::string base_url;  // "https://" + hostname, for the URLs the JMAP session names
   std::vector<std::string> metrics_accounts;  // who may read /metrics
 };
