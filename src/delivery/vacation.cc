@@ -42,14 +42,6 @@ bool safe_id(std::string_view id) {
   });
 }
 
-std::string random_token() {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  char out[40];
-  std::snprintf(out, sizeof out, "%016llx%08llx", static_cast<unsigned long long>(random()),
-                static_cast<unsigned long long>(random() & 0xffffffff));
-  return out;
-}
-
 }  // namespace
 
 std::string vacation_to_json(const Vacation& vacation) {
@@ -148,7 +140,7 @@ std::string vacation_reply(const Vacation& vacation, std::string_view account_ad
       vacation.html_body ? std::string()
                          : std::string("I am away and will read your message later."));
   if (vacation.html_body) {
-    const std::string boundary = "=_vacation_" + random_token();
+    const std::string boundary = "=_vacation_" + mime::new_token();
     out += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n--" +
            boundary + "\r\n" + text_part("text/plain", text) + "--" + boundary + "\r\n" +
            text_part("text/html", *vacation.html_body) + "--" + boundary + "--\r\n";

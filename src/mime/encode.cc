@@ -143,14 +143,18 @@ std::string format_date(std::int64_t unix_seconds, int zone_minutes) {
   return out;
 }
 
-std::string new_message_id(std::string_view domain) {
-  // Unique, not secret: a Message-ID names a message and guards nothing, so a seeded
-  // generator per thread serves (no lock, nothing to fail).
+std::string new_token() {
+  // Unique, not secret: it names a message or a boundary and guards nothing, so a
+  // seeded generator per thread serves (no lock, nothing to fail).
   static thread_local std::mt19937_64 random{std::random_device{}()};
   char id[40];
   std::snprintf(id, sizeof id, "%016llx%08llx", static_cast<unsigned long long>(random()),
                 static_cast<unsigned long long>(random() & 0xffffffff));
-  return "<" + std::string(id) + "@" + std::string(domain) + ">";
+  return id;
+}
+
+std::string new_message_id(std::string_view domain) {
+  return "<" + new_token() + "@" + std::string(domain) + ">";
 }
 
 }  // namespace rampart::mime

@@ -39,6 +39,9 @@ bool is_7bit_text(std::string_view crlf_text);
 // leading zero (RFC 5322 §3.3 allows one or two digits).
 std::string format_date(std::int64_t unix_seconds, int zone_minutes);
 
+// 24 random hex digits: unique enough for Message-IDs and MIME boundaries.
+std::string new_token();
+
 // A new RFC 5322 §3.6.4 msg-id with its angle brackets, "<96 random bits in hex@domain>",
 // for the Message-ID of a message the server writes. `domain` is the caller's to make
 // header-safe (a host name or an account's domain).
