@@ -83,7 +83,9 @@ class Instance:
         listen = "\n".join(f'{s} = ["127.0.0.1:{p}"' + (f', "unix:{self.lmtp_socket}"' if s == "lmtp" else "") + "]"
                            for s, p in self.ports.items())
         with open(self.config, "w") as f:
-            f.write(f'data_dir = "{self.data}"\nhostname = "mail.test"\n{extra}\n[listen]\n{listen}\n')
+            # Mail for other servers stays queued unless a test sends it (test_outbound).
+            queue_only = "" if "[delivery]" in extra else "[delivery]\nqueue_only = true\n"
+            f.write(f'data_dir = "{self.data}"\nhostname = "mail.test"\n{extra}\n{queue_only}[listen]\n{listen}\n')
         self.process = None
         self.log = []
         self._log_lock = threading.Lock()

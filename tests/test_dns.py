@@ -6,12 +6,10 @@ test zone's key as its trust anchor, as delivery will."""
 import os
 import subprocess
 import tempfile
-import time
 import unittest
 
-from harness import RAMPART, free_port
-
-KNOT_ADDRESS = "127.0.0.3"
+from harness import RAMPART
+from knot_zone import KnotZones
 
 SIGNED_ZONE = """$ORIGIN remote.example.
 $TTL 300
@@ -43,69 +41,21 @@ ns A 127.0.0.3
 class Dns(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        cls.dns = KnotZones({"remote.example": SIGNED_ZONE, "plain.example": PLAIN_ZONE},
+                            signed={"remote.example"}).__enter__()
         cls.dir = tempfile.TemporaryDirectory(prefix="rampart-dns-")
-        root = cls.dir.name
-        cls.port = free_port()
-        with open(os.path.join(root, "remote.example.zone"), "w") as f:
-            f.write(SIGNED_ZONE)
-        with open(os.path.join(root, "plain.example.zone"), "w") as f:
-            f.write(PLAIN_ZONE)
-        os.mkdir(os.path.join(root, "db"))
-        with open(os.path.join(root, "knot.conf"), "w") as f:
-            f.write(f"""server:
-    rundir: "{root}"
-    listen: {KNOT_ADDRESS}@{cls.port}
-database:
-    storage: "{root}/db"
-log:
-  - target: stderr
-    any: warning
-policy:
-  - id: test
-    algorithm: ecdsap256sha256
-    ksk-lifetime: 0
-    zsk-lifetime: 0
-template:
-  - id: default
-    storage: "{root}"
-    file: "%s.zone"
-    journal-content: none
-zone:
-  - domain: remote.example
-    dnssec-signing: on
-    dnssec-policy: test
-  - domain: plain.example
-""")
-        cls.knot = subprocess.Popen(["knotd", "-c", os.path.join(root, "knot.conf")],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        # Signed once Knot serves the zone's key-signing key: the trust anchor.
-        deadline = time.monotonic() + 30
-        key = ""
-        while not key and time.monotonic() < deadline:
-            done = subprocess.run(["kdig", f"@{KNOT_ADDRESS}", "-p", str(cls.port), "+short",
-                                   "DNSKEY", "remote.example"], capture_output=True, text=True)
-            key = next((line for line in done.stdout.splitlines() if line.startswith("257 ")), "")
-            time.sleep(0.2)
-        if not key:
-            cls.knot.kill()
-            raise AssertionError("Knot did not serve the signed zone: " + cls.knot.stderr.read().decode())
-        cls.anchor = os.path.join(root, "anchor")
-        with open(cls.anchor, "w") as f:
-            f.write(f"remote.example. IN DNSKEY {key}\n")
-        cls.config = cls.write_config("good", cls.anchor)
+        cls.config = cls.write_config("good", cls.dns.anchor)
 
     @classmethod
     def write_config(cls, name, anchor):
         path = os.path.join(cls.dir.name, name + ".toml")
         with open(path, "w") as f:
-            f.write(f'data_dir = "{cls.dir.name}/data"\n[delivery]\n'
-                    f'resolvers = ["{KNOT_ADDRESS}:{cls.port}"]\ntrust_anchor = "{anchor}"\n')
+            f.write(f'data_dir = "{cls.dir.name}/data"\n' + cls.dns.delivery_config(anchor))
         return path
 
     @classmethod
     def tearDownClass(cls):
-        cls.knot.terminate()
-        cls.knot.wait(10)
+        cls.dns.__exit__(None, None, None)
         cls.dir.cleanup()
 
     def route(self, domain, config=None):

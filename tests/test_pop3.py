@@ -96,6 +96,19 @@ class Pop3Test(InstanceTest):
         client.pass_(password)
         return client
 
+    def pop_after_close(self):
+        """A login right after a connection was closed without QUIT: the server frees the
+        maildrop when it reads the close, which may come after the next login's PASS
+        (-ERR [IN-USE], temporary: RFC 2449 section 8.1.1), so log in again."""
+        for _ in range(50):
+            try:
+                return self.pop()
+            except poplib.error_proto as error:
+                if not error.args[0].startswith(b"-ERR [IN-USE]"):
+                    raise
+                time.sleep(0.1)
+        return self.pop()
+
     def raw(self, source="127.0.0.1"):
         raw = Raw(self.port, source)
         self.addCleanup(raw.close)
@@ -189,7 +202,7 @@ class Transaction(Pop3Test):
         client = self.pop()
         client.dele(1)
         client.close()
-        client = self.pop()
+        client = self.pop_after_close()
         self.assertEqual(client.stat()[0], 3)
         client.quit()
 
@@ -343,7 +356,7 @@ class Authentication(Pop3Test):
         with self.assertRaises(poplib.error_proto) as ended:
             client.stat()
         self.assertEqual(ended.exception.args[0], b"-ERR [AUTH] Credentials changed: log in again")
-        self.assertIn("credentials changed, session ended", self.instance.log_text())
+        self.instance.wait_for_log("credentials changed, session ended")  # logged as it ends
         client = self.pop()
         self.assertEqual(client.stat()[0], 1)
         client.quit()

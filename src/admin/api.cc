@@ -295,10 +295,12 @@ std::string Api::report(const Request& request) {
   }
   if (call == "queue.hold" || call == "queue.release") {
     auto done = queue_.hold_queue_entry(id->second, call == "queue.hold");
+    if (done && call == "queue.release" && on_queue_due_) on_queue_due_();
     return done ? success(nullptr) : failure(done.error());
   }
   if (call == "queue.retry") {
     auto count = queue_.retry_queue(id == request.numbers.end() ? 0 : id->second);
+    if (count && on_queue_due_) on_queue_due_();
     return count ? success(static_cast<std::int64_t>(*count)) : failure(count.error());
   }
   if (call == "queue.remove") {

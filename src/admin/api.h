@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ class Api {
   Api(store::QueueStore& queue, directory::Directory& directory, store::AuditLog& audit,
       dkim::KeyStore& keys, const Config& config);
 
+  // Called after a call that makes queued mail due (retry, release): the delivery
+  // service's wake-up.
+  void on_queue_due(std::function<void()> wake) { on_queue_due_ = std::move(wake); }
+
   // Runs one request from `caller` ("uid 0"); returns the answer's JSON. Blocking.
   std::string call(std::string_view request, const std::string& caller);
 
@@ -67,6 +72,7 @@ class Api {
   store::AuditLog& audit_;
   dkim::KeyStore& keys_;
   const Config& config_;
+  std::function<void()> on_queue_due_;
 };
 
 }  // namespace rampart::admin

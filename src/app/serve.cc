@@ -5,10 +5,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstring>
 #include <iostream>
+#include <thread>
 
 #include "admin/api.h"
 #include "admin/socket.h"
@@ -22,8 +26,10 @@
 #include "base/log.h"
 #include "base/memory_budget.h"
 #include "delivery/delivery.h"
+#include "delivery/outbound.h"
 #include "directory/directory.h"
 #include "dkim/signer.h"
+#include "dns/resolver.h"
 #include "http/server.h"
 #include "imap/recent.h"
 #include "imap/session.h"
@@ -63,6 +69,8 @@ confine::FilesystemRules filesystem_rules(const Config& config,
   confine::FilesystemRules rules;
   rules.read_write = {config.data_dir};
   rules.read_only = {config_path};
+  if (!config.delivery.trust_anchor.empty())
+    rules.read_only.push_back(config.delivery.trust_anchor);
   for (const auto& file : {config.tls.cert, config.tls.key}) {
     if (file.empty()) continue;
     // The file itself, never its directory (which may hold other services' keys).
@@ -165,6 +173,12 @@ struct Running {
   std::optional<directory::Directory> directory;
   std::optional<dkim::KeyStore> dkim_keys;  // what mail leaving for other servers is signed with
   std::optional<delivery::Delivery> delivery;
+  // The delivery service: a thread of its own runs the resolver and the outbound queue.
+  // Declared before them, so it is destroyed after them.
+  asio::io_context outbound_io{1};
+  std::unique_ptr<dns::Resolver> resolver;
+  std::optional<delivery::Outbound> outbound;
+  std::thread outbound_thread;
   std::optional<MemoryBudget> message_budget;  // what SMTP messages in transit hold
   jmap::Dispatcher jmap;
   // Store, directory and password hashing block: they run here, never on network threads.
@@ -358,6 +372,24 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
   running.pop3_services.emplace(
       pop3::Services{directory, stored, stored, blocking, tls, trail, running.pop3_locks});
   running.admin_api.emplace(stored, directory, *running.audit_log, dkim_keys, config);
+  auto resolver = dns::Resolver::open(running.outbound_io.get_executor(),
+                                      {config.delivery.resolvers, config.delivery.trust_anchor});
+  if (!resolver) {
+    log::error(resolver.error().detail);
+    return false;
+  }
+  running.resolver = std::move(*resolver);
+  auto& outbound = running.outbound.emplace(stored, delivery, *running.resolver, blocking,
+                                            running.outbound_io.get_executor(),
+                                            delivery::OutboundOptions{.hostname = config.hostname});
+  delivery.on_queued([&outbound] { outbound.wake(); });
+  running.admin_api->on_queue_due([&outbound] { outbound.wake(); });
+  if (config.delivery.queue_only) {
+    log::info("delivery: queue_only: mail for other servers is kept in the queue, not sent");
+  } else {
+    asio::co_spawn(running.outbound_io, outbound.run(), asio::detached);
+  }
+  running.outbound_thread = std::thread([&io = running.outbound_io] { io.run(); });
   jmap::Dispatcher& jmap = running.jmap;
   jmap::add_core_methods(jmap);
   jmap::add_mail_methods(jmap, stored, config.hostname);
@@ -437,6 +469,8 @@ int serve(const std::filesystem::path& config_argument) {
   }
   log::info("ready");
   server.run();
+  running.outbound_io.stop();
+  if (running.outbound_thread.joinable()) running.outbound_thread.join();
   running.blocking->join();
   return kExitOk;
 }

@@ -223,6 +223,13 @@ Result<void> parse_delivery(std::string_view source, std::string_view name, cons
   if (!delivery) return tl::unexpected(bad_key(source, node, name, "expected a table"));
   for (const auto& [key, value_node] : *delivery) {
     const std::string full = "delivery." + std::string(key.str());
+    if (key.str() == "queue_only") {
+      auto value = value_node.value<bool>();
+      if (!value)
+        return tl::unexpected(bad_key(source, value_node, full, "expected true or false"));
+      config.delivery.queue_only = *value;
+      continue;
+    }
     if (key.str() == "trust_anchor") {
       auto value = string_value(source, value_node, full);
       if (!value) return tl::unexpected(value.error());

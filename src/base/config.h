@@ -78,6 +78,9 @@ struct Config {
     // DNSSEC trust anchors (DS or DNSKEY records in zone file form) used instead of the
     // root key (Debian's dns-root-data); for test zones of one's own.
     std::filesystem::path trust_anchor;
+    // Mail for other servers is queued and not sent (as Exim's queue_only): while
+    // moving in, or when another server is to send it.
+    bool queue_only = false;
   } delivery;
 
   // Both empty: a self-signed pair is made in data_dir on first start.

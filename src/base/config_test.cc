@@ -34,6 +34,7 @@ window_seconds = 60
 [delivery]
 resolvers = ["127.0.0.1", "127.0.0.3:5353", "::1", "[::1]:5353"]
 trust_anchor = "/etc/rampart/anchor.key"
+queue_only = true
 [tls]
 cert = "/etc/rampart/cert.pem"
 key = "/etc/rampart/key.pem"
@@ -65,6 +66,7 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->delivery.resolvers[2].text(), "[::1]:53");
   EXPECT_EQ(config->delivery.resolvers[3].text(), "[::1]:5353");
   EXPECT_EQ(config->delivery.trust_anchor, "/etc/rampart/anchor.key");
+  EXPECT_TRUE(config->delivery.queue_only);
 }
 
 TEST(Config, RefusesResolversThatAreNotAddresses) {

@@ -262,6 +262,7 @@ Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& ent
   static metrics::Metric& count = metrics::get("rampart_queued_total", metrics::Type::Counter,
                                                "Messages put in the outbound queue.");
   count.add();
+  if (on_queued_) on_queued_();
   return {};
 }
 

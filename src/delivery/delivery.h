@@ -91,6 +91,10 @@ class Delivery {
   // Is `domain` (any case) one we accept mail for?
   Result<bool> is_local_domain(std::string_view domain);
 
+  // Called (on the submitting thread) after each message put in the outbound queue:
+  // the delivery service's wake-up.
+  void on_queued(std::function<void()> wake) { on_queued_ = std::move(wake); }
+
   // Has the account reached its storage quota? SMTP then refuses the recipient
   // ("mailbox full") rather than failing the message for every recipient at DATA.
   Result<bool> is_full(const store::Account& account);
@@ -116,6 +120,7 @@ class Delivery {
   directory::Directory& directory_;
   audit::Trail* trail_;
   dkim::KeyStore* keys_;
+  std::function<void()> on_queued_;
 };
 
 }  // namespace rampart::delivery

@@ -96,11 +96,8 @@ Result<std::unique_ptr<Resolver>> Resolver::open(asio::any_io_executor executor,
   if (auto done = check(ub_ctx_async(context, 1), "threads"); !done) {
     return tl::unexpected(done.error());
   }
-  if (options.forwarders.empty()) {
-    if (auto done = check(ub_ctx_resolvconf(context, nullptr), "/etc/resolv.conf"); !done) {
-      return tl::unexpected(done.error());
-    }
-  }
+  // Without /etc/resolv.conf unbound resolves from the root itself.
+  if (options.forwarders.empty()) ub_ctx_resolvconf(context, nullptr);
   for (const Endpoint& forwarder : options.forwarders) {
     const std::string address = forwarder.address + "@" + std::to_string(forwarder.port);
     if (auto done = check(ub_ctx_set_fwd(context, address.c_str()), "forwarder " + address);

@@ -1,5 +1,6 @@
 #include "net/stream.h"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -84,6 +85,41 @@ asio::awaitable<bool> Stream::start_tls(std::chrono::seconds timeout) {
   read_deadline_.cancel();
   if (error) close();
   co_return !error;
+}
+
+asio::awaitable<bool> Stream::start_tls_client(std::string server_name,
+                                               std::chrono::seconds timeout) {
+  if (!can_start_tls()) co_return false;
+  tls_stream_.emplace(socket_, *tls_context_);
+  SSL_set_tlsext_host_name(tls_stream_->native_handle(), server_name.c_str());
+  boost::system::error_code error;
+  arm(read_deadline_, timeout);
+  co_await tls_stream_->async_handshake(asio::ssl::stream_base::client,
+                                        asio::redirect_error(asio::use_awaitable, error));
+  read_deadline_.cancel();
+  if (error) close();
+  co_return !error;
+}
+
+asio::awaitable<std::optional<Socket>> Stream::connect(asio::any_io_executor executor,
+                                                       std::string address, std::uint16_t port,
+                                                       std::chrono::seconds timeout) {
+  boost::system::error_code error;
+  const auto ip = asio::ip::make_address(address, error);
+  if (error) co_return std::nullopt;
+  Socket socket(executor);
+  asio::steady_timer deadline(executor);
+  deadline.expires_after(timeout);
+  deadline.async_wait([&socket](boost::system::error_code waited) {
+    boost::system::error_code ignored;
+    if (!waited) socket.close(ignored);
+  });
+  co_await socket.async_connect(
+      asio::generic::stream_protocol::endpoint(asio::ip::tcp::endpoint(ip, port)),
+      asio::redirect_error(asio::use_awaitable, error));
+  deadline.cancel();
+  if (error) co_return std::nullopt;
+  co_return std::optional<Socket>(std::move(socket));
 }
 
 void Stream::close() {

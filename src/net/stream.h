@@ -35,6 +35,10 @@ class Stream {
   boost::asio::awaitable<bool> write(std::string_view bytes, std::chrono::seconds timeout);
   // Server-side TLS handshake; false (connection closed) when it fails.
   boost::asio::awaitable<bool> start_tls(std::chrono::seconds timeout);
+  // Client-side TLS handshake naming `server_name` (SNI) with the context given at
+  // construction; false (connection closed) when it fails.
+  boost::asio::awaitable<bool> start_tls_client(std::string server_name,
+                                                std::chrono::seconds timeout);
   void close();
 
   bool is_tls() const { return tls_stream_.has_value(); }
@@ -42,6 +46,11 @@ class Stream {
   // 127.0.0.0/8, ::1 or a Unix socket: where plaintext passwords are allowed without TLS.
   bool is_loopback() const { return peer_.loopback; }
   const std::string& peer_address() const { return peer_.address; }
+  // A TCP connection to `address` (IPv4 or IPv6 text) and `port`, made on `executor`;
+  // nullopt when it cannot be made within `timeout`.
+  static boost::asio::awaitable<std::optional<Socket>> connect(
+      boost::asio::any_io_executor executor, std::string address, std::uint16_t port,
+      std::chrono::seconds timeout);
   // "TLSv1.3 TLS_AES_256_GCM_SHA384", for Received: headers and logs.
   std::string tls_description() const;
 

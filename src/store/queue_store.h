@@ -57,6 +57,11 @@ class QueueStore {
   virtual Result<std::size_t> retry_queue(std::int64_t id) = 0;
   // Removes the entry unsent, and its blob when nothing else holds it.
   virtual Result<void> remove_queue_entry(std::int64_t id) = 0;
+  // During and after a delivery attempt, durably: each recipient's state and reply (in
+  // the entry's order), the attempts made, and when to try next.
+  virtual Result<void> record_attempt(std::int64_t id,
+                                      const std::vector<QueuedRecipient>& recipients,
+                                      int attempts, std::int64_t next_attempt) = 0;
 };
 
 }  // namespace rampart::store

@@ -123,6 +123,26 @@ Result<std::size_t> SqliteQueueStore::retry_queue(std::int64_t id) {
   });
 }
 
+Result<void> SqliteQueueStore::record_attempt(std::int64_t id,
+                                              const std::vector<QueuedRecipient>& recipients,
+                                              int attempts, std::int64_t next_attempt) {
+  return db_.write([&](Transaction& transaction) -> Result<void> {
+    Connection& connection = transaction.connection();
+    Query update(connection,
+                 "UPDATE queue SET attempts = ?, next_attempt = ? WHERE id = ? RETURNING id",
+                 attempts, next_attempt, id);
+    if (!update.next()) return fail(Errc::NotFound, "no queue entry " + std::to_string(id));
+    for (std::size_t i = 0; i < recipients.size(); ++i) {
+      Query(connection,
+            "UPDATE queue_recipients SET state = ?, reply = ? WHERE queue = ? AND position = ?",
+            static_cast<int>(recipients[i].state), recipients[i].reply, id,
+            static_cast<std::int64_t>(i))
+          .run();
+    }
+    return {};
+  });
+}
+
 Result<void> SqliteQueueStore::remove_queue_entry(std::int64_t id) {
   return db_.write([&](Transaction& transaction) -> Result<void> {
     Query removed(transaction.connection(), "DELETE FROM queue WHERE id = ? RETURNING blob_id", id);

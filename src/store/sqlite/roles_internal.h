@@ -108,6 +108,8 @@ class SqliteQueueStore : public virtual QueueStore {
   Result<void> hold_queue_entry(std::int64_t id, bool held) override;
   Result<std::size_t> retry_queue(std::int64_t id) override;
   Result<void> remove_queue_entry(std::int64_t id) override;
+  Result<void> record_attempt(std::int64_t id, const std::vector<QueuedRecipient>& recipients,
+                              int attempts, std::int64_t next_attempt) override;
 
  private:
   Database& db_;
