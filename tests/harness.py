@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -173,6 +174,10 @@ class Instance:
         return self.process.returncode if self.process else None
 
     def close(self):
+        # A server that died by itself during the test: its log says why.
+        if self.process and self.process.poll() is not None and self.process.returncode != 0:
+            sys.stderr.write(f"rampart exited with {self.process.returncode} during the test:\n"
+                             f"{self.log_text()[-6000:]}\n")
         self.stop(signal.SIGKILL)
         self.dir.cleanup()
 

@@ -197,6 +197,7 @@ bool Session::dele(const Command& command) {
 asio::awaitable<void> Session::update() {
   const std::vector<store::Uid> deleted = maildrop_.deleted_uids();
   if (deleted.empty()) {
+    lock_.reset();
     connection_.ok("Rampart POP3 signing off");
     co_return;
   }
@@ -204,6 +205,7 @@ asio::awaitable<void> Session::update() {
   const store::MailboxId mailbox = maildrop_.mailbox();
   auto expunge = [&] { return services_.store.expunge(mailbox, deleted); };
   Result<std::vector<store::Uid>> expunged = co_await blocking(expunge);
+  lock_.reset();
   if (!expunged) {
     log::error("pop3: " + account_.address + ": QUIT: " + expunged.error().detail);
     connection_.error(

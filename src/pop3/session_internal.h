@@ -64,7 +64,9 @@ class Session {
   // credentials change after it, the session ends before its next command.
   const std::uint64_t credentials_as_of_;
   Maildrop maildrop_;
-  MaildropLocks::Lock lock_;  // released when the session ends, however it ends
+  // Released when the session ends, however it ends; at QUIT before the reply (RFC 1939
+  // section 6), so a client that has the +OK may log in again at once.
+  std::optional<MaildropLocks::Lock> lock_;
 };
 
 }  // namespace rampart::pop3
