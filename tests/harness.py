@@ -16,10 +16,23 @@ RAMPART = os.environ.get("RAMPART_BIN", os.path.join(os.path.dirname(__file__), 
 SERVICES = ["smtp", "submission", "submissions", "lmtp", "imap", "imaps", "pop3", "pop3s", "http", "https"]
 
 
+def free_ports(count):
+    """`count` distinct ports free on 127.0.0.1: all bound at once, then let go (one at
+    a time could hand the same port out twice)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            probe = socket.socket()
+            probe.bind(("127.0.0.1", 0))
+            sockets.append(probe)
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()
+
+
 def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def readable_by_server(*paths):
@@ -79,7 +92,7 @@ class Instance:
         os.chmod(self.dir.name, 0o755)
         self.data = os.path.join(self.dir.name, "data")
         self.config = os.path.join(self.dir.name, "rampart.toml")
-        self.ports = {service: free_port() for service in services}
+        self.ports = dict(zip(services, free_ports(len(services))))
         self.lmtp_socket = os.path.join(self.dir.name, "lmtp.sock")  # LMTP also listens here
         listen = "\n".join(f'{s} = ["127.0.0.1:{p}"' + (f', "unix:{self.lmtp_socket}"' if s == "lmtp" else "") + "]"
                            for s, p in self.ports.items())
