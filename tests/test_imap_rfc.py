@@ -431,6 +431,11 @@ class Notify(ImapRfcTest):
         self.assertIn(b" OK ", raw.command("NOTIFY SET (mailboxes (nowhere-1 nowhere-2) "
                                            "(MessageNew MessageExpunge))")[-1])
         self.assertIn(b" OK ", raw.command("NOTIFY NONE")[-1])
+        # docs/security.md: at most 1000 mailbox names in one NOTIFY.
+        names = " ".join(f"n{i}" for i in range(1001))
+        lines = raw.command(f"NOTIFY SET (mailboxes ({names}) (MessageNew MessageExpunge))")
+        self.assertIn(b" NO [NOTIFICATIONOVERFLOW]", lines[-1])
+        self.assertIn(b" OK ", raw.command("NOOP")[-1])
 
     def test_status_gives_the_state_to_start_from(self):
         raw = self.raw()

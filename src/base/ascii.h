@@ -19,6 +19,14 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// No byte of `text` is beyond 7-bit ASCII.
+inline bool is_ascii(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
 inline std::string lowercase(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = ascii_lower(c);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/ascii.h"
 #include "mime/encode.h"
 #include "mime/header.h"
 
@@ -21,10 +22,6 @@ const char* action_name(DsnRecipient::Action action) {
   return "failed";
 }
 
-bool ascii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; });
-}
-
 // A field value from a remote server, made safe for one header line.
 std::string one_line(std::string_view text) {
   std::string out;
@@ -36,8 +33,8 @@ std::string one_line(std::string_view text) {
 
 std::string make_dsn(const Dsn& dsn, std::string_view original) {
   const bool global =
-      !ascii(dsn.to) || std::any_of(dsn.recipients.begin(), dsn.recipients.end(),
-                                    [](const DsnRecipient& r) { return !ascii(r.address); });
+      !is_ascii(dsn.to) || std::any_of(dsn.recipients.begin(), dsn.recipients.end(),
+                                       [](const DsnRecipient& r) { return !is_ascii(r.address); });
   bool failed = false, delayed = false;
   for (const DsnRecipient& recipient : dsn.recipients) {
     failed |= recipient.action == DsnRecipient::Action::Failed;
@@ -79,7 +76,7 @@ std::string make_dsn(const Dsn& dsn, std::string_view original) {
   out += "Arrival-Date: " + mime::format_date(dsn.arrival, 0) + "\r\n";
   for (const DsnRecipient& recipient : dsn.recipients) {
     out += "\r\nFinal-Recipient: " +
-           std::string(global && !ascii(recipient.address) ? "utf-8" : "rfc822") + "; " +
+           std::string(global && !is_ascii(recipient.address) ? "utf-8" : "rfc822") + "; " +
            recipient.address + "\r\n";
     if (!recipient.orcpt.empty())
       out += "Original-Recipient: " + one_line(recipient.orcpt) + "\r\n";

@@ -22,6 +22,10 @@ using State = store::QueuedRecipient::State;
 
 namespace {
 
+// Entries taken from the queue per pass: what a pass holds stays small however long
+// the queue grows.
+constexpr std::size_t kBatch = 100;
+
 bool settled(State state) { return state == State::Delivered || state == State::Failed; }
 
 std::string domain_of(std::string_view address) {
@@ -90,22 +94,22 @@ asio::awaitable<void> Outbound::run() {
 }
 
 asio::awaitable<std::int64_t> Outbound::run_once() {
-  auto entries = co_await net::offload(blocking_, [this] { return store_.list_queue(); });
-  std::int64_t next = unix_seconds() + options_.idle_check.count();
-  if (!entries) {
-    log::warn("outbound: cannot read the queue: " + entries.error().detail);
+  const std::int64_t now = unix_seconds();
+  auto due =
+      co_await net::offload(blocking_, [this, now] { return store_.due_queue(now, kBatch); });
+  std::int64_t next = now + options_.idle_check.count();
+  if (!due) {
+    log::warn("outbound: cannot read the queue: " + due.error().detail);
     co_return next;
   }
-  for (store::QueueEntry& entry : *entries) {
-    if (entry.held) continue;
-    if (entry.next_attempt > unix_seconds()) {
-      next = std::min(next, entry.next_attempt);
-      continue;
-    }
+  if (due->next_attempt != 0) next = std::min(next, due->next_attempt);
+  for (store::QueueEntry& entry : due->entries) {
     store::QueueEntry current = std::move(entry);
     const std::int64_t again = co_await send_entry(current);
     if (again != 0) next = std::min(next, again);
   }
+  // A full batch: more may be due already.
+  if (due->entries.size() == kBatch) next = now;
   co_return next;
 }
 

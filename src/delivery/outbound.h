@@ -49,10 +49,9 @@ class Outbound {
   // Forever: sends what is due, then waits for the next due time or a wake.
   boost::asio::awaitable<void> run();
 
-  // One pass over the queue: every entry due now. Returns the earliest next attempt.
-  boost::asio::awaitable<std::int64_t> run_once();
-
  private:
+  // One pass: a batch of the entries due now. Returns when to look again.
+  boost::asio::awaitable<std::int64_t> run_once();
   // Returns the entry's next attempt, 0 once it has left the queue.
   boost::asio::awaitable<std::int64_t> send_entry(store::QueueEntry entry);
 

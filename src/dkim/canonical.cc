@@ -1,12 +1,12 @@
 #include "dkim/canonical.h"
 
+#include "base/ascii.h"
+
 namespace rampart::dkim {
 
 namespace {
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Appends `text` with every run of spaces and tabs as one space.
 void append_collapsed(std::string& out, std::string_view text) {
@@ -72,7 +72,7 @@ std::string relaxed_header(std::string_view field) {
   while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
   std::string out;
   out.reserve(unfolded.size());
-  for (char c : name) out += lower(c);
+  for (char c : name) out += ascii_lower(c);
   out += ':';
   std::string collapsed;
   append_collapsed(collapsed, value);

@@ -209,7 +209,9 @@ Result<std::vector<Key>> KeyStore::load(const std::filesystem::path& directory) 
 Result<std::vector<Key>> KeyStore::make(std::string_view domain, bool only_if_none) {
   const std::string name = lowercase(domain);
   if (!safe_domain(name)) return fail(Errc::BadInput, "not a domain: " + name);
-  if (only_if_none && !keys(name).empty()) return keys(name);
+  if (only_if_none) {
+    if (auto existing = keys(name); !existing.empty()) return existing;
+  }
   const std::filesystem::path directory = directory_ / name;
   std::error_code error;
   std::filesystem::create_directories(directory, error);

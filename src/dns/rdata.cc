@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include "base/ascii.h"
+
 namespace rampart::dns {
 
 std::optional<std::string> parse_name(std::string_view data, std::size_t& used) {
@@ -14,9 +16,7 @@ std::optional<std::string> parse_name(std::string_view data, std::size_t& used) 
     if (length > 63) return std::nullopt;  // a compression pointer or a reserved label type
     if (pos + 1 + length > data.size()) return std::nullopt;
     if (!name.empty()) name += '.';
-    for (char c : data.substr(pos + 1, length)) {
-      name += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    }
+    name += lowercase(data.substr(pos + 1, length));
     pos += 1 + length;
     if (pos > 255) return std::nullopt;
   }

@@ -10,11 +10,6 @@ namespace {
 
 constexpr std::size_t kMaxQuotedBytes = 1024;
 
-bool is_ascii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(),
-                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
 void append_addresses(std::string& out, const std::vector<mime::Address>& addresses,
                       Encoding encoding) {
   if (addresses.empty()) {

@@ -33,10 +33,6 @@ bool matches(std::string_view pattern, std::string_view name) {
   return name.empty();
 }
 
-bool is_descendant(std::string_view name, std::string_view of) {
-  return name.size() > of.size() + 1 && name.substr(0, of.size()) == of && name[of.size()] == '/';
-}
-
 // INBOX matches case-insensitively, also as the first level of a pattern.
 std::string canonical_pattern(std::string pattern) {
   if (pattern.size() >= 5 && iequals(std::string_view(pattern).substr(0, 5), "INBOX") &&

@@ -19,8 +19,7 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 bool within(std::string_view name, std::string_view top) {
-  return name == top ||
-         (name.size() > top.size() && name.starts_with(top) && name[top.size()] == '/');
+  return name == top || is_descendant(name, top);
 }
 
 const store::Mailbox* find(const std::vector<store::Mailbox>& mailboxes, store::MailboxId id) {
@@ -49,14 +48,10 @@ NotifyEvents Session::notify_events(const store::Mailbox& mailbox) const {
         break;
       case NotifyGroup::Filter::Subtree:
       case NotifyGroup::Filter::Mailboxes:
-        for (const Token& token : group.names) {
-          auto name = mailbox_name(token);
-          const auto* text = std::get_if<std::string>(&name);
-          if (text && (group.filter == NotifyGroup::Filter::Subtree ? within(mailbox.name, *text)
-                                                                    : mailbox.name == *text)) {
-            matches = true;
-          }
-        }
+        matches = std::any_of(group.names.begin(), group.names.end(), [&](const std::string& name) {
+          return group.filter == NotifyGroup::Filter::Subtree ? within(mailbox.name, name)
+                                                              : mailbox.name == name;
+        });
         break;
     }
     if (matches) events |= group.events;
@@ -71,6 +66,16 @@ asio::awaitable<void> Session::notify(const Command& command) {
     co_return;
   }
   auto& request = std::get<NotifyRequest>(parsed);
+  // The names as the store has them, once: a name no mailbox can have is ignored, as
+  // one no mailbox has (RFC 5465 section 6).
+  for (NotifyGroup& group : request.groups) {
+    std::vector<std::string> names;
+    for (std::string& given : group.names) {
+      auto name = mailbox_name(Token{.kind = Token::Kind::String, .text = std::move(given)});
+      if (auto* text = std::get_if<std::string>(&name)) names.push_back(std::move(*text));
+    }
+    group.names = std::move(names);
+  }
   if (!request.fetch_items.empty() &&
       !valid_fetch_items(Token{.kind = Token::Kind::List, .children = request.fetch_items})) {
     reply(command, "BAD NOTIFY: invalid fetch attribute for MessageNew");

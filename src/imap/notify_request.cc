@@ -124,14 +124,13 @@ Result parse_notify(const std::vector<Token>& arguments) {
       out.filter =
           filter.is("subtree") ? NotifyGroup::Filter::Subtree : NotifyGroup::Filter::Mailboxes;
       const Token& given = group.children[1];
-      if (given.kind == Token::Kind::List) {
-        out.names = given.children;
-      } else {
-        out.names.push_back(given);
-      }
-      if (out.names.empty()) return bad("NOTIFY: " + filter.text + " needs a mailbox");
-      for (const Token& name : out.names) {
-        if (!name.astring()) return bad("NOTIFY: a mailbox name is an astring");
+      const std::vector<Token> one{given};
+      const std::vector<Token>& tokens = given.kind == Token::Kind::List ? given.children : one;
+      if (tokens.empty()) return bad("NOTIFY: " + filter.text + " needs a mailbox");
+      for (const Token& name : tokens) {
+        const auto text = name.astring();
+        if (!text) return bad("NOTIFY: a mailbox name is an astring");
+        out.names.emplace_back(*text);
       }
       names += out.names.size();
     } else {

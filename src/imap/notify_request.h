@@ -32,7 +32,8 @@ struct NotifyGroup {
   // the account may receive mail (Sieve fileinto).
   enum class Filter { Personal, Subscribed, Subtree, Mailboxes };
   Filter filter = Filter::Personal;
-  std::vector<Token> names;  // Subtree, Mailboxes: as the client wrote them
+  // Subtree, Mailboxes: as the client wrote them (the session makes them store names).
+  std::vector<std::string> names;
   NotifyEvents events;
 };
 

@@ -67,12 +67,14 @@ bool has_flag(const store::Flags& flags, std::string_view flag) {
   return std::binary_search(flags.begin(), flags.end(), flag);
 }
 
+bool is_descendant(std::string_view name, std::string_view of) {
+  return name.size() > of.size() + 1 && name.substr(0, of.size()) == of && name[of.size()] == '/';
+}
+
 bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name,
                   bool subscribed_only) {
-  const std::string prefix = std::string(name) + "/";
   return std::any_of(mailboxes.begin(), mailboxes.end(), [&](const store::Mailbox& mailbox) {
-    return (!subscribed_only || mailbox.subscribed) &&
-           mailbox.name.compare(0, prefix.size(), prefix) == 0;
+    return (!subscribed_only || mailbox.subscribed) && is_descendant(mailbox.name, name);
   });
 }
 

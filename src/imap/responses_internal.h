@@ -23,6 +23,9 @@ const char* role_attribute(store::Role role);
 // Is `flag` in the sorted flag set?
 bool has_flag(const store::Flags& flags, std::string_view flag);
 
+// Is `name` below `of` in the hierarchy ("a/b/c" below "a" and "a/b")?
+bool is_descendant(std::string_view name, std::string_view of);
+
 // Does `name` have child mailboxes (subscribed ones, if `subscribed_only`)?
 bool has_children(const std::vector<store::Mailbox>& mailboxes, std::string_view name,
                   bool subscribed_only = false);

@@ -26,11 +26,6 @@ tl::unexpected<json::object> refuse(std::string description, std::string propert
                                      {"properties", json::array{json::value(property)}}});
 }
 
-bool is_ascii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(),
-                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
 // A value that goes into a header: valid UTF-8, no line breaks or NUL.
 Composed<std::string_view> header_text(const json::value& value, const std::string& property) {
   if (!value.is_string()) return refuse(property + " is a string", property);

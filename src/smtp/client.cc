@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "base/ascii.h"
 #include "net/stream.h"
 #include "smtp/reply_parser.h"
 
@@ -17,10 +18,6 @@ namespace {
 constexpr seconds kConnect{60}, kGreeting{300}, kCommand{300}, kDataStart{120}, kDataBlock{180},
     kDataEnd{600}, kQuit{10};
 constexpr std::size_t kReadChunk = 16 * 1024;
-
-bool ascii(std::string_view text) {
-  return std::none_of(text.begin(), text.end(), [](char c) { return (c & 0x80) != 0; });
-}
 
 std::string header_of(std::string_view data) {
   const auto end = data.find("\r\n\r\n");
@@ -107,10 +104,10 @@ asio::awaitable<SessionOutcome> send_message(asio::any_io_executor executor,
   auto temporary = [&](const std::string& why) {
     settle({.code = 451, .enhanced = "4.4.1", .text = "451 4.4.1 " + host + ": " + why});
   };
-  const bool needs_utf8 = !ascii(message.mail_from) || !ascii(header_of(message.data)) ||
+  const bool needs_utf8 = !is_ascii(message.mail_from) || !is_ascii(header_of(message.data)) ||
                           std::any_of(message.recipients.begin(), message.recipients.end(),
-                                      [](const auto& r) { return !ascii(r.address); });
-  const bool eight_bit = !ascii(message.data);
+                                      [](const auto& r) { return !is_ascii(r.address); });
+  const bool eight_bit = !is_ascii(message.data);
   const std::uint16_t port = options.port;
   const seconds connect_timeout = kConnect, greeting_timeout = kGreeting,
                 command_timeout = kCommand, data_start = kDataStart, data_block = kDataBlock,
@@ -276,7 +273,7 @@ asio::awaitable<SessionOutcome> send_message(asio::any_io_executor executor,
     for (std::size_t i : accepted) outcome.recipients[i] = attempt_of(*done);
     sent = co_await session.send(quit, quit_timeout);
     if (sent) {
-      std::optional<Reply> bye = co_await session.reply(quit_timeout);
+      const std::optional<Reply> bye = co_await session.reply(quit_timeout);  // not needed
     }
     co_return outcome;
   }

@@ -41,6 +41,13 @@ struct QueueEntry {
   bool held = false;  // not sent until released
 };
 
+// What is due in the queue: at most a batch of entries, and when the next one not
+// yet due is (0: none).
+struct DueQueue {
+  std::vector<QueueEntry> entries;  // not held, next_attempt <= now, soonest first
+  std::int64_t next_attempt = 0;
+};
+
 class QueueStore {
  public:
   virtual ~QueueStore() = default;
@@ -49,6 +56,8 @@ class QueueStore {
   // size, queued_at and next_attempt are filled in) and returns the stored entry.
   virtual Result<QueueEntry> enqueue(const NewMessage& message, const QueueEntry& entry) = 0;
   virtual Result<std::vector<QueueEntry>> list_queue() = 0;
+  // The entries not held whose next attempt has come, at most `limit` of them.
+  virtual Result<DueQueue> due_queue(std::int64_t now, std::size_t limit) = 0;
   // One entry; NotFound when there is none.
   virtual Result<QueueEntry> get_queue_entry(std::int64_t id) = 0;
   // A held entry is not sent until released.
@@ -60,8 +69,8 @@ class QueueStore {
   // During and after a delivery attempt, durably: each recipient's state and reply (in
   // the entry's order), the attempts made, and when to try next.
   virtual Result<void> record_attempt(std::int64_t id,
-                                      const std::vector<QueuedRecipient>& recipients,
-                                      int attempts, std::int64_t next_attempt) = 0;
+                                      const std::vector<QueuedRecipient>& recipients, int attempts,
+                                      std::int64_t next_attempt) = 0;
 };
 
 }  // namespace rampart::store

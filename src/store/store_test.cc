@@ -677,10 +677,10 @@ TEST_F(StoreTest, QueueKeepsEntriesDurablyAndHoldsTheirBlob) {
 
 TEST_F(StoreTest, QueueEntriesAreHeldRetriedAndRemoved) {
   const NewMessage first = message("first"), second = message("second");
-  auto a = store_->enqueue(first, QueueEntry{.sender = "s@example.test",
-                                             .recipients = {{.address = "x@remote.test"}}});
-  auto b = store_->enqueue(second, QueueEntry{.sender = "s@example.test",
-                                              .recipients = {{.address = "y@remote.test"}}});
+  auto a = store_->enqueue(
+      first, QueueEntry{.sender = "s@example.test", .recipients = {{.address = "x@remote.test"}}});
+  auto b = store_->enqueue(
+      second, QueueEntry{.sender = "s@example.test", .recipients = {{.address = "y@remote.test"}}});
   ASSERT_TRUE(a && b);
   auto shown = store_->get_queue_entry(a->id);
   ASSERT_TRUE(shown);
@@ -688,10 +688,18 @@ TEST_F(StoreTest, QueueEntriesAreHeldRetriedAndRemoved) {
   EXPECT_FALSE(shown->held);
   EXPECT_EQ(store_->get_queue_entry(999).error().code, Errc::NotFound);
 
+  auto due = store_->due_queue(b->next_attempt, 1);  // both due, a batch of one
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->entries.size(), 1u);
+  EXPECT_EQ(due->entries[0].id, a->id);
+  EXPECT_EQ(due->entries[0].recipients.size(), 1u);
+  EXPECT_EQ(store_->due_queue(a->next_attempt - 1, 10)->next_attempt, a->next_attempt);
+
   ASSERT_TRUE(store_->hold_queue_entry(a->id, true));
+  EXPECT_EQ(store_->due_queue(b->next_attempt, 10)->entries.size(), 1u);  // held: not due
   EXPECT_TRUE(store_->get_queue_entry(a->id)->held);
   EXPECT_EQ(store_->retry_queue(a->id).error().code, Errc::NotFound);  // held: not due
-  EXPECT_EQ(*store_->retry_queue(0), 1u);                             // only b
+  EXPECT_EQ(*store_->retry_queue(0), 1u);                              // only b
   ASSERT_TRUE(store_->hold_queue_entry(a->id, false));
   EXPECT_EQ(*store_->retry_queue(0), 2u);
   EXPECT_EQ(store_->hold_queue_entry(999, true).error().code, Errc::NotFound);

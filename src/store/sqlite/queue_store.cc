@@ -89,6 +89,23 @@ Result<std::vector<QueueEntry>> SqliteQueueStore::list_queue() {
   });
 }
 
+Result<DueQueue> SqliteQueueStore::due_queue(std::int64_t now, std::size_t limit) {
+  return db_.read([&](Connection& connection) -> Result<DueQueue> {
+    DueQueue due;
+    Query query(connection,
+                std::string(kSelectEntry) +
+                    "WHERE held = 0 AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
+                now, static_cast<std::int64_t>(limit));
+    while (query.next()) due.entries.push_back(entry_from(query));
+    for (QueueEntry& entry : due.entries) load_recipients(connection, entry);
+    Query next(connection,
+               "SELECT IFNULL(min(next_attempt), 0) FROM queue WHERE held = 0 AND next_attempt > ?",
+               now);
+    if (next.next()) due.next_attempt = next.get<std::int64_t>(0);
+    return due;
+  });
+}
+
 Result<QueueEntry> SqliteQueueStore::get_queue_entry(std::int64_t id) {
   return db_.read([&](Connection& connection) -> Result<QueueEntry> {
     Query query(connection, std::string(kSelectEntry) + "WHERE id = ?", id);

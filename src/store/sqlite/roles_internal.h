@@ -104,6 +104,7 @@ class SqliteQueueStore : public virtual QueueStore {
 
   Result<QueueEntry> enqueue(const NewMessage& message, const QueueEntry& entry) override;
   Result<std::vector<QueueEntry>> list_queue() override;
+  Result<DueQueue> due_queue(std::int64_t now, std::size_t limit) override;
   Result<QueueEntry> get_queue_entry(std::int64_t id) override;
   Result<void> hold_queue_entry(std::int64_t id, bool held) override;
   Result<std::size_t> retry_queue(std::int64_t id) override;
