@@ -84,7 +84,8 @@ json::value entry_json(const store::QueueEntry& entry) {
   for (const auto& recipient : entry.recipients) {
     recipients.emplace_back(json::object{{"address", recipient.address},
                                          {"state", state_name(recipient.state)},
-                                         {"reply", recipient.reply}});
+                                         {"reply", recipient.reply},
+                                         {"via", recipient.via}});
   }
   return json::object{{"id", entry.id},
                       {"queued_at", entry.queued_at},
@@ -93,6 +94,7 @@ json::value entry_json(const store::QueueEntry& entry) {
                       {"sender", entry.sender},
                       {"attempts", entry.attempts},
                       {"held", entry.held},
+                      {"delay_reported", entry.delay_reported},
                       {"recipients", std::move(recipients)}};
 }
 

@@ -258,6 +258,9 @@ void print_entry(const json::value& entry) {
     if (!recipient.at("reply").as_string().empty()) {
       std::cout << "  " << text_of(recipient.at("reply"));
     }
+    if (!recipient.at("via").as_string().empty()) {
+      std::cout << "  via " << text_of(recipient.at("via"));
+    }
     std::cout << "\n";
   }
 }

@@ -69,8 +69,9 @@ confine::FilesystemRules filesystem_rules(const Config& config,
   confine::FilesystemRules rules;
   rules.read_write = {config.data_dir};
   rules.read_only = {config_path};
-  if (!config.delivery.trust_anchor.empty())
-    rules.read_only.push_back(config.delivery.trust_anchor);
+  for (const auto& file : {config.delivery.trust_anchor, config.delivery.ca_file}) {
+    if (!file.empty()) rules.read_only.push_back(file);
+  }
   for (const auto& file : {config.tls.cert, config.tls.key}) {
     if (file.empty()) continue;
     // The file itself, never its directory (which may hold other services' keys).
@@ -379,9 +380,21 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
     return false;
   }
   running.resolver = std::move(*resolver);
-  auto& outbound = running.outbound.emplace(stored, delivery, *running.resolver, blocking,
-                                            running.outbound_io.get_executor(),
-                                            delivery::OutboundOptions{.hostname = config.hostname});
+  delivery::OutboundOptions outbound_options{
+      .hostname = config.hostname,
+      .give_up = std::chrono::hours(config.delivery.give_up_hours),
+      .delay_notice = std::chrono::hours(config.delivery.delay_notice_hours),
+      .max_connections = static_cast<std::size_t>(config.delivery.max_connections),
+      .max_connections_per_domain =
+          static_cast<std::size_t>(config.delivery.max_connections_per_domain),
+      .ca_file = config.delivery.ca_file};
+  for (const auto& domain : config.delivery.domains) {
+    if (domain.require_tls) outbound_options.require_tls.insert(domain.name);
+    if (!domain.dane) outbound_options.dane_off.insert(domain.name);
+  }
+  auto& outbound =
+      running.outbound.emplace(stored, delivery, *running.resolver, blocking,
+                               running.outbound_io.get_executor(), std::move(outbound_options));
   delivery.on_queued([&outbound] { outbound.wake(); });
   running.admin_api->on_queue_due([&outbound] { outbound.wake(); });
   if (config.delivery.queue_only) {

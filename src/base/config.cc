@@ -216,28 +216,75 @@ Result<void> parse_http(std::string_view source, std::string_view name, const to
   return {};
 }
 
+// [delivery.domains."NAME"]: the overrides for one destination domain.
+Result<void> parse_delivery_domains(std::string_view source, const toml::node& node,
+                                    Config& config) {
+  const toml::table* domains = node.as_table();
+  if (!domains)
+    return tl::unexpected(bad_key(source, node, "delivery.domains", "expected a table"));
+  for (const auto& [domain_key, domain_node] : *domains) {
+    const std::string prefix = "delivery.domains." + std::string(domain_key.str());
+    const toml::table* table = domain_node.as_table();
+    if (!table) return tl::unexpected(bad_key(source, domain_node, prefix, "expected a table"));
+    Config::Delivery::Domain domain{.name = lowercase(domain_key.str())};
+    for (const auto& [key, value_node] : *table) {
+      const std::string full = prefix + "." + std::string(key.str());
+      if (key.str() == "require_tls") {
+        auto value = value_node.is_boolean() ? value_node.value<bool>() : std::nullopt;
+        if (!value)
+          return tl::unexpected(bad_key(source, value_node, full, "expected true or false"));
+        domain.require_tls = *value;
+      } else if (key.str() == "dane") {
+        auto value = value_node.value<std::string>();
+        if (!value || (*value != "on" && *value != "off")) {
+          return tl::unexpected(bad_key(source, value_node, full, "expected \"on\" or \"off\""));
+        }
+        domain.dane = *value == "on";
+      } else {
+        return tl::unexpected(bad_key(source, value_node, full, "unknown key"));
+      }
+    }
+    config.delivery.domains.push_back(std::move(domain));
+  }
+  return {};
+}
+
 // [delivery].
 Result<void> parse_delivery(std::string_view source, std::string_view name, const toml::node& node,
                             Config& config) {
   const toml::table* delivery = node.as_table();
   if (!delivery) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+  Config::Delivery& out = config.delivery;
+  const IntegerKey counts[] = {
+      {"max_connections", &out.max_connections, 1, 10'000},
+      {"max_connections_per_domain", &out.max_connections_per_domain, 1, 1'000},
+      {"give_up_hours", &out.give_up_hours, 1, 24 * 365},
+      {"delay_notice_hours", &out.delay_notice_hours, 0, 24 * 365}};
   for (const auto& [key, value_node] : *delivery) {
     const std::string full = "delivery." + std::string(key.str());
     if (key.str() == "queue_only") {
-      auto value = value_node.value<bool>();
+      auto value = value_node.is_boolean() ? value_node.value<bool>() : std::nullopt;
       if (!value)
         return tl::unexpected(bad_key(source, value_node, full, "expected true or false"));
-      config.delivery.queue_only = *value;
+      out.queue_only = *value;
       continue;
     }
-    if (key.str() == "trust_anchor") {
+    if (key.str() == "trust_anchor" || key.str() == "ca_file") {
       auto value = string_value(source, value_node, full);
       if (!value) return tl::unexpected(value.error());
-      config.delivery.trust_anchor = *value;
+      (key.str() == "ca_file" ? out.ca_file : out.trust_anchor) = *value;
       continue;
     }
-    if (key.str() != "resolvers")
-      return tl::unexpected(bad_key(source, value_node, full, "unknown key"));
+    if (key.str() == "domains") {
+      auto parsed = parse_delivery_domains(source, value_node, config);
+      if (!parsed) return tl::unexpected(parsed.error());
+      continue;
+    }
+    if (key.str() != "resolvers") {
+      auto set = integer_key(source, "delivery.", key.str(), value_node, counts);
+      if (!set) return tl::unexpected(set.error());
+      continue;
+    }
     const toml::array* list = value_node.as_array();
     if (!list) return tl::unexpected(bad_key(source, value_node, full, "expected a list"));
     for (const auto& item : *list) {
@@ -256,7 +303,7 @@ Result<void> parse_delivery(std::string_view source, std::string_view name, cons
         return tl::unexpected(
             bad_key(source, item, full, "expected an IP address, with a port or not"));
       }
-      config.delivery.resolvers.push_back(std::move(*endpoint));
+      out.resolvers.push_back(std::move(*endpoint));
     }
   }
   return {};

@@ -81,6 +81,23 @@ struct Config {
     // Mail for other servers is queued and not sent (as Exim's queue_only): while
     // moving in, or when another server is to send it.
     bool queue_only = false;
+    // PEM trust anchors for checking other servers' certificates (MTA-STS, require_tls)
+    // instead of the system's (/etc/ssl/certs).
+    std::filesystem::path ca_file;
+    // Connections open to other servers at once, in all and per destination domain.
+    std::int64_t max_connections = 100;
+    std::int64_t max_connections_per_domain = 10;
+    // A recipient still waiting after this long fails; the sender is told it is late
+    // (a delay DSN) after `delay_notice_hours` (0: never).
+    std::int64_t give_up_hours = 120;
+    std::int64_t delay_notice_hours = 4;
+    // Per destination domain ([delivery.domains."example.com"]).
+    struct Domain {
+      std::string name;          // lowercase
+      bool require_tls = false;  // TLS with a certificate trusted and naming the MX host
+      bool dane = true;          // "off": TLSA records of its MX hosts are not used
+    };
+    std::vector<Domain> domains;
   } delivery;
 
   // Both empty: a self-signed pair is made in data_dir on first start.

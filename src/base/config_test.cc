@@ -35,6 +35,14 @@ window_seconds = 60
 resolvers = ["127.0.0.1", "127.0.0.3:5353", "::1", "[::1]:5353"]
 trust_anchor = "/etc/rampart/anchor.key"
 queue_only = true
+ca_file = "/etc/rampart/ca.pem"
+max_connections = 20
+max_connections_per_domain = 4
+give_up_hours = 48
+delay_notice_hours = 0
+[delivery.domains."Partner.Example"]
+require_tls = true
+dane = "off"
 [tls]
 cert = "/etc/rampart/cert.pem"
 key = "/etc/rampart/key.pem"
@@ -67,11 +75,24 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->delivery.resolvers[3].text(), "[::1]:5353");
   EXPECT_EQ(config->delivery.trust_anchor, "/etc/rampart/anchor.key");
   EXPECT_TRUE(config->delivery.queue_only);
+  EXPECT_EQ(config->delivery.ca_file, "/etc/rampart/ca.pem");
+  EXPECT_EQ(config->delivery.max_connections, 20);
+  EXPECT_EQ(config->delivery.max_connections_per_domain, 4);
+  EXPECT_EQ(config->delivery.give_up_hours, 48);
+  EXPECT_EQ(config->delivery.delay_notice_hours, 0);
+  ASSERT_EQ(config->delivery.domains.size(), 1u);
+  EXPECT_EQ(config->delivery.domains[0].name, "partner.example");
+  EXPECT_TRUE(config->delivery.domains[0].require_tls);
+  EXPECT_FALSE(config->delivery.domains[0].dane);
 }
 
 TEST(Config, RefusesResolversThatAreNotAddresses) {
-  for (const char* line : {"resolvers = [\"dns.example\"]", "resolvers = [\"unix:/run/dns\"]",
-                           "resolvers = \"127.0.0.1\"", "resolver = [\"127.0.0.1\"]"}) {
+  for (const char* line :
+       {"resolvers = [\"dns.example\"]", "resolvers = [\"unix:/run/dns\"]",
+        "resolvers = \"127.0.0.1\"", "resolver = [\"127.0.0.1\"]", "max_connections = 0",
+        "give_up_hours = \"5d\"", "domains.\"x.example\".dane = \"no\"",
+        "domains.\"x.example\".require_tls = 1", "domains.\"x.example\".tls = \"dane\"",
+        "domains = 1"}) {
     auto config = parse_config(std::string("[delivery]\n") + line, "t.toml");
     ASSERT_FALSE(config) << line;
     EXPECT_NE(config.error().detail.find("t.toml:2: delivery."), std::string::npos)

@@ -1,16 +1,18 @@
 #include "delivery/outbound.h"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <map>
 
 #include "base/ascii.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "delivery/delivery.h"
 #include "delivery/dsn.h"
+#include "delivery/sts_policies.h"
 #include "dns/route.h"
 #include "net/offload.h"
 #include "smtp/client.h"
@@ -19,12 +21,18 @@ namespace rampart::delivery {
 
 namespace asio = boost::asio;
 using State = store::QueuedRecipient::State;
+using Level = smtp::TlsPolicy::Level;
 
 namespace {
 
-// Entries taken from the queue per pass: what a pass holds stays small however long
-// the queue grows.
+// Entries taken from the queue per pass, and in flight at most: what the service
+// holds stays small however long the queue grows.
 constexpr std::size_t kBatch = 100;
+constexpr std::size_t kMaxInFlight = 1000;
+// A connection carries at most this many messages, and waits this long for another
+// before it says QUIT (as Postfix's connection cache).
+constexpr std::size_t kMessagesPerConnection = 100;
+constexpr std::chrono::seconds kLinger{2};
 
 bool settled(State state) { return state == State::Delivered || state == State::Failed; }
 
@@ -33,7 +41,7 @@ std::string domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string() : lowercase(address.substr(at + 1));
 }
 
-// RFC 3461 section 4.1: without NOTIFY, failures (and delays) are reported; NEVER
+// RFC 3461 section 4.1: without NOTIFY, failures and delays are reported; NEVER
 // reports nothing; SUCCESS only when asked.
 bool notify_wants(std::string_view notify, std::string_view what) {
   if (notify.empty()) return what != "SUCCESS";
@@ -53,7 +61,40 @@ std::string status_of(std::string_view reply, std::string_view fallback) {
   return std::string(fallback);
 }
 
+// Whether a recipient just settled is reported to the sender.
+bool wants_report(const store::QueuedRecipient& recipient) {
+  return notify_wants(recipient.notify, recipient.state == State::Failed ? "FAILURE" : "SUCCESS");
+}
+
 }  // namespace
+
+// A queue entry in flight: its recipients as this run knows them, and how many of its
+// destinations have yet to finish.
+struct Outbound::Job {
+  store::QueueEntry entry;
+  std::vector<bool> was_settled;  // before this run, and reported
+  std::size_t outstanding = 0;
+};
+
+// The recipients of one job at one destination domain: one transaction.
+struct Outbound::Item {
+  std::shared_ptr<Job> job;
+  std::vector<std::size_t> recipients;  // positions in the entry
+  int tries = 0;                        // connections it was offered on
+};
+
+struct Outbound::Destination {
+  std::deque<Item> items;
+  std::size_t sessions = 0;
+  std::vector<asio::steady_timer*> idle;  // of sessions waiting for items: woken by them
+};
+
+// What a host's connection must be, or why the host is not to be used.
+struct Outbound::HostPolicy {
+  smtp::TlsPolicy tls;
+  bool sts_testing = false;  // an MTA-STS testing policy: a failed check does not stop it
+  std::string skip;          // non-empty: do not use this host, for this reason
+};
 
 Outbound::Outbound(store::Store& store, Delivery& delivery, dns::Resolver& resolver,
                    asio::thread_pool& blocking, asio::any_io_executor executor,
@@ -66,9 +107,21 @@ Outbound::Outbound(store::Store& store, Delivery& delivery, dns::Resolver& resol
       options_(std::move(options)),
       tls_(std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client)),
       wake_(executor) {
-  // Opportunistic TLS (RFC 7435): encrypted when offered, the certificate not required.
+  // Certificates are checked only where the policy says (smtp::TlsPolicy): DANE with
+  // OpenSSL's own matching, PKIX against these trust anchors.
   tls_->set_verify_mode(asio::ssl::verify_none);
+  SSL_CTX_dane_enable(tls_->native_handle());
+  boost::system::error_code error;
+  if (options_.ca_file.empty()) {
+    tls_->set_default_verify_paths(error);
+  } else {
+    tls_->load_verify_file(options_.ca_file.string(), error);
+  }
+  if (error) log::warn("outbound: no trust anchors: " + error.message());
+  sts_ = std::make_unique<StsPolicies>(resolver_, tls_, executor_);
 }
+
+Outbound::~Outbound() = default;
 
 void Outbound::wake() {
   asio::post(executor_, [this] {
@@ -95,150 +148,371 @@ asio::awaitable<void> Outbound::run() {
 
 asio::awaitable<std::int64_t> Outbound::run_once() {
   const std::int64_t now = unix_seconds();
-  auto due =
-      co_await net::offload(blocking_, [this, now] { return store_.due_queue(now, kBatch); });
   std::int64_t next = now + options_.idle_check.count();
+  if (in_flight_.size() >= kMaxInFlight) co_return next;  // a finished job wakes us
+  const std::vector<std::int64_t> skip(in_flight_.begin(), in_flight_.end());
+  const std::size_t limit = std::min(kBatch, kMaxInFlight - in_flight_.size());
+  auto due = co_await net::offload(
+      blocking_, [this, now, &skip, limit] { return store_.due_queue(now, limit, skip); });
   if (!due) {
     log::warn("outbound: cannot read the queue: " + due.error().detail);
     co_return next;
   }
   if (due->next_attempt != 0) next = std::min(next, due->next_attempt);
   for (store::QueueEntry& entry : due->entries) {
-    store::QueueEntry current = std::move(entry);
-    const std::int64_t again = co_await send_entry(current);
-    if (again != 0) next = std::min(next, again);
+    auto job = std::make_shared<Job>();
+    job->entry = std::move(entry);
+    dispatch(std::move(job));
   }
   // A full batch: more may be due already.
-  if (due->entries.size() == kBatch) next = now;
+  if (due->entries.size() == limit) next = now;
   co_return next;
 }
 
-// Plain co_await form (src/pop3/connection.cc explains why).
-asio::awaitable<std::int64_t> Outbound::send_entry(store::QueueEntry entry) {
-  const std::string blob_id = entry.blob_id;
-  auto blob = co_await net::offload(blocking_, [&] { return store_.read_blob(blob_id); });
-  if (!blob) {
-    log::error("outbound: queue " + std::to_string(entry.id) + ": " + blob.error().detail);
-    co_return unix_seconds() + options_.first_retry.count();
-  }
-  std::vector<store::QueuedRecipient>& recipients = entry.recipients;
-  auto record = [&](int attempts, std::int64_t next) {
-    return net::offload(blocking_, [this, &entry, &recipients, attempts, next] {
-      return store_.record_attempt(entry.id, recipients, attempts, next);
-    });
-  };
-  std::vector<bool> was_settled;
-  for (const store::QueuedRecipient& recipient : recipients) {
-    was_settled.push_back(settled(recipient.state));
-  }
+void Outbound::dispatch(std::shared_ptr<Job> job) {
+  const std::vector<store::QueuedRecipient>& recipients = job->entry.recipients;
   std::map<std::string, std::vector<std::size_t>> domains;
   for (std::size_t i = 0; i < recipients.size(); ++i) {
+    job->was_settled.push_back(settled(recipients[i].state) && recipients[i].reported);
     if (!settled(recipients[i].state)) domains[domain_of(recipients[i].address)].push_back(i);
   }
-  const smtp::ClientOptions client{.helo_name = options_.hostname, .port = 25, .tls = tls_};
-  for (const auto& [domain_name, indices] : domains) {
-    auto settle = [&](const std::vector<std::size_t>& which, State state, std::string reply) {
-      for (std::size_t i : which) {
+  in_flight_.insert(job->entry.id);
+  if (domains.empty()) {  // nothing left to send: only its end
+    asio::co_spawn(executor_, finish_job(job), asio::detached);
+    return;
+  }
+  job->outstanding = domains.size();
+  for (auto& [domain, positions] : domains) {
+    destinations_[domain].items.push_back(Item{.job = job, .recipients = std::move(positions)});
+    start_sessions(domain);
+  }
+}
+
+void Outbound::start_sessions(const std::string& domain) {
+  Destination& destination = destinations_.at(domain);
+  for (asio::steady_timer* idle : destination.idle) idle->cancel();  // they take items first
+  std::size_t takers = destination.idle.size();
+  while (destination.items.size() > takers &&
+         destination.sessions < options_.max_connections_per_domain &&
+         sessions_ < options_.max_connections) {
+    ++takers;
+    ++destination.sessions;
+    ++sessions_;
+    asio::co_spawn(executor_, session(domain), asio::detached);
+  }
+  if (destination.sessions == 0 && !destination.items.empty() &&
+      std::find(starved_.begin(), starved_.end(), domain) == starved_.end()) {
+    starved_.push_back(domain);  // no slot now: when a session ends
+  }
+}
+
+asio::awaitable<Outbound::HostPolicy> Outbound::host_policy(std::string domain, bool mx_secure,
+                                                            std::string host, bool host_secure) {
+  HostPolicy policy;
+  // DANE first (RFC 7672 section 2.2): only when the MX answer and the host's addresses
+  // were validated, and then its TLSA records decide, whatever else applies.
+  if (!options_.dane_off.contains(domain) && mx_secure && host_secure) {
+    auto tlsa = co_await dns::tlsa(resolver_, host);
+    if (!tlsa) {
+      // A secure host whose TLSA cannot be looked up is not used (section 2.2.2).
+      policy.skip = "451 4.4.3 " + tlsa.error().detail;
+      co_return policy;
+    }
+    if (tlsa->secure && !tlsa->records.empty()) {
+      for (const dns::Tlsa& record : tlsa->records) {
+        // DANE-TA(2) and DANE-EE(3) only; PKIX-TA(0) and PKIX-EE(1) are unusable for
+        // SMTP (section 3.1.3), as are unknown selectors and matching types.
+        if ((record.usage == 2 || record.usage == 3) && record.selector <= 1 &&
+            record.matching <= 2) {
+          policy.tls.tlsa.push_back(record);
+        }
+      }
+      // Records but none usable: TLS is still required, not authenticated (2.2).
+      policy.tls.level = policy.tls.tlsa.empty() ? Level::Encrypt : Level::Dane;
+      if (policy.tls.level == Level::Dane) co_return policy;
+    }
+  }
+  // Then MTA-STS (RFC 8461 section 4): the host must be one the policy names, and its
+  // certificate trusted and naming it.
+  const std::optional<StsPolicy> sts = co_await sts_->get(domain);
+  if (sts && sts->mode != StsPolicy::Mode::None) {
+    const bool enforce = sts->mode == StsPolicy::Mode::Enforce;
+    if (!sts_mx_matches(*sts, host)) {
+      if (enforce) {
+        policy.skip = "451 4.7.5 " + host + " is not an MX host of " + domain + "'s MTA-STS policy";
+        co_return policy;
+      }
+      log::warn("outbound: MTA-STS (testing): " + host + " not in " + domain + "'s policy");
+    }
+    policy.tls.level = Level::Verify;
+    policy.sts_testing = !enforce;
+    co_return policy;
+  }
+  if (options_.require_tls.contains(domain)) policy.tls.level = Level::Verify;
+  co_return policy;
+}
+
+// Plain co_await form (src/pop3/connection.cc explains why).
+asio::awaitable<void> Outbound::session(std::string domain) {
+  Destination& destination = destinations_.at(domain);
+  const dns::Route route = co_await dns::route(resolver_, domain);
+  // A route that says where nothing goes settles every item of the destination now.
+  std::string verdict;
+  State verdict_state = State::Deferred;
+  if (route.kind == dns::Route::Kind::NullMx) {
+    verdict = "556 5.1.10 " + domain + " accepts no mail (null MX)";
+    verdict_state = State::Failed;
+  } else if (route.kind == dns::Route::Kind::NoSuchDomain) {
+    verdict = "550 5.1.2 no such domain: " + domain;
+    verdict_state = State::Failed;
+  } else if (route.kind == dns::Route::Kind::TryLater) {
+    verdict = "451 4.4.3 " + route.detail;
+  }
+  struct Candidate {
+    const dns::Host* host;
+    std::string address;
+  };
+  std::vector<Candidate> candidates;
+  for (const dns::Host& host : route.hosts) {
+    for (const std::string& address : host.addresses) candidates.push_back({&host, address});
+  }
+  std::map<std::string, HostPolicy> policies;  // per host name, looked up once
+  std::size_t cursor = 0;                      // the candidate in use or to try next
+  std::unique_ptr<smtp::Client> client;
+  std::string client_via;
+  std::size_t sent_here = 0;
+  const smtp::ClientOptions client_options{
+      .helo_name = options_.hostname, .port = options_.port, .tls = tls_};
+  std::string last = "451 4.4.1 no host of " + domain + " answered";
+  for (;;) {
+    if (destination.items.empty()) {
+      // Linger a moment for more to the same place, then end.
+      asio::steady_timer more(executor_, kLinger);
+      destination.idle.push_back(&more);
+      boost::system::error_code waited;
+      co_await more.async_wait(asio::redirect_error(asio::use_awaitable, waited));
+      std::erase(destination.idle, &more);
+      if (destination.items.empty()) break;
+    }
+    Item item = std::move(destination.items.front());
+    destination.items.pop_front();
+    std::vector<store::QueuedRecipient>& recipients = item.job->entry.recipients;
+    auto settle_item = [&](State state, const std::string& reply, const std::string& via) {
+      for (std::size_t i : item.recipients) {
         recipients[i].state = state;
         recipients[i].reply = reply;
+        if (!via.empty()) recipients[i].via = via;
       }
     };
-    const std::string domain = domain_name;
-    const dns::Route route = co_await dns::route(resolver_, domain);
-    if (route.kind == dns::Route::Kind::NullMx) {
-      settle(indices, State::Failed, "556 5.1.10 " + domain + " accepts no mail (null MX)");
+    if (!verdict.empty()) {
+      settle_item(verdict_state, verdict, "");
+      co_await finish(std::move(item));
       continue;
     }
-    if (route.kind == dns::Route::Kind::NoSuchDomain) {
-      settle(indices, State::Failed, "550 5.1.2 no such domain: " + domain);
-      continue;
+    if (client && (!client->usable() || sent_here >= kMessagesPerConnection)) {
+      co_await client->quit();
+      client.reset();
     }
-    if (route.kind == dns::Route::Kind::TryLater) {
-      settle(indices, State::Deferred, "451 4.4.3 " + route.detail);
-      continue;
-    }
-    std::vector<std::size_t> waiting = indices;
-    std::string last = "451 4.4.1 no host of " + domain + " answered";
-    for (const dns::Host& host : route.hosts) {
-      for (const std::string& address : host.addresses) {
-        if (waiting.empty()) break;
-        smtp::OutboundMessage message{.mail_from = entry.sender,
-                                      .recipients = {},
-                                      .ret = entry.ret,
-                                      .envid = entry.envid,
-                                      .data = *blob};
-        for (std::size_t i : waiting) {
-          message.recipients.push_back(
-              {recipients[i].address, recipients[i].notify, recipients[i].orcpt});
-        }
+    // A connection: the candidates in order from the one in use, each host under its
+    // TLS policy; a host that cannot be used or reached passes to the next.
+    while (!client && cursor < candidates.size()) {
+      const Candidate& candidate = candidates[cursor];
+      const dns::Host& host = *candidate.host;
+      if (!policies.contains(host.name)) {
         const std::string host_name = host.name;
-        const std::string host_address = address;
-        const smtp::SessionOutcome outcome =
-            co_await smtp::send_message(executor_, client, host_name, host_address, message);
-        std::vector<std::size_t> still;
-        for (std::size_t k = 0; k < waiting.size(); ++k) {
-          const smtp::Attempt& attempt = outcome.recipients[k];
-          store::QueuedRecipient& recipient = recipients[waiting[k]];
-          recipient.reply = attempt.text;
-          if (attempt.delivered()) {
-            recipient.state = State::Delivered;
-          } else if (attempt.permanent()) {
-            recipient.state = State::Failed;
-          } else if (attempt.enhanced == "4.4.1") {
-            still.push_back(waiting[k]);  // this host could not be reached: the next
-            last = attempt.text;
-          } else {
-            recipient.state = State::Deferred;  // the server said later
-          }
-          log::info("outbound: queue " + std::to_string(entry.id) + " to <" + recipient.address +
-                    "> via " + host_name + "[" + host_address + "]" +
-                    (outcome.tls ? " (" + outcome.tls_description + ")" : "") + ": " +
-                    attempt.text);
-        }
-        // Each recipient's fate is durable before anything else is tried.
-        auto recorded = co_await record(entry.attempts, entry.next_attempt);
-        if (!recorded) log::error("outbound: cannot record: " + recorded.error().detail);
-        waiting = std::move(still);
+        HostPolicy looked_up =
+            co_await host_policy(domain, route.mx_secure, host_name, host.secure);
+        policies.emplace(host.name, std::move(looked_up));
       }
+      const HostPolicy& policy = policies.at(host.name);
+      if (!policy.skip.empty()) {
+        last = policy.skip;
+        ++cursor;
+        continue;
+      }
+      const std::string host_name = host.name, address = candidate.address;
+      smtp::TlsPolicy tls = policy.tls;
+      auto opened = co_await smtp::Client::open(executor_, client_options, host_name, address, tls);
+      if (auto* failed = std::get_if<smtp::Attempt>(&opened);
+          failed && policy.sts_testing && failed->enhanced == "4.7.5") {
+        // MTA-STS testing (RFC 8461 section 5): the failure is reported, not enforced.
+        log::warn("outbound: MTA-STS (testing) for " + domain + ": " + failed->text);
+        tls = smtp::TlsPolicy{};
+        opened = co_await smtp::Client::open(executor_, client_options, host_name, address, tls);
+      }
+      if (auto* failed = std::get_if<smtp::Attempt>(&opened)) {
+        last = failed->text;
+        log::info("outbound: " + domain + ": " + last);
+        ++cursor;
+        continue;
+      }
+      client = std::move(std::get<std::unique_ptr<smtp::Client>>(opened));
+      client_via =
+          host_name + "[" + address + "] " +
+          (client->tls() ? std::string(smtp::to_string(tls.level)) + " " + client->tls_description()
+                         : std::string("cleartext"));
+      sent_here = 0;
     }
-    settle(waiting, State::Deferred, last);
+    if (!client) {
+      // No host could take it now: every item here waits for the next attempt.
+      settle_item(State::Deferred, last, "");
+      co_await finish(std::move(item));
+      verdict = last;
+      continue;
+    }
+    const std::string blob_id = item.job->entry.blob_id;
+    auto blob = co_await net::offload(blocking_, [&] { return store_.read_blob(blob_id); });
+    if (!blob) {
+      log::error("outbound: queue " + std::to_string(item.job->entry.id) + ": " +
+                 blob.error().detail);
+      settle_item(State::Deferred, "451 4.3.0 cannot read the message", "");
+      co_await finish(std::move(item));
+      continue;
+    }
+    const store::QueueEntry& entry = item.job->entry;
+    smtp::OutboundMessage message{.mail_from = entry.sender,
+                                  .recipients = {},
+                                  .ret = entry.ret,
+                                  .envid = entry.envid,
+                                  .data = *blob};
+    for (std::size_t i : item.recipients) {
+      message.recipients.push_back(
+          {recipients[i].address, recipients[i].notify, recipients[i].orcpt});
+    }
+    const std::vector<smtp::Attempt> outcome = co_await client->send(message);
+    ++sent_here;
+    ++item.tries;
+    // A connection lost before the server answered: once more on a new connection.
+    std::vector<std::size_t> again;
+    for (std::size_t k = 0; k < item.recipients.size(); ++k) {
+      const smtp::Attempt& attempt = outcome[k];
+      store::QueuedRecipient& recipient = recipients[item.recipients[k]];
+      recipient.reply = attempt.text;
+      recipient.via = client_via;
+      if (attempt.delivered()) {
+        recipient.state = State::Delivered;
+      } else if (attempt.permanent()) {
+        recipient.state = State::Failed;
+      } else if (attempt.enhanced == "4.4.1" && !client->usable() && item.tries < 2) {
+        again.push_back(item.recipients[k]);
+        continue;
+      } else {
+        recipient.state = State::Deferred;
+      }
+      log::info("outbound: queue " + std::to_string(entry.id) + " to <" + recipient.address +
+                "> via " + client_via + ": " + attempt.text);
+    }
+    if (!again.empty()) {
+      Item retry{.job = item.job, .recipients = again, .tries = item.tries};
+      item.recipients.erase(std::remove_if(item.recipients.begin(), item.recipients.end(),
+                                           [&](std::size_t i) {
+                                             return std::find(again.begin(), again.end(), i) !=
+                                                    again.end();
+                                           }),
+                            item.recipients.end());
+      ++item.job->outstanding;  // the retry is a part of its own
+      destination.items.push_front(std::move(retry));
+      ++cursor;  // the next address, when there is one
+      if (cursor >= candidates.size()) cursor = 0;
+    }
+    co_await finish(std::move(item));
   }
+  if (client) co_await client->quit();
+  --destination.sessions;
+  --sessions_;
+  if (destination.sessions == 0 && destination.items.empty()) destinations_.erase(domain);
+  while (!starved_.empty() && sessions_ < options_.max_connections) {
+    const std::string waiting = starved_.front();
+    starved_.pop_front();
+    if (destinations_.contains(waiting)) start_sessions(waiting);
+  }
+}
+
+asio::awaitable<void> Outbound::finish(Item item) {
+  std::shared_ptr<Job> job = std::move(item.job);
+  if (!item.recipients.empty()) {
+    // Each recipient's fate is durable before anything else is tried: a copy, as other
+    // destinations of the job go on changing theirs meanwhile. The last part of a job
+    // needs no record of its own when the job then leaves the queue reporting nothing:
+    // the removal is the record.
+    const std::vector<store::QueuedRecipient>& all = job->entry.recipients;
+    bool quiet_end = job->outstanding == 1;
+    for (std::size_t i = 0; quiet_end && i < all.size(); ++i) {
+      quiet_end = settled(all[i].state) && (job->was_settled[i] || !wants_report(all[i]));
+    }
+    if (!quiet_end) {
+      const std::int64_t id = job->entry.id;
+      const std::vector<std::size_t> positions = item.recipients;
+      const std::vector<store::QueuedRecipient> snapshot = job->entry.recipients;
+      auto recorded = co_await net::offload(
+          blocking_, [&] { return store_.record_recipients(id, positions, snapshot); });
+      if (!recorded) log::error("outbound: cannot record: " + recorded.error().detail);
+    }
+  }
+  if (--job->outstanding == 0) co_await finish_job(std::move(job));
+}
+
+// Plain co_await form (src/pop3/connection.cc explains why).
+asio::awaitable<void> Outbound::finish_job(std::shared_ptr<Job> job) {
+  store::QueueEntry& entry = job->entry;
+  std::vector<store::QueuedRecipient>& recipients = entry.recipients;
   const std::int64_t now = unix_seconds();
-  const bool expired = now - entry.queued_at >= options_.max_age.count();
+  const bool expired = now - entry.queued_at >= options_.give_up.count();
   for (store::QueuedRecipient& recipient : recipients) {
     if (expired && !settled(recipient.state)) {
       recipient.state = State::Failed;
       recipient.reply = "554 4.4.7 gave up after " +
-                        std::to_string(options_.max_age.count() / 3600) +
+                        std::to_string(options_.give_up.count() / 3600) +
                         " hours: " + recipient.reply;
     }
   }
-  // Reports for what was settled in this pass, as the sender asked (RFC 3461): a
-  // failure is told at once, not when the last recipient is done.
+  const bool done = std::all_of(recipients.begin(), recipients.end(),
+                                [](const auto& r) { return settled(r.state); });
+  const int attempts = entry.attempts + 1;
+  const std::int64_t delay = std::min<std::int64_t>(
+      options_.first_retry.count() << std::min(attempts - 1, 20), options_.max_retry.count());
+  const std::int64_t next = now + delay;
+  // Reports for what was settled in this run, as the sender asked (RFC 3461): a
+  // failure is told at once, not when the last recipient is done; a delay once, when
+  // the message has waited `delay_notice`.
+  const bool report_delay = !done && !entry.delay_reported && options_.delay_notice.count() > 0 &&
+                            now - entry.queued_at >= options_.delay_notice.count();
   Dsn report{.reporting_mta = options_.hostname,
              .to = entry.sender,
              .envid = entry.envid,
              .arrival = entry.queued_at,
              .now = now,
-             .retry_until = 0,
+             .retry_until = entry.queued_at + options_.give_up.count(),
              .headers_only = iequals(entry.ret, "HDRS"),
              .recipients = {}};
   for (std::size_t i = 0; i < recipients.size(); ++i) {
     const store::QueuedRecipient& recipient = recipients[i];
-    if (!settled(recipient.state) || was_settled[i]) continue;
-    const bool failed = recipient.state == State::Failed;
-    if (!notify_wants(recipient.notify, failed ? "FAILURE" : "SUCCESS")) continue;
+    DsnRecipient::Action action;
+    if (!settled(recipient.state)) {
+      if (!report_delay || !notify_wants(recipient.notify, "DELAY")) continue;
+      action = DsnRecipient::Action::Delayed;
+    } else {
+      if (job->was_settled[i] || !wants_report(recipient)) continue;
+      action = recipient.state == State::Failed ? DsnRecipient::Action::Failed
+                                                : DsnRecipient::Action::Delivered;
+    }
+    const std::string_view fallback = action == DsnRecipient::Action::Failed    ? "5.0.0"
+                                      : action == DsnRecipient::Action::Delayed ? "4.0.0"
+                                                                                : "2.0.0";
+    const auto bracket = recipient.via.find('[');
     report.recipients.push_back(
         {.address = recipient.address,
          .orcpt = recipient.orcpt,
-         .action = failed ? DsnRecipient::Action::Failed : DsnRecipient::Action::Delivered,
-         .status = status_of(recipient.reply, failed ? "5.0.0" : "2.0.0"),
-         .remote_mta = {},
+         .action = action,
+         .status = status_of(recipient.reply, fallback),
+         .remote_mta = bracket == std::string::npos ? "" : recipient.via.substr(0, bracket),
          .diagnostic = recipient.reply});
   }
   // Never to the null sender: nothing answers a report (RFC 3461 section 6.2).
   if (!entry.sender.empty() && !report.recipients.empty()) {
-    const std::string dsn = make_dsn(report, *blob);
+    const std::string blob_id = entry.blob_id;
+    auto blob = co_await net::offload(blocking_, [&] { return store_.read_blob(blob_id); });
+    const std::string dsn = make_dsn(report, blob ? std::string_view(*blob) : std::string_view());
     const Envelope envelope{.mail_from = "", .recipients = {{.address = entry.sender}}};
     const Origin origin{.protocol = "dsn",
                         .actor = {},
@@ -248,21 +522,34 @@ asio::awaitable<std::int64_t> Outbound::send_entry(store::QueueEntry entry) {
         co_await net::offload(blocking_, [&] { return delivery_.submit(envelope, dsn, origin); });
     if (!sent) log::warn("outbound: no report to <" + entry.sender + ">: " + sent.error().detail);
   }
-  const bool done = std::all_of(recipients.begin(), recipients.end(),
-                                [](const auto& r) { return settled(r.state); });
-  if (!done) {
-    const int attempts = entry.attempts + 1;
-    const std::int64_t delay = std::min<std::int64_t>(
-        options_.first_retry.count() << std::min(attempts - 1, 20), options_.max_retry.count());
-    const std::int64_t next = now + delay;
-    auto recorded = co_await record(attempts, next);
-    if (!recorded) log::error("outbound: cannot record: " + recorded.error().detail);
-    co_return next;
-  }
+  // Only now are the settled recipients reported: a crash before this reports them
+  // again rather than never.
   const std::int64_t id = entry.id;
-  auto removed = co_await net::offload(blocking_, [&] { return store_.remove_queue_entry(id); });
-  if (!removed) log::error("outbound: cannot remove queue " + std::to_string(id));
-  co_return 0;
+  if (!done) {
+    std::vector<std::size_t> newly_reported;
+    for (std::size_t i = 0; i < recipients.size(); ++i) {
+      if (settled(recipients[i].state) && !recipients[i].reported) {
+        recipients[i].reported = true;
+        newly_reported.push_back(i);
+      }
+    }
+    const bool delay_reported = entry.delay_reported || report_delay;
+    const std::vector<store::QueuedRecipient> snapshot = recipients;
+    auto recorded = co_await net::offload(blocking_, [&]() -> Result<void> {
+      if (!newly_reported.empty()) {
+        auto marked = store_.record_recipients(id, newly_reported, snapshot);
+        if (!marked) return marked;
+      }
+      return store_.reschedule(id, attempts, next, delay_reported);
+    });
+    if (!recorded) log::error("outbound: cannot record: " + recorded.error().detail);
+  } else {
+    auto removed = co_await net::offload(blocking_, [&] { return store_.remove_queue_entry(id); });
+    if (!removed) log::error("outbound: cannot remove queue " + std::to_string(id));
+  }
+  const bool was_full = in_flight_.size() >= kMaxInFlight;
+  in_flight_.erase(id);
+  if (was_full) wake();
 }
 
 }  // namespace rampart::delivery

@@ -1,12 +1,16 @@
-// The delivery service: sends the outbound queue to other servers. Each due entry's
-// recipients not yet answered are grouped by domain, routed by DNS (dns/route.h) and
-// offered to the MX hosts in order (smtp/client.h); each recipient's state is recorded
-// durably after every session, before the next step, so a recipient a server took is
-// never sent the message again. A recipient still waiting is retried with growing
-// delays (5 minutes doubling, at most 4 hours) until `max_age`; a failed one, and one
-// given up on, bounces to the sender (dsn.h), and one asking NOTIFY=SUCCESS gets a
-// success report. An entry every recipient of which is settled leaves the queue.
-// docs/delivery.md.
+// The delivery service: sends the outbound queue to other servers. Due entries are
+// taken from the queue in batches; each entry's recipients not yet answered are
+// grouped by domain and handed to that domain's destination, whose sessions (at most
+// `max_connections_per_domain`, `max_connections` in all) route it by DNS
+// (dns/route.h), choose each MX host's TLS policy (DANE, MTA-STS, the domain's
+// overrides: docs/delivery.md), and send one message after another over each
+// connection (smtp/client.h). Each recipient's state is recorded durably after its
+// transaction, before the next step, so a recipient a server took is never sent the
+// message again. A recipient still waiting is retried with growing delays (5 minutes
+// doubling, at most 4 hours) until `give_up`; a failed one, one given up on, and one
+// waiting past `delay_notice` are reported to the sender (dsn.h), and one asking
+// NOTIFY=SUCCESS gets a success report. An entry every recipient of which is settled
+// leaves the queue.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -15,8 +19,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <deque>
+#include <filesystem>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 
@@ -27,13 +36,21 @@ class Resolver;
 namespace rampart::delivery {
 
 class Delivery;
+class StsPolicies;
 
 struct OutboundOptions {
   std::string hostname;                         // EHLO name and Reporting-MTA
-  std::chrono::seconds max_age{5 * 24 * 3600};  // then a waiting recipient fails
+  std::chrono::seconds give_up{5 * 24 * 3600};  // then a waiting recipient fails
+  std::chrono::seconds delay_notice{4 * 3600};  // then the sender is told (0: never)
   std::chrono::seconds first_retry{300};        // doubled each attempt
   std::chrono::seconds max_retry{4 * 3600};
   std::chrono::seconds idle_check{60};  // looked at at least this often
+  std::size_t max_connections = 100;
+  std::size_t max_connections_per_domain = 10;
+  std::uint16_t port = 25;            // of the MX hosts (other ports: tests)
+  std::filesystem::path ca_file;      // PKIX trust anchors; empty: the system's
+  std::set<std::string> require_tls;  // domains whose MX hosts must have trusted TLS
+  std::set<std::string> dane_off;     // domains whose TLSA records are not used
 };
 
 class Outbound {
@@ -42,18 +59,33 @@ class Outbound {
   Outbound(store::Store& store, Delivery& delivery, dns::Resolver& resolver,
            boost::asio::thread_pool& blocking, boost::asio::any_io_executor executor,
            OutboundOptions options);
+  ~Outbound();
 
   // From any thread: look at the queue now (a message was queued, an admin asked).
   void wake();
 
-  // Forever: sends what is due, then waits for the next due time or a wake.
+  // Forever: takes what is due to the destinations, then waits for the next due time
+  // or a wake.
   boost::asio::awaitable<void> run();
 
  private:
-  // One pass: a batch of the entries due now. Returns when to look again.
+  struct Job;
+  struct Item;
+  struct Destination;
+  struct HostPolicy;
+
+  // One pass: the entries due now and not in flight. Returns when to look again.
   boost::asio::awaitable<std::int64_t> run_once();
-  // Returns the entry's next attempt, 0 once it has left the queue.
-  boost::asio::awaitable<std::int64_t> send_entry(store::QueueEntry entry);
+  void dispatch(std::shared_ptr<Job> job);
+  void start_sessions(const std::string& domain);
+  // One connection's life for `domain`: items taken from its destination until none
+  // is left for a moment.
+  boost::asio::awaitable<void> session(std::string domain);
+  boost::asio::awaitable<HostPolicy> host_policy(std::string domain, bool mx_secure,
+                                                 std::string host, bool host_secure);
+  // Settles one item's part of its job; the job's end when it was the last.
+  boost::asio::awaitable<void> finish(Item item);
+  boost::asio::awaitable<void> finish_job(std::shared_ptr<Job> job);
 
   store::Store& store_;
   Delivery& delivery_;
@@ -62,8 +94,13 @@ class Outbound {
   boost::asio::any_io_executor executor_;
   OutboundOptions options_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<StsPolicies> sts_;
   boost::asio::steady_timer wake_;
-  bool woken_ = false;  // a wake came while a pass was running
+  bool woken_ = false;                // a wake came while a pass was running
+  std::set<std::int64_t> in_flight_;  // entries handed to destinations
+  std::map<std::string, Destination> destinations_;
+  std::deque<std::string> starved_;  // destinations waiting for a connection slot
+  std::size_t sessions_ = 0;
 };
 
 }  // namespace rampart::delivery

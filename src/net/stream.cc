@@ -88,10 +88,16 @@ asio::awaitable<bool> Stream::start_tls(std::chrono::seconds timeout) {
 }
 
 asio::awaitable<bool> Stream::start_tls_client(std::string server_name,
-                                               std::chrono::seconds timeout) {
+                                               std::chrono::seconds timeout,
+                                               const std::function<bool(SSL*)>& configure) {
   if (!can_start_tls()) co_return false;
   tls_stream_.emplace(socket_, *tls_context_);
-  SSL_set_tlsext_host_name(tls_stream_->native_handle(), server_name.c_str());
+  SSL* ssl = tls_stream_->native_handle();
+  SSL_set_tlsext_host_name(ssl, server_name.c_str());
+  if (configure && !configure(ssl)) {
+    close();
+    co_return false;
+  }
   boost::system::error_code error;
   arm(read_deadline_, timeout);
   co_await tls_stream_->async_handshake(asio::ssl::stream_base::client,
@@ -120,6 +126,12 @@ asio::awaitable<std::optional<Socket>> Stream::connect(asio::any_io_executor exe
   deadline.cancel();
   if (error) co_return std::nullopt;
   co_return std::optional<Socket>(std::move(socket));
+}
+
+std::string Stream::tls_verify_error() {
+  if (!tls_stream_) return {};
+  const long result = SSL_get_verify_result(tls_stream_->native_handle());
+  return result == X509_V_OK ? std::string() : X509_verify_cert_error_string(result);
 }
 
 void Stream::close() {

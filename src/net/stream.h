@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,9 +37,11 @@ class Stream {
   // Server-side TLS handshake; false (connection closed) when it fails.
   boost::asio::awaitable<bool> start_tls(std::chrono::seconds timeout);
   // Client-side TLS handshake naming `server_name` (SNI) with the context given at
-  // construction; false (connection closed) when it fails.
-  boost::asio::awaitable<bool> start_tls_client(std::string server_name,
-                                                std::chrono::seconds timeout);
+  // construction, after `configure` (when given) has set what the peer's certificate
+  // must be; false (connection closed) when it fails or `configure` does.
+  boost::asio::awaitable<bool> start_tls_client(
+      std::string server_name, std::chrono::seconds timeout,
+      const std::function<bool(SSL*)>& configure = nullptr);
   void close();
 
   bool is_tls() const { return tls_stream_.has_value(); }
@@ -53,6 +56,9 @@ class Stream {
       std::chrono::seconds timeout);
   // "TLSv1.3 TLS_AES_256_GCM_SHA384", for Received: headers and logs.
   std::string tls_description() const;
+  // Why the peer's certificate was not accepted ("certificate has expired"); empty when
+  // it was, or was not checked.
+  std::string tls_verify_error();
 
  private:
   void arm(boost::asio::steady_timer& deadline, std::chrono::seconds timeout);

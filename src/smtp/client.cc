@@ -1,5 +1,8 @@
 #include "smtp/client.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -47,238 +50,353 @@ Attempt attempt_of(const Reply& reply) {
   return {.code = reply.code, .enhanced = reply.enhanced, .text = std::move(text)};
 }
 
-class Session {
- public:
-  Session(net::Socket socket, std::shared_ptr<asio::ssl::context> tls)
-      : stream_(std::move(socket), std::move(tls)) {}
+// Sets on `ssl` what the peer's certificate must be under `policy`: for DANE the TLSA
+// records (RFC 7672 section 3: DANE-EE without name checks, DANE-TA with them), for
+// PKIX the names; both with the peer verified. False when nothing usable was set.
+bool require_certificate(SSL* ssl, const TlsPolicy& policy, const std::string& host) {
+  if (policy.level == TlsPolicy::Level::Dane) {
+    if (SSL_dane_enable(ssl, host.c_str()) <= 0) return false;
+    SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+    int usable = 0;
+    for (const dns::Tlsa& record : policy.tlsa) {
+      const auto* data = reinterpret_cast<const unsigned char*>(record.data.data());
+      if (SSL_dane_tlsa_add(ssl, record.usage, record.selector, record.matching, data,
+                            record.data.size()) > 0) {
+        ++usable;
+      }
+    }
+    if (usable == 0) return false;
+  } else {
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (SSL_set1_host(ssl, host.c_str()) != 1) return false;
+  }
+  for (const std::string& name : policy.names) {
+    if (name != host && SSL_add1_host(ssl, name.c_str()) != 1) return false;
+  }
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+  return true;
+}
 
-  net::Stream& stream() { return stream_; }
+}  // namespace
+
+const char* to_string(TlsPolicy::Level level) {
+  switch (level) {
+    case TlsPolicy::Level::Opportunistic:
+      return "opportunistic";
+    case TlsPolicy::Level::Encrypt:
+      return "encrypt";
+    case TlsPolicy::Level::Verify:
+      return "verify";
+    case TlsPolicy::Level::Dane:
+      return "dane";
+  }
+  return "?";
+}
+
+struct Client::State {
+  State(net::Socket socket, std::shared_ptr<asio::ssl::context> tls, std::string host_name,
+        std::string host_address)
+      : stream(std::move(socket), std::move(tls)),
+        host(std::move(host_name)),
+        address(std::move(host_address)) {}
+
+  net::Stream stream;
+  ReplyParser parser;
+  std::string input;
+  std::string host, address;
+  EhloCapabilities capabilities;
+  bool tls = false;
+  std::string tls_description;
+  bool broken = false;      // the connection failed or the server said goodbye
+  bool needs_rset = false;  // a transaction was left open
 
   asio::awaitable<std::optional<Reply>> reply(seconds timeout) {
     for (;;) {
-      std::string_view pending = input_;
-      ReplyStep step = parser_.feed(pending);
-      input_.erase(0, input_.size() - pending.size());
-      if (auto* reply = std::get_if<Reply>(&step)) co_return std::move(*reply);
-      if (std::holds_alternative<BadReply>(step)) co_return std::nullopt;
+      std::string_view pending = input;
+      ReplyStep step = parser.feed(pending);
+      input.erase(0, input.size() - pending.size());
+      if (auto* reply = std::get_if<Reply>(&step)) {
+        if (reply->code == 421) broken = true;  // the server is closing (RFC 5321 3.8)
+        co_return std::move(*reply);
+      }
+      if (std::holds_alternative<BadReply>(step)) {
+        broken = true;
+        co_return std::nullopt;
+      }
       const std::size_t chunk = kReadChunk;
-      const bool read = co_await stream_.read_some(input_, chunk, timeout);
+      const bool read = co_await stream.read_some(input, chunk, timeout);
       if (!read) {
+        broken = true;
         co_return std::nullopt;
       }
     }
   }
 
   asio::awaitable<bool> send(std::string_view bytes, seconds timeout) {
-    co_return co_await stream_.write(bytes, timeout);
+    const bool sent = co_await stream.write(bytes, timeout);
+    if (!sent) broken = true;
+    co_return sent;
+  }
+
+  // Sends `command` and reads its reply; nullopt when the connection broke.
+  asio::awaitable<std::optional<Reply>> command(std::string_view command, seconds timeout) {
+    const bool sent = co_await send(command, timeout);
+    std::optional<Reply> answer;
+    if (sent) {
+      answer = co_await reply(timeout);
+    }
+    co_return answer;
   }
 
   // After STARTTLS: nothing said before the handshake counts (RFC 3207 section 4.2).
   void forget_input() {
-    input_.clear();
-    parser_.reset();
+    input.clear();
+    parser.reset();
   }
-
- private:
-  net::Stream stream_;
-  ReplyParser parser_;
-  std::string input_;
 };
 
-}  // namespace
+Client::Client(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Client::~Client() = default;
+bool Client::usable() const { return !state_->broken; }
+bool Client::tls() const { return state_->tls; }
+const std::string& Client::tls_description() const { return state_->tls_description; }
+const std::string& Client::host() const { return state_->host; }
+const std::string& Client::address() const { return state_->address; }
 
 // Written in the plain form src/pop3/connection.cc explains (GCC 12 builds the frames
 // of compact co_await forms wrongly): every co_await is a statement of its own whose
 // value goes to a named local, with named locals as arguments.
-asio::awaitable<SessionOutcome> send_message(asio::any_io_executor executor,
-                                             const ClientOptions& options, std::string host,
-                                             std::string address, const OutboundMessage& message) {
-  SessionOutcome outcome;
-  outcome.recipients.resize(message.recipients.size());
-  // Every recipient without a reply yet gets this one.
-  auto settle = [&](const Attempt& attempt) {
-    for (Attempt& recipient : outcome.recipients) {
-      if (recipient.code == 0) recipient = attempt;
-    }
+asio::awaitable<std::variant<std::unique_ptr<Client>, Attempt>> Client::open(
+    asio::any_io_executor executor, const ClientOptions& options, std::string host,
+    std::string address, TlsPolicy policy) {
+  using Level = TlsPolicy::Level;
+  auto failure = [&](std::string_view code, const std::string& why) {
+    return Attempt{.code = 451,
+                   .enhanced = std::string(code),
+                   .text = "451 " + std::string(code) + " " + host + "[" + address + "]: " + why};
   };
-  auto temporary = [&](const std::string& why) {
-    settle({.code = 451, .enhanced = "4.4.1", .text = "451 4.4.1 " + host + ": " + why});
-  };
-  const bool needs_utf8 = !is_ascii(message.mail_from) || !is_ascii(header_of(message.data)) ||
-                          std::any_of(message.recipients.begin(), message.recipients.end(),
-                                      [](const auto& r) { return !is_ascii(r.address); });
-  const bool eight_bit = !is_ascii(message.data);
+  const bool tls_required = policy.level != Level::Opportunistic;
+  const bool check_certificate = policy.level == Level::Verify || policy.level == Level::Dane;
+  if (tls_required && !options.tls) {
+    co_return failure("4.7.5", "TLS required but this server has no TLS client");
+  }
   const std::uint16_t port = options.port;
   const seconds connect_timeout = kConnect, greeting_timeout = kGreeting,
-                command_timeout = kCommand, data_start = kDataStart, data_block = kDataBlock,
-                data_end = kDataEnd, quit_timeout = kQuit;
+                command_timeout = kCommand;
   const std::string ehlo = "EHLO " + options.helo_name + "\r\n";
-  const std::string starttls = "STARTTLS\r\n", data_command = "DATA\r\n", quit = "QUIT\r\n";
-  // A server whose TLS fails is offered the message in the clear once (opportunistic TLS).
+  const std::string starttls = "STARTTLS\r\n";
+  // Opportunistic TLS whose handshake fails is tried once more in the clear (RFC 7435);
+  // a policy that requires TLS never falls back.
   const bool tls_first[] = {options.tls != nullptr, false};
   for (const bool use_tls : tls_first) {
     std::optional<net::Socket> socket =
         co_await net::Stream::connect(executor, address, port, connect_timeout);
     if (!socket) {
-      temporary("cannot connect to " + address);
-      co_return outcome;
+      co_return failure("4.4.1", "cannot connect");
     }
-    Session session(std::move(*socket), use_tls ? options.tls : nullptr);
-    std::optional<Reply> greeting = co_await session.reply(greeting_timeout);
+    auto state =
+        std::make_unique<State>(std::move(*socket), use_tls ? options.tls : nullptr, host, address);
+    std::optional<Reply> greeting = co_await state->reply(greeting_timeout);
     if (!greeting || !greeting->positive()) {
-      temporary(greeting ? attempt_of(*greeting).text : "no greeting");
-      co_return outcome;
+      co_return failure("4.4.1", greeting ? attempt_of(*greeting).text : "no greeting");
     }
-    bool sent = co_await session.send(ehlo, command_timeout);
-    std::optional<Reply> hello;
-    if (sent) {
-      hello = co_await session.reply(command_timeout);
-    }
+    std::optional<Reply> hello = co_await state->command(ehlo, command_timeout);
     if (!hello || !hello->positive()) {
-      temporary(hello ? "EHLO: " + attempt_of(*hello).text : "EHLO failed");
-      co_return outcome;
+      co_return failure("4.4.1", hello ? "EHLO: " + attempt_of(*hello).text : "EHLO failed");
     }
-    EhloCapabilities capabilities = parse_ehlo(*hello);
-    if (use_tls && capabilities.starttls) {
-      sent = co_await session.send(starttls, command_timeout);
-      std::optional<Reply> ready;
-      if (sent) {
-        ready = co_await session.reply(command_timeout);
-      }
+    state->capabilities = parse_ehlo(*hello);
+    if (use_tls && state->capabilities.starttls) {
+      std::optional<Reply> ready = co_await state->command(starttls, command_timeout);
       bool secured = false;
+      std::string why = ready ? "STARTTLS: " + attempt_of(*ready).text : "STARTTLS failed";
       if (ready && ready->code == 220) {
-        secured = co_await session.stream().start_tls_client(host, command_timeout);
+        const std::function<bool(SSL*)> configure = [&policy, &host](SSL* ssl) {
+          return require_certificate(ssl, policy, host);
+        };
+        const std::function<bool(SSL*)> none;
+        secured = co_await state->stream.start_tls_client(host, command_timeout,
+                                                          check_certificate ? configure : none);
+        const std::string verify_error = state->stream.tls_verify_error();
+        why = verify_error.empty()
+                  ? "TLS handshake failed"
+                  : "certificate not accepted (" + std::string(to_string(policy.level)) +
+                        "): " + verify_error;
       }
       if (!secured) {
+        if (tls_required) co_return failure("4.7.5", why);
         continue;  // once more, in the clear
       }
-      session.forget_input();
-      hello.reset();
-      sent = co_await session.send(ehlo, command_timeout);
-      if (sent) {
-        hello = co_await session.reply(command_timeout);
-      }
+      state->forget_input();
+      hello = co_await state->command(ehlo, command_timeout);
       if (!hello || !hello->positive()) {
-        temporary("EHLO after STARTTLS failed");
-        co_return outcome;
+        co_return failure("4.4.1", "EHLO after STARTTLS failed");
       }
-      capabilities = parse_ehlo(*hello);
-      outcome.tls = true;
-      outcome.tls_description = session.stream().tls_description();
+      state->capabilities = parse_ehlo(*hello);
+      state->tls = true;
+      state->tls_description = state->stream.tls_description();
+    } else if (tls_required) {
+      const std::string quit = "QUIT\r\n";
+      const seconds quit_timeout = kQuit;
+      const bool sent = co_await state->send(quit, quit_timeout);
+      static_cast<void>(sent);
+      co_return failure("4.7.5", std::string("TLS required (") + to_string(policy.level) +
+                                     ") but STARTTLS not offered");
     }
-    // What the server says up front it will refuse is not sent.
-    std::optional<Attempt> refused;
-    if (capabilities.max_size != 0 && message.data.size() > capabilities.max_size) {
-      refused = Attempt{.code = 552,
-                        .enhanced = "5.3.4",
-                        .text = "552 5.3.4 " + host + " takes messages of at most " +
-                                std::to_string(capabilities.max_size) + " bytes"};
-    } else if (needs_utf8 && !capabilities.smtputf8) {
-      refused =
-          Attempt{.code = 553,
-                  .enhanced = "5.6.7",
-                  .text = "553 5.6.7 " + host + " does not take internationalized mail (SMTPUTF8)"};
+    co_return std::unique_ptr<Client>(new Client(std::move(state)));
+  }
+  co_return failure("4.4.1", "TLS handshake failed");
+}
+
+asio::awaitable<std::vector<Attempt>> Client::send(const OutboundMessage& message) {
+  State& state = *state_;
+  const EhloCapabilities& capabilities = state.capabilities;
+  std::vector<Attempt> outcome(message.recipients.size());
+  // Every recipient without a reply yet gets this one.
+  auto settle = [&](const Attempt& attempt) {
+    for (Attempt& recipient : outcome) {
+      if (recipient.code == 0) recipient = attempt;
     }
-    if (refused) {
-      settle(*refused);
-      sent = co_await session.send(quit, quit_timeout);
+  };
+  auto temporary = [&](const std::string& why) {
+    settle({.code = 451, .enhanced = "4.4.1", .text = "451 4.4.1 " + state.host + ": " + why});
+  };
+  const seconds command_timeout = kCommand, data_start = kDataStart, data_block = kDataBlock,
+                data_end = kDataEnd;
+  if (state.broken) {
+    temporary("connection lost");
+    co_return outcome;
+  }
+  const bool needs_utf8 = !is_ascii(message.mail_from) || !is_ascii(header_of(message.data)) ||
+                          std::any_of(message.recipients.begin(), message.recipients.end(),
+                                      [](const auto& r) { return !is_ascii(r.address); });
+  const bool eight_bit = !is_ascii(message.data);
+  // What the server says up front it will refuse is not sent.
+  if (capabilities.max_size != 0 && message.data.size() > capabilities.max_size) {
+    settle({.code = 552,
+            .enhanced = "5.3.4",
+            .text = "552 5.3.4 " + state.host + " takes messages of at most " +
+                    std::to_string(capabilities.max_size) + " bytes"});
+    co_return outcome;
+  }
+  if (needs_utf8 && !capabilities.smtputf8) {
+    settle(
+        {.code = 553,
+         .enhanced = "5.6.7",
+         .text = "553 5.6.7 " + state.host + " does not take internationalized mail (SMTPUTF8)"});
+    co_return outcome;
+  }
+  if (state.needs_rset) {
+    const std::string rset = "RSET\r\n";
+    std::optional<Reply> reset = co_await state.command(rset, command_timeout);
+    if (!reset || !reset->positive()) {
+      state.broken = true;
+      temporary("RSET failed");
       co_return outcome;
     }
-    std::string mail = "MAIL FROM:<" + message.mail_from + ">";
-    if (capabilities.size) mail += " SIZE=" + std::to_string(message.data.size());
-    if (eight_bit && capabilities.eight_bit_mime) mail += " BODY=8BITMIME";
-    if (needs_utf8) mail += " SMTPUTF8";
-    if (capabilities.dsn && !message.ret.empty()) mail += " RET=" + message.ret;
-    if (capabilities.dsn && !message.envid.empty()) mail += " ENVID=" + message.envid;
-    std::vector<std::string> commands{mail + "\r\n"};
-    for (const OutboundRecipient& recipient : message.recipients) {
-      std::string rcpt = "RCPT TO:<" + recipient.address + ">";
-      if (capabilities.dsn && !recipient.notify.empty()) rcpt += " NOTIFY=" + recipient.notify;
-      if (capabilities.dsn && !recipient.orcpt.empty()) rcpt += " ORCPT=" + recipient.orcpt;
-      commands.push_back(rcpt + "\r\n");
-    }
-    // Pipelined (RFC 2920): MAIL and every RCPT in one write, the replies read in order.
-    std::vector<std::optional<Reply>> replies;
-    if (capabilities.pipelining) {
-      std::string batch;
-      for (const std::string& command : commands) batch += command;
-      sent = co_await session.send(batch, command_timeout);
-      for (std::size_t i = 0; sent && i < commands.size(); ++i) {
-        std::optional<Reply> reply = co_await session.reply(command_timeout);
-        replies.push_back(std::move(reply));
-        if (!replies.back()) {
-          break;
-        }
+    state.needs_rset = false;
+  }
+  std::string mail = "MAIL FROM:<" + message.mail_from + ">";
+  if (capabilities.size) mail += " SIZE=" + std::to_string(message.data.size());
+  if (eight_bit && capabilities.eight_bit_mime) mail += " BODY=8BITMIME";
+  if (needs_utf8) mail += " SMTPUTF8";
+  if (capabilities.dsn && !message.ret.empty()) mail += " RET=" + message.ret;
+  if (capabilities.dsn && !message.envid.empty()) mail += " ENVID=" + message.envid;
+  std::vector<std::string> commands{mail + "\r\n"};
+  for (const OutboundRecipient& recipient : message.recipients) {
+    std::string rcpt = "RCPT TO:<" + recipient.address + ">";
+    if (capabilities.dsn && !recipient.notify.empty()) rcpt += " NOTIFY=" + recipient.notify;
+    if (capabilities.dsn && !recipient.orcpt.empty()) rcpt += " ORCPT=" + recipient.orcpt;
+    commands.push_back(rcpt + "\r\n");
+  }
+  // Pipelined (RFC 2920): MAIL and every RCPT in one write, the replies read in order.
+  std::vector<std::optional<Reply>> replies;
+  if (capabilities.pipelining) {
+    std::string batch;
+    for (const std::string& command : commands) batch += command;
+    const bool sent = co_await state.send(batch, command_timeout);
+    for (std::size_t i = 0; sent && i < commands.size(); ++i) {
+      std::optional<Reply> reply = co_await state.reply(command_timeout);
+      replies.push_back(std::move(reply));
+      if (!replies.back()) {
+        break;
       }
+    }
+  } else {
+    for (const std::string& command : commands) {
+      std::optional<Reply> reply = co_await state.command(command, command_timeout);
+      replies.push_back(std::move(reply));
+      if (!replies.back() || !replies.front()->positive()) {
+        break;
+      }
+    }
+  }
+  if (replies.empty() || !replies.front()) {
+    temporary("MAIL FROM got no reply");
+    co_return outcome;
+  }
+  if (!replies.front()->positive()) {
+    settle(attempt_of(*replies.front()));
+    co_return outcome;
+  }
+  state.needs_rset = true;  // until the message is sent
+  std::vector<std::size_t> accepted;
+  for (std::size_t i = 0; i < message.recipients.size(); ++i) {
+    if (i + 1 >= replies.size() || !replies[i + 1]) break;
+    if (replies[i + 1]->positive()) {
+      accepted.push_back(i);
     } else {
-      for (const std::string& command : commands) {
-        sent = co_await session.send(command, command_timeout);
-        if (!sent) {
-          break;
-        }
-        std::optional<Reply> reply = co_await session.reply(command_timeout);
-        replies.push_back(std::move(reply));
-        if (!replies.back() || !replies.front()->positive()) {
-          break;
-        }
-      }
+      outcome[i] = attempt_of(*replies[i + 1]);
     }
-    if (replies.empty() || !replies.front()) {
-      temporary("MAIL FROM got no reply");
-      co_return outcome;
-    }
-    if (!replies.front()->positive()) {
-      settle(attempt_of(*replies.front()));
-      sent = co_await session.send(quit, quit_timeout);
-      co_return outcome;
-    }
-    std::vector<std::size_t> accepted;
-    for (std::size_t i = 0; i < message.recipients.size(); ++i) {
-      if (i + 1 >= replies.size() || !replies[i + 1]) break;
-      if (replies[i + 1]->positive()) {
-        accepted.push_back(i);
-      } else {
-        outcome.recipients[i] = attempt_of(*replies[i + 1]);
-      }
-    }
-    if (accepted.empty()) {
-      temporary("no reply to RCPT");  // those that had none
-      sent = co_await session.send(quit, quit_timeout);
-      co_return outcome;
-    }
-    sent = co_await session.send(data_command, data_start);
-    std::optional<Reply> go;
+  }
+  if (accepted.empty()) {
+    temporary("no reply to RCPT");  // those that had none
+    co_return outcome;
+  }
+  std::optional<Reply> done;
+  if (capabilities.chunking) {
+    // One chunk (RFC 3030): no dot-stuffing, one round trip instead of two.
+    std::string chunk = "BDAT " + std::to_string(message.data.size()) + " LAST\r\n";
+    chunk += message.data;
+    const bool sent = co_await state.send(chunk, data_block);
     if (sent) {
-      go = co_await session.reply(data_start);
+      done = co_await state.reply(data_end);
     }
+  } else {
+    const std::string data_command = "DATA\r\n";
+    std::optional<Reply> go = co_await state.command(data_command, data_start);
     if (!go || go->code != 354) {
       if (go) {
-        for (std::size_t i : accepted) outcome.recipients[i] = attempt_of(*go);
+        for (std::size_t i : accepted) outcome[i] = attempt_of(*go);
       }
       temporary("DATA refused");
       co_return outcome;
     }
     const std::string body = dot_stuffed(message.data);
-    sent = co_await session.send(body, data_block);
-    std::optional<Reply> done;
+    const bool sent = co_await state.send(body, data_block);
     if (sent) {
-      done = co_await session.reply(data_end);
+      done = co_await state.reply(data_end);
     }
-    if (!done) {
-      // No answer to the end of data: it may have been taken. RFC 5321 section 6.1
-      // prefers a duplicate to a loss: tried again later.
-      temporary("no reply after the message was sent");
-      co_return outcome;
-    }
-    for (std::size_t i : accepted) outcome.recipients[i] = attempt_of(*done);
-    sent = co_await session.send(quit, quit_timeout);
-    if (sent) {
-      const std::optional<Reply> bye = co_await session.reply(quit_timeout);  // not needed
-    }
+  }
+  if (!done) {
+    // No answer to the end of the message: it may have been taken. RFC 5321 section 6.1
+    // prefers a duplicate to a loss: tried again later.
+    temporary("no reply after the message was sent");
     co_return outcome;
   }
-  temporary("TLS handshake failed");
+  state.needs_rset = false;
+  for (std::size_t i : accepted) outcome[i] = attempt_of(*done);
   co_return outcome;
+}
+
+asio::awaitable<void> Client::quit() {
+  if (!state_->broken) {
+    const std::string quit = "QUIT\r\n";
+    const seconds quit_timeout = kQuit;
+    const std::optional<Reply> bye = co_await state_->command(quit, quit_timeout);
+    static_cast<void>(bye);  // not needed
+  }
+  state_->broken = true;
+  state_->stream.close();
 }
 
 }  // namespace rampart::smtp

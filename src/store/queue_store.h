@@ -24,6 +24,9 @@ struct QueuedRecipient {
   std::string orcpt;   // ORCPT=, empty if absent
   State state = State::Pending;
   std::string reply;  // the last reply or reason for its state
+  // The last attempt's host, address and TLS ("mx.example[192.0.2.1] dane TLSv1.3 ...").
+  std::string via;
+  bool reported = false;  // its settled state was reported to the sender (or needed not be)
 };
 
 struct QueueEntry {
@@ -38,7 +41,8 @@ struct QueueEntry {
   std::int64_t queued_at = 0;     // Unix seconds
   std::int64_t next_attempt = 0;  // Unix seconds
   int attempts = 0;
-  bool held = false;  // not sent until released
+  bool held = false;            // not sent until released
+  bool delay_reported = false;  // the sender was told it is late (a delay DSN)
 };
 
 // What is due in the queue: at most a batch of entries, and when the next one not
@@ -56,8 +60,10 @@ class QueueStore {
   // size, queued_at and next_attempt are filled in) and returns the stored entry.
   virtual Result<QueueEntry> enqueue(const NewMessage& message, const QueueEntry& entry) = 0;
   virtual Result<std::vector<QueueEntry>> list_queue() = 0;
-  // The entries not held whose next attempt has come, at most `limit` of them.
-  virtual Result<DueQueue> due_queue(std::int64_t now, std::size_t limit) = 0;
+  // The entries not held whose next attempt has come, at most `limit` of them, leaving
+  // out those in `skip` (being sent now).
+  virtual Result<DueQueue> due_queue(std::int64_t now, std::size_t limit,
+                                     const std::vector<std::int64_t>& skip) = 0;
   // One entry; NotFound when there is none.
   virtual Result<QueueEntry> get_queue_entry(std::int64_t id) = 0;
   // A held entry is not sent until released.
@@ -66,11 +72,13 @@ class QueueStore {
   virtual Result<std::size_t> retry_queue(std::int64_t id) = 0;
   // Removes the entry unsent, and its blob when nothing else holds it.
   virtual Result<void> remove_queue_entry(std::int64_t id) = 0;
-  // During and after a delivery attempt, durably: each recipient's state and reply (in
-  // the entry's order), the attempts made, and when to try next.
-  virtual Result<void> record_attempt(std::int64_t id,
-                                      const std::vector<QueuedRecipient>& recipients, int attempts,
-                                      std::int64_t next_attempt) = 0;
+  // During a delivery attempt, durably: the state, reply, route and report of the recipients
+  // at `positions` (indices into `recipients`, the entry's recipients in order).
+  virtual Result<void> record_recipients(std::int64_t id, const std::vector<std::size_t>& positions,
+                                         const std::vector<QueuedRecipient>& recipients) = 0;
+  // After it: the attempts made, when to try next, and whether the delay was reported.
+  virtual Result<void> reschedule(std::int64_t id, int attempts, std::int64_t next_attempt,
+                                  bool delay_reported) = 0;
 };
 
 }  // namespace rampart::store

@@ -547,7 +547,7 @@ TEST_F(StoreTest, ReopensAtTheSchemaVersionAndRefusesANewerOne) {
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 12);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 13);
   sqlite3_finalize(statement);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
@@ -688,15 +688,39 @@ TEST_F(StoreTest, QueueEntriesAreHeldRetriedAndRemoved) {
   EXPECT_FALSE(shown->held);
   EXPECT_EQ(store_->get_queue_entry(999).error().code, Errc::NotFound);
 
-  auto due = store_->due_queue(b->next_attempt, 1);  // both due, a batch of one
+  auto due = store_->due_queue(b->next_attempt, 1, {});  // both due, a batch of one
   ASSERT_TRUE(due);
   ASSERT_EQ(due->entries.size(), 1u);
   EXPECT_EQ(due->entries[0].id, a->id);
   EXPECT_EQ(due->entries[0].recipients.size(), 1u);
-  EXPECT_EQ(store_->due_queue(a->next_attempt - 1, 10)->next_attempt, a->next_attempt);
+  EXPECT_EQ(store_->due_queue(a->next_attempt - 1, 10, {})->next_attempt, a->next_attempt);
+  auto skipped = store_->due_queue(b->next_attempt, 10, {a->id});  // a is being sent
+  ASSERT_TRUE(skipped);
+  ASSERT_EQ(skipped->entries.size(), 1u);
+  EXPECT_EQ(skipped->entries[0].id, b->id);
+
+  // What an attempt records: only the positions named, and the schedule.
+  std::vector<QueuedRecipient> recipients = shown->recipients;
+  recipients[0].state = QueuedRecipient::State::Deferred;
+  recipients[0].reply = "451 4.7.5 certificate not accepted";
+  recipients[0].via = "mx.remote.test[127.0.0.2] dane";
+  recipients[0].reported = true;
+  ASSERT_TRUE(store_->record_recipients(a->id, {0}, recipients));
+  EXPECT_FALSE(store_->record_recipients(a->id, {1}, recipients));  // no such position
+  ASSERT_TRUE(store_->reschedule(a->id, 1, a->next_attempt + 600, true));
+  auto recorded = store_->get_queue_entry(a->id);
+  ASSERT_TRUE(recorded);
+  EXPECT_EQ(recorded->recipients[0].state, QueuedRecipient::State::Deferred);
+  EXPECT_EQ(recorded->recipients[0].reply, recipients[0].reply);
+  EXPECT_EQ(recorded->recipients[0].via, recipients[0].via);
+  EXPECT_TRUE(recorded->recipients[0].reported);
+  EXPECT_EQ(recorded->attempts, 1);
+  EXPECT_EQ(recorded->next_attempt, a->next_attempt + 600);
+  EXPECT_TRUE(recorded->delay_reported);
+  EXPECT_EQ(store_->reschedule(999, 1, 0, false).error().code, Errc::NotFound);
 
   ASSERT_TRUE(store_->hold_queue_entry(a->id, true));
-  EXPECT_EQ(store_->due_queue(b->next_attempt, 10)->entries.size(), 1u);  // held: not due
+  EXPECT_EQ(store_->due_queue(b->next_attempt, 10, {})->entries.size(), 1u);  // held: not due
   EXPECT_TRUE(store_->get_queue_entry(a->id)->held);
   EXPECT_EQ(store_->retry_queue(a->id).error().code, Errc::NotFound);  // held: not due
   EXPECT_EQ(*store_->retry_queue(0), 1u);                              // only b

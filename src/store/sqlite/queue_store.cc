@@ -45,7 +45,7 @@ namespace {
 
 constexpr const char* kSelectEntry =
     "SELECT id, IFNULL(account, 0), sender, ret, envid, blob_id, size, queued_at, next_attempt, "
-    "attempts, held FROM queue ";
+    "attempts, held, delay_reported FROM queue ";
 
 QueueEntry entry_from(const Query& row) {
   return {.id = row.get<std::int64_t>(0),
@@ -59,21 +59,25 @@ QueueEntry entry_from(const Query& row) {
           .queued_at = row.get<std::int64_t>(7),
           .next_attempt = row.get<std::int64_t>(8),
           .attempts = row.get<int>(9),
-          .held = row.get<int>(10) != 0};
+          .held = row.get<int>(10) != 0,
+          .delay_reported = row.get<int>(11) != 0};
 }
 
 void load_recipients(Connection& connection, QueueEntry& entry) {
-  Query recipients(connection,
-                   "SELECT address, notify, orcpt, state, reply FROM queue_recipients "
-                   "WHERE queue = ? ORDER BY position",
-                   entry.id);
+  Query recipients(
+      connection,
+      "SELECT address, notify, orcpt, state, reply, via, reported FROM queue_recipients "
+      "WHERE queue = ? ORDER BY position",
+      entry.id);
   while (recipients.next()) {
     entry.recipients.push_back(
         {.address = recipients.get<std::string>(0),
          .notify = recipients.get<std::string>(1),
          .orcpt = recipients.get<std::string>(2),
          .state = static_cast<QueuedRecipient::State>(recipients.get<int>(3)),
-         .reply = recipients.get<std::string>(4)});
+         .reply = recipients.get<std::string>(4),
+         .via = recipients.get<std::string>(5),
+         .reported = recipients.get<int>(6) != 0});
   }
 }
 
@@ -89,13 +93,21 @@ Result<std::vector<QueueEntry>> SqliteQueueStore::list_queue() {
   });
 }
 
-Result<DueQueue> SqliteQueueStore::due_queue(std::int64_t now, std::size_t limit) {
+Result<DueQueue> SqliteQueueStore::due_queue(std::int64_t now, std::size_t limit,
+                                             const std::vector<std::int64_t>& skip) {
+  std::string skipped = "[";
+  for (std::int64_t id : skip) {
+    if (skipped.size() > 1) skipped += ',';
+    skipped += std::to_string(id);
+  }
+  skipped += ']';
   return db_.read([&](Connection& connection) -> Result<DueQueue> {
     DueQueue due;
     Query query(connection,
                 std::string(kSelectEntry) +
-                    "WHERE held = 0 AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
-                now, static_cast<std::int64_t>(limit));
+                    "WHERE held = 0 AND next_attempt <= ? AND id NOT IN (SELECT value FROM "
+                    "json_each(?)) ORDER BY next_attempt, id LIMIT ?",
+                now, skipped, static_cast<std::int64_t>(limit));
     while (query.next()) due.entries.push_back(entry_from(query));
     for (QueueEntry& entry : due.entries) load_recipients(connection, entry);
     Query next(connection,
@@ -140,22 +152,33 @@ Result<std::size_t> SqliteQueueStore::retry_queue(std::int64_t id) {
   });
 }
 
-Result<void> SqliteQueueStore::record_attempt(std::int64_t id,
-                                              const std::vector<QueuedRecipient>& recipients,
-                                              int attempts, std::int64_t next_attempt) {
+Result<void> SqliteQueueStore::record_recipients(std::int64_t id,
+                                                 const std::vector<std::size_t>& positions,
+                                                 const std::vector<QueuedRecipient>& recipients) {
   return db_.write([&](Transaction& transaction) -> Result<void> {
     Connection& connection = transaction.connection();
-    Query update(connection,
-                 "UPDATE queue SET attempts = ?, next_attempt = ? WHERE id = ? RETURNING id",
-                 attempts, next_attempt, id);
-    if (!update.next()) return fail(Errc::NotFound, "no queue entry " + std::to_string(id));
-    for (std::size_t i = 0; i < recipients.size(); ++i) {
-      Query(connection,
-            "UPDATE queue_recipients SET state = ?, reply = ? WHERE queue = ? AND position = ?",
-            static_cast<int>(recipients[i].state), recipients[i].reply, id,
-            static_cast<std::int64_t>(i))
-          .run();
+    for (std::size_t position : positions) {
+      if (position >= recipients.size()) return fail(Errc::BadInput, "no such recipient");
+      const QueuedRecipient& recipient = recipients[position];
+      Query update(connection,
+                   "UPDATE queue_recipients SET state = ?, reply = ?, via = ?, reported = ? "
+                   "WHERE queue = ? AND position = ? RETURNING queue",
+                   static_cast<int>(recipient.state), recipient.reply, recipient.via,
+                   recipient.reported ? 1 : 0, id, static_cast<std::int64_t>(position));
+      if (!update.next()) return fail(Errc::NotFound, "no queue entry " + std::to_string(id));
     }
+    return {};
+  });
+}
+
+Result<void> SqliteQueueStore::reschedule(std::int64_t id, int attempts, std::int64_t next_attempt,
+                                          bool delay_reported) {
+  return db_.write([&](Transaction& transaction) -> Result<void> {
+    Query update(transaction.connection(),
+                 "UPDATE queue SET attempts = ?, next_attempt = ?, delay_reported = ? "
+                 "WHERE id = ? RETURNING id",
+                 attempts, next_attempt, delay_reported ? 1 : 0, id);
+    if (!update.next()) return fail(Errc::NotFound, "no queue entry " + std::to_string(id));
     return {};
   });
 }

@@ -104,13 +104,16 @@ class SqliteQueueStore : public virtual QueueStore {
 
   Result<QueueEntry> enqueue(const NewMessage& message, const QueueEntry& entry) override;
   Result<std::vector<QueueEntry>> list_queue() override;
-  Result<DueQueue> due_queue(std::int64_t now, std::size_t limit) override;
+  Result<DueQueue> due_queue(std::int64_t now, std::size_t limit,
+                             const std::vector<std::int64_t>& skip) override;
   Result<QueueEntry> get_queue_entry(std::int64_t id) override;
   Result<void> hold_queue_entry(std::int64_t id, bool held) override;
   Result<std::size_t> retry_queue(std::int64_t id) override;
   Result<void> remove_queue_entry(std::int64_t id) override;
-  Result<void> record_attempt(std::int64_t id, const std::vector<QueuedRecipient>& recipients,
-                              int attempts, std::int64_t next_attempt) override;
+  Result<void> record_recipients(std::int64_t id, const std::vector<std::size_t>& positions,
+                                 const std::vector<QueuedRecipient>& recipients) override;
+  Result<void> reschedule(std::int64_t id, int attempts, std::int64_t next_attempt,
+                          bool delay_reported) override;
 
  private:
   Database& db_;

@@ -202,6 +202,14 @@ ALTER TABLE queue ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE queue_recipients ADD COLUMN state INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE queue_recipients ADD COLUMN reply TEXT NOT NULL DEFAULT '';
 )sql",
+    // v13: whether a queue entry's sender was told it is late (a delay DSN); the host,
+    // address and TLS of each recipient's last attempt, and whether its outcome was
+    // reported to the sender.
+    R"sql(
+ALTER TABLE queue ADD COLUMN delay_reported INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue_recipients ADD COLUMN via TEXT NOT NULL DEFAULT '';
+ALTER TABLE queue_recipients ADD COLUMN reported INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

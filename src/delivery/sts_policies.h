@@ -1,0 +1,52 @@
+// The MTA-STS policies (RFC 8461) of the domains mail goes to: looked up through the
+// `_mta-sts` TXT record, fetched over HTTPS from https://mta-sts.DOMAIN/.well-known/
+// mta-sts.txt with the certificate checked against the trust anchors, and cached in
+// memory for the policy's max_age. A fresh record id refetches; a failed fetch keeps the
+// cached policy while it lasts (section 5.1), so an attacker who blocks the fetch
+// cannot downgrade a policy already seen.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "delivery/mta_sts.h"
+
+namespace rampart::dns {
+class Resolver;
+}
+
+namespace rampart::delivery {
+
+class StsPolicies {
+ public:
+  // Runs on `executor` (one thread's); `tls` holds the trust anchors; `port` is 443
+  // but for tests.
+  StsPolicies(dns::Resolver& resolver, std::shared_ptr<boost::asio::ssl::context> tls,
+              boost::asio::any_io_executor executor, std::uint16_t port = 443);
+
+  // The policy in force for `domain` (lowercase), nullopt when it has none.
+  boost::asio::awaitable<std::optional<StsPolicy>> get(std::string domain);
+
+ private:
+  struct Cached {
+    StsPolicy policy;
+    std::string id;
+    std::int64_t expires = 0;
+  };
+  boost::asio::awaitable<Result<StsPolicy>> fetch(std::string domain);
+
+  dns::Resolver& resolver_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  boost::asio::any_io_executor executor_;
+  std::uint16_t port_;
+  std::map<std::string, Cached> cache_;
+};
+
+}  // namespace rampart::delivery
