@@ -15,11 +15,11 @@ from harness import free_port
 
 
 class KnotZones:
-    def __init__(self, zones, signed=(), address="127.0.0.3"):
+    def __init__(self, zones, signed=(), address="127.0.0.3", port=None):
         self.zones = dict(zones)   # name -> zone file text
         self.signed = set(signed)
         self.address = address
-        self.port = free_port()
+        self.port = port or free_port()
         self.dir = None
         self.process = None
         self.anchor = None

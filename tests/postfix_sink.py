@@ -12,11 +12,13 @@ loopback address and delivering it into a Maildir per domain that the test reads
 At RCPT `reject` gets "550 5.1.1", `defer` "450 4.2.0", other domains "554 5.7.1". A
 message comes back as it arrived in DATA (CRLF line ends) below Postfix's Received
 line ("with ESMTPS" after STARTTLS), without the Return-Path, X-Original-To and
-Delivered-To lines delivery prepends; senders() has the envelope senders. The
-fixture's own probe sessions come from PROBE_SOURCE (on 127/8), which connections()
-leaves out."""
+Delivered-To lines delivery prepends; senders() has the envelope senders; arrivals()
+has every message with the times the sink accepted and delivered it (scripts/bench
+outbound). The fixture's own probe sessions come from PROBE_SOURCE (on 127/8), which
+connections() leaves out."""
 
 import contextlib
+import functools
 import glob
 import os
 import pty
@@ -46,6 +48,18 @@ anvil     unix - - n - 1 anvil
 tlsmgr    unix - - n 1000? 1 tlsmgr
 postlog   unix-dgram n - n - 1 postlogd
 """
+
+
+# Postfix's base-52 digits (src/global/mail_queue.h): a long queue ID is the time in
+# seconds (six or more digits) and microseconds (four), "z", then the inode number.
+QUEUE_ID_DIGITS = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz"
+
+
+def queue_id_time(queue_id):
+    """The time, in seconds since the epoch, that a long queue ID was made."""
+    time_part = queue_id[:queue_id.rindex("z")]
+    number = lambda digits: functools.reduce(lambda n, d: n * 52 + QUEUE_ID_DIGITS.index(d), digits, 0)
+    return number(time_part[:-4]) + number(time_part[-4:]) / 1e6
 
 
 def free_port(address):
@@ -246,7 +260,10 @@ maillog_file = {self.root}/log/postfix.log
         found = re.findall(r"smtpd\[\d+\]: connect from [^\[]*\[([^\]]+)\]", self.log())
         return [address for address in found if address != PROBE_SOURCE]
 
-    def _deliveries(self, recipient):
+    def _delivered(self):
+        """(file name, queue ID, {Return-Path, X-Original-To, Delivered-To}, message) of every
+        delivered file, the message without those lines; the queue ID is the sink's own, from
+        its Received line, the first "(Postfix) with" in the message."""
         found = []
         for path in glob.glob(os.path.join(self.root, "mail", "*", "new", "*")):
             with open(path, "rb") as f:
@@ -254,11 +271,34 @@ maillog_file = {self.root}/log/postfix.log
             head = {}
             while match := re.match(rb"(Return-Path|X-Original-To|Delivered-To): <?([^>\n]*)>?\n", data):
                 head[match[1]], data = match[2].decode(), data[match.end():]
-            if head.get(b"Delivered-To", "").lower() == recipient.lower():
-                # A long queue ID starts with its arrival time, in digits that sort as such.
-                queue_id = re.search(rb"\(Postfix\) with \w+ id (\w+)", data)[1]
-                found.append((queue_id, head.get(b"Return-Path"), data.replace(b"\n", b"\r\n")))
-        return [(sender, data) for _, sender, data in sorted(found, key=lambda d: d[0])]
+            queue_id = re.search(rb"\(Postfix\) with \w+ id (\w+)", data)[1].decode()
+            found.append((os.path.basename(path), queue_id, head, data.replace(b"\n", b"\r\n")))
+        return found
+
+    def _deliveries(self, recipient):
+        # A long queue ID starts with its arrival time, in digits that sort as such.
+        found = sorted((queue_id, head.get(b"Return-Path"), data)
+                       for _, queue_id, head, data in self._delivered()
+                       if head.get(b"Delivered-To", "").lower() == recipient.lower())
+        return [(sender, data) for _, sender, data in found]
+
+    def delivered_count(self):
+        """How many messages the sink has delivered so far, for all recipients (cheap)."""
+        return len(glob.glob(os.path.join(self.root, "mail", "*", "new", "*")))
+
+    def arrivals(self):
+        """Every message delivered so far, for any recipient, as (accepted, delivered,
+        message) with times in seconds since the epoch, to the microsecond, as the sink
+        recorded them. `accepted` is in the queue ID: Postfix names the queue file after the
+        time it creates it, which smtpd has it do once the first recipient is accepted
+        (smtpd_delay_open_until_valid_rcpt), so it leaves out the DATA that follows and the
+        fsync before "250". `delivered` is in the Maildir file's name (virtual(8) writes
+        "SECONDS.V<dev>I<inode>M<microseconds>.HOST")."""
+        found = []
+        for name, queue_id, _, data in self._delivered():
+            seconds, microseconds = re.match(r"(\d+)\.V\w+?I\w+?M(\d+)\.", name).groups()
+            found.append((queue_id_time(queue_id), int(seconds) + int(microseconds) / 1e6, data))
+        return found
 
     def messages(self, recipient):
         """The messages delivered to `recipient` so far, in the order they arrived."""

@@ -58,6 +58,18 @@ def figures(scenario: str, config: str, result: dict) -> list[tuple[str, str, fl
         out.append((f"{config} RSS total MiB", "-", result.get("rss_total_mib")))
         out.append((f"{config} PSS total MiB", "-", result.get("pss_total_mib")))
         out.append((f"{config} seconds to open all", "-", result.get("open_seconds")))
+    elif scenario == "outbound":   # one config: relayed to the sink
+        out.append(("msg/s submitted to sink-accepted", "+", result.get("messages_per_s")))
+        out.append(("p50 ms submitted to sink-accepted", "-", result.get("p50_ms")))
+        out.append(("p99 ms submitted to sink-accepted", "-", result.get("p99_ms")))
+        out.append(("lost", "=", result.get("lost")))
+        out.append(("duplicated", "=", result.get("duplicated")))
+        out.append(("submission msg/s", "+", result.get("submitted_per_s")))
+        out.append(("submission p99 ms", "-", result.get("submit_p99_ms")))
+        out.append(("submissions refused", "-", result.get("errors")))
+        out.append(("SMTP sessions at the sink", "-", result.get("sink_sessions")))
+        out.append(("  of which with TLS", "+", result.get("sink_tls_sessions")))
+        out.append(("sink's own delivery lag p99 ms", "-", result.get("sink_lag_p99_ms")))
     elif scenario == "jmap":
         out.append(("requests/s", "+", result.get("requests_per_s")))
         for name, stats in sorted(result.get("calls", {}).items()):
@@ -172,9 +184,9 @@ def main() -> None:
                       f"{'' if search['settled'] else ' (unsettled: out of time or past the highest rate tried)'}")
     for server, why in skipped.items():
         print(why if why.startswith(server) else f"{server}: {why}")
-    lost = {s: table[s][n] for s in servers for n in order if directions[n] == "=" and table[s][n]}
+    lost = {f"{s} {n}": table[s][n] for s in servers for n in order if directions[n] == "=" and table[s][n]}
     if lost:
-        print(f"LOSS: acknowledged messages that never arrived: {lost}")
+        print(f"NOT ZERO (acknowledged messages lost or delivered twice): {lost}")
 
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as out:

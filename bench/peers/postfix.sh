@@ -7,6 +7,12 @@
 #
 #   bench/peers/postfix.sh install|start|stop|reset|status|pids
 #
+# With POSTFIX_RELAYHOST set (the outbound scenario: "[127.0.0.2]:25"), it is a
+# relay instead: every message for another domain goes to that host, with
+# STARTTLS when offered (smtp_tls_security_level = may), and no Dovecot is
+# started. Mail is accepted from 127.0.0.0/8 without AUTH (mynetworks), as for
+# the smtp scenario.
+#
 # Durability is Postfix's default: the queue file is fsynced before "250"
 # (then Dovecot's LMTP fsyncs the delivered message before answering).
 set -euo pipefail
@@ -15,6 +21,7 @@ HERE=$(dirname "${BASH_SOURCE[0]}")
 source "$HERE/common.sh"
 
 POSTFIX_SMTP_PORT=${POSTFIX_SMTP_PORT:-12025}
+POSTFIX_RELAYHOST=${POSTFIX_RELAYHOST:-}
 DOVECOT_LMTP_PORT=${DOVECOT_LMTP_PORT:-11024}
 
 peer_install() {
@@ -54,6 +61,11 @@ maillog_file_prefixes = $dir/log
 maillog_file = $dir/log/postfix.log
 smtpd_banner = \$myhostname ESMTP
 EOF
+  [[ -z $POSTFIX_RELAYHOST ]] || cat >>"$dir/etc/main.cf" <<EOF
+relayhost = $POSTFIX_RELAYHOST
+smtp_tls_security_level = may
+smtp_tls_loglevel = 1
+EOF
   cat >"$dir/etc/master.cf" <<'EOF'
 # service  type  private unpriv chroot wakeup maxproc command
 127.0.0.1:PORT inet n    -      n      -      -       smtpd
@@ -77,6 +89,7 @@ lmtp       unix  -       -      n      -      -       lmtp
 anvil      unix  -       -      n      -      1       anvil
 scache     unix  -       -      n      -      1       scache
 postlog    unix-dgram n  -      n      -      1       postlogd
+tlsmgr     unix  -       -      n      1000?  1       tlsmgr
 EOF
   sed -i "s/^127.0.0.1:PORT/127.0.0.1:$POSTFIX_SMTP_PORT/" "$dir/etc/master.cf"
 }
@@ -84,7 +97,7 @@ EOF
 peer_start() {
   local dir
   dir=$(peer_dir)
-  "$HERE/dovecot.sh" start
+  [[ -n $POSTFIX_RELAYHOST ]] || "$HERE/dovecot.sh" start
   if recorded_alive; then peer_log "already running"; return 0; fi
   stop_recorded
   require_ports_free "$POSTFIX_SMTP_PORT"
@@ -96,7 +109,7 @@ peer_start() {
   wait_file "$dir/queue/pid/master.pid"
   record_pid "$(tr -d ' ' <"$dir/queue/pid/master.pid")"
   wait_port "$POSTFIX_SMTP_PORT"
-  peer_log "running: smtp 127.0.0.1:$POSTFIX_SMTP_PORT -> lmtp 127.0.0.1:$DOVECOT_LMTP_PORT, data in $dir"
+  peer_log "running: smtp 127.0.0.1:$POSTFIX_SMTP_PORT -> ${POSTFIX_RELAYHOST:-lmtp 127.0.0.1:$DOVECOT_LMTP_PORT}, data in $dir"
 }
 
 peer_stop() {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Rampart as a benchmark target, like the peers: its own config and data under
-# $BENCH_ROOT/rampart, SMTP 14025, IMAP 14143, HTTP 14080 on 127.0.0.1, users
-# user1..userN@example.test with the bench password.
+# $BENCH_ROOT/rampart, SMTP 14025, submission 14587, IMAP 14143, HTTP 14080 on
+# 127.0.0.1, users user1..userN@example.test with the bench password.
+# $RAMPART_EXTRA_CONFIG, when set, is TOML appended to the config (the outbound
+# scenario's [delivery] section).
 #
 #   bench/peers/rampart.sh start|stop|reset|status|pids
 #
@@ -16,6 +18,7 @@ source "$HERE/common.sh"
 
 RAMPART_BIN=${RAMPART_BIN:-$(cd "$HERE/../.." && pwd)/build/rampart}
 RAMPART_SMTP_PORT=${RAMPART_SMTP_PORT:-14025}
+RAMPART_SUBMISSION_PORT=${RAMPART_SUBMISSION_PORT:-14587}
 RAMPART_IMAP_PORT=${RAMPART_IMAP_PORT:-14143}
 RAMPART_HTTP_PORT=${RAMPART_HTTP_PORT:-14080}
 
@@ -36,8 +39,11 @@ connections_per_ip = $(( ${BENCH_MAX_CONNECTIONS:-1000} + 100 ))
 
 [listen]
 smtp = ["127.0.0.1:$RAMPART_SMTP_PORT"]
+submission = ["127.0.0.1:$RAMPART_SUBMISSION_PORT"]
 imap = ["127.0.0.1:$RAMPART_IMAP_PORT"]
 http = ["127.0.0.1:$RAMPART_HTTP_PORT"]
+
+${RAMPART_EXTRA_CONFIG:-}
 TOML
 }
 
@@ -57,7 +63,7 @@ start_rampart() {
   if [[ ! -x $RAMPART_BIN ]]; then echo "rampart: not built, skipped" >&2; return 3; fi
   if recorded_alive; then peer_log "already running"; return 0; fi
   stop_recorded
-  require_ports_free "$RAMPART_SMTP_PORT" "$RAMPART_IMAP_PORT" "$RAMPART_HTTP_PORT"
+  require_ports_free "$RAMPART_SMTP_PORT" "$RAMPART_SUBMISSION_PORT" "$RAMPART_IMAP_PORT" "$RAMPART_HTTP_PORT"
   write_config "$dir"
   if ! create_users "$dir" 2>>"$dir/log/setup.log"; then
     echo "rampart: could not create the bench users (see $dir/log/setup.log), skipped" >&2
@@ -67,8 +73,8 @@ start_rampart() {
   # setsid: its own session, so "ours" is exactly that session (see common.sh).
   setsid "$RAMPART_BIN" serve --config "$dir/rampart.toml" >>"$dir/log/rampart.log" 2>&1 </dev/null &
   record_pid $!
-  wait_port "$RAMPART_SMTP_PORT"; wait_port "$RAMPART_IMAP_PORT"
-  peer_log "running: smtp 127.0.0.1:$RAMPART_SMTP_PORT imap :$RAMPART_IMAP_PORT http :$RAMPART_HTTP_PORT, data in $dir"
+  wait_port "$RAMPART_SMTP_PORT"; wait_port "$RAMPART_SUBMISSION_PORT"; wait_port "$RAMPART_IMAP_PORT"
+  peer_log "running: smtp 127.0.0.1:$RAMPART_SMTP_PORT submission :$RAMPART_SUBMISSION_PORT imap :$RAMPART_IMAP_PORT http :$RAMPART_HTTP_PORT, data in $dir"
 }
 
 stop_rampart() { stop_recorded; }
