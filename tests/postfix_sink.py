@@ -72,11 +72,12 @@ class PostfixSink:
     """start() and stop(), or `with`; see the module docstring."""
 
     def __init__(self, address="127.0.0.2", port=None, domains=("remote.example",), reject=(),
-                 defer=(), tls=None, max_size=None, hostname=None):
+                 defer=(), tls=None, max_size=None, hostname=None, main_cf=""):
         self.address, self.port = address, port or free_port(address)
         self.domains, self.tls, self.max_size = tuple(d.lower() for d in domains), tls, max_size
         self.hostname = hostname or "mx." + self.domains[0]
         self.reject, self.defer = {a.lower() for a in reject}, {a.lower() for a in defer}
+        self.main_cf = main_cf  # more main.cf lines
         self.dir = None
 
     def start(self):
@@ -120,6 +121,7 @@ virtual_mailbox_limit = 0
 maillog_file_prefixes = {self.root}/log
 maillog_file = {self.root}/log/postfix.log
 {tls}
+{self.main_cf}
 """)
         host = f"[{self.address}]" if ":" in self.address else self.address
         self._write("master.cf", MASTER_CF.format(listen=f"{host}:{self.port}"))

@@ -118,5 +118,55 @@ class Outbound(unittest.TestCase):
         self.assertEqual(len(self.inbox(1, timeout=0)), 1)
 
 
+SLOW_ZONE = """$ORIGIN slow.example.
+$TTL 300
+@ SOA ns.slow.example. admin.slow.example. 1 3600 600 86400 300
+@ NS ns
+ns A 127.0.0.3
+@ MX 10 mx
+mx A 127.0.0.7
+"""
+
+
+class DelayReport(unittest.TestCase):
+    """A recipient the MX keeps deferring: retried on its own (`retry_first`), the sender
+    told once that the message is late (`delay_notice`), and given up on and bounced
+    after `give_up`."""
+
+    def setUp(self):
+        self.dns = KnotZones({"slow.example": SLOW_ZONE}).__enter__()
+        self.addCleanup(self.dns.__exit__, None, None, None)
+        self.sink = PostfixSink(address="127.0.0.7", port=25, domains=("slow.example",),
+                                defer={"slow@slow.example"})
+        self.sink.start()
+        self.addCleanup(self.sink.stop)
+        extra = (self.dns.delivery_config() +
+                 'retry_first = "2s"\nretry_max = "2s"\ndelay_notice = "3s"\ngive_up = "9s"\n')
+        self.instance = Instance(["submission", "imap"], extra=extra)
+        self.addCleanup(self.instance.close)
+        self.instance.add_account("alice@example.test", PASSWORD)
+        self.instance.start()
+
+    def test_delay_then_failure_reported_once_each(self):
+        with smtplib.SMTP("127.0.0.1", self.instance.ports["submission"], timeout=30) as client:
+            client.login("alice@example.test", PASSWORD)
+            client.sendmail("alice@example.test", ["slow@slow.example"],
+                            b"From: alice@example.test\r\nTo: slow@slow.example\r\n"
+                            b"Subject: slow\r\nMessage-ID: <slow@example.test>\r\n\r\nHi.\r\n")
+        reports = Outbound.inbox(self, 2, timeout=40)
+        self.assertEqual(len(reports), 2, "a delay report, then the failure")
+        delay, failure = (r.decode(errors="replace") for r in reports)
+        self.assertIn("Action: delayed", delay)
+        self.assertIn("Status: 4.2.0", delay)
+        self.assertIn("Will-Retry-Until:", delay)
+        self.assertIn("Action: failed", failure)
+        self.assertIn("4.4.7", failure)
+        # Tried several times, reported twice only, and the queue is empty.
+        self.assertGreaterEqual(self.sink.log().count("<slow@slow.example>: Recipient address rejected"), 3)
+        time.sleep(3)
+        self.assertEqual(len(Outbound.inbox(self, 3, timeout=0)), 2)
+        self.assertIn("0 message(s) queued", self.instance.cli("queue", "list").stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

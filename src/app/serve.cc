@@ -382,8 +382,10 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
   running.resolver = std::move(*resolver);
   delivery::OutboundOptions outbound_options{
       .hostname = config.hostname,
-      .give_up = std::chrono::hours(config.delivery.give_up_hours),
-      .delay_notice = std::chrono::hours(config.delivery.delay_notice_hours),
+      .give_up = std::chrono::seconds(config.delivery.give_up),
+      .delay_notice = std::chrono::seconds(config.delivery.delay_notice),
+      .first_retry = std::chrono::seconds(config.delivery.retry_first),
+      .max_retry = std::chrono::seconds(config.delivery.retry_max),
       .max_connections = static_cast<std::size_t>(config.delivery.max_connections),
       .max_connections_per_domain =
           static_cast<std::size_t>(config.delivery.max_connections_per_domain),

@@ -70,6 +70,39 @@ Result<void> integer_key(std::string_view source, std::string_view prefix, std::
   return {};
 }
 
+// Like integer_key for a duration written "90s", "30m", "4h" or "5d", kept in seconds.
+Result<void> duration_key(std::string_view source, std::string_view prefix, std::string_view name,
+                          const toml::node& node, std::span<const IntegerKey> keys) {
+  const std::string full = std::string(prefix) + std::string(name);
+  const auto key = std::find_if(keys.begin(), keys.end(),
+                                [&](const IntegerKey& each) { return each.name == name; });
+  const auto text = node.value<std::string>();
+  std::int64_t seconds = -1;
+  if (node.is_string() && text && text->size() >= 2 && text->size() <= 12) {
+    const std::string_view digits = std::string_view(*text).substr(0, text->size() - 1);
+    const char unit = text->back();
+    const std::int64_t scale = unit == 's'   ? 1
+                               : unit == 'm' ? 60
+                               : unit == 'h' ? 3600
+                               : unit == 'd' ? 86400
+                                             : 0;
+    std::int64_t count = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
+    if (scale != 0 && error == std::errc() && end == digits.data() + digits.size()) {
+      seconds = count * scale;
+    }
+  }
+  if (seconds < key->min || seconds > key->max) {
+    return tl::unexpected(bad_key(source, node, full,
+                                  "expected a duration such as \"90s\", \"30m\", \"4h\" or "
+                                  "\"5d\", from " +
+                                      std::to_string(key->min) + " s to " +
+                                      std::to_string(key->max / 86400) + " days"));
+  }
+  *key->value = seconds;
+  return {};
+}
+
 // The top-level strings: data_dir, hostname, log_level, user, admin_socket.
 Result<void> parse_top_level(std::string_view source, std::string_view name, const toml::node& node,
                              Config& config) {
@@ -257,9 +290,12 @@ Result<void> parse_delivery(std::string_view source, std::string_view name, cons
   Config::Delivery& out = config.delivery;
   const IntegerKey counts[] = {
       {"max_connections", &out.max_connections, 1, 10'000},
-      {"max_connections_per_domain", &out.max_connections_per_domain, 1, 1'000},
-      {"give_up_hours", &out.give_up_hours, 1, 24 * 365},
-      {"delay_notice_hours", &out.delay_notice_hours, 0, 24 * 365}};
+      {"max_connections_per_domain", &out.max_connections_per_domain, 1, 1'000}};
+  constexpr std::int64_t kYear = 365 * 24 * 3600;
+  const IntegerKey durations[] = {{"give_up", &out.give_up, 1, kYear},
+                                  {"delay_notice", &out.delay_notice, 0, kYear},
+                                  {"retry_first", &out.retry_first, 1, kYear},
+                                  {"retry_max", &out.retry_max, 1, kYear}};
   for (const auto& [key, value_node] : *delivery) {
     const std::string full = "delivery." + std::string(key.str());
     if (key.str() == "queue_only") {
@@ -278,6 +314,12 @@ Result<void> parse_delivery(std::string_view source, std::string_view name, cons
     if (key.str() == "domains") {
       auto parsed = parse_delivery_domains(source, value_node, config);
       if (!parsed) return tl::unexpected(parsed.error());
+      continue;
+    }
+    if (std::any_of(std::begin(durations), std::end(durations),
+                    [&](const IntegerKey& each) { return each.name == key.str(); })) {
+      auto set = duration_key(source, "delivery.", key.str(), value_node, durations);
+      if (!set) return tl::unexpected(set.error());
       continue;
     }
     if (key.str() != "resolvers") {

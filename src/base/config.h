@@ -87,10 +87,14 @@ struct Config {
     // Connections open to other servers at once, in all and per destination domain.
     std::int64_t max_connections = 100;
     std::int64_t max_connections_per_domain = 10;
-    // A recipient still waiting after this long fails; the sender is told it is late
-    // (a delay DSN) after `delay_notice_hours` (0: never).
-    std::int64_t give_up_hours = 120;
-    std::int64_t delay_notice_hours = 4;
+    // Seconds ("5d", "4h", "30m", "10s" in the file): a recipient still waiting after
+    // `give_up` fails; the sender is told it is late (a delay DSN) after `delay_notice`
+    // (0: never); retries come `retry_first` after the first attempt, doubling up to
+    // `retry_max` apart.
+    std::int64_t give_up = 5 * 24 * 3600;
+    std::int64_t delay_notice = 4 * 3600;
+    std::int64_t retry_first = 300;
+    std::int64_t retry_max = 4 * 3600;
     // Per destination domain ([delivery.domains."example.com"]).
     struct Domain {
       std::string name;          // lowercase

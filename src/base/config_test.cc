@@ -38,8 +38,10 @@ queue_only = true
 ca_file = "/etc/rampart/ca.pem"
 max_connections = 20
 max_connections_per_domain = 4
-give_up_hours = 48
-delay_notice_hours = 0
+give_up = "2d"
+delay_notice = "0s"
+retry_first = "90s"
+retry_max = "2h"
 [delivery.domains."Partner.Example"]
 require_tls = true
 dane = "off"
@@ -78,8 +80,10 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->delivery.ca_file, "/etc/rampart/ca.pem");
   EXPECT_EQ(config->delivery.max_connections, 20);
   EXPECT_EQ(config->delivery.max_connections_per_domain, 4);
-  EXPECT_EQ(config->delivery.give_up_hours, 48);
-  EXPECT_EQ(config->delivery.delay_notice_hours, 0);
+  EXPECT_EQ(config->delivery.give_up, 2 * 86400);
+  EXPECT_EQ(config->delivery.delay_notice, 0);
+  EXPECT_EQ(config->delivery.retry_first, 90);
+  EXPECT_EQ(config->delivery.retry_max, 7200);
   ASSERT_EQ(config->delivery.domains.size(), 1u);
   EXPECT_EQ(config->delivery.domains[0].name, "partner.example");
   EXPECT_TRUE(config->delivery.domains[0].require_tls);
@@ -90,9 +94,10 @@ TEST(Config, RefusesResolversThatAreNotAddresses) {
   for (const char* line :
        {"resolvers = [\"dns.example\"]", "resolvers = [\"unix:/run/dns\"]",
         "resolvers = \"127.0.0.1\"", "resolver = [\"127.0.0.1\"]", "max_connections = 0",
-        "give_up_hours = \"5d\"", "domains.\"x.example\".dane = \"no\"",
-        "domains.\"x.example\".require_tls = 1", "domains.\"x.example\".tls = \"dane\"",
-        "domains = 1"}) {
+        "give_up = 5", "give_up = \"5w\"", "retry_first = \"0s\"", "retry_max = \"h\"",
+        "delay_notice = \"-1h\"", "give_up = \"99999999999d\"",
+        "domains.\"x.example\".dane = \"no\"", "domains.\"x.example\".require_tls = 1",
+        "domains.\"x.example\".tls = \"dane\"", "domains = 1"}) {
     auto config = parse_config(std::string("[delivery]\n") + line, "t.toml");
     ASSERT_FALSE(config) << line;
     EXPECT_NE(config.error().detail.find("t.toml:2: delivery."), std::string::npos)

@@ -149,7 +149,7 @@ asio::awaitable<void> Outbound::run() {
 asio::awaitable<std::int64_t> Outbound::run_once() {
   const std::int64_t now = unix_seconds();
   std::int64_t next = now + options_.idle_check.count();
-  if (in_flight_.size() >= kMaxInFlight) co_return next;  // a finished job wakes us
+  if (in_flight_.size() >= kMaxInFlight) co_return next;  // each finished job wakes us
   const std::vector<std::int64_t> skip(in_flight_.begin(), in_flight_.end());
   const std::size_t limit = std::min(kBatch, kMaxInFlight - in_flight_.size());
   auto due = co_await net::offload(
@@ -547,9 +547,10 @@ asio::awaitable<void> Outbound::finish_job(std::shared_ptr<Job> job) {
     auto removed = co_await net::offload(blocking_, [&] { return store_.remove_queue_entry(id); });
     if (!removed) log::error("outbound: cannot remove queue " + std::to_string(id));
   }
-  const bool was_full = in_flight_.size() >= kMaxInFlight;
   in_flight_.erase(id);
-  if (was_full) wake();
+  // The pass that took it did not know its next attempt, and it may have kept the
+  // in-flight limit full: the next pass looks again.
+  wake();
 }
 
 }  // namespace rampart::delivery
