@@ -11,10 +11,16 @@ policies. Cases:
   not, deferred; the policy's MX list leaves the host out, deferred. Testing mode with a
   wrong certificate: delivered anyway.
 - require_tls for an unsigned domain whose MX's certificate does not name it: deferred.
+- TLS reports (RFC 8460): the domains that publish `_smtp._tls` get, each period, a
+  report of the sessions to them: successes, and each failure with its result type.
 Each recipient's outcome and TLS is on its queue entry (`rampart queue list`)."""
 
+import email
+import gzip
 import hashlib
 import http.server
+import imaplib
+import json
 import os
 import smtplib
 import ssl
@@ -29,6 +35,7 @@ from knot_zone import KnotZones
 from postfix_sink import PostfixSink
 
 PASSWORD = "correct horse battery"
+RUA = '_smtp._tls TXT "v=TLSRPTv1; rua=mailto:tlsrpt@example.test"\n'
 HTTPS_ADDRESS = "127.0.0.4"
 MX_ADDRESS = "127.0.0.5"  # not test_outbound's 127.0.0.2: the two may run at once
 
@@ -125,13 +132,13 @@ class TlsPolicy(unittest.TestCase):
         ca_ta = cert_sha256(path("ca.pem"))
         other_ta = cert_sha256(path("other.pem"))
         zones = {
-            "dane.example": zone("dane.example", f"_25._tcp.mx TLSA 3 1 1 {good_ee}\n"),
-            "wrong.example": zone("wrong.example", f"_25._tcp.mx TLSA 3 1 1 {wrong_ee}\n"),
+            "dane.example": zone("dane.example", f"_25._tcp.mx TLSA 3 1 1 {good_ee}\n" + RUA),
+            "wrong.example": zone("wrong.example", f"_25._tcp.mx TLSA 3 1 1 {wrong_ee}\n" + RUA),
             "tamail.example": zone("tamail.example", f"_25._tcp.mx TLSA 2 0 1 {ca_ta}\n"),
             "wrongta.example": zone("wrongta.example", f"_25._tcp.mx TLSA 2 0 1 {other_ta}\n"),
             "lax.example": zone("lax.example", f"_25._tcp.mx TLSA 3 1 1 {wrong_ee}\n"),
             "sts.example": zone("sts.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
-            "badcert.example": zone("badcert.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
+            "badcert.example": zone("badcert.example", '_mta-sts TXT "v=STSv1; id=1"\n' + RUA),
             "othermx.example": zone("othermx.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
             "testing.example": zone("testing.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
             "strict.example": zone("strict.example"),
@@ -148,10 +155,12 @@ class TlsPolicy(unittest.TestCase):
         cls.https.socket = context.wrap_socket(cls.https.socket, server_side=True)
         threading.Thread(target=cls.https.serve_forever, daemon=True).start()
         extra = (cls.dns.delivery_config() + f'ca_file = "{path("ca.pem")}"\n'
+                 'tls_report_period = "4s"\nreport_from = "tls-reports@example.test"\n'
                  '[delivery.domains."lax.example"]\ndane = "off"\n'
                  '[delivery.domains."strict.example"]\nrequire_tls = true\n')
         cls.instance = Instance(["submission", "imap"], extra=extra)
         cls.instance.add_account("alice@example.test", PASSWORD)
+        cls.instance.add_account("tlsrpt@example.test", PASSWORD)
         cls.instance.start()
 
     @classmethod
@@ -241,6 +250,67 @@ class TlsPolicy(unittest.TestCase):
         line = self.queued_line("bob@strict.example")
         self.assertIn("deferred  451 4.7.5", line)
         self.assert_never_sent("bob@strict.example")
+
+    def reports(self):
+        """The TLS reports in tlsrpt@'s INBOX: (mail, JSON) pairs."""
+        client = imaplib.IMAP4("127.0.0.1", self.instance.ports["imap"], timeout=30)
+        client.login("tlsrpt@example.test", PASSWORD)
+        count = int(client.select("INBOX")[1][0])
+        found = []
+        for n in range(1, count + 1):
+            mail = email.message_from_bytes(client.fetch(str(n), "(BODY.PEEK[])")[1][0][1])
+            for part in mail.walk():
+                if part.get_content_type() == "application/tlsrpt+gzip":
+                    found.append((mail, json.loads(gzip.decompress(part.get_payload(decode=True)))))
+        client.logout()
+        return found
+
+    def test_tls_reports_tell_each_domain_its_successes_and_failures(self):
+        self.submit("carol@dane.example")
+        self.submit("carol@wrong.example")
+        self.submit("carol@badcert.example")
+        self.sink.wait_for("carol@dane.example", count=1, timeout=60)
+        wanted = {"dane.example", "wrong.example", "badcert.example"}
+        end = time.monotonic() + 60
+        while True:
+            found = {mail["TLS-Report-Domain"] for mail, _ in self.reports()}
+            if wanted <= found or time.monotonic() > end:
+                break
+            time.sleep(0.5)
+        by_domain = {}
+        for mail, report in self.reports():
+            self.assertEqual(mail["TLS-Report-Submitter"], "example.test")  # report_from's
+            self.assertEqual(mail.get_content_type(), "multipart/report")
+            self.assertEqual(mail.get_param("report-type"), "tlsrpt")
+            self.assertEqual(report["organization-name"], "mail.test")
+            by_domain.setdefault(mail["TLS-Report-Domain"], []).append(report)
+        self.assertTrue(wanted <= set(by_domain), by_domain.keys())
+        # No record, no report: lax.example publishes none.
+        self.assertNotIn("lax.example", by_domain)
+
+        def policies(domain):
+            return [p for report in by_domain[domain] for p in report["policies"]]
+
+        dane = [p for p in policies("dane.example") if p["policy"]["policy-type"] == "tlsa"]
+        self.assertTrue(dane)
+        self.assertGreaterEqual(sum(p["summary"]["total-successful-session-count"] for p in dane), 1)
+        self.assertEqual(dane[0]["policy"]["policy-domain"], "mx.dane.example")
+        self.assertRegex(dane[0]["policy"]["policy-string"][0], r"^3 1 1 [0-9a-f]{64}$")
+
+        wrong = [p for p in policies("wrong.example") if p["policy"]["policy-type"] == "tlsa"]
+        failures = [f for p in wrong for f in p.get("failure-details", [])]
+        self.assertTrue(failures)
+        self.assertEqual(failures[0]["result-type"], "validation-failure")
+        self.assertEqual(failures[0]["receiving-mx-hostname"], "mx.wrong.example")
+        self.assertEqual(failures[0]["receiving-ip"], MX_ADDRESS)
+        self.assertEqual(sum(p["summary"]["total-successful-session-count"] for p in wrong), 0)
+
+        sts = [p for p in policies("badcert.example") if p["policy"]["policy-type"] == "sts"]
+        self.assertTrue(sts)
+        self.assertIn("mode: enforce", sts[0]["policy"]["policy-string"])
+        self.assertEqual(sts[0]["policy"]["mx-host"], ["mx.badcert.example"])
+        failures = [f for p in sts for f in p.get("failure-details", [])]
+        self.assertIn("certificate-host-mismatch", {f["result-type"] for f in failures})
 
 
 if __name__ == "__main__":

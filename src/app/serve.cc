@@ -389,7 +389,15 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
       .max_connections = static_cast<std::size_t>(config.delivery.max_connections),
       .max_connections_per_domain =
           static_cast<std::size_t>(config.delivery.max_connections_per_domain),
-      .ca_file = config.delivery.ca_file};
+      .ca_file = config.delivery.ca_file,
+      .tls_report_period = std::chrono::seconds(config.delivery.tls_report_period),
+      .report_from = config.delivery.report_from};
+  if (outbound_options.report_from.empty()) {
+    const auto dot = config.hostname.find('.');
+    outbound_options.report_from =
+        "postmaster@" +
+        (dot == std::string::npos ? config.hostname : config.hostname.substr(dot + 1));
+  }
   for (const auto& domain : config.delivery.domains) {
     if (domain.require_tls) outbound_options.require_tls.insert(domain.name);
     if (!domain.dane) outbound_options.dane_off.insert(domain.name);

@@ -295,7 +295,8 @@ Result<void> parse_delivery(std::string_view source, std::string_view name, cons
   const IntegerKey durations[] = {{"give_up", &out.give_up, 1, kYear},
                                   {"delay_notice", &out.delay_notice, 0, kYear},
                                   {"retry_first", &out.retry_first, 1, kYear},
-                                  {"retry_max", &out.retry_max, 1, kYear}};
+                                  {"retry_max", &out.retry_max, 1, kYear},
+                                  {"tls_report_period", &out.tls_report_period, 0, kYear}};
   for (const auto& [key, value_node] : *delivery) {
     const std::string full = "delivery." + std::string(key.str());
     if (key.str() == "queue_only") {
@@ -303,6 +304,16 @@ Result<void> parse_delivery(std::string_view source, std::string_view name, cons
       if (!value)
         return tl::unexpected(bad_key(source, value_node, full, "expected true or false"));
       out.queue_only = *value;
+      continue;
+    }
+    if (key.str() == "report_from") {
+      auto value = string_value(source, value_node, full);
+      if (!value) return tl::unexpected(value.error());
+      if (value->find('@') == std::string::npos ||
+          value->find_first_of(" <>\r\n") != std::string::npos) {
+        return tl::unexpected(bad_key(source, value_node, full, "expected an address"));
+      }
+      out.report_from = *value;
       continue;
     }
     if (key.str() == "trust_anchor" || key.str() == "ca_file") {

@@ -95,6 +95,11 @@ struct Config {
     std::int64_t delay_notice = 4 * 3600;
     std::int64_t retry_first = 300;
     std::int64_t retry_max = 4 * 3600;
+    // SMTP TLS reports (RFC 8460) to the domains mail went to: the period each covers
+    // ("0s": none), and the address they come from (empty: postmaster@ the domain of
+    // `hostname`).
+    std::int64_t tls_report_period = 24 * 3600;
+    std::string report_from;
     // Per destination domain ([delivery.domains."example.com"]).
     struct Domain {
       std::string name;          // lowercase

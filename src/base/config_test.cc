@@ -42,6 +42,8 @@ give_up = "2d"
 delay_notice = "0s"
 retry_first = "90s"
 retry_max = "2h"
+tls_report_period = "1h"
+report_from = "tls-reports@example.org"
 [delivery.domains."Partner.Example"]
 require_tls = true
 dane = "off"
@@ -84,6 +86,8 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->delivery.delay_notice, 0);
   EXPECT_EQ(config->delivery.retry_first, 90);
   EXPECT_EQ(config->delivery.retry_max, 7200);
+  EXPECT_EQ(config->delivery.tls_report_period, 3600);
+  EXPECT_EQ(config->delivery.report_from, "tls-reports@example.org");
   ASSERT_EQ(config->delivery.domains.size(), 1u);
   EXPECT_EQ(config->delivery.domains[0].name, "partner.example");
   EXPECT_TRUE(config->delivery.domains[0].require_tls);
@@ -95,7 +99,7 @@ TEST(Config, RefusesResolversThatAreNotAddresses) {
        {"resolvers = [\"dns.example\"]", "resolvers = [\"unix:/run/dns\"]",
         "resolvers = \"127.0.0.1\"", "resolver = [\"127.0.0.1\"]", "max_connections = 0",
         "give_up = 5", "give_up = \"5w\"", "retry_first = \"0s\"", "retry_max = \"h\"",
-        "delay_notice = \"-1h\"", "give_up = \"99999999999d\"",
+        "delay_notice = \"-1h\"", "report_from = \"postmaster\"", "give_up = \"99999999999d\"",
         "domains.\"x.example\".dane = \"no\"", "domains.\"x.example\".require_tls = 1",
         "domains.\"x.example\".tls = \"dane\"", "domains = 1"}) {
     auto config = parse_config(std::string("[delivery]\n") + line, "t.toml");

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
 
 #include "base/ascii.h"
 #include "base/clock.h"
@@ -13,6 +14,7 @@
 #include "delivery/delivery.h"
 #include "delivery/dsn.h"
 #include "delivery/sts_policies.h"
+#include "delivery/tls_report.h"
 #include "dns/route.h"
 #include "net/offload.h"
 #include "smtp/client.h"
@@ -24,6 +26,12 @@ using State = store::QueuedRecipient::State;
 using Level = smtp::TlsPolicy::Level;
 
 namespace {
+
+// TLS outcomes counted in memory between writes to the store: at most this many
+// distinct ones (destination, policy, outcome, host); more are dropped, and logged.
+constexpr std::size_t kMaxTlsCounts = 10'000;
+// Rows of ended reporting periods read at once.
+constexpr std::size_t kMaxTlsRows = 100'000;
 
 // Entries taken from the queue per pass, and in flight at most: what the service
 // holds stays small however long the queue grows.
@@ -61,6 +69,47 @@ std::string status_of(std::string_view reply, std::string_view fallback) {
   return std::string(fallback);
 }
 
+// The policy as a TLS report shows it (RFC 8460 section 4.4), as JSON text: the key
+// its sessions are counted under.
+std::string sts_report_policy(const std::string& domain, const std::optional<StsPolicy>& policy) {
+  boost::json::array lines, mx;
+  if (policy) {
+    const char* mode = policy->mode == StsPolicy::Mode::Enforce   ? "enforce"
+                       : policy->mode == StsPolicy::Mode::Testing ? "testing"
+                                                                  : "none";
+    lines.emplace_back("version: STSv1");
+    lines.emplace_back(std::string("mode: ") + mode);
+    for (const std::string& pattern : policy->mx) {
+      lines.emplace_back("mx: " + pattern);
+      mx.emplace_back(pattern);
+    }
+    lines.emplace_back("max_age: " + std::to_string(policy->max_age));
+  }
+  return boost::json::serialize(boost::json::object{{"policy-type", "sts"},
+                                                    {"policy-string", std::move(lines)},
+                                                    {"policy-domain", domain},
+                                                    {"mx-host", std::move(mx)}});
+}
+
+// For DANE the policy domain is the TLSA base domain: the MX host (section 4.4).
+std::string tlsa_report_policy(const std::string& host, const std::vector<dns::Tlsa>& records) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  boost::json::array lines;
+  for (const dns::Tlsa& record : records) {
+    std::string line = std::to_string(record.usage) + " " + std::to_string(record.selector) + " " +
+                       std::to_string(record.matching) + " ";
+    for (unsigned char c : record.data) {
+      line += kHex[c >> 4];
+      line += kHex[c & 15];
+    }
+    lines.emplace_back(line);
+  }
+  return boost::json::serialize(boost::json::object{{"policy-type", "tlsa"},
+                                                    {"policy-string", std::move(lines)},
+                                                    {"policy-domain", host},
+                                                    {"mx-host", boost::json::array{}}});
+}
+
 // Whether a recipient just settled is reported to the sender.
 bool wants_report(const store::QueuedRecipient& recipient) {
   return notify_wants(recipient.notify, recipient.state == State::Failed ? "FAILURE" : "SUCCESS");
@@ -89,11 +138,15 @@ struct Outbound::Destination {
   std::vector<asio::steady_timer*> idle;  // of sessions waiting for items: woken by them
 };
 
-// What a host's connection must be, or why the host is not to be used.
+// What a host's connection must be, or why the host is not to be used; and the policy
+// as TLS reports show it (RFC 8460 section 4.4).
 struct Outbound::HostPolicy {
   smtp::TlsPolicy tls;
   bool sts_testing = false;  // an MTA-STS testing policy: a failed check does not stop it
   std::string skip;          // non-empty: do not use this host, for this reason
+  std::string skip_failure;  // the RFC 8460 result type of `skip`, if it is one
+  std::string report_type = "no-policy-found";  // "tlsa", "sts"
+  std::string report_policy;                    // its JSON object (policy-string, ...)
 };
 
 Outbound::Outbound(store::Store& store, Delivery& delivery, dns::Resolver& resolver,
@@ -131,6 +184,7 @@ void Outbound::wake() {
 }
 
 asio::awaitable<void> Outbound::run() {
+  asio::co_spawn(executor_, tls_reports(), asio::detached);
   for (;;) {
     const std::int64_t next = co_await run_once();
     if (woken_) {
@@ -143,6 +197,179 @@ asio::awaitable<void> Outbound::run() {
     boost::system::error_code ignored;
     co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     woken_ = false;
+  }
+}
+
+void Outbound::count_tls(const std::string& domain, const std::string& policy_type,
+                         const std::string& policy, const std::string& result_type,
+                         const std::string& mx_host, const std::string& ip,
+                         const std::string& info) {
+  const std::int64_t period = options_.tls_report_period.count();
+  if (period == 0) return;
+  const std::int64_t start = unix_seconds() / period * period;
+  // Failures keep their host and reason; the reason is cut to stay one short line.
+  const std::string detail = info.substr(0, 200);
+  std::string key = std::to_string(start);
+  for (const std::string* part :
+       {&domain, &policy_type, &policy, &result_type, &mx_host, &ip, &detail}) {
+    key += '\0';
+    key += *part;
+  }
+  auto found = tls_counts_.find(key);
+  if (found == tls_counts_.end()) {
+    if (tls_counts_.size() >= kMaxTlsCounts) {
+      log::warn("outbound: TLS report counts full; one dropped for " + domain);
+      return;
+    }
+    found = tls_counts_
+                .emplace(std::move(key), store::TlsResult{.period = start,
+                                                          .domain = domain,
+                                                          .policy_type = policy_type,
+                                                          .policy = policy,
+                                                          .result_type = result_type,
+                                                          .mx_host = mx_host,
+                                                          .receiving_ip = ip,
+                                                          .info = detail,
+                                                          .count = 0})
+                .first;
+  }
+  ++found->second.count;
+}
+
+// Plain co_await form (src/pop3/connection.cc explains why).
+asio::awaitable<void> Outbound::tls_reports() {
+  const std::int64_t period = options_.tls_report_period.count();
+  if (period == 0) co_return;
+  // Each minute, or twice a period when periods are shorter (tests).
+  const auto tick = std::chrono::seconds(std::clamp<std::int64_t>(period / 2, 1, 60));
+  asio::steady_timer timer(executor_);
+  for (;;) {
+    timer.expires_after(tick);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    if (!tls_counts_.empty()) {
+      std::vector<store::TlsResult> counts;
+      for (auto& [key, result] : tls_counts_) counts.push_back(std::move(result));
+      tls_counts_.clear();
+      auto added = co_await net::offload(blocking_, [&] { return store_.add_tls_results(counts); });
+      if (!added) log::warn("outbound: TLS report counts lost: " + added.error().detail);
+    }
+    co_await send_tls_reports();
+  }
+}
+
+namespace {
+
+// One report's policy, from the JSON text its sessions were counted under.
+TlsPolicyResult policy_result(const store::TlsResult& row) {
+  TlsPolicyResult policy{.policy_type = row.policy_type, .policy_domain = row.domain};
+  boost::system::error_code error;
+  const boost::json::value parsed = boost::json::parse(row.policy, error);
+  if (error || !parsed.is_object()) return policy;
+  const boost::json::object& object = parsed.as_object();
+  auto strings = [&](const char* key, std::vector<std::string>& out) {
+    if (const auto* list = object.if_contains(key); list && list->is_array()) {
+      for (const auto& item : list->as_array()) {
+        if (item.is_string()) out.emplace_back(item.as_string());
+      }
+    }
+  };
+  strings("policy-string", policy.policy_string);
+  strings("mx-host", policy.mx_host);
+  if (const auto* name = object.if_contains("policy-domain"); name && name->is_string()) {
+    policy.policy_domain = std::string(name->as_string());
+  }
+  return policy;
+}
+
+}  // namespace
+
+// Plain co_await form (src/pop3/connection.cc explains why).
+asio::awaitable<void> Outbound::send_tls_reports() {
+  const std::int64_t period = options_.tls_report_period.count();
+  const std::int64_t current = unix_seconds() / period * period;
+  const std::size_t limit = kMaxTlsRows;
+  auto ended = co_await net::offload(
+      blocking_, [this, current, limit] { return store_.tls_results_before(current, limit); });
+  if (!ended) {
+    log::warn("outbound: cannot read TLS report counts: " + ended.error().detail);
+    co_return;
+  }
+  // One report per period and destination domain, to the addresses its `_smtp._tls`
+  // record names (RFC 8460 section 3); none when it names none.
+  const std::vector<store::TlsResult>& rows = *ended;
+  std::size_t i = 0;
+  while (i < rows.size()) {
+    const std::int64_t start = rows[i].period;
+    const std::string domain = rows[i].domain;
+    std::size_t end = i;
+    while (end < rows.size() && rows[end].period == start && rows[end].domain == domain) ++end;
+    const std::string record_name = "_smtp._tls." + domain;
+    auto answer = co_await resolver_.query(record_name, dns::Type::Txt);
+    if (!answer || answer->bogus || (answer->rcode != 0 && !answer->nxdomain)) {
+      i = end;  // the lookup failed: the next pass tries again
+      continue;
+    }
+    std::vector<std::string> records, to;
+    for (const std::string& rdata : answer->rdata) {
+      const std::optional<std::string> text = dns::parse_txt(rdata);
+      if (text && text->starts_with("v=TLSRPTv1")) records.push_back(*text);
+    }
+    const auto uris = records.size() == 1 ? parse_tlsrpt_record(records.front()) : std::nullopt;
+    for (const std::string& uri : uris.value_or(std::vector<std::string>{})) {
+      // mailto: only (section 3 lets a sender support one of mailto and https).
+      if (!uri.starts_with("mailto:")) continue;
+      const std::string address = uri.substr(7, uri.find('?') - 7);
+      if (address.find('@') != std::string::npos && address.find('%') == std::string::npos) {
+        to.push_back(address);
+      }
+    }
+    if (!to.empty()) {
+      TlsReport report{.organization_name = options_.hostname,
+                       .contact_info = options_.report_from,
+                       .report_id = std::to_string(start) + "." + domain + "@" + options_.hostname,
+                       .start = start,
+                       .end = start + period,
+                       .policy_domain = domain,
+                       .policies = {}};
+      std::map<std::string, std::size_t> by_policy;
+      for (std::size_t k = i; k < end; ++k) {
+        const store::TlsResult& row = rows[k];
+        auto [at, added] = by_policy.try_emplace(row.policy, report.policies.size());
+        if (added) report.policies.push_back(policy_result(row));
+        TlsPolicyResult& policy = report.policies[at->second];
+        if (row.result_type.empty()) {
+          policy.successful_sessions += row.count;
+          continue;
+        }
+        policy.failed_sessions += row.count;
+        policy.failure_details.push_back({.result_type = row.result_type,
+                                          .sending_mta_ip = {},
+                                          .receiving_mx_hostname = row.mx_host,
+                                          .receiving_ip = row.receiving_ip,
+                                          .failure_reason_code = row.info,
+                                          .failed_session_count = row.count});
+      }
+      const std::string mail =
+          tls_report_mail(report, options_.report_from, to.front(), unix_seconds());
+      Envelope envelope{.mail_from = options_.report_from, .recipients = {}};
+      for (const std::string& address : to) envelope.recipients.push_back({.address = address});
+      const Origin origin{
+          .protocol = "tlsrpt", .actor = {}, .address = {}, .detail = "TLS report for " + domain};
+      auto sent = co_await net::offload(blocking_,
+                                        [&] { return delivery_.submit(envelope, mail, origin); });
+      if (!sent) {
+        log::warn("outbound: TLS report for " + domain + " not sent: " + sent.error().detail);
+        i = end;
+        continue;
+      }
+      log::info("outbound: TLS report for " + domain + " sent to " + to.front());
+    }
+    // Reported, or nobody asked for it: dropped.
+    auto removed =
+        co_await net::offload(blocking_, [&] { return store_.remove_tls_results(start, domain); });
+    if (!removed) log::warn("outbound: TLS report counts kept: " + removed.error().detail);
+    i = end;
   }
 }
 
@@ -216,6 +443,9 @@ asio::awaitable<Outbound::HostPolicy> Outbound::host_policy(std::string domain, 
     if (!tlsa) {
       // A secure host whose TLSA cannot be looked up is not used (section 2.2.2).
       policy.skip = "451 4.4.3 " + tlsa.error().detail;
+      policy.skip_failure = "dnssec-invalid";
+      policy.report_type = "tlsa";
+      policy.report_policy = tlsa_report_policy(host, {});
       co_return policy;
     }
     if (tlsa->secure && !tlsa->records.empty()) {
@@ -229,17 +459,29 @@ asio::awaitable<Outbound::HostPolicy> Outbound::host_policy(std::string domain, 
       }
       // Records but none usable: TLS is still required, not authenticated (2.2).
       policy.tls.level = policy.tls.tlsa.empty() ? Level::Encrypt : Level::Dane;
-      if (policy.tls.level == Level::Dane) co_return policy;
+      if (policy.tls.level == Level::Dane) {
+        policy.report_type = "tlsa";
+        policy.report_policy = tlsa_report_policy(host, policy.tls.tlsa);
+        co_return policy;
+      }
     }
   }
   // Then MTA-STS (RFC 8461 section 4): the host must be one the policy names, and its
   // certificate trusted and naming it.
-  const std::optional<StsPolicy> sts = co_await sts_->get(domain);
+  const StsLookup lookup = co_await sts_->get(domain);
+  if (!lookup.failure.empty()) {
+    count_tls(domain, "sts", sts_report_policy(domain, std::nullopt), lookup.failure, host, "",
+              lookup.detail);
+  }
+  const std::optional<StsPolicy>& sts = lookup.policy;
   if (sts && sts->mode != StsPolicy::Mode::None) {
     const bool enforce = sts->mode == StsPolicy::Mode::Enforce;
+    policy.report_type = "sts";
+    policy.report_policy = sts_report_policy(domain, sts);
     if (!sts_mx_matches(*sts, host)) {
       if (enforce) {
         policy.skip = "451 4.7.5 " + host + " is not an MX host of " + domain + "'s MTA-STS policy";
+        policy.skip_failure = "validation-failure";
         co_return policy;
       }
       log::warn("outbound: MTA-STS (testing): " + host + " not in " + domain + "'s policy");
@@ -327,6 +569,10 @@ asio::awaitable<void> Outbound::session(std::string domain) {
       const HostPolicy& policy = policies.at(host.name);
       if (!policy.skip.empty()) {
         last = policy.skip;
+        if (!policy.skip_failure.empty()) {
+          count_tls(domain, policy.report_type, policy.report_policy, policy.skip_failure,
+                    host.name, candidate.address, policy.skip);
+        }
         ++cursor;
         continue;
       }
@@ -337,16 +583,28 @@ asio::awaitable<void> Outbound::session(std::string domain) {
           failed && policy.sts_testing && failed->enhanced == "4.7.5") {
         // MTA-STS testing (RFC 8461 section 5): the failure is reported, not enforced.
         log::warn("outbound: MTA-STS (testing) for " + domain + ": " + failed->text);
+        count_tls(domain, policy.report_type, policy.report_policy, failed->tls_failure, host_name,
+                  address, failed->text);
         tls = smtp::TlsPolicy{};
         opened = co_await smtp::Client::open(executor_, client_options, host_name, address, tls);
       }
       if (auto* failed = std::get_if<smtp::Attempt>(&opened)) {
         last = failed->text;
         log::info("outbound: " + domain + ": " + last);
+        if (!failed->tls_failure.empty()) {
+          count_tls(domain, policy.report_type, policy.report_policy, failed->tls_failure,
+                    host_name, address, failed->text);
+        }
         ++cursor;
         continue;
       }
       client = std::move(std::get<std::unique_ptr<smtp::Client>>(opened));
+      if (tls.level == policy.tls.level) {  // not MTA-STS testing's fallback
+        // A session counts as successful when it negotiated TLS (RFC 8460 4.4).
+        count_tls(domain, policy.report_type, policy.report_policy,
+                  client->tls() ? "" : "starttls-not-supported", host_name, address,
+                  client->tls() ? "" : "no STARTTLS");
+      }
       client_via =
           host_name + "[" + address + "] " +
           (client->tls() ? std::string(smtp::to_string(tls.level)) + " " + client->tls_description()

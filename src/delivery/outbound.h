@@ -51,6 +51,10 @@ struct OutboundOptions {
   std::filesystem::path ca_file;      // PKIX trust anchors; empty: the system's
   std::set<std::string> require_tls;  // domains whose MX hosts must have trusted TLS
   std::set<std::string> dane_off;     // domains whose TLSA records are not used
+  // SMTP TLS reports (RFC 8460): the period each covers (0: none kept or sent), and
+  // the address they come from.
+  std::chrono::seconds tls_report_period{24 * 3600};
+  std::string report_from;
 };
 
 class Outbound {
@@ -83,6 +87,15 @@ class Outbound {
   boost::asio::awaitable<void> session(std::string domain);
   boost::asio::awaitable<HostPolicy> host_policy(std::string domain, bool mx_secure,
                                                  std::string host, bool host_secure);
+  // Counts one session's TLS outcome for the destination's next TLS report (an empty
+  // `result_type`: success).
+  void count_tls(const std::string& domain, const std::string& policy_type,
+                 const std::string& policy, const std::string& result_type,
+                 const std::string& mx_host, const std::string& ip, const std::string& info);
+  // Forever: the counts written to the store each minute, and the reports of each
+  // period that ended sent to the domains that publish where they want them.
+  boost::asio::awaitable<void> tls_reports();
+  boost::asio::awaitable<void> send_tls_reports();
   // Settles one item's part of its job; the job's end when it was the last.
   boost::asio::awaitable<void> finish(Item item);
   boost::asio::awaitable<void> finish_job(std::shared_ptr<Job> job);
@@ -101,6 +114,7 @@ class Outbound {
   std::map<std::string, Destination> destinations_;
   std::deque<std::string> starved_;  // destinations waiting for a connection slot
   std::size_t sessions_ = 0;
+  std::map<std::string, store::TlsResult> tls_counts_;  // not yet in the store
 };
 
 }  // namespace rampart::delivery

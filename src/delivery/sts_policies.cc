@@ -26,7 +26,7 @@ StsPolicies::StsPolicies(dns::Resolver& resolver, std::shared_ptr<asio::ssl::con
     : resolver_(resolver), tls_(std::move(tls)), executor_(executor), port_(port) {}
 
 // Plain co_await form (src/pop3/connection.cc explains why).
-asio::awaitable<std::optional<StsPolicy>> StsPolicies::get(std::string domain) {
+asio::awaitable<StsLookup> StsPolicies::get(std::string domain) {
   const std::int64_t now = unix_seconds();
   const auto cached = cache_.find(domain);
   const bool have = cached != cache_.end() && cached->second.expires > now;
@@ -43,20 +43,29 @@ asio::awaitable<std::optional<StsPolicy>> StsPolicies::get(std::string domain) {
       id = parse_sts_record(*text);
     }
   }
+  StsLookup lookup;
   if (records != 1 || !id) {
-    if (have) co_return cached->second.policy;  // the record may come back; the policy lasts
-    co_return std::nullopt;
+    if (have) lookup.policy = cached->second.policy;  // the record may come back
+    co_return lookup;
   }
-  if (have && cached->second.id == *id) co_return cached->second.policy;
+  if (have && cached->second.id == *id) {
+    lookup.policy = cached->second.policy;
+    co_return lookup;
+  }
   Result<StsPolicy> fetched = co_await fetch(domain);
   if (!fetched) {
     log::warn("outbound: MTA-STS policy of " + domain + ": " + fetched.error().detail);
-    if (have) co_return cached->second.policy;
-    co_return std::nullopt;
+    lookup.failure = fetched.error().code == Errc::NoPermission ? "sts-webpki-invalid"
+                     : fetched.error().code == Errc::BadInput   ? "sts-policy-invalid"
+                                                                : "sts-policy-fetch-error";
+    lookup.detail = fetched.error().detail;
+    if (have) lookup.policy = cached->second.policy;
+    co_return lookup;
   }
   // Refetched meanwhile by another session: the newest wins, either is right.
   cache_[domain] = Cached{.policy = *fetched, .id = *id, .expires = now + fetched->max_age};
-  co_return *fetched;
+  lookup.policy = *fetched;
+  co_return lookup;
 }
 
 asio::awaitable<Result<StsPolicy>> StsPolicies::fetch(std::string domain) {
@@ -74,6 +83,7 @@ asio::awaitable<Result<StsPolicy>> StsPolicies::fetch(std::string domain) {
   const seconds connect_timeout = kConnect, exchange_timeout = kExchange;
   const std::uint16_t port = port_;
   std::string why = "cannot connect to " + host;
+  bool certificate_refused = false;
   for (const std::string& address : addresses) {
     std::optional<net::Socket> socket =
         co_await net::Stream::connect(executor_, address, port, connect_timeout);
@@ -88,9 +98,12 @@ asio::awaitable<Result<StsPolicy>> StsPolicies::fetch(std::string domain) {
     };
     const bool secured = co_await stream.start_tls_client(host, connect_timeout, configure);
     if (!secured) {
-      const std::string error = stream.tls_verify_error();
-      why = host + "[" + address +
-            "]: " + (error.empty() ? "TLS handshake failed" : "certificate not accepted: " + error);
+      const long error = stream.tls_verify_result();
+      certificate_refused = error != X509_V_OK;
+      why = host + "[" + address + "]: " +
+            (error == X509_V_OK ? std::string("TLS handshake failed")
+                                : std::string("certificate not accepted: ") +
+                                      X509_verify_cert_error_string(error));
       continue;
     }
     // HTTP/1.0: the answer ends when the server closes, never chunked.
@@ -126,7 +139,7 @@ asio::awaitable<Result<StsPolicy>> StsPolicies::fetch(std::string domain) {
     if (!policy) co_return fail(Errc::BadInput, host + ": not a valid STSv1 policy");
     co_return *policy;
   }
-  co_return fail(Errc::TryLater, why);
+  co_return fail(certificate_refused ? Errc::NoPermission : Errc::TryLater, why);
 }
 
 }  // namespace rampart::delivery

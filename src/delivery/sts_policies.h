@@ -24,6 +24,14 @@ class Resolver;
 
 namespace rampart::delivery {
 
+struct StsLookup {
+  std::optional<StsPolicy> policy;  // in force; nullopt: none
+  // A record is published but no policy could be had: RFC 8460's
+  // "sts-policy-fetch-error", "sts-policy-invalid" or "sts-webpki-invalid"; else empty.
+  std::string failure;
+  std::string detail;  // why, in words
+};
+
 class StsPolicies {
  public:
   // Runs on `executor` (one thread's); `tls` holds the trust anchors; `port` is 443
@@ -31,8 +39,8 @@ class StsPolicies {
   StsPolicies(dns::Resolver& resolver, std::shared_ptr<boost::asio::ssl::context> tls,
               boost::asio::any_io_executor executor, std::uint16_t port = 443);
 
-  // The policy in force for `domain` (lowercase), nullopt when it has none.
-  boost::asio::awaitable<std::optional<StsPolicy>> get(std::string domain);
+  // The policy in force for `domain` (lowercase), if any.
+  boost::asio::awaitable<StsLookup> get(std::string domain);
 
  private:
   struct Cached {

@@ -128,10 +128,8 @@ asio::awaitable<std::optional<Socket>> Stream::connect(asio::any_io_executor exe
   co_return std::optional<Socket>(std::move(socket));
 }
 
-std::string Stream::tls_verify_error() {
-  if (!tls_stream_) return {};
-  const long result = SSL_get_verify_result(tls_stream_->native_handle());
-  return result == X509_V_OK ? std::string() : X509_verify_cert_error_string(result);
+long Stream::tls_verify_result() {
+  return tls_stream_ ? SSL_get_verify_result(tls_stream_->native_handle()) : X509_V_OK;
 }
 
 void Stream::close() {

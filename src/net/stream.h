@@ -56,9 +56,9 @@ class Stream {
       std::chrono::seconds timeout);
   // "TLSv1.3 TLS_AES_256_GCM_SHA384", for Received: headers and logs.
   std::string tls_description() const;
-  // Why the peer's certificate was not accepted ("certificate has expired"); empty when
-  // it was, or was not checked.
-  std::string tls_verify_error();
+  // The check of the peer's certificate: X509_V_OK when it passed or was not made,
+  // else an X509_V_ERR_ code (X509_verify_cert_error_string says it in words).
+  long tls_verify_result();
 
  private:
   void arm(boost::asio::steady_timer& deadline, std::chrono::seconds timeout);

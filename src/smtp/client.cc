@@ -77,6 +77,26 @@ bool require_certificate(SSL* ssl, const TlsPolicy& policy, const std::string& h
   return true;
 }
 
+// RFC 8460 section 4.3's name for why a certificate was not accepted.
+std::string report_type_of(long verify_result) {
+  switch (verify_result) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+      return "certificate-host-mismatch";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "certificate-expired";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return "certificate-not-trusted";
+    default:
+      return "validation-failure";  // DANE's "no matching TLSA records" among them
+  }
+}
+
 }  // namespace
 
 const char* to_string(TlsPolicy::Level level) {
@@ -208,6 +228,7 @@ asio::awaitable<std::variant<std::unique_ptr<Client>, Attempt>> Client::open(
     if (use_tls && state->capabilities.starttls) {
       std::optional<Reply> ready = co_await state->command(starttls, command_timeout);
       bool secured = false;
+      long verify_result = X509_V_OK;
       std::string why = ready ? "STARTTLS: " + attempt_of(*ready).text : "STARTTLS failed";
       if (ready && ready->code == 220) {
         const std::function<bool(SSL*)> configure = [&policy, &host](SSL* ssl) {
@@ -216,14 +237,18 @@ asio::awaitable<std::variant<std::unique_ptr<Client>, Attempt>> Client::open(
         const std::function<bool(SSL*)> none;
         secured = co_await state->stream.start_tls_client(host, command_timeout,
                                                           check_certificate ? configure : none);
-        const std::string verify_error = state->stream.tls_verify_error();
-        why = verify_error.empty()
+        verify_result = state->stream.tls_verify_result();
+        why = verify_result == X509_V_OK
                   ? "TLS handshake failed"
                   : "certificate not accepted (" + std::string(to_string(policy.level)) +
-                        "): " + verify_error;
+                        "): " + X509_verify_cert_error_string(verify_result);
       }
       if (!secured) {
-        if (tls_required) co_return failure("4.7.5", why);
+        if (tls_required) {
+          Attempt refused = failure("4.7.5", why);
+          refused.tls_failure = report_type_of(verify_result);
+          co_return refused;
+        }
         continue;  // once more, in the clear
       }
       state->forget_input();
@@ -239,8 +264,10 @@ asio::awaitable<std::variant<std::unique_ptr<Client>, Attempt>> Client::open(
       const seconds quit_timeout = kQuit;
       const bool sent = co_await state->send(quit, quit_timeout);
       static_cast<void>(sent);
-      co_return failure("4.7.5", std::string("TLS required (") + to_string(policy.level) +
-                                     ") but STARTTLS not offered");
+      Attempt refused = failure("4.7.5", std::string("TLS required (") + to_string(policy.level) +
+                                             ") but STARTTLS not offered");
+      refused.tls_failure = "starttls-not-supported";
+      co_return refused;
     }
     co_return std::unique_ptr<Client>(new Client(std::move(state)));
   }

@@ -39,6 +39,9 @@ struct Attempt {
   int code = 0;          // the reply that decides it; 0: never sent (a failure before RCPT)
   std::string enhanced;  // RFC 3463 code of that reply, or one of ours
   std::string text;      // "550 5.1.1 no such user", for the log and a DSN
+  // When TLS the policy required could not be had: the failure as SMTP TLS reporting
+  // names it (RFC 8460 section 4.3: "certificate-host-mismatch", ...).
+  std::string tls_failure;
   bool delivered() const { return code / 100 == 2; }
   bool permanent() const { return code / 100 == 5; }
 };

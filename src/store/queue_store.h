@@ -52,6 +52,18 @@ struct DueQueue {
   std::int64_t next_attempt = 0;
 };
 
+// SMTP TLS reporting (RFC 8460): how many sessions to a destination domain, in one
+// reporting period, went one way under one policy. Kept until reported.
+struct TlsResult {
+  std::int64_t period = 0;  // the period's start (Unix seconds)
+  std::string domain;       // the policy domain: where the mail went
+  std::string policy_type;  // "sts", "tlsa" or "no-policy-found"
+  std::string policy;       // the policy as the report shows it (JSON text), or empty
+  std::string result_type;  // empty: successful sessions; else the RFC 8460 result type
+  std::string mx_host, receiving_ip, info;  // for failures
+  std::int64_t count = 0;
+};
+
 class QueueStore {
  public:
   virtual ~QueueStore() = default;
@@ -79,6 +91,14 @@ class QueueStore {
   // After it: the attempts made, when to try next, and whether the delay was reported.
   virtual Result<void> reschedule(std::int64_t id, int attempts, std::int64_t next_attempt,
                                   bool delay_reported) = 0;
+
+  // TLS results: adds the counts to those kept (same key: summed); reads those of
+  // periods that started before `before`, at most `limit` rows, by period and domain;
+  // drops one period's results for one domain once reported.
+  virtual Result<void> add_tls_results(const std::vector<TlsResult>& results) = 0;
+  virtual Result<std::vector<TlsResult>> tls_results_before(std::int64_t before,
+                                                            std::size_t limit) = 0;
+  virtual Result<void> remove_tls_results(std::int64_t period, const std::string& domain) = 0;
 };
 
 }  // namespace rampart::store

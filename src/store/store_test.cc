@@ -547,7 +547,7 @@ TEST_F(StoreTest, ReopensAtTheSchemaVersionAndRefusesANewerOne) {
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 13);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 14);
   sqlite3_finalize(statement);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
@@ -733,6 +733,31 @@ TEST_F(StoreTest, QueueEntriesAreHeldRetriedAndRemoved) {
   EXPECT_FALSE(store_->read_blob(a->blob_id));  // nothing else held it
   EXPECT_EQ(*store_->read_blob(b->blob_id), second.raw);
   EXPECT_EQ(store_->remove_queue_entry(a->id).error().code, Errc::NotFound);
+}
+
+TEST_F(StoreTest, TlsResultsAreSummedReadByPeriodAndRemoved) {
+  const TlsResult ok{
+      .period = 100, .domain = "a.example", .policy_type = "sts", .policy = "{}", .count = 2};
+  TlsResult failed = ok;
+  failed.result_type = "certificate-host-mismatch";
+  failed.mx_host = "mx.a.example";
+  failed.count = 1;
+  TlsResult later = ok;
+  later.period = 200;
+  ASSERT_TRUE(store_->add_tls_results({ok, failed, later}));
+  ASSERT_TRUE(store_->add_tls_results({ok}));  // the same key: summed
+  auto ended = store_->tls_results_before(200, 10);
+  ASSERT_TRUE(ended);
+  ASSERT_EQ(ended->size(), 2u);  // period 200 has not ended
+  const auto success = std::find_if(ended->begin(), ended->end(),
+                                    [](const TlsResult& r) { return r.result_type.empty(); });
+  ASSERT_NE(success, ended->end());
+  EXPECT_EQ(success->count, 4);
+  EXPECT_EQ(store_->tls_results_before(300, 1)->size(), 1u);  // the limit
+  ASSERT_TRUE(store_->remove_tls_results(100, "a.example"));
+  auto left = store_->tls_results_before(300, 10);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().period, 200);
 }
 
 TEST_F(StoreTest, AppendsSeveralMessagesAtomically) {

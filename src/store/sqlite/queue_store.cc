@@ -183,6 +183,53 @@ Result<void> SqliteQueueStore::reschedule(std::int64_t id, int attempts, std::in
   });
 }
 
+Result<void> SqliteQueueStore::add_tls_results(const std::vector<TlsResult>& results) {
+  return db_.write([&](Transaction& transaction) -> Result<void> {
+    for (const TlsResult& result : results) {
+      Query(transaction.connection(),
+            "INSERT INTO tls_results (period, domain, policy_type, policy, result_type, mx_host, "
+            "receiving_ip, info, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET count = count + excluded.count, policy = excluded.policy",
+            result.period, result.domain, result.policy_type, result.policy, result.result_type,
+            result.mx_host, result.receiving_ip, result.info, result.count)
+          .run();
+    }
+    return {};
+  });
+}
+
+Result<std::vector<TlsResult>> SqliteQueueStore::tls_results_before(std::int64_t before,
+                                                                    std::size_t limit) {
+  return db_.read([&](Connection& connection) -> Result<std::vector<TlsResult>> {
+    std::vector<TlsResult> results;
+    Query query(connection,
+                "SELECT period, domain, policy_type, policy, result_type, mx_host, receiving_ip, "
+                "info, count FROM tls_results WHERE period < ? ORDER BY period, domain LIMIT ?",
+                before, static_cast<std::int64_t>(limit));
+    while (query.next()) {
+      results.push_back({.period = query.get<std::int64_t>(0),
+                         .domain = query.get<std::string>(1),
+                         .policy_type = query.get<std::string>(2),
+                         .policy = query.get<std::string>(3),
+                         .result_type = query.get<std::string>(4),
+                         .mx_host = query.get<std::string>(5),
+                         .receiving_ip = query.get<std::string>(6),
+                         .info = query.get<std::string>(7),
+                         .count = query.get<std::int64_t>(8)});
+    }
+    return results;
+  });
+}
+
+Result<void> SqliteQueueStore::remove_tls_results(std::int64_t period, const std::string& domain) {
+  return db_.write([&](Transaction& transaction) -> Result<void> {
+    Query(transaction.connection(), "DELETE FROM tls_results WHERE period = ? AND domain = ?",
+          period, domain)
+        .run();
+    return {};
+  });
+}
+
 Result<void> SqliteQueueStore::remove_queue_entry(std::int64_t id) {
   return db_.write([&](Transaction& transaction) -> Result<void> {
     Query removed(transaction.connection(), "DELETE FROM queue WHERE id = ? RETURNING blob_id", id);

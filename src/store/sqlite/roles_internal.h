@@ -114,6 +114,10 @@ class SqliteQueueStore : public virtual QueueStore {
                                  const std::vector<QueuedRecipient>& recipients) override;
   Result<void> reschedule(std::int64_t id, int attempts, std::int64_t next_attempt,
                           bool delay_reported) override;
+  Result<void> add_tls_results(const std::vector<TlsResult>& results) override;
+  Result<std::vector<TlsResult>> tls_results_before(std::int64_t before,
+                                                    std::size_t limit) override;
+  Result<void> remove_tls_results(std::int64_t period, const std::string& domain) override;
 
  private:
   Database& db_;

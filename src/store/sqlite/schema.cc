@@ -210,6 +210,22 @@ ALTER TABLE queue ADD COLUMN delay_reported INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE queue_recipients ADD COLUMN via TEXT NOT NULL DEFAULT '';
 ALTER TABLE queue_recipients ADD COLUMN reported INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // v14: SMTP TLS reporting (RFC 8460): session counts per reporting period,
+    // destination domain, policy and outcome, kept until reported (TlsResult).
+    R"sql(
+CREATE TABLE tls_results (
+  period INTEGER NOT NULL,
+  domain TEXT NOT NULL,
+  policy_type TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  result_type TEXT NOT NULL,
+  mx_host TEXT NOT NULL,
+  receiving_ip TEXT NOT NULL,
+  info TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (period, domain, policy_type, result_type, mx_host, receiving_ip, info)
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace
