@@ -10,6 +10,7 @@ import unittest
 import dkim
 
 from harness import Instance
+from knot_zone import KnotZones
 
 PASSWORD = "correct horse battery"
 
@@ -149,6 +150,34 @@ class Dkim(unittest.TestCase):
                     self.assertTrue(all(len(part) <= 255 for part in value.split('"')[1::2]), name)
         missing = self.instance.cli("dns-records", "nowhere.test")
         self.assertNotEqual(missing.returncode, 0)
+
+    def test_dns_records_load_into_a_signed_zone_that_verifies_the_signatures(self):
+        """The output of `rampart dns-records` pasted into a real zone: Knot loads and signs
+        it, and dkimpy verifies a message with the keys Knot then serves."""
+        printed = self.instance.cli("dns-records", "example.test")
+        self.assertEqual(printed.returncode, 0, printed.stderr)
+        zone = ("$TTL 300\nexample.test. SOA ns.example.test. admin.example.test. 1 3600 600 86400 300\n"
+                "example.test. NS ns.example.test.\nns.example.test. A 127.0.0.3\n" + printed.stdout)
+        with KnotZones({"example.test": zone}, signed={"example.test"}) as knot:
+            def kdig(*query):
+                done = subprocess.run(["kdig", f"@{knot.address}", "-p", str(knot.port), "+short",
+                                       *query], capture_output=True, text=True, timeout=30)
+                return done.stdout.strip()
+
+            self.assertEqual(kdig("MX", "example.test"), "10 mail.test.")
+            self.assertIn("v=TLSRPTv1", kdig("TXT", "_smtp._tls.example.test"))
+            self.assertTrue(kdig("SRV", "_submission._tcp.example.test").endswith("mail.test."))
+
+            def lookup(name, timeout=5):
+                name = name.decode() if isinstance(name, bytes) else name
+                answer = kdig("TXT", name)
+                return txt_value(answer).encode() if answer else None
+
+            self.send(b"From: alice@example.test\r\nTo: bob@remote.test\r\nSubject: zone\r\n\r\nhi\r\n")
+            signed = self.last_queued()
+            verifier = dkim.DKIM(signed)
+            for index in range(signed.count(b"DKIM-Signature:")):
+                self.assertTrue(verifier.verify(idx=index, dnsfunc=lookup), index)
 
 
 if __name__ == "__main__":
