@@ -86,7 +86,7 @@ struct Config {
     std::filesystem::path ca_file;
     // Connections open to other servers at once, in all and per destination domain.
     std::int64_t max_connections = 100;
-    std::int64_t max_connections_per_domain = 10;
+    std::int64_t max_connections_per_domain = 20;
     // Seconds ("5d", "4h", "30m", "10s" in the file): a recipient still waiting after
     // `give_up` fails; the sender is told it is late (a delay DSN) after `delay_notice`
     // (0: never); retries come `retry_first` after the first attempt, doubling up to

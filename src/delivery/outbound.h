@@ -46,7 +46,7 @@ struct OutboundOptions {
   std::chrono::seconds max_retry{4 * 3600};
   std::chrono::seconds idle_check{60};  // looked at at least this often
   std::size_t max_connections = 100;
-  std::size_t max_connections_per_domain = 10;
+  std::size_t max_connections_per_domain = 20;
   std::uint16_t port = 25;            // of the MX hosts (other ports: tests)
   std::filesystem::path ca_file;      // PKIX trust anchors; empty: the system's
   std::set<std::string> require_tls;  // domains whose MX hosts must have trusted TLS
