@@ -72,6 +72,7 @@ POLICIES = {
     "mta-sts.badcert.example": "version: STSv1\r\nmode: enforce\r\nmx: mx.badcert.example\r\nmax_age: 86400\r\n",
     # The policy names another host than the MX.
     "mta-sts.othermx.example": "version: STSv1\nmode: enforce\nmx: *.elsewhere.example\nmax_age: 86400\n",
+    "mta-sts.many.example": "version: STSv1\r\nmode: enforce\r\nmx: mx.many.example\r\nmax_age: 86400\r\n",
     "mta-sts.testing.example": "version: STSv1\r\nmode: testing\r\nmx: mx.testing.example\r\nmax_age: 86400\r\n",
 }
 
@@ -112,7 +113,7 @@ class TlsPolicy(unittest.TestCase):
                 path("mx.pem"), "-days", "2", "-subj", "/CN=mx.dane.example", "-CA",
                 path("ca.pem"), "-CAkey", path("ca.key"), "-addext",
                 "subjectAltName=DNS:mx.dane.example,DNS:mx.sts.example,DNS:mx.lax.example,"
-                "DNS:mx.tamail.example")
+                "DNS:mx.tamail.example,DNS:mx.many.example")
         # The policy server: every mta-sts name.
         openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", path("sts.key"), "-out", path("sts.pem"), "-days", "2",
@@ -141,6 +142,7 @@ class TlsPolicy(unittest.TestCase):
             "badcert.example": zone("badcert.example", '_mta-sts TXT "v=STSv1; id=1"\n' + RUA),
             "othermx.example": zone("othermx.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
             "testing.example": zone("testing.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
+            "many.example": zone("many.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
             "strict.example": zone("strict.example"),
         }
         signed = {"dane.example", "wrong.example", "tamail.example", "wrongta.example",
@@ -224,6 +226,18 @@ class TlsPolicy(unittest.TestCase):
         self.sink.wait_for("bob@sts.example", count=1, timeout=60)
         self.instance.wait_for_log("to <bob@sts.example> via mx.sts.example[127.0.0.5] verify TLS")
         self.assertIn(("mta-sts.sts.example", "/.well-known/mta-sts.txt"), PolicyServer.requests)
+
+    def test_mta_sts_policy_is_fetched_once_for_many_connections(self):
+        recipients = [f"r{n}@many.example" for n in range(8)]
+        threads = [threading.Thread(target=self.submit, args=(r,)) for r in recipients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for recipient in recipients:
+            self.sink.wait_for(recipient, count=1, timeout=60)
+        fetched = [r for r in PolicyServer.requests if r[0] == "mta-sts.many.example"]
+        self.assertEqual(len(fetched), 1, PolicyServer.requests)
 
     def test_mta_sts_enforce_with_a_wrong_certificate_defers(self):
         self.submit("bob@badcert.example")

@@ -3,6 +3,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "base/clock.h"
 #include "base/log.h"
 #include "dns/rdata.h"
@@ -52,7 +55,25 @@ asio::awaitable<StsLookup> StsPolicies::get(std::string domain) {
     lookup.policy = cached->second.policy;
     co_return lookup;
   }
+  if (auto busy = fetching_.find(domain); busy != fetching_.end()) {
+    // Another connection is fetching it: its result, when it comes, is ours.
+    asio::steady_timer done(executor_, kConnect + kExchange);
+    busy->second.push_back(&done);
+    boost::system::error_code ignored;
+    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    if (auto still = fetching_.find(domain); still != fetching_.end()) {
+      std::erase(still->second, &done);
+    }
+    const auto fresh = cache_.find(domain);
+    if (fresh != cache_.end() && fresh->second.expires > unix_seconds()) {
+      lookup.policy = fresh->second.policy;
+    }
+    co_return lookup;
+  }
+  fetching_[domain];
   Result<StsPolicy> fetched = co_await fetch(domain);
+  for (asio::steady_timer* waiting : fetching_[domain]) waiting->cancel();
+  fetching_.erase(domain);
   if (!fetched) {
     log::warn("outbound: MTA-STS policy of " + domain + ": " + fetched.error().detail);
     lookup.failure = fetched.error().code == Errc::NoPermission ? "sts-webpki-invalid"

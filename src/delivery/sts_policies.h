@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -55,6 +56,9 @@ class StsPolicies {
   boost::asio::any_io_executor executor_;
   std::uint16_t port_;
   std::map<std::string, Cached> cache_;
+  // Domains being fetched, with the lookups waiting for that fetch: one fetch per
+  // domain however many connections ask at once.
+  std::map<std::string, std::vector<boost::asio::steady_timer*>> fetching_;
 };
 
 }  // namespace rampart::delivery
