@@ -74,11 +74,20 @@ Result<void> Committer::run(const Work& work, std::vector<std::string> written_b
   return item.result;
 }
 
+namespace {
+// Blob files deleted after each batch while more writes wait.
+constexpr std::size_t kDeletesPerBatch = 16;
+}  // namespace
+
 void Committer::loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
     queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;
+    if (queue_.empty()) {
+      lock.unlock();
+      delete_unreferenced(unreferenced_.size());
+      return;
+    }
     // Whatever queued up during the previous commit's fsync goes into this one.
     std::vector<Item*> batch;
     while (!queue_.empty() && batch.size() < max_batch_) {
@@ -88,9 +97,38 @@ void Committer::loop() {
     lock.unlock();
     commit(batch);
     lock.lock();
+    // Nothing waiting: the files go before the writers hear, so a caller finds its
+    // released blobs gone. Writes waiting: they hear first, and a few files go after.
+    if (queue_.empty()) {
+      lock.unlock();
+      delete_unreferenced(unreferenced_.size());
+      lock.lock();
+    }
     for (Item* item : batch) item->done = true;
     finished_.notify_all();
+    if (!queue_.empty() && !unreferenced_.empty()) {
+      lock.unlock();
+      delete_unreferenced(kDeletesPerBatch);
+      lock.lock();
+    }
   }
+}
+
+void Committer::delete_unreferenced(std::size_t limit) {
+  std::sort(unreferenced_.begin(), unreferenced_.end());
+  unreferenced_.erase(std::unique(unreferenced_.begin(), unreferenced_.end()), unreferenced_.end());
+  const std::size_t count = std::min(limit, unreferenced_.size());
+  for (std::size_t i = unreferenced_.size() - count; i < unreferenced_.size(); ++i) {
+    const std::string& blob = unreferenced_[i];
+    try {
+      if (!Query(*connection_, "SELECT 1 FROM blobs WHERE id = ?", blob).next()) {
+        blobs_.remove(blob);
+      }
+    } catch (const Failure& failure) {
+      log::warn("store: leaving blob " + blob + ": " + failure.message);  // an orphan is harmless
+    }
+  }
+  unreferenced_.resize(unreferenced_.size() - count);
 }
 
 void Committer::commit(const std::vector<Item*>& batch) {
@@ -173,20 +211,13 @@ void Committer::commit(const std::vector<Item*>& batch) {
   }
 
   // Files whose row is gone, or never came: unreferenced blobs and the blobs of failed
-  // deliveries. Only this thread deletes blob files and it checks for each new row
-  // that its file exists, so a delivery racing with this cannot lose its blob.
+  // deliveries, deleted once the writers are woken (delete_unreferenced). Only this
+  // thread deletes blob files and it checks for each new row that its file exists, so
+  // a delivery racing with this cannot lose its blob.
   for (Item* item : batch) {
     candidates.insert(candidates.end(), item->written_blobs.begin(), item->written_blobs.end());
   }
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  for (const auto& blob : candidates) {
-    try {
-      if (!Query(connection, "SELECT 1 FROM blobs WHERE id = ?", blob).next()) blobs_.remove(blob);
-    } catch (const Failure& failure) {
-      log::warn("store: leaving blob " + blob + ": " + failure.message);  // an orphan is harmless
-    }
-  }
+  unreferenced_.insert(unreferenced_.end(), candidates.begin(), candidates.end());
 
   // Published before the writers wake, so a caller's own event precedes its return.
   std::map<AccountId, ChangeEvent> events;

@@ -72,6 +72,8 @@ class Committer {
   };
   void loop();
   void commit(const std::vector<Item*>& batch);
+  // Deletes at most `limit` of the files in `unreferenced_` that no row names.
+  void delete_unreferenced(std::size_t limit);
 
   std::unique_ptr<Connection> connection_;
   const BlobFiles& blobs_;
@@ -83,6 +85,11 @@ class Committer {
   std::condition_variable finished_;
   std::deque<Item*> queue_;
   bool stopping_ = false;
+  // Blob files that may have lost their last row: all deleted before the writers are
+  // woken when no other write waits; while writes wait, a few after each batch's
+  // writers are woken, so unlinking files (costly on ext4) does not delay
+  // acknowledgments under load. This thread only.
+  std::vector<std::string> unreferenced_;
   std::thread thread_;  // last: starts once everything above is ready
 };
 
