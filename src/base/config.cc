@@ -327,8 +327,9 @@ Result<void> parse_delivery(std::string_view source, std::string_view name, cons
       if (!parsed) return tl::unexpected(parsed.error());
       continue;
     }
+    const std::string_view name = key.str();  // a lambda may not capture `key` (C++20)
     if (std::any_of(std::begin(durations), std::end(durations),
-                    [&](const IntegerKey& each) { return each.name == key.str(); })) {
+                    [name](const IntegerKey& each) { return each.name == name; })) {
       auto set = duration_key(source, "delivery.", key.str(), value_node, durations);
       if (!set) return tl::unexpected(set.error());
       continue;
