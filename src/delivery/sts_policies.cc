@@ -30,9 +30,6 @@ StsPolicies::StsPolicies(dns::Resolver& resolver, std::shared_ptr<asio::ssl::con
 
 // Plain co_await form (src/pop3/connection.cc explains why).
 asio::awaitable<StsLookup> StsPolicies::get(std::string domain) {
-  const std::int64_t now = unix_seconds();
-  const auto cached = cache_.find(domain);
-  const bool have = cached != cache_.end() && cached->second.expires > now;
   // Section 3.1: exactly one TXT record starting "v=STSv1"; more than one, or none
   // valid, is no (new) policy.
   auto answer = co_await resolver_.query("_mta-sts." + domain, dns::Type::Txt);
@@ -46,6 +43,10 @@ asio::awaitable<StsLookup> StsPolicies::get(std::string domain) {
       id = parse_sts_record(*text);
     }
   }
+  // The cache as it is now, after the lookup: another connection may have filled it.
+  const std::int64_t now = unix_seconds();
+  const auto cached = cache_.find(domain);
+  const bool have = cached != cache_.end() && cached->second.expires > now;
   StsLookup lookup;
   if (records != 1 || !id) {
     if (have) lookup.policy = cached->second.policy;  // the record may come back
