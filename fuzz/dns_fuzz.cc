@@ -15,6 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto mx = rampart::dns::parse_mx(bytes)) {
     if (mx->host.size() > 255) __builtin_trap();
   }
+  if (auto ptr = rampart::dns::parse_ptr(bytes)) {
+    if (ptr->size() > 255) __builtin_trap();
+  }
   (void)rampart::dns::parse_a(bytes);
   (void)rampart::dns::parse_aaaa(bytes);
   if (auto tlsa = rampart::dns::parse_tlsa(bytes)) {

@@ -36,6 +36,13 @@ std::optional<Mx> parse_mx(std::string_view rdata) {
   return mx;
 }
 
+std::optional<std::string> parse_ptr(std::string_view rdata) {
+  std::size_t used = 0;
+  auto name = parse_name(rdata, used);
+  if (!name || used != rdata.size()) return std::nullopt;
+  return name;
+}
+
 namespace {
 
 std::optional<std::string> address(std::string_view rdata, int family, std::size_t size) {

@@ -1,6 +1,6 @@
 // The record data a DNS answer carries (RFC 1035 wire format, names uncompressed as
-// the resolver hands them over): MX (RFC 1035 section 3.3.9), A, AAAA, TLSA (RFC 6698
-// section 2.1) and TXT. Pure and fuzzed: the bytes come from the network.
+// the resolver hands them over): MX (RFC 1035 section 3.3.9), PTR (section 3.3.12), A,
+// AAAA, TLSA (RFC 6698 section 2.1) and TXT. Pure and fuzzed: the bytes come from the network.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,10 @@ struct Mx {
   std::string host;  // "" for the root: a null MX (RFC 7505)
 };
 std::optional<Mx> parse_mx(std::string_view rdata);
+
+// The name a PTR record points to, as parse_name gives it; nullopt when malformed or
+// followed by other bytes.
+std::optional<std::string> parse_ptr(std::string_view rdata);
 
 // "127.0.0.1" or "::1"; nullopt unless exactly 4 or 16 bytes.
 std::optional<std::string> parse_a(std::string_view rdata);

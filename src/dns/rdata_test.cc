@@ -29,6 +29,13 @@ TEST(Rdata, Records) {
   ASSERT_TRUE(null_mx);
   EXPECT_EQ(null_mx->host, "");
   EXPECT_FALSE(parse_mx("\x00\x0a\x02mx\x04test\x00junk"s));
+  EXPECT_EQ(parse_ptr("\x04Mail\x07"
+                      "example\x03"
+                      "com\x00"s),
+            "mail.example.com");
+  EXPECT_FALSE(parse_ptr("\x04mail\x00junk"s));  // bytes after the name
+  EXPECT_FALSE(parse_ptr("\xc0\x0c"s));          // a compression pointer
+  EXPECT_FALSE(parse_ptr(""));
   EXPECT_EQ(parse_a("\x7f\x00\x00\x02"s), "127.0.0.2");
   EXPECT_FALSE(parse_a("\x7f\x00\x00"s));
   EXPECT_EQ(parse_aaaa(std::string(15, '\0') + "\x01"), "::1");

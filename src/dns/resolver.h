@@ -16,7 +16,7 @@
 
 namespace rampart::dns {
 
-enum class Type : std::uint16_t { A = 1, Mx = 15, Txt = 16, Aaaa = 28, Tlsa = 52 };
+enum class Type : std::uint16_t { A = 1, Ptr = 12, Mx = 15, Txt = 16, Aaaa = 28, Tlsa = 52 };
 
 struct Answer {
   bool nxdomain = false;           // the name does not exist
