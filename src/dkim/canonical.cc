@@ -25,17 +25,21 @@ void append_collapsed(std::string& out, std::string_view text) {
 
 }  // namespace
 
-SplitMessage split_message(std::string_view message) {
+SplitMessage split_message(std::string_view message, std::size_t max_fields) {
   SplitMessage out;
   std::size_t pos = 0;
   while (pos < message.size()) {
     std::size_t end = message.find("\r\n", pos);
-    if (end == std::string_view::npos) {  // a header without its end: all header
-      out.fields.push_back(message.substr(pos));
-      return out;
-    }
     if (end == pos) {  // the empty line
       out.body = message.substr(pos + 2);
+      return out;
+    }
+    if (out.fields.size() == max_fields) {
+      out.over_limit = true;
+      return out;
+    }
+    if (end == std::string_view::npos) {  // a header without its end: all header
+      out.fields.push_back(message.substr(pos));
       return out;
     }
     // Continuation lines begin with a space or a tab.
@@ -56,6 +60,17 @@ SplitMessage split_message(std::string_view message) {
 std::string_view field_name(std::string_view field) {
   const std::size_t colon = field.find(':');
   return colon == std::string_view::npos ? field : field.substr(0, colon);
+}
+
+std::string simple_header(std::string_view field) { return std::string(field); }
+
+std::string simple_body(std::string_view body) {
+  while (body.ends_with("\r\n")) body.remove_suffix(2);
+  std::string out;
+  out.reserve(body.size() + 2);
+  out.append(body);
+  out += "\r\n";
+  return out;
 }
 
 std::string relaxed_header(std::string_view field) {
