@@ -35,6 +35,7 @@
 #include "imap/session.h"
 #include "jmap/api.h"
 #include "jmap/mail.h"
+#include "mailauth/inbound.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "pop3/session.h"
@@ -69,7 +70,8 @@ confine::FilesystemRules filesystem_rules(const Config& config,
   confine::FilesystemRules rules;
   rules.read_write = {config.data_dir};
   rules.read_only = {config_path};
-  for (const auto& file : {config.delivery.trust_anchor, config.delivery.ca_file}) {
+  for (const auto& file :
+       {config.delivery.trust_anchor, config.delivery.ca_file, config.filter.public_suffix_list}) {
     if (!file.empty()) rules.read_only.push_back(file);
   }
   for (const auto& file : {config.tls.cert, config.tls.key}) {
@@ -178,6 +180,7 @@ struct Running {
   // Declared before them, so it is destroyed after them.
   asio::io_context outbound_io{1};
   std::unique_ptr<dns::Resolver> resolver;
+  std::optional<mailauth::Inbound> sender_checks;  // the MX's SPF, DKIM and DMARC
   std::optional<delivery::Outbound> outbound;
   std::thread outbound_thread;
   std::optional<MemoryBudget> message_budget;  // what SMTP messages in transit hold
@@ -366,13 +369,6 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
   const net::TlsReloader* tls = running.tls.get();
   auto& message_budget = running.message_budget.emplace(
       static_cast<std::size_t>(config.limits.message_memory_mib) << 20);
-  running.smtp_services.emplace(
-      smtp::Services{directory, delivery, blocking, tls, &message_budget});
-  running.imap_services.emplace(
-      imap::Services{directory, stored, stored, stored, blocking, tls, trail, running.imap_recent});
-  running.pop3_services.emplace(
-      pop3::Services{directory, stored, stored, blocking, tls, trail, running.pop3_locks});
-  running.admin_api.emplace(stored, directory, *running.audit_log, dkim_keys, config);
   auto resolver = dns::Resolver::open(running.outbound_io.get_executor(),
                                       {config.delivery.resolvers, config.delivery.trust_anchor});
   if (!resolver) {
@@ -380,6 +376,23 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
     return false;
   }
   running.resolver = std::move(*resolver);
+  mailauth::Inbound* sender_checks = nullptr;
+  if (config.filter.sender_checks) {
+    auto suffixes = mailauth::PublicSuffixList::load(config.filter.public_suffix_list.string());
+    if (suffixes.size() == 0) {
+      log::warn("filter: no public suffix list at " + config.filter.public_suffix_list.string() +
+                ": DMARC aligns on the last two labels");
+    }
+    sender_checks =
+        &running.sender_checks.emplace(*running.resolver, config.hostname, std::move(suffixes));
+  }
+  running.smtp_services.emplace(
+      smtp::Services{directory, delivery, blocking, tls, &message_budget, sender_checks});
+  running.imap_services.emplace(
+      imap::Services{directory, stored, stored, stored, blocking, tls, trail, running.imap_recent});
+  running.pop3_services.emplace(
+      pop3::Services{directory, stored, stored, blocking, tls, trail, running.pop3_locks});
+  running.admin_api.emplace(stored, directory, *running.audit_log, dkim_keys, config);
   delivery::OutboundOptions outbound_options{
       .hostname = config.hostname,
       .give_up = std::chrono::seconds(config.delivery.give_up),

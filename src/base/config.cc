@@ -363,6 +363,29 @@ Result<void> parse_delivery(std::string_view source, std::string_view name, cons
   return {};
 }
 
+// [filter].
+Result<void> parse_filter(std::string_view source, std::string_view name, const toml::node& node,
+                          Config& config) {
+  const toml::table* filter = node.as_table();
+  if (!filter) return tl::unexpected(bad_key(source, node, name, "expected a table"));
+  for (const auto& [key, value_node] : *filter) {
+    const std::string full = "filter." + std::string(key.str());
+    if (key.str() == "sender_checks") {
+      auto value = value_node.is_boolean() ? value_node.value<bool>() : std::nullopt;
+      if (!value)
+        return tl::unexpected(bad_key(source, value_node, full, "expected true or false"));
+      config.filter.sender_checks = *value;
+    } else if (key.str() == "public_suffix_list") {
+      auto value = string_value(source, value_node, full);
+      if (!value) return tl::unexpected(value.error());
+      config.filter.public_suffix_list = *value;
+    } else {
+      return tl::unexpected(bad_key(source, value_node, full, "unknown key"));
+    }
+  }
+  return {};
+}
+
 // [tls]: certificate and key, both or neither.
 Result<void> parse_tls(std::string_view source, std::string_view name, const toml::node& node,
                        Config& config) {
@@ -450,6 +473,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
                                                            {"audit", parse_audit},
                                                            {"http", parse_http},
                                                            {"delivery", parse_delivery},
+                                                           {"filter", parse_filter},
                                                            {"tls", parse_tls}};
   Config config;
   for (const auto& [key, node] : root) {

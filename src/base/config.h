@@ -109,6 +109,15 @@ struct Config {
     std::vector<Domain> domains;
   } delivery;
 
+  // What the MX checks of mail from other servers (docs/filtering.md).
+  struct Filter {
+    // SPF, DKIM and DMARC, reported in Authentication-Results; DMARC's reject refused and
+    // its quarantine put in Junk.
+    bool sender_checks = true;
+    // The Public Suffix List for DMARC's organizational domains (Debian's publicsuffix).
+    std::filesystem::path public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
+  } filter;
+
   // Both empty: a self-signed pair is made in data_dir on first start.
   struct Tls {
     std::filesystem::path cert, key;

@@ -143,7 +143,7 @@ Result<std::vector<Outcome>> Delivery::submit(const Envelope& envelope, std::str
   if (!local.empty()) {
     // RFC 5321 §4.4: final delivery records the envelope sender.
     auto delivered = deliver_local("Return-Path: <" + envelope.mail_from + ">\r\n" + message, local,
-                                   origin, envelope.mail_from);
+                                   origin, envelope.mail_from, envelope.mailbox);
     if (!delivered) return tl::unexpected(delivered.error());
   }
   if (!outbound.recipients.empty()) {
@@ -155,15 +155,19 @@ Result<std::vector<Outcome>> Delivery::submit(const Envelope& envelope, std::str
 
 Result<void> Delivery::deliver_local(std::string message,
                                      const std::vector<store::AccountId>& accounts,
-                                     const Origin& origin, std::string_view envelope_sender) {
+                                     const Origin& origin, std::string_view envelope_sender,
+                                     const std::string& mailbox) {
   std::vector<store::AccountId> unique = accounts;
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   std::vector<store::DeliveryTarget> targets;
   for (store::AccountId account : unique) {
-    auto inbox = store_.find_mailbox(account, "INBOX");
-    if (!inbox) return tl::unexpected(inbox.error());
-    targets.push_back({account, inbox->id});
+    auto chosen = store_.find_mailbox(account, mailbox);
+    if (!chosen && chosen.error().code == Errc::NotFound && mailbox != "INBOX") {
+      chosen = store_.find_mailbox(account, "INBOX");
+    }
+    if (!chosen) return tl::unexpected(chosen.error());
+    targets.push_back({account, chosen->id});
   }
   const std::size_t size = message.size();
   store::NewMessage prepared = prepare_message(std::move(message));
@@ -181,14 +185,15 @@ Result<void> Delivery::deliver_local(std::string message,
                       .actor = origin.actor,
                       .address = origin.address,
                       .protocol = origin.protocol,
-                      .mailbox = "INBOX",
+                      .mailbox = mailbox,
                       .count = 1,
                       .detail = origin.detail + " to <" + owner->address + ">, " +
                                 std::to_string(size) + " bytes"});
     }
   }
   if (!delivered) return tl::unexpected(delivered.error());
-  if (envelope_sender.empty()) return {};
+  // No automatic reply to the null sender, nor to what the checks put in Junk.
+  if (envelope_sender.empty() || mailbox != "INBOX") return {};
   const std::string_view header = mime::header_block(prepared.raw);
   if (!may_auto_reply(envelope_sender, header)) return {};
   for (store::AccountId account : unique) answer_vacation(account, envelope_sender, header);

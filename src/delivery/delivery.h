@@ -45,6 +45,9 @@ struct Envelope {
   std::string mail_from;  // empty: the null sender <>
   std::vector<Recipient> recipients;
   std::string ret, envid;  // RET= and ENVID= (RFC 3461)
+  // Where local recipients get it: INBOX, or Junk for mail the MX's checks put there
+  // (INBOX when the account has no such mailbox).
+  std::string mailbox = "INBOX";
 };
 
 // What became of each recipient of a submission.
@@ -107,7 +110,8 @@ class Delivery {
   // week per sender, only when one of the account's addresses is in To, Cc or Bcc,
   // never to lists or automatic mail; from the null sender).
   Result<void> deliver_local(std::string message, const std::vector<store::AccountId>& accounts,
-                             const Origin& origin, std::string_view envelope_sender);
+                             const Origin& origin, std::string_view envelope_sender,
+                             const std::string& mailbox);
 
   // Puts `message` in the outbound queue for `entry.recipients`, DKIM-signed for the
   // domain of its From when that domain is ours and has keys; durable on return.

@@ -97,7 +97,8 @@ std::optional<DmarcRecord> parse_dmarc_record(std::string_view text) {
       record.subdomain_policy = policy_of(value);
     } else if (tag == "adkim" || tag == "aspf") {
       const bool strict = iequals(value, "s");
-      if (strict || iequals(value, "r")) (tag == "adkim" ? record.strict_dkim : record.strict_spf) = strict;
+      if (strict || iequals(value, "r"))
+        (tag == "adkim" ? record.strict_dkim : record.strict_spf) = strict;
     } else if (tag == "pct") {
       int percent = 0;
       const auto [at, error] = std::from_chars(value.data(), value.data() + value.size(), percent);
@@ -129,9 +130,10 @@ DmarcResult evaluate_dmarc(const DmarcInput& input) {
   DmarcResult result;
   if (!input.record) return result;  // no policy: none
   const DmarcRecord& record = *input.record;
-  result.policy_domain = input.record_is_from_domain ? input.from_domain : input.from_organizational;
-  result.spf_aligned =
-      input.spf_pass && aligned(record.strict_spf, input.spf_domain, input.spf_organizational, input);
+  result.policy_domain =
+      input.record_is_from_domain ? input.from_domain : input.from_organizational;
+  result.spf_aligned = input.spf_pass && aligned(record.strict_spf, input.spf_domain,
+                                                 input.spf_organizational, input);
   for (const auto& [domain, organizational] : input.dkim_pass) {
     if (aligned(record.strict_dkim, domain, organizational, input)) result.dkim_aligned = true;
   }

@@ -33,7 +33,7 @@ std::optional<DmarcRecord> parse_dmarc_record(std::string_view text);
 const char* to_string(DmarcRecord::Policy policy);
 
 struct DmarcInput {
-  std::string from_domain;  // the RFC 5322.From domain, lowercase
+  std::string from_domain;          // the RFC 5322.From domain, lowercase
   std::string from_organizational;  // its organizational domain (PublicSuffixList)
   // The SPF result for the MAIL FROM domain (or HELO when MAIL FROM was empty), and
   // that domain.

@@ -10,12 +10,12 @@ namespace {
 using Policy = DmarcRecord::Policy;
 
 TEST(PublicSuffix, FindsTheOrganizationalDomainByTheListsRules) {
-  const auto list = PublicSuffixList::parse(
-      "// comment\ncom\nuk\nco.uk\n*.ck\n!www.ck\n\n*.compute.example\n");
+  const auto list =
+      PublicSuffixList::parse("// comment\ncom\nuk\nco.uk\n*.ck\n!www.ck\n\n*.compute.example\n");
   EXPECT_EQ(list.organizational_domain("mail.example.com"), "example.com");
   EXPECT_EQ(list.organizational_domain("Example.COM"), "example.com");
   EXPECT_EQ(list.organizational_domain("a.b.example.co.uk"), "example.co.uk");
-  EXPECT_EQ(list.organizational_domain("co.uk"), "co.uk");  // a public suffix itself
+  EXPECT_EQ(list.organizational_domain("co.uk"), "co.uk");        // a public suffix itself
   EXPECT_EQ(list.organizational_domain("a.foo.ck"), "a.foo.ck");  // *.ck: foo.ck is public
   EXPECT_EQ(list.organizational_domain("x.a.foo.ck"), "a.foo.ck");
   EXPECT_EQ(list.organizational_domain("www.ck"), "www.ck");  // the exception
@@ -42,7 +42,8 @@ TEST(DmarcRecord, ParsesTheTagsOfSection63) {
   EXPECT_TRUE(record->strict_dkim);
   EXPECT_FALSE(record->strict_spf);
   EXPECT_EQ(record->percent, 25);
-  EXPECT_EQ(record->rua, (std::vector<std::string>{"mailto:a@example.org", "mailto:b@example.org"}));
+  EXPECT_EQ(record->rua,
+            (std::vector<std::string>{"mailto:a@example.org", "mailto:b@example.org"}));
 }
 
 TEST(DmarcRecord, RefusesWhatIsNotARecordAndDefaultsBadValues) {
@@ -50,8 +51,8 @@ TEST(DmarcRecord, RefusesWhatIsNotARecordAndDefaultsBadValues) {
   EXPECT_FALSE(parse_dmarc_record("v=spf1 -all"));
   EXPECT_FALSE(parse_dmarc_record("p=reject; v=DMARC1"));  // v first
   EXPECT_FALSE(parse_dmarc_record("v=DMARC2; p=reject"));
-  EXPECT_FALSE(parse_dmarc_record("v=DMARC1"));               // no p, no rua
-  EXPECT_FALSE(parse_dmarc_record("v=DMARC1; p=block"));      // a bad p, no rua
+  EXPECT_FALSE(parse_dmarc_record("v=DMARC1"));              // no p, no rua
+  EXPECT_FALSE(parse_dmarc_record("v=DMARC1; p=block"));     // a bad p, no rua
   EXPECT_FALSE(parse_dmarc_record(std::string(3000, 'x')));  // too long
   auto reports_only = parse_dmarc_record("v=DMARC1; rua=mailto:r@example.org");
   ASSERT_TRUE(reports_only);
@@ -125,10 +126,12 @@ TEST(Dmarc, AFailureGetsThePolicysDisposition) {
 
 TEST(AuthenticationResults, WritesOneFieldWithEachMethod) {
   const std::string header = authentication_results(
-      "mx.example.org",
-      {{"spf", "pass", "", {{"smtp.mailfrom", "alice@example.com"}}},
-       {"dkim", "fail", "body hash did not verify", {{"header.d", "example.com"}, {"header.s", "sel 1"}}},
-       {"dmarc", "pass", "", {{"header.from", "example.com"}}}});
+      "mx.example.org", {{"spf", "pass", "", {{"smtp.mailfrom", "alice@example.com"}}},
+                         {"dkim",
+                          "fail",
+                          "body hash did not verify",
+                          {{"header.d", "example.com"}, {"header.s", "sel 1"}}},
+                         {"dmarc", "pass", "", {{"header.from", "example.com"}}}});
   EXPECT_EQ(header,
             "Authentication-Results: mx.example.org;\r\n"
             "\tspf=pass smtp.mailfrom=alice@example.com;\r\n"
@@ -140,7 +143,8 @@ TEST(AuthenticationResults, WritesOneFieldWithEachMethod) {
 
 TEST(AuthenticationResults, NothingFromAMessageStartsAFieldOfItsOwn) {
   const std::string header = authentication_results(
-      "mx.example.org", {{"spf", "fail", "a)\r\nX-Evil: 1", {{"smtp.mailfrom", "a\r\nX-Evil: 2@b"}}}});
+      "mx.example.org",
+      {{"spf", "fail", "a)\r\nX-Evil: 1", {{"smtp.mailfrom", "a\r\nX-Evil: 2@b"}}}});
   EXPECT_EQ(header.find("\r\nX-Evil"), std::string::npos) << header;
   EXPECT_EQ(header.find('\n', header.find("spf=")), header.size() - 1) << header;
 }

@@ -15,6 +15,8 @@
 #include "base/memory_budget.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
+#include "mailauth/auth_results.h"
+#include "mailauth/inbound.h"
 #include "mime/encode.h"
 #include "mime/header.h"
 #include "net/offload.h"
@@ -112,6 +114,7 @@ class Session {
   bool extended_ = false;
   std::optional<store::Account> user_;
   std::optional<std::string> mail_from_;
+  mailauth::SpfOutcome spf_;  // the MX's SPF check of this transaction's MAIL FROM
   Parameters mail_parameters_;
   std::vector<Recipient> recipients_;
   std::string chunks_;  // BDAT data so far
@@ -182,6 +185,7 @@ bool Session::count_error() {
 
 void Session::reset_transaction(bool keep_lease) {
   mail_from_.reset();
+  spf_ = {};
   mail_parameters_.clear();
   recipients_.clear();
   chunks_.clear();
@@ -441,6 +445,12 @@ asio::awaitable<void> Session::mail(const Command& command) {
       co_return;
     }
   }
+  if (options_.mode == Mode::Mx && services_.sender_checks) {
+    // SPF at MAIL FROM (RFC 7208 section 2.4): recorded, and judged with DKIM by DMARC
+    // at the end of DATA rather than refused here.
+    const std::string ip = stream_.peer_address(), from = command.path, helo = helo_;
+    spf_ = co_await services_.sender_checks->check_spf(ip, from, helo);
+  }
   mail_from_ = command.path;
   mail_parameters_ = command.parameters;
   reply(250, "2.1.0", "Ok");
@@ -600,6 +610,7 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
   const std::vector<Recipient> recipients = std::move(recipients_);
   const std::string mail_from = *mail_from_;
   const Parameters mail_parameters = std::move(mail_parameters_);
+  const mailauth::SpfOutcome spf = std::move(spf_);
   // The message stays in memory (and is copied) until it is stored: its lease on the
   // message budget ends with this function, not with the transaction's state.
   struct EndLease {
@@ -661,16 +672,40 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
     reply_all(452, "4.3.1", "Insufficient system storage, try again later");
     co_return;
   }
+  // The MX's sender checks: an Authentication-Results field of ours at the top (those
+  // that came claiming our name removed), and DMARC's disposition (RFC 7489 section
+  // 6.6.4): reject refused here, quarantine to Junk.
+  std::string checks, verdict;
+  if (options_.mode == Mode::Mx && services_.sender_checks) {
+    message = mailauth::remove_own_results(message, services_.sender_checks->authserv_id());
+    const std::string copy = message;
+    const mailauth::Verdicts verdicts = co_await services_.sender_checks->check_message(copy, spf);
+    verdict = verdicts.summary();
+    log::info("smtp " + id + " from <" + mail_from + "> via " + stream_.peer_address() + ": " +
+              verdict);
+    if (verdicts.dmarc.outcome == mailauth::DmarcResult::Outcome::Fail &&
+        verdicts.dmarc.disposition == mailauth::DmarcRecord::Policy::Reject) {
+      reply_all(550, "5.7.1", "Rejected by the DMARC policy of " + verdicts.dmarc.policy_domain);
+      co_return;
+    }
+    if (verdicts.dmarc.outcome == mailauth::DmarcResult::Outcome::Fail &&
+        verdicts.dmarc.disposition == mailauth::DmarcRecord::Policy::Quarantine) {
+      envelope.mailbox = "Junk";
+    }
+    checks = verdicts.header;
+  }
   // Received names a recipient only when there is just one: one copy serves them all.
-  std::string received = received_header(recipients.size() == 1 ? recipients[0].address : "");
+  std::string received =
+      checks + received_header(recipients.size() == 1 ? recipients[0].address : "");
   const std::size_t message_size = received.size() + message.size();
   auto stored = co_await net::offload(services_.blocking, [&] {
-    return services_.delivery.submit(envelope, received + message,
-                                     {.protocol = options_.mode == Mode::Lmtp ? "lmtp" : "smtp",
-                                      .actor = user_ ? user_->address : "",
-                                      .address = stream_.peer_address(),
-                                      .detail = id + " from <" + mail_from + ">"},
-                                     user_ ? user_->id : 0);
+    return services_.delivery.submit(
+        envelope, received + message,
+        {.protocol = options_.mode == Mode::Lmtp ? "lmtp" : "smtp",
+         .actor = user_ ? user_->address : "",
+         .address = stream_.peer_address(),
+         .detail = id + " from <" + mail_from + ">" + (verdict.empty() ? "" : ", " + verdict)},
+        user_ ? user_->id : 0);
   });
   if (!stored) {
     log::error("smtp " + id + " not stored: " + stored.error().detail);

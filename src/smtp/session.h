@@ -35,6 +35,10 @@ namespace rampart {
 class MemoryBudget;
 }
 
+namespace rampart::mailauth {
+class Inbound;
+}
+
 namespace rampart::smtp {
 
 enum class Mode { Mx, Submission, Lmtp };
@@ -60,6 +64,8 @@ struct Services {
   // What all sessions' messages in transit may hold together beyond the first MiB of
   // each (limits.message_memory_mib); null: no bound but each message's own.
   MemoryBudget* message_budget = nullptr;
+  // The MX's sender checks (SPF, DKIM, DMARC: docs/filtering.md); null: none.
+  mailauth::Inbound* sender_checks = nullptr;
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,

@@ -1,0 +1,174 @@
+"""The MX's sender checks end to end (docs/filtering.md): Knot serves the senders' SPF,
+DKIM and DMARC records; messages signed by Debian's dkimpy arrive over SMTP from
+127.0.0.1; Rampart's Authentication-Results must agree with dkimpy (the oracle for
+DKIM) on the same keys and with the records' evident SPF answers, DMARC's reject is
+refused at the end of DATA with 550 5.7.1, its quarantine lands in Junk, and an
+Authentication-Results field claiming to be ours is removed."""
+
+import imaplib
+import smtplib
+import subprocess
+import tempfile
+import unittest
+
+import dkim
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from harness import Instance
+from knot_zone import KnotZones
+
+PASSWORD = "correct horse battery"
+
+
+def zone(name, records):
+    return (f"$ORIGIN {name}.\n$TTL 300\n@ SOA ns.{name}. admin.{name}. 1 3600 600 86400 300\n"
+            f"@ NS ns\nns A 127.0.0.3\n{records}")
+
+
+def txt(value):
+    """A TXT record's value in zone-file form, in strings of at most 255 bytes."""
+    return " ".join('"' + value[i:i + 255] + '"' for i in range(0, len(value), 255))
+
+
+class SenderChecks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cls.private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption())
+        public = key.public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+        import base64
+        cls.key_record = "v=DKIM1; k=rsa; p=" + base64.b64encode(public).decode()
+        zones = {
+            # Passes everything: SPF allows 127.0.0.1, DKIM key published, DMARC reject.
+            "good.example": zone("good.example",
+                                 '@ TXT "v=spf1 ip4:127.0.0.1 -all"\n'
+                                 f"s1._domainkey TXT {txt(cls.key_record)}\n"
+                                 '_dmarc TXT "v=DMARC1; p=reject"\n'),
+            # Not allowed to send from here, no signature, reject: refused.
+            "forged.example": zone("forged.example",
+                                   '@ TXT "v=spf1 ip4:192.0.2.1 -all"\n'
+                                   '_dmarc TXT "v=DMARC1; p=reject"\n'),
+            # The same with quarantine: to Junk.
+            "doubtful.example": zone("doubtful.example",
+                                     '@ TXT "v=spf1 -all"\n'
+                                     '_dmarc TXT "v=DMARC1; p=quarantine"\n'),
+            # A subdomain under its organizational domain's record with sp=none.
+            "parent.example": zone("parent.example",
+                                   '_dmarc TXT "v=DMARC1; p=reject; sp=none"\n'
+                                   'news TXT "v=spf1 -all"\n'),
+            # No records at all.
+            "plain.example": zone("plain.example", ""),
+        }
+        cls.dns = KnotZones(zones).__enter__()
+        extra = cls.dns.delivery_config() + "[filter]\nsender_checks = true\n"
+        cls.instance = Instance(["smtp", "imap"], extra=extra)
+        cls.instance.add_account("bob@example.test", PASSWORD)
+        cls.instance.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.instance.close()
+        cls.dns.__exit__(None, None, None)
+
+    def kdig_txt(self, name):
+        done = subprocess.run(["kdig", f"@{self.dns.address}", "-p", str(self.dns.port), "+short",
+                               "TXT", name], capture_output=True, text=True, timeout=30)
+        return "".join(done.stdout.strip().split('"')[1::2]).encode() or None
+
+    def message(self, sender, subject, sign=False):
+        raw = (f"From: {sender}\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
+               f"Message-ID: <{subject}@test>\r\n"
+               "Authentication-Results: mail.test; spf=pass; dkim=pass; dmarc=pass\r\n"
+               f"\r\nHello from {sender}.\r\n").encode()
+        if sign:
+            domain = sender.split("@")[1].encode()
+            signature = dkim.sign(raw, b"s1", domain, self.private,
+                                  include_headers=[b"from", b"to", b"subject", b"message-id"])
+            raw = signature + raw
+            # The oracle: dkimpy verifies it with the keys Knot serves.
+            self.assertTrue(dkim.verify(raw, dnsfunc=lambda name, timeout=5: self.kdig_txt(
+                name.decode() if isinstance(name, bytes) else name)))
+        return raw
+
+    def send(self, sender, raw):
+        with smtplib.SMTP("127.0.0.1", self.instance.ports["smtp"], local_hostname="client.test",
+                          timeout=30) as client:
+            client.sendmail(sender, ["bob@example.test"], raw)
+
+    def fetch(self, mailbox, subject):
+        client = imaplib.IMAP4("127.0.0.1", self.instance.ports["imap"], timeout=30)
+        client.login("bob@example.test", PASSWORD)
+        client.select(mailbox)
+        _, found = client.search(None, "SUBJECT", subject)
+        numbers = found[0].split()
+        messages = [client.fetch(n, "(BODY.PEEK[])")[1][0][1] for n in numbers]
+        client.logout()
+        return messages
+
+    def results_of(self, raw):
+        header = raw.split(b"\r\n\r\n", 1)[0].decode()
+        fields = [f for f in header.replace("\r\n\t", " ").replace("\r\n ", " ").split("\r\n")
+                  if f.lower().startswith("authentication-results:")]
+        return fields
+
+    def test_a_signed_aligned_message_passes_everything(self):
+        self.send("alice@good.example", self.message("alice@good.example", "good", sign=True))
+        [raw] = self.fetch("INBOX", "good")
+        [field] = self.results_of(raw)  # ours only: the forged one is gone
+        self.assertTrue(raw.startswith(b"Return-Path:"))
+        self.assertIn("Authentication-Results: mail.test;", field)
+        self.assertRegex(field, r"spf=pass( \([^)]*\))? smtp\.mailfrom=alice@good\.example")
+        self.assertIn("dkim=pass header.d=good.example header.s=s1", field)
+        self.assertIn("dmarc=pass header.from=good.example", field)
+
+    def test_a_changed_signed_message_fails_dkim_as_dkimpy_says(self):
+        raw = self.message("alice@good.example", "changed", sign=True).replace(b"Hello", b"Jello")
+        self.assertFalse(dkim.verify(raw, dnsfunc=lambda name, timeout=5: self.kdig_txt(
+            name.decode() if isinstance(name, bytes) else name)))
+        self.send("alice@good.example", raw)  # SPF still passes and aligns: delivered
+        [delivered] = self.fetch("INBOX", "changed")
+        [field] = self.results_of(delivered)
+        self.assertIn("dkim=fail", field)
+        self.assertIn("dmarc=pass", field)  # by SPF
+
+    def test_dmarc_reject_is_refused_at_the_end_of_data(self):
+        with self.assertRaises(smtplib.SMTPDataError) as refused:
+            self.send("ceo@forged.example", self.message("ceo@forged.example", "forged"))
+        self.assertEqual(refused.exception.smtp_code, 550)
+        self.assertIn(b"5.7.1", refused.exception.smtp_error)
+        self.assertIn(b"forged.example", refused.exception.smtp_error)
+        self.assertEqual(self.fetch("INBOX", "forged"), [])
+
+    def test_dmarc_quarantine_lands_in_junk(self):
+        self.send("news@doubtful.example", self.message("news@doubtful.example", "doubtful"))
+        self.assertEqual(self.fetch("INBOX", "doubtful"), [])
+        [raw] = self.fetch("Junk", "doubtful")
+        [field] = self.results_of(raw)
+        self.assertIn("spf=fail", field)
+        self.assertIn("dmarc=fail (p=quarantine)", field)
+
+    def test_a_subdomain_follows_sp(self):
+        self.send("x@news.parent.example", self.message("x@news.parent.example", "subdomain"))
+        [raw] = self.fetch("INBOX", "subdomain")  # sp=none: delivered despite failing
+        [field] = self.results_of(raw)
+        self.assertIn("dmarc=fail (p=none)", field)
+
+    def test_no_records_is_none_everywhere(self):
+        self.send("a@plain.example", self.message("a@plain.example", "plain"))
+        [raw] = self.fetch("INBOX", "plain")
+        [field] = self.results_of(raw)
+        self.assertIn("spf=none", field)
+        self.assertIn("dkim=none", field)
+        self.assertIn("dmarc=none", field)
+
+    def test_the_null_sender_is_checked_by_its_helo(self):
+        self.send("", self.message("mailer-daemon@plain.example", "bounce"))
+        [raw] = self.fetch("INBOX", "bounce")
+        self.assertIn("smtp.helo=client.test", self.results_of(raw)[0])
+
+
+if __name__ == "__main__":
+    unittest.main()
