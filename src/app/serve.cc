@@ -30,6 +30,7 @@
 #include "directory/directory.h"
 #include "dkim/signer.h"
 #include "dns/resolver.h"
+#include "filter/clamav.h"
 #include "http/server.h"
 #include "imap/recent.h"
 #include "imap/session.h"
@@ -181,6 +182,7 @@ struct Running {
   asio::io_context outbound_io{1};
   std::unique_ptr<dns::Resolver> resolver;
   std::optional<mailauth::Inbound> sender_checks;  // the MX's SPF, DKIM and DMARC
+  std::optional<filter::ClamavSettings> clamav;    // virus scanning, when configured
   std::optional<delivery::Outbound> outbound;
   std::thread outbound_thread;
   std::optional<MemoryBudget> message_budget;  // what SMTP messages in transit hold
@@ -386,8 +388,15 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
     sender_checks =
         &running.sender_checks.emplace(*running.resolver, config.hostname, std::move(suffixes));
   }
-  running.smtp_services.emplace(
-      smtp::Services{directory, delivery, blocking, tls, &message_budget, sender_checks});
+  const filter::ClamavSettings* clamav = nullptr;
+  if (!config.filter.clamav_socket.empty()) {
+    clamav = &running.clamav.emplace(
+        filter::ClamavSettings{.socket = config.filter.clamav_socket.string(),
+                               .timeout = std::chrono::seconds(config.filter.clamav_timeout),
+                               .accept_when_unavailable = config.filter.clamav_accept_unscanned});
+  }
+  running.smtp_services.emplace(smtp::Services{directory, delivery, blocking, tls, &message_budget,
+                                               sender_checks, clamav, &trail});
   running.imap_services.emplace(
       imap::Services{directory, stored, stored, stored, blocking, tls, trail, running.imap_recent});
   running.pop3_services.emplace(

@@ -40,8 +40,9 @@ inline constexpr char kRead[] = "read";        // message content served
 inline constexpr char kChange[] = "change";    // flags, copies, moves, appends, mailboxes
 inline constexpr char kExpunge[] = "expunge";  // messages removed for good
 inline constexpr char kDelivery[] = "delivery";
-inline constexpr char kAdmin[] = "admin";    // an admin command
-inline constexpr char kConfig[] = "config";  // the server started or reloaded
+inline constexpr char kRefused[] = "refused";  // a message refused for what it holds
+inline constexpr char kAdmin[] = "admin";      // an admin command
+inline constexpr char kConfig[] = "config";    // the server started or reloaded
 inline constexpr char kAlert[] = "alert";
 
 // The actor of admin commands.

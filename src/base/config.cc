@@ -375,10 +375,20 @@ Result<void> parse_filter(std::string_view source, std::string_view name, const 
       if (!value)
         return tl::unexpected(bad_key(source, value_node, full, "expected true or false"));
       config.filter.sender_checks = *value;
-    } else if (key.str() == "public_suffix_list") {
+    } else if (key.str() == "public_suffix_list" || key.str() == "clamav_socket") {
       auto value = string_value(source, value_node, full);
       if (!value) return tl::unexpected(value.error());
-      config.filter.public_suffix_list = *value;
+      (key.str() == "clamav_socket" ? config.filter.clamav_socket
+                                    : config.filter.public_suffix_list) = *value;
+    } else if (key.str() == "clamav_accept_unscanned") {
+      auto value = value_node.is_boolean() ? value_node.value<bool>() : std::nullopt;
+      if (!value)
+        return tl::unexpected(bad_key(source, value_node, full, "expected true or false"));
+      config.filter.clamav_accept_unscanned = *value;
+    } else if (key.str() == "clamav_timeout") {
+      const IntegerKey timeout[] = {{"clamav_timeout", &config.filter.clamav_timeout, 1, 3600}};
+      auto set = duration_key(source, "filter.", key.str(), value_node, timeout);
+      if (!set) return tl::unexpected(set.error());
     } else {
       return tl::unexpected(bad_key(source, value_node, full, "unknown key"));
     }

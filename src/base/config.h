@@ -116,6 +116,11 @@ struct Config {
     bool sender_checks = true;
     // The Public Suffix List for DMARC's organizational domains (Debian's publicsuffix).
     std::filesystem::path public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
+    // clamd's Unix socket (empty: no virus scanning), how long a scan may take (seconds),
+    // and whether mail is accepted unscanned when clamd cannot answer (else 451).
+    std::filesystem::path clamav_socket;
+    std::int64_t clamav_timeout = 30;
+    bool clamav_accept_unscanned = false;
   } filter;
 
   // Both empty: a self-signed pair is made in data_dir on first start.

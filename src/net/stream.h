@@ -43,6 +43,7 @@ class Stream {
       std::string server_name, std::chrono::seconds timeout,
       const std::function<bool(SSL*)>& configure = nullptr);
   void close();
+  boost::asio::any_io_executor executor() { return socket_.get_executor(); }
 
   bool is_tls() const { return tls_stream_.has_value(); }
   bool can_start_tls() const { return tls_context_ != nullptr && !is_tls(); }

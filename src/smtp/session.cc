@@ -15,6 +15,7 @@
 #include "base/memory_budget.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
+#include "filter/clamav.h"
 #include "mailauth/auth_results.h"
 #include "mailauth/inbound.h"
 #include "mime/encode.h"
@@ -99,6 +100,9 @@ class Session {
   // 421 and the end of the connection: the message budget is used up.
   asio::awaitable<bool> refuse_for_memory();
   std::string received_header(std::string_view recipient) const;
+  // A refused message in the audit trail, once per recipient.
+  void record_refusal(const std::vector<Recipient>& recipients, const std::string& id,
+                      const std::string& mail_from, const std::string& why);
 
   bool auth_allowed() const {
     return options_.mode == Mode::Submission && (stream_.is_tls() || stream_.is_loopback());
@@ -591,6 +595,22 @@ asio::awaitable<bool> Session::bdat(const Command& command) {
   co_return !closing_;
 }
 
+void Session::record_refusal(const std::vector<Recipient>& recipients, const std::string& id,
+                             const std::string& mail_from, const std::string& why) {
+  if (!services_.trail) return;
+  for (const Recipient& recipient : recipients) {
+    services_.trail->record({.time_ms = 0,
+                             .kind = audit::kRefused,
+                             .account = recipient.address,
+                             .actor = user_ ? user_->address : "",
+                             .address = stream_.peer_address(),
+                             .protocol = options_.mode == Mode::Lmtp ? "lmtp" : "smtp",
+                             .mailbox = {},
+                             .count = 1,
+                             .detail = id + " from <" + mail_from + ">: " + why});
+  }
+}
+
 std::string Session::received_header(std::string_view recipient) const {
   const bool tls = stream_.is_tls();
   const std::string with = options_.mode == Mode::Lmtp ? "LMTP"
@@ -685,6 +705,7 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
               verdict);
     if (verdicts.dmarc.outcome == mailauth::DmarcResult::Outcome::Fail &&
         verdicts.dmarc.disposition == mailauth::DmarcRecord::Policy::Reject) {
+      record_refusal(recipients, id, mail_from, "DMARC reject: " + verdict);
       reply_all(550, "5.7.1", "Rejected by the DMARC policy of " + verdicts.dmarc.policy_domain);
       co_return;
     }
@@ -693,6 +714,29 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
       envelope.mailbox = "Junk";
     }
     checks = verdicts.header;
+  }
+  if (services_.clamav && options_.mode != Mode::Lmtp) {
+    const filter::ClamavSettings& clamav = *services_.clamav;
+    const std::string socket_path = clamav.socket;
+    const std::chrono::seconds timeout = clamav.timeout;
+    const std::string_view scanned = message;
+    const filter::ClamavVerdict scan =
+        co_await filter::scan(stream_.executor(), socket_path, scanned, timeout);
+    if (scan.kind == filter::ClamavVerdict::Kind::Infected) {
+      log::warn("smtp " + id + " from <" + mail_from + "> via " + stream_.peer_address() +
+                ": virus " + scan.virus + ", refused");
+      record_refusal(recipients, id, mail_from, "virus " + scan.virus);
+      reply_all(554, "5.7.1", "Message refused: it carries a virus (" + scan.virus + ")");
+      co_return;
+    }
+    if (scan.kind == filter::ClamavVerdict::Kind::Error) {
+      log::warn("smtp " + id + ": virus scan failed: " + scan.detail +
+                (clamav.accept_when_unavailable ? ", accepted unscanned" : ", deferred"));
+      if (!clamav.accept_when_unavailable) {
+        reply_all(451, "4.7.1", "The message could not be scanned for viruses, try again later");
+        co_return;
+      }
+    }
   }
   // Received names a recipient only when there is just one: one copy serves them all.
   std::string received =

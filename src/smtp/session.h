@@ -38,6 +38,9 @@ class MemoryBudget;
 namespace rampart::mailauth {
 class Inbound;
 }
+namespace rampart::filter {
+struct ClamavSettings;
+}
 
 namespace rampart::smtp {
 
@@ -66,6 +69,10 @@ struct Services {
   MemoryBudget* message_budget = nullptr;
   // The MX's sender checks (SPF, DKIM, DMARC: docs/filtering.md); null: none.
   mailauth::Inbound* sender_checks = nullptr;
+  // Virus scanning of every message accepted (MX and submission); null: none.
+  const filter::ClamavSettings* clamav = nullptr;
+  // Where refused messages are recorded (a virus, a DMARC reject); null: not recorded.
+  audit::Trail* trail = nullptr;
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
