@@ -1,0 +1,1 @@
+if not not not allof (true, anyof (false, size :over 1K), exists "From") { keep; }
