@@ -9,6 +9,7 @@ import base64
 import imaplib
 import smtplib
 import subprocess
+import urllib.request
 import unittest
 
 import dkim
@@ -59,8 +60,9 @@ class SenderChecks(unittest.TestCase):
             "plain.example": zone("plain.example", ""),
         }
         cls.dns = KnotZones(zones).__enter__()
-        extra = cls.dns.delivery_config() + "[filter]\nsender_checks = true\n"
-        cls.instance = Instance(["smtp", "imap"], extra=extra)
+        extra = (cls.dns.delivery_config() + "[filter]\nsender_checks = true\n"
+                 '[http]\nmetrics_accounts = ["bob@example.test"]\n')
+        cls.instance = Instance(["smtp", "imap", "http"], extra=extra)
         cls.instance.add_account("bob@example.test", PASSWORD)
         cls.instance.start()
 
@@ -164,6 +166,17 @@ class SenderChecks(unittest.TestCase):
         self.send("", self.message("mailer-daemon@plain.example", "bounce"))
         [raw] = self.fetch("INBOX", "bounce")
         self.assertIn("smtp.helo=client.test", self.results_of(raw)[0])
+
+    def test_verdicts_are_counted_in_metrics(self):
+        with self.assertRaises(smtplib.SMTPDataError):
+            self.send("boss@forged.example", self.message("boss@forged.example", "counted"))
+        body = urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{self.instance.ports['http']}/metrics",
+            headers={"Authorization": "Basic " + base64.b64encode(
+                f"bob@example.test:{PASSWORD}".encode()).decode()}), timeout=30).read().decode()
+        self.assertRegex(body, r'rampart_sender_checks_total\{method="spf",result="fail"\} [1-9]')
+        self.assertRegex(body, r'rampart_sender_checks_total\{method="dmarc",result="fail"\} [1-9]')
+        self.assertRegex(body, r'rampart_smtp_refused_total\{reason="dmarc"\} [1-9]')
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 #include "auth/sasl.h"
 #include "base/log.h"
 #include "base/memory_budget.h"
+#include "base/metrics.h"
 #include "delivery/delivery.h"
 #include "directory/directory.h"
 #include "filter/clamav.h"
@@ -100,7 +101,8 @@ class Session {
   // 421 and the end of the connection: the message budget is used up.
   asio::awaitable<bool> refuse_for_memory();
   std::string received_header(std::string_view recipient) const;
-  // A refused message in the audit trail, once per recipient.
+  void count_checks(const mailauth::Verdicts& verdicts);
+  // A refused message in the audit trail, once per recipient, and counted.
   void record_refusal(const std::vector<Recipient>& recipients, const std::string& id,
                       const std::string& mail_from, const std::string& why);
 
@@ -595,8 +597,27 @@ asio::awaitable<bool> Session::bdat(const Command& command) {
   co_return !closing_;
 }
 
+// /metrics: each method's results on the MX (docs/filtering.md).
+void Session::count_checks(const mailauth::Verdicts& verdicts) {
+  auto count = [](std::string_view method, std::string_view result) {
+    metrics::get("rampart_sender_checks_total", metrics::Type::Counter,
+                 "Results of the MX's sender checks, by method.",
+                 "method=\"" + std::string(method) + "\",result=\"" + std::string(result) + "\"")
+        .add();
+  };
+  count("spf", verdicts.spf.checked ? spf::verdict_name(verdicts.spf.result.verdict) : "none");
+  if (verdicts.dkim.empty()) count("dkim", "none");
+  for (const dkim::Verdict& verdict : verdicts.dkim)
+    count("dkim", dkim::result_name(verdict.result));
+  count("dmarc", mailauth::to_string(verdicts.dmarc.outcome));
+}
+
 void Session::record_refusal(const std::vector<Recipient>& recipients, const std::string& id,
                              const std::string& mail_from, const std::string& why) {
+  metrics::get("rampart_smtp_refused_total", metrics::Type::Counter,
+               "Messages refused for what they hold, by reason.",
+               why.starts_with("virus") ? R"(reason="virus")" : R"(reason="dmarc")")
+      .add();
   if (!services_.trail) return;
   for (const Recipient& recipient : recipients) {
     services_.trail->record({.time_ms = 0,
@@ -701,6 +722,7 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
     const std::string copy = message;
     const mailauth::Verdicts verdicts = co_await services_.sender_checks->check_message(copy, spf);
     verdict = verdicts.summary();
+    count_checks(verdicts);
     log::info("smtp " + id + " from <" + mail_from + "> via " + stream_.peer_address() + ": " +
               verdict);
     if (verdicts.dmarc.outcome == mailauth::DmarcResult::Outcome::Fail &&
