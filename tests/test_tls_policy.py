@@ -73,6 +73,9 @@ POLICIES = {
     # The policy names another host than the MX.
     "mta-sts.othermx.example": "version: STSv1\nmode: enforce\nmx: *.elsewhere.example\nmax_age: 86400\n",
     "mta-sts.many.example": "version: STSv1\r\nmode: enforce\r\nmx: mx.many.example\r\nmax_age: 86400\r\n",
+    # Over the 64 KiB a policy may have: the fetch stops reading, and no policy holds.
+    "mta-sts.huge.example": "version: STSv1\r\nmode: enforce\r\nmx: elsewhere.example\r\n"
+                            "max_age: 86400\r\n" + "x-padding: " + "x" * 100_000 + "\r\n",
     "mta-sts.testing.example": "version: STSv1\r\nmode: testing\r\nmx: mx.testing.example\r\nmax_age: 86400\r\n",
 }
 
@@ -143,6 +146,7 @@ class TlsPolicy(unittest.TestCase):
             "othermx.example": zone("othermx.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
             "testing.example": zone("testing.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
             "many.example": zone("many.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
+            "huge.example": zone("huge.example", '_mta-sts TXT "v=STSv1; id=1"\n'),
             "strict.example": zone("strict.example"),
         }
         signed = {"dane.example", "wrong.example", "tamail.example", "wrongta.example",
@@ -238,6 +242,13 @@ class TlsPolicy(unittest.TestCase):
             self.sink.wait_for(recipient, count=1, timeout=60)
         fetched = [r for r in PolicyServer.requests if r[0] == "mta-sts.many.example"]
         self.assertEqual(len(fetched), 1, PolicyServer.requests)
+
+    def test_an_oversized_mta_sts_policy_is_not_read_whole_nor_enforced(self):
+        self.submit("bob@huge.example")
+        # The policy (naming another MX) is refused for its size, so the MX is used.
+        self.sink.wait_for("bob@huge.example", count=1, timeout=60)
+        self.instance.wait_for_log("MTA-STS policy of huge.example: mta-sts.huge.example: "
+                                   "the policy is over 64 KiB")
 
     def test_mta_sts_enforce_with_a_wrong_certificate_defers(self):
         self.submit("bob@badcert.example")

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "base/address.h"
 #include "base/ascii.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -43,11 +44,6 @@ constexpr std::size_t kMessagesPerConnection = 100;
 constexpr std::chrono::seconds kLinger{2};
 
 bool settled(State state) { return state == State::Delivered || state == State::Failed; }
-
-std::string domain_of(std::string_view address) {
-  const auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : lowercase(address.substr(at + 1));
-}
 
 // RFC 3461 section 4.1: without NOTIFY, failures and delays are reported; NEVER
 // reports nothing; SUCCESS only when asked.
@@ -305,15 +301,15 @@ asio::awaitable<void> Outbound::send_tls_reports() {
     std::size_t end = i;
     while (end < rows.size() && rows[end].period == start && rows[end].domain == domain) ++end;
     const std::string record_name = "_smtp._tls." + domain;
-    auto answer = co_await resolver_.query(record_name, dns::Type::Txt);
-    if (!answer || answer->bogus || (answer->rcode != 0 && !answer->nxdomain)) {
+    const dns::Type txt = dns::Type::Txt;
+    auto answer = co_await resolver_.query(record_name, txt);
+    if (!dns::answered(answer)) {
       i = end;  // the lookup failed: the next pass tries again
       continue;
     }
     std::vector<std::string> records, to;
-    for (const std::string& rdata : answer->rdata) {
-      const std::optional<std::string> text = dns::parse_txt(rdata);
-      if (text && text->starts_with("v=TLSRPTv1")) records.push_back(*text);
+    for (std::string& text : dns::txt_records(*answer)) {
+      if (text.starts_with("v=TLSRPTv1")) records.push_back(std::move(text));
     }
     const auto uris = records.size() == 1 ? parse_tlsrpt_record(records.front()) : std::nullopt;
     for (const std::string& uri : uris.value_or(std::vector<std::string>{})) {
@@ -401,7 +397,8 @@ void Outbound::dispatch(std::shared_ptr<Job> job) {
   std::map<std::string, std::vector<std::size_t>> domains;
   for (std::size_t i = 0; i < recipients.size(); ++i) {
     job->was_settled.push_back(settled(recipients[i].state) && recipients[i].reported);
-    if (!settled(recipients[i].state)) domains[domain_of(recipients[i].address)].push_back(i);
+    if (!settled(recipients[i].state))
+      domains[lowercase(domain_of(recipients[i].address))].push_back(i);
   }
   in_flight_.insert(job->entry.id);
   if (domains.empty()) {  // nothing left to send: only its end
@@ -579,19 +576,21 @@ asio::awaitable<void> Outbound::session(std::string domain) {
       const std::string host_name = host.name, address = candidate.address;
       smtp::TlsPolicy tls = policy.tls;
       auto opened = co_await smtp::Client::open(executor_, client_options, host_name, address, tls);
+      bool reported = false;  // this session's TLS outcome already counted
       if (auto* failed = std::get_if<smtp::Attempt>(&opened);
           failed && policy.sts_testing && failed->enhanced == "4.7.5") {
         // MTA-STS testing (RFC 8461 section 5): the failure is reported, not enforced.
         log::warn("outbound: MTA-STS (testing) for " + domain + ": " + failed->text);
         count_tls(domain, policy.report_type, policy.report_policy, failed->tls_failure, host_name,
                   address, failed->text);
+        reported = true;
         tls = smtp::TlsPolicy{};
         opened = co_await smtp::Client::open(executor_, client_options, host_name, address, tls);
       }
       if (auto* failed = std::get_if<smtp::Attempt>(&opened)) {
         last = failed->text;
         log::info("outbound: " + domain + ": " + last);
-        if (!failed->tls_failure.empty()) {
+        if (!reported && !failed->tls_failure.empty()) {
           count_tls(domain, policy.report_type, policy.report_policy, failed->tls_failure,
                     host_name, address, failed->text);
         }
@@ -599,7 +598,7 @@ asio::awaitable<void> Outbound::session(std::string domain) {
         continue;
       }
       client = std::move(std::get<std::unique_ptr<smtp::Client>>(opened));
-      if (tls.level == policy.tls.level) {  // not MTA-STS testing's fallback
+      if (!reported) {
         // A session counts as successful when it negotiated TLS (RFC 8460 4.4).
         count_tls(domain, policy.report_type, policy.report_policy,
                   client->tls() ? "" : "starttls-not-supported", host_name, address,
@@ -805,10 +804,11 @@ asio::awaitable<void> Outbound::finish_job(std::shared_ptr<Job> job) {
     auto removed = co_await net::offload(blocking_, [&] { return store_.remove_queue_entry(id); });
     if (!removed) log::error("outbound: cannot remove queue " + std::to_string(id));
   }
+  const bool was_full = in_flight_.size() >= kMaxInFlight;
   in_flight_.erase(id);
-  // The pass that took it did not know its next attempt, and it may have kept the
-  // in-flight limit full: the next pass looks again.
-  wake();
+  // The pass that took it did not know its next attempt, or it kept the in-flight limit
+  // full: the next pass looks again. An entry that left the queue changes neither.
+  if (!done || was_full) wake();
 }
 
 }  // namespace rampart::delivery

@@ -32,15 +32,16 @@ StsPolicies::StsPolicies(dns::Resolver& resolver, std::shared_ptr<asio::ssl::con
 asio::awaitable<StsLookup> StsPolicies::get(std::string domain) {
   // Section 3.1: exactly one TXT record starting "v=STSv1"; more than one, or none
   // valid, is no (new) policy.
-  auto answer = co_await resolver_.query("_mta-sts." + domain, dns::Type::Txt);
+  const std::string name = "_mta-sts." + domain;
+  const dns::Type txt = dns::Type::Txt;
+  auto answer = co_await resolver_.query(name, txt);
   std::optional<std::string> id;
   int records = 0;
   if (answer && !answer->bogus) {
-    for (const std::string& rdata : answer->rdata) {
-      const std::optional<std::string> text = dns::parse_txt(rdata);
-      if (!text || !text->starts_with("v=STSv1")) continue;
+    for (const std::string& text : dns::txt_records(*answer)) {
+      if (!text.starts_with("v=STSv1")) continue;
       ++records;
-      id = parse_sts_record(*text);
+      id = parse_sts_record(text);
     }
   }
   // The cache as it is now, after the lookup: another connection may have filled it.
@@ -113,10 +114,7 @@ asio::awaitable<Result<StsPolicy>> StsPolicies::fetch(std::string domain) {
     net::Stream stream(std::move(*socket), tls_);
     // Section 3.3: HTTPS with a certificate valid for the host, per RFC 6125.
     const std::function<bool(SSL*)> configure = [&host](SSL* ssl) {
-      SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      if (SSL_set1_host(ssl, host.c_str()) != 1) return false;
-      SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
-      return true;
+      return net::require_peer_name(ssl, host);
     };
     const bool secured = co_await stream.start_tls_client(host, connect_timeout, configure);
     if (!secured) {

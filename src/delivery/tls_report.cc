@@ -8,6 +8,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "base/address.h"
 #include "base/civil_date.h"
 #include "mime/encode.h"
 
@@ -39,11 +40,6 @@ std::string safe(std::string_view text, bool (*allowed)(char)) {
     if (!allowed(c)) c = '_';
   }
   return out;
-}
-
-std::string domain_of(std::string_view address) {
-  const std::size_t at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
 }
 
 // RFC 3339 section 5.6, in UTC: "2016-04-01T00:00:00Z".

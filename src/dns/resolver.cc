@@ -12,6 +12,8 @@
 #include <chrono>
 #include <set>
 
+#include "dns/rdata.h"
+
 namespace rampart::dns {
 
 namespace asio = boost::asio;
@@ -147,6 +149,18 @@ asio::awaitable<Result<Answer>> Resolver::query(std::string name, Type type) {
   };
   co_return co_await asio::co_spawn(state->executor, lookup(state, std::move(name), type),
                                     asio::use_awaitable);
+}
+
+bool answered(const Result<Answer>& answer) {
+  return answer && !answer->bogus && (answer->rcode == 0 || answer->nxdomain);
+}
+
+std::vector<std::string> txt_records(const Answer& answer) {
+  std::vector<std::string> records;
+  for (const std::string& rdata : answer.rdata) {
+    if (auto text = parse_txt(rdata)) records.push_back(std::move(*text));
+  }
+  return records;
 }
 
 }  // namespace rampart::dns

@@ -27,6 +27,12 @@ struct Answer {
   std::string why_bogus;
 };
 
+// An answer that can be used: the lookup worked, DNSSEC did not find it bogus, and the
+// name exists (NOERROR) or is proven not to (NXDOMAIN).
+bool answered(const Result<Answer>& answer);
+// Each TXT record of an answer, its strings joined (RFC 7208 section 3.3).
+std::vector<std::string> txt_records(const Answer& answer);
+
 struct ResolverOptions {
   std::vector<Endpoint> forwarders;    // empty: /etc/resolv.conf
   std::filesystem::path trust_anchor;  // empty: the root key, when Debian's dns-root-data has it

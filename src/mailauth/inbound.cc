@@ -2,9 +2,9 @@
 
 #include <random>
 
+#include "base/address.h"
 #include "base/ascii.h"
 #include "base/clock.h"
-#include "dns/rdata.h"
 #include "dns/resolver.h"
 #include "mailauth/auth_results.h"
 #include "mime/header.h"
@@ -13,27 +13,7 @@ namespace rampart::mailauth {
 
 namespace asio = boost::asio;
 
-namespace {
-
-std::string domain_of(std::string_view address) {
-  const auto at = address.rfind('@');
-  return lowercase(at == std::string_view::npos ? address : address.substr(at + 1));
-}
-
-// The TXT strings of an answer, one joined string per record.
-std::vector<std::string> txt_records(const dns::Answer& answer) {
-  std::vector<std::string> records;
-  for (const std::string& rdata : answer.rdata) {
-    if (auto text = dns::parse_txt(rdata)) records.push_back(std::move(*text));
-  }
-  return records;
-}
-
-bool failed(const Result<dns::Answer>& answer) {
-  return !answer || answer->bogus || (answer->rcode != 0 && !answer->nxdomain);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string Verdicts::summary() const {
   std::string text =
@@ -59,7 +39,7 @@ asio::awaitable<SpfOutcome> Inbound::check_spf(std::string client_ip, std::strin
   outcome.checked = true;
   outcome.helo = mail_from.empty();
   outcome.identity = mail_from.empty() ? helo : mail_from;
-  outcome.domain = mail_from.empty() ? lowercase(helo) : domain_of(mail_from);
+  outcome.domain = mail_from.empty() ? lowercase(helo) : lowercase(domain_of(mail_from));
   spf::SpfRequest request;
   request.client_ip = std::move(client_ip);
   request.mail_from = std::move(mail_from);
@@ -74,7 +54,7 @@ asio::awaitable<SpfOutcome> Inbound::check_spf(std::string client_ip, std::strin
   co_return outcome;
 }
 
-asio::awaitable<Verdicts> Inbound::check_message(std::string message, SpfOutcome spf) {
+asio::awaitable<Verdicts> Inbound::check_message(std::string_view message, SpfOutcome spf) {
   Verdicts verdicts;
   verdicts.spf = std::move(spf);
   // Every DKIM signature, its key looked up between the two steps (dkim/verifier.h).
@@ -83,8 +63,9 @@ asio::awaitable<Verdicts> Inbound::check_message(std::string message, SpfOutcome
     std::vector<std::string> records;
     if (!signature.domain.empty() && !signature.selector.empty()) {
       const std::string name = signature.selector + "._domainkey." + signature.domain;
-      auto answer = co_await resolver_.query(name, dns::Type::Txt);
-      if (failed(answer)) {
+      const dns::Type txt = dns::Type::Txt;
+      auto answer = co_await resolver_.query(name, txt);
+      if (!dns::answered(answer)) {
         dkim::Verdict verdict;
         verdict.result = dkim::Verdict::Result::TempError;
         verdict.domain = signature.domain;
@@ -93,7 +74,7 @@ asio::awaitable<Verdicts> Inbound::check_message(std::string message, SpfOutcome
         verdicts.dkim.push_back(std::move(verdict));
         continue;
       }
-      records = txt_records(*answer);
+      records = dns::txt_records(*answer);
     }
     verdicts.dkim.push_back(dkim::verify(message, signature.index, records, now));
   }
@@ -103,7 +84,7 @@ asio::awaitable<Verdicts> Inbound::check_message(std::string message, SpfOutcome
   for (std::string_view value : mime::find_header(header, "From")) {
     for (const mime::Address& address : mime::parse_address_list(value)) {
       if (address.kind != mime::Address::Kind::Mailbox) continue;
-      const std::string domain = domain_of(mime::address_spec(address));
+      const std::string domain = lowercase(domain_of(mime::address_spec(address)));
       if (std::find(from_domains.begin(), from_domains.end(), domain) == from_domains.end()) {
         from_domains.push_back(domain);
       }
@@ -130,13 +111,14 @@ asio::awaitable<Verdicts> Inbound::check_message(std::string message, SpfOutcome
     }
     for (std::size_t i = 0; i < candidates.size() && !input.record && !temporary; ++i) {
       const std::string name = "_dmarc." + candidates[i];
-      auto answer = co_await resolver_.query(name, dns::Type::Txt);
-      if (failed(answer)) {
+      const dns::Type txt = dns::Type::Txt;
+      auto answer = co_await resolver_.query(name, txt);
+      if (!dns::answered(answer)) {
         temporary = true;
         break;
       }
       std::vector<DmarcRecord> found;
-      for (const std::string& text : txt_records(*answer)) {
+      for (const std::string& text : dns::txt_records(*answer)) {
         if (!text.starts_with("v=DMARC1")) continue;
         if (auto record = parse_dmarc_record(text)) found.push_back(std::move(*record));
       }

@@ -48,8 +48,9 @@ class Inbound {
 
   boost::asio::awaitable<SpfOutcome> check_spf(std::string client_ip, std::string mail_from,
                                                std::string helo);
-  // `message` as received (its Authentication-Results claiming our id already removed).
-  boost::asio::awaitable<Verdicts> check_message(std::string message, SpfOutcome spf);
+  // `message` as received (its Authentication-Results claiming our id already removed);
+  // the caller keeps it until the check returns.
+  boost::asio::awaitable<Verdicts> check_message(std::string_view message, SpfOutcome spf);
 
   const std::string& authserv_id() const { return authserv_id_; }
 

@@ -1,5 +1,7 @@
 #include "net/stream.h"
 
+#include <openssl/x509v3.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -126,6 +128,13 @@ asio::awaitable<std::optional<Socket>> Stream::connect(asio::any_io_executor exe
   deadline.cancel();
   if (error) co_return std::nullopt;
   co_return std::optional<Socket>(std::move(socket));
+}
+
+bool require_peer_name(SSL* ssl, const std::string& host) {
+  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if (SSL_set1_host(ssl, host.c_str()) != 1) return false;
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+  return true;
 }
 
 long Stream::tls_verify_result() {

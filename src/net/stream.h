@@ -19,6 +19,10 @@
 
 namespace rampart::net {
 
+// For start_tls_client's `configure`: the peer's certificate must chain to the context's
+// trust anchors and name `host` (RFC 6125; a wildcard only as a whole left label).
+bool require_peer_name(SSL* ssl, const std::string& host);
+
 class Stream {
  public:
   Stream(Socket socket, std::shared_ptr<boost::asio::ssl::context> tls);

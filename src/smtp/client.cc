@@ -66,9 +66,8 @@ bool require_certificate(SSL* ssl, const TlsPolicy& policy, const std::string& h
       }
     }
     if (usable == 0) return false;
-  } else {
-    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    if (SSL_set1_host(ssl, host.c_str()) != 1) return false;
+  } else if (!net::require_peer_name(ssl, host)) {
+    return false;
   }
   for (const std::string& name : policy.names) {
     if (name != host && SSL_add1_host(ssl, name.c_str()) != 1) return false;

@@ -11,6 +11,7 @@
 #include "audit/trail.h"
 #include "auth/login.h"
 #include "auth/sasl.h"
+#include "base/address.h"
 #include "base/log.h"
 #include "base/memory_budget.h"
 #include "base/metrics.h"
@@ -46,11 +47,6 @@ Result<std::string> random_id() {
     id += kHex[b & 15];
   }
   return id;
-}
-
-std::string_view domain_of(std::string_view address) {
-  const auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
 }
 
 // RFC 5321 §6.3: a message that has passed this many relays is looping (Postfix's
@@ -719,8 +715,9 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
   std::string checks, verdict;
   if (options_.mode == Mode::Mx && services_.sender_checks) {
     message = mailauth::remove_own_results(message, services_.sender_checks->authserv_id());
-    const std::string copy = message;
-    const mailauth::Verdicts verdicts = co_await services_.sender_checks->check_message(copy, spf);
+    const std::string_view checked = message;
+    const mailauth::Verdicts verdicts =
+        co_await services_.sender_checks->check_message(checked, spf);
     verdict = verdicts.summary();
     count_checks(verdicts);
     log::info("smtp " + id + " from <" + mail_from + "> via " + stream_.peer_address() + ": " +

@@ -1,6 +1,7 @@
 // The embedded store's domains, accounts, app passwords, aliases, quota and usage.
 #include <algorithm>
 
+#include "base/address.h"
 #include "base/clock.h"
 #include "base/sha256.h"
 #include "store/names_internal.h"

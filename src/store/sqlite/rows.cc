@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "base/address.h"
 #include "base/clock.h"
 #include "base/sha256.h"
 #include "store/names_internal.h"
@@ -107,11 +108,6 @@ Flags apply(FlagOperation operation, const Flags& current, const Flags& given) {
       break;
   }
   return out;
-}
-
-std::string_view domain_of(std::string_view address) {
-  const auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
 }
 
 MailboxId insert_mailbox(Transaction& transaction, AccountId account, std::string_view name,

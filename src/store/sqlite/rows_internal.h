@@ -47,9 +47,6 @@ bool is_seen(const Flags& flags);
 
 Flags apply(FlagOperation operation, const Flags& current, const Flags& given);
 
-// The domain of local@domain, or of @domain (a catch-all); empty if there is none.
-std::string_view domain_of(std::string_view address);
-
 // ---- writes, on the committer thread ----
 
 MailboxId insert_mailbox(Transaction& transaction, AccountId account, std::string_view name,
