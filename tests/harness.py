@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -144,6 +145,15 @@ class Instance:
                 if not reply.startswith(b"b OK [APPENDUID"):
                     raise AssertionError(reply)
             raw.sendall(b"c LOGOUT\r\n")
+
+    def read_blob(self, blob_id):
+        """A stored blob's bytes: from its row (small blobs), else its file."""
+        with sqlite3.connect(os.path.join(self.data, "rampart.db")) as db:
+            row = db.execute("SELECT content FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        if row and row[0] is not None:
+            return bytes(row[0])
+        with open(os.path.join(self.data, "blobs", blob_id[:2], blob_id[2:]), "rb") as f:
+            return f.read()
 
     def add_account(self, address, password):
         """Adds `address` (and its domain, the first time) through the CLI."""

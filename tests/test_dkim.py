@@ -61,8 +61,7 @@ class Dkim(unittest.TestCase):
         """The bytes of the newest message in the outbound queue."""
         with sqlite3.connect(os.path.join(self.instance.data, "rampart.db")) as db:
             (blob_id,) = db.execute("SELECT blob_id FROM queue ORDER BY id DESC LIMIT 1").fetchone()
-        with open(os.path.join(self.instance.data, "blobs", blob_id[:2], blob_id[2:]), "rb") as f:
-            return f.read()
+        return self.instance.read_blob(blob_id)
 
     def verify_all(self, signed):
         lookup = self.dns()
@@ -127,8 +126,7 @@ class Dkim(unittest.TestCase):
         db = sqlite3.connect(os.path.join(self.instance.data, "rampart.db"))
         self.addCleanup(db.close)
         for (blob_id,) in db.execute("SELECT b.id FROM messages m JOIN blobs b ON b.id = m.blob_id"):
-            with open(os.path.join(self.instance.data, "blobs", blob_id[:2], blob_id[2:]), "rb") as f:
-                self.assertNotIn(b"DKIM-Signature", f.read())
+            self.assertNotIn(b"DKIM-Signature", self.instance.read_blob(blob_id))
 
     def test_dns_records_are_complete(self):
         records = self.records("dns-records", "example.test")

@@ -52,11 +52,7 @@ class SmtpFixture(InstanceTest):
                 "ORDER BY m.uid", (user,)).fetchall()
         finally:
             db.close()
-        out = []
-        for (blob,) in rows:
-            with open(os.path.join(self.instance.data, "blobs", blob[:2], blob[2:]), "rb") as f:
-                out.append(f.read())
-        return out
+        return [self.instance.read_blob(blob) for (blob,) in rows]
 
     def body_of(self, raw):
         """The message as the client sent it: after our Return-Path and Received."""

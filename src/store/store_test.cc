@@ -38,6 +38,23 @@ class StoreTest : public ::testing::Test {
     for (const auto& meta : snapshot->messages) out.push_back(meta.uid);
     return out;
   }
+  // Blobs kept: rows of the blobs table (a small blob's bytes are in its row).
+  std::size_t blob_rows() {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2((dir_.path() / "rampart.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_close(db);
+      return SIZE_MAX;
+    }
+    sqlite3_stmt* statement = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM blobs", -1, &statement, nullptr);
+    const std::size_t count =
+        sqlite3_step(statement) == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : SIZE_MAX;
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return count;
+  }
+  // Large blobs' files under blobs/.
   std::size_t blob_files() {
     std::size_t count = 0;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path() / "blobs")) {
@@ -161,7 +178,7 @@ TEST_F(StoreTest, DeletesAMailboxButNotItsChildren) {
   EXPECT_EQ(mailbox_by_id(*store_, parent).error().code, Errc::NotFound);
   EXPECT_TRUE(store_->find_mailbox(account.id, "P/C"));
   EXPECT_EQ(store_->delete_mailbox(inbox(*store_, account.id)).error().code, Errc::BadInput);
-  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(blob_rows(), 0u);
 }
 
 TEST_F(StoreTest, KeepsSubscriptions) {
@@ -233,7 +250,7 @@ TEST_F(StoreTest, DeliverToSeveralTargetsSharesOneBlob) {
   EXPECT_EQ((*delivered)[1].mailbox, inbox(*store_, bob.id));
   EXPECT_EQ(message_by_id(*store_, (*delivered)[0].id)->blob_id,
             message_by_id(*store_, (*delivered)[1].id)->blob_id);
-  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(blob_rows(), 1u);
 }
 
 TEST_F(StoreTest, DeliverWithOneBadTargetAddsNothing) {
@@ -245,7 +262,7 @@ TEST_F(StoreTest, DeliverWithOneBadTargetAddsNothing) {
   EXPECT_EQ(delivered.error().code, Errc::NotFound);
   EXPECT_TRUE(store_->snapshot(inbox(*store_, alice.id))->messages.empty());
   EXPECT_EQ(store_->snapshot(inbox(*store_, alice.id))->mailbox.uidnext, 1u);
-  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(blob_rows(), 0u);
 }
 
 TEST_F(StoreTest, ChangesFlagsAndReportsConflicts) {
@@ -304,7 +321,7 @@ TEST_F(StoreTest, CopiesMovesAndExpunges) {
   EXPECT_EQ(copy.flags, Flags{"\\Flagged"});
   EXPECT_EQ(copy.internal_date, 1234);
   EXPECT_EQ(copy.blob_id, sha256_hex(dated.raw));
-  EXPECT_EQ(blob_files(), 3u);
+  EXPECT_EQ(blob_rows(), 3u);
 
   auto moved = *store_->move_messages(box, {2}, archive);
   ASSERT_EQ(moved.size(), 1u);
@@ -316,9 +333,9 @@ TEST_F(StoreTest, CopiesMovesAndExpunges) {
   EXPECT_EQ(*store_->expunge(box, {3, 1, 7}), (std::vector<Uid>{1, 3}));
   EXPECT_TRUE(uids(box).empty());
   EXPECT_EQ(mailbox_by_id(*store_, box)->total_size, 0u);
-  EXPECT_EQ(blob_files(), 3u);  // the copies still name every blob
+  EXPECT_EQ(blob_rows(), 3u);  // the copies still name every blob
   EXPECT_EQ(*store_->expunge(archive, {1, 2, 3}), (std::vector<Uid>{1, 2, 3}));
-  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(blob_rows(), 0u);
   EXPECT_EQ(store_->copy_messages(box, {1}, 999).error().code, Errc::NotFound);
 }
 
@@ -410,7 +427,7 @@ TEST_F(StoreTest, UploadsAreTheAccountsOwnAndHoldTheirBlob) {
   // Removing the account releases its uploads' blobs.
   ASSERT_TRUE(store_->expunge(inbox(*store_, other.id), {added.uid}));
   ASSERT_TRUE(store_->remove_account(account.id));
-  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(blob_rows(), 0u);
 }
 
 TEST_F(StoreTest, ObjectsShareTheAccountModseqAndLeaveTombstones) {
@@ -528,14 +545,38 @@ TEST_F(StoreTest, RemoveAccountDeletesItsBlobsButKeepsSharedOnes) {
   ASSERT_TRUE(store_->deliver(
       shared, {{alice.id, inbox(*store_, alice.id)}, {bob.id, inbox(*store_, bob.id)}}));
   ASSERT_TRUE(store_->append(inbox(*store_, alice.id), message("alice only")));
-  ASSERT_EQ(blob_files(), 2u);
+  ASSERT_EQ(blob_rows(), 2u);
   ASSERT_TRUE(store_->remove_account(alice.id));
-  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(blob_rows(), 1u);
   EXPECT_EQ(*store_->read_blob(sha256_hex(shared.raw)), shared.raw);
   EXPECT_EQ(store_->get_account(alice.id).error().code, Errc::NotFound);
   EXPECT_EQ(store_->list_mailboxes(alice.id).error().code, Errc::NotFound);
   EXPECT_EQ(store_->remove_account(alice.id).error().code, Errc::NotFound);
   ASSERT_TRUE(store_->remove_account(bob.id));
+  EXPECT_EQ(blob_rows(), 0u);
+}
+
+TEST_F(StoreTest, KeepsSmallBlobsInTheirRowAndLargeOnesAsFilesUntilTheLastReference) {
+  const Account account = add_account(*store_);
+  const MailboxId box = inbox(*store_, account.id);
+  const MailboxId other = store_->create_mailbox(account.id, "Other")->id;
+  const NewMessage small = message("small");
+  const NewMessage large = message(std::string(65 * 1024, 'x'));
+  const Uid small_uid = store_->append(box, small)->uid;
+  EXPECT_EQ(blob_files(), 0u);
+  const Uid large_uid = store_->append(box, large)->uid;
+  const Uid copy_uid = store_->append(other, large)->uid;
+  EXPECT_EQ(blob_rows(), 2u);
+  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(*store_->read_blob(sha256_hex(small.raw)), small.raw);
+  EXPECT_EQ(*store_->read_blob(sha256_hex(large.raw)), large.raw);
+  EXPECT_EQ(store_->read_blob(std::string(64, '0')).error().code, Errc::NotFound);
+
+  ASSERT_TRUE(store_->expunge(box, {small_uid, large_uid}));
+  EXPECT_EQ(blob_rows(), 1u);
+  EXPECT_EQ(blob_files(), 1u);  // the copy in Other still names it
+  ASSERT_TRUE(store_->expunge(other, {copy_uid}));
+  EXPECT_EQ(blob_rows(), 0u);
   EXPECT_EQ(blob_files(), 0u);
 }
 
@@ -547,7 +588,7 @@ TEST_F(StoreTest, ReopensAtTheSchemaVersionAndRefusesANewerOne) {
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 14);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 15);
   sqlite3_finalize(statement);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);

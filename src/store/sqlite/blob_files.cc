@@ -63,17 +63,20 @@ std::filesystem::path BlobFiles::path(std::string_view id) const {
 
 bool BlobFiles::exists(std::string_view id) const { return ::access(path(id).c_str(), F_OK) == 0; }
 
+Result<void> BlobFiles::check_reserve(std::uint64_t bytes) const {
+  if (reserve_bytes_ == 0) return {};
+  struct statvfs space {};
+  if (::statvfs(root_.c_str(), &space) == 0 &&
+      static_cast<std::uint64_t>(space.f_bavail) * space.f_frsize < reserve_bytes_ + bytes) {
+    if (on_reserve_) on_reserve_();
+    return fail(Errc::OverQuota, "the file system is down to its free-space reserve");
+  }
+  return {};
+}
+
 Result<void> BlobFiles::write(std::string_view id, std::string_view bytes,
                               files::SyncDirectory sync_directory) const {
-  if (reserve_bytes_ > 0) {
-    struct statvfs space {};
-    if (::statvfs(root_.c_str(), &space) == 0 &&
-        static_cast<std::uint64_t>(space.f_bavail) * space.f_frsize <
-            reserve_bytes_ + bytes.size()) {
-      if (on_reserve_) on_reserve_();
-      return fail(Errc::OverQuota, "the file system is down to its free-space reserve");
-    }
-  }
+  if (auto room = check_reserve(bytes.size()); !room) return room;
   return files::write_durably(path(id), bytes, sync_directory, 0600);
 }
 

@@ -27,6 +27,9 @@ class BlobFiles {
   std::filesystem::path path(std::string_view id) const;
   std::filesystem::path directory(std::string_view id) const;
   bool exists(std::string_view id) const;
+  // OverQuota (and `on_reserve` called) when storing `bytes` more would leave less than
+  // the reserve free.
+  Result<void> check_reserve(std::uint64_t bytes) const;
   // Durable once the directory is synced: by this call, or by the committer's batch.
   Result<void> write(std::string_view id, std::string_view bytes,
                      files::SyncDirectory sync_directory) const;

@@ -12,7 +12,7 @@
 namespace rampart::store::sqlite {
 
 Result<std::string> SqliteBlobStore::read_blob(std::string_view blob_id) {
-  return db_.blobs().read(blob_id);
+  return db_.read_blob(blob_id);
 }
 
 Result<std::vector<std::uint64_t>> SqliteBlobStore::crlf_sizes(
@@ -38,7 +38,7 @@ Result<std::vector<std::uint64_t>> SqliteBlobStore::crlf_sizes(
       out.push_back(static_cast<std::uint64_t>((*sizes)[i]));
       continue;
     }
-    auto bytes = db_.blobs().read(blob_ids[i]);
+    auto bytes = db_.read_blob(blob_ids[i]);
     if (!bytes) return tl::unexpected(bytes.error());
     out.push_back(mime::crlf_size(*bytes));
     computed.emplace_back(blob_ids[i], out.back());

@@ -149,8 +149,8 @@ void Committer::commit(const std::vector<Item*>& batch) {
     }
   }
 
-  std::vector<Transaction> committed;   // of the items that succeeded
-  std::vector<std::string> candidates;  // blobs that may now be unreferenced
+  std::vector<Transaction> committed;  // of the items that succeeded
+  std::vector<std::string> files;      // blob files that may now be unreferenced
   auto fail_succeeded = [&](const Error& error) {
     for (Item* item : batch) {
       if (item->result) item->result = tl::unexpected(error);
@@ -183,19 +183,18 @@ void Committer::commit(const std::vector<Item*>& batch) {
         Query(connection, "RELEASE item").run();
       }
     }
-    for (const auto& transaction : committed) {
-      candidates.insert(candidates.end(), transaction.released_blobs_.begin(),
-                        transaction.released_blobs_.end());
-    }
     if (connection.in_transaction()) {
-      for (const auto& blob : candidates) {
-        Query(connection,
-              "DELETE FROM blobs WHERE id = ?1 "
-              "AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1) "
-              "AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = ?1) "
-              "AND NOT EXISTS (SELECT 1 FROM uploads WHERE blob_id = ?1)",
-              blob)
-            .run();
+      for (const auto& transaction : committed) {
+        for (const auto& blob : transaction.released_blobs_) {
+          Query deleted(connection,
+                        "DELETE FROM blobs WHERE id = ?1 "
+                        "AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1) "
+                        "AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = ?1) "
+                        "AND NOT EXISTS (SELECT 1 FROM uploads WHERE blob_id = ?1) "
+                        "RETURNING typeof(content)",  // (SQLite 3.40 gets IS NULL wrong here)
+                        blob);
+          if (deleted.next() && deleted.get<std::string>(0) == "null") files.push_back(blob);
+        }
       }
       Query(connection, "COMMIT").run();
     }
@@ -213,11 +212,12 @@ void Committer::commit(const std::vector<Item*>& batch) {
   // Files whose row is gone, or never came: unreferenced blobs and the blobs of failed
   // deliveries, deleted once the writers are woken (delete_unreferenced). Only this
   // thread deletes blob files and it checks for each new row that its file exists, so
-  // a delivery racing with this cannot lose its blob.
+  // a delivery racing with this cannot lose its blob. (A small blob's bytes went with
+  // its row.)
   for (Item* item : batch) {
-    candidates.insert(candidates.end(), item->written_blobs.begin(), item->written_blobs.end());
+    files.insert(files.end(), item->written_blobs.begin(), item->written_blobs.end());
   }
-  unreferenced_.insert(unreferenced_.end(), candidates.begin(), candidates.end());
+  unreferenced_.insert(unreferenced_.end(), files.begin(), files.end());
 
   // Published before the writers wake, so a caller's own event precedes its return.
   std::map<AccountId, ChangeEvent> events;

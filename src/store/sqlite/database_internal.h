@@ -26,7 +26,6 @@ class Database {
   Database(std::filesystem::path database, BlobFiles blobs, std::unique_ptr<Connection> writer,
            std::size_t max_batch);
 
-  const BlobFiles& blobs() const { return blobs_; }
   LocalChangeBus& bus() { return bus_; }
 
   // Runs `work` in one read transaction on a pooled connection.
@@ -77,15 +76,24 @@ class Database {
     return std::move(*out);
   }
 
-  // Writes the blob file (on this thread, in parallel with other writers; the committer
-  // syncs its directory once per batch), then runs `work` in a commit with the blob's
-  // row in place.
+  // Blobs up to this size live in their row: no file to create, sync and later unlink
+  // for the common message. Larger ones are files under blobs/ (BlobFiles).
+  static constexpr std::size_t kInlineBlobMax = 64 * 1024;
+
+  // On the writer's thread, before the commit: a large blob's file is written (in
+  // parallel with other writers; the committer syncs its directory once per batch) and
+  // its id added to `written`; a small one is only checked against the free-space
+  // reserve.
+  Result<void> stage_blob(const NewMessage& message, const std::string& blob_id,
+                          std::vector<std::string>& written) const;
+
+  // Stages the blob, then runs `work` in a commit with the blob's row in place.
   template <class Work,
             class Value = typename std::invoke_result_t<Work&, Transaction&>::value_type>
   Result<Value> write_with_blob(const NewMessage& message, const std::string& blob_id, Work work) {
-    if (!blobs_.exists(blob_id)) {
-      auto written = blobs_.write(blob_id, message.raw, files::SyncDirectory::No);
-      if (!written) return tl::unexpected(written.error());
+    std::vector<std::string> written;
+    if (auto staged = stage_blob(message, blob_id, written); !staged) {
+      return tl::unexpected(staged.error());
     }
     return write(
         [&](Transaction& transaction) -> Result<Value> {
@@ -93,20 +101,23 @@ class Database {
           if (!ensured) return tl::unexpected(ensured.error());
           return work(transaction);
         },
-        {blob_id});
+        std::move(written));
   }
 
-  // On the committer thread: the blob's row, and its file again if an earlier batch
-  // deleted it since it was written (its last reference went, or a delivery of the same
-  // bytes failed).
+  // On the committer thread: the blob's row, with its bytes when small; for a large one
+  // its file again if an earlier batch deleted it since it was written (its last
+  // reference went, or a delivery of the same bytes failed).
   Result<void> ensure_blob_row(Transaction& transaction, const NewMessage& message,
                                const std::string& blob_id);
+
+  // A blob's bytes: from its row, else its file. NotFound for an unknown or invalid id.
+  Result<std::string> read_blob(std::string_view blob_id);
 
   Result<std::vector<Appended>> add_message(const NewMessage& message,
                                             const std::vector<DeliveryTarget>& targets);
 
-  // Several messages into one mailbox in one commit: each blob file is written first,
-  // then one transaction adds every row.
+  // Several messages into one mailbox in one commit: each blob is staged first, then
+  // one transaction adds every row.
   Result<std::vector<Appended>> add_messages(const std::vector<NewMessage>& messages,
                                              MailboxId mailbox);
 

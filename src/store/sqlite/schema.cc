@@ -226,6 +226,11 @@ CREATE TABLE tls_results (
   PRIMARY KEY (period, domain, policy_type, result_type, mx_host, receiving_ip, info)
 ) WITHOUT ROWID;
 )sql",
+    // v15: the bytes of a small blob (up to kInlineBlobMax) in its row; NULL: in its
+    // file under blobs/, as every blob was before.
+    R"sql(
+ALTER TABLE blobs ADD COLUMN content BLOB;
+)sql",
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
-// The embedded backend: SQLite (WAL) for metadata, one file per distinct message
-// content for blobs. Each role of the store is a class of its own (roles_internal.h)
+// The embedded backend: SQLite (WAL) for metadata and small blobs, one file per
+// distinct large message content. Each role of the store is a class of its own (roles_internal.h)
 // over one Database (database_internal.h), defined here with the store that joins them.
 #include <algorithm>
+#include <optional>
 
 #include "mime/encode.h"
 #include "store/sqlite/roles_internal.h"
@@ -36,6 +37,12 @@ Result<void> Database::ensure_blob_row(Transaction& transaction, const NewMessag
     }
     return {};
   }
+  if (message.raw.size() <= kInlineBlobMax) {
+    Query(connection, "INSERT INTO blobs (id, structure, crlf_size, content) VALUES (?, ?, ?, ?)",
+          blob_id, Bytes{message.structure}, mime::crlf_size(message.raw), Bytes{message.raw})
+        .run();
+    return {};
+  }
   if (!blobs_.exists(blob_id)) {
     auto written = blobs_.write(blob_id, message.raw, files::SyncDirectory::Yes);
     if (!written) return tl::unexpected(written.error());
@@ -44,6 +51,28 @@ Result<void> Database::ensure_blob_row(Transaction& transaction, const NewMessag
         Bytes{message.structure}, mime::crlf_size(message.raw))
       .run();
   return {};
+}
+
+Result<void> Database::stage_blob(const NewMessage& message, const std::string& blob_id,
+                                  std::vector<std::string>& written) const {
+  if (message.raw.size() <= kInlineBlobMax) return blobs_.check_reserve(message.raw.size());
+  if (!blobs_.exists(blob_id)) {
+    auto stored = blobs_.write(blob_id, message.raw, files::SyncDirectory::No);
+    if (!stored) return stored;
+  }
+  written.push_back(blob_id);
+  return {};
+}
+
+Result<std::string> Database::read_blob(std::string_view blob_id) {
+  auto kept = read([&](Connection& connection) -> Result<std::optional<std::string>> {
+    Query query(connection, "SELECT content IS NOT NULL, content FROM blobs WHERE id = ?", blob_id);
+    if (query.next() && query.get<bool>(0)) return query.get<std::string>(1);
+    return std::nullopt;
+  });
+  if (!kept) return tl::unexpected(kept.error());
+  if (*kept) return std::move(**kept);
+  return blobs_.read(blob_id);
 }
 
 Result<std::vector<Appended>> Database::add_message(const NewMessage& message,
@@ -66,16 +95,14 @@ Result<std::vector<Appended>> Database::add_message(const NewMessage& message,
 Result<std::vector<Appended>> Database::add_messages(const std::vector<NewMessage>& messages,
                                                      MailboxId mailbox) {
   std::vector<MessageMeta> metas;
-  std::vector<std::string> blob_ids;
+  std::vector<std::string> written;
   for (const NewMessage& message : messages) {
     auto meta = meta_of(message);
     if (!meta) return tl::unexpected(meta.error());
     metas.push_back(std::move(*meta));
-    if (!blobs_.exists(metas.back().blob_id)) {
-      auto written = blobs_.write(metas.back().blob_id, message.raw, files::SyncDirectory::No);
-      if (!written) return tl::unexpected(written.error());
+    if (auto staged = stage_blob(message, metas.back().blob_id, written); !staged) {
+      return tl::unexpected(staged.error());
     }
-    blob_ids.push_back(metas.back().blob_id);
   }
   return write(
       [&](Transaction& transaction) -> Result<std::vector<Appended>> {
@@ -94,7 +121,7 @@ Result<std::vector<Appended>> Database::add_messages(const std::vector<NewMessag
         }
         return appended;
       },
-      std::move(blob_ids));
+      std::move(written));
 }
 
 Result<std::vector<Appended>> Database::copy_or_move(MailboxId from, const std::vector<Uid>& uids,
