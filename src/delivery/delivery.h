@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,9 @@ struct Envelope {
   // Where local recipients get it: INBOX, or Junk for mail the MX's checks put there
   // (INBOX when the account has no such mailbox).
   std::string mailbox = "INBOX";
+  // What the MX's filters found, for Sieve's spamtest and virustest (RFC 5235): unset
+  // when not tested; spam_score 1..10, spam_percent 0..100, virus_score 1..5.
+  std::optional<int> spam_score, spam_percent, virus_score;
 };
 
 // What became of each recipient of a submission.
