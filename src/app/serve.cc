@@ -37,6 +37,7 @@
 #include "jmap/api.h"
 #include "jmap/mail.h"
 #include "mailauth/inbound.h"
+#include "managesieve/session.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "pop3/session.h"
@@ -52,7 +53,7 @@ bool needs_tls(const Config& config) {
   const Config::Listen& listen = config.listen;
   return !(listen.smtp.empty() && listen.submission.empty() && listen.submissions.empty() &&
            listen.imap.empty() && listen.imaps.empty() && listen.pop3.empty() &&
-           listen.pop3s.empty() && listen.https.empty());
+           listen.pop3s.empty() && listen.managesieve.empty() && listen.https.empty());
 }
 
 struct SmtpListener {
@@ -164,6 +165,7 @@ struct Running {
   std::vector<SmtpListener> smtp_listeners;
   imap::SessionOptions imap_options, imaps_options;
   pop3::SessionOptions pop3_options, pop3s_options;
+  managesieve::SessionOptions managesieve_options;
   http::SessionOptions http_options, https_options;
 
   // Alerts by mail need the store, opened after the trail: set before any session runs,
@@ -194,6 +196,7 @@ struct Running {
   std::optional<imap::Services> imap_services;
   pop3::MaildropLocks pop3_locks;  // one POP3 session per maildrop, over both listeners
   std::optional<pop3::Services> pop3_services;
+  std::optional<managesieve::Services> managesieve_services;
   std::optional<admin::Api> admin_api;
   std::optional<http::Services> http_services;
 
@@ -258,6 +261,14 @@ bool bind_listeners(net::Server& server, const Config& config, Running& running)
           })) {
         return false;
       }
+    }
+  }
+  for (const Endpoint& endpoint : config.listen.managesieve) {
+    if (!listen(endpoint, "managesieve", [&running](net::Socket socket) {
+          return managesieve::run_session(std::move(socket), running.managesieve_options,
+                                          *running.managesieve_services);
+        })) {
+      return false;
     }
   }
   running.http_options.header_timeout = std::chrono::seconds(config.http.header_timeout);
@@ -401,6 +412,8 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
       imap::Services{directory, stored, stored, stored, blocking, tls, trail, running.imap_recent});
   running.pop3_services.emplace(
       pop3::Services{directory, stored, stored, blocking, tls, trail, running.pop3_locks});
+  running.managesieve_services.emplace(
+      managesieve::Services{directory, stored, blocking, tls, trail});
   running.admin_api.emplace(stored, directory, *running.audit_log, dkim_keys, config);
   delivery::OutboundOptions outbound_options{
       .hostname = config.hostname,

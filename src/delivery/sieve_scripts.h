@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "store/store.h"
+#include "store/object_store.h"
 
 namespace rampart::delivery {
 
@@ -34,7 +34,7 @@ class SieveScripts {
   static constexpr std::size_t kMaxScriptBytes = 64 * 1024;
   static constexpr std::size_t kMaxNameBytes = 128;
 
-  explicit SieveScripts(store::Store& store) : store_(store) {}
+  explicit SieveScripts(store::ObjectStore& store) : store_(store) {}
 
   Result<std::vector<SieveScript>> list(store::AccountId account);
   // NotFound when there is none of that name.
@@ -68,7 +68,7 @@ class SieveScripts {
   Result<std::pair<std::int64_t, std::string>> load_active(store::AccountId account,
                                                            store::ModSeq* modseq = nullptr);
 
-  store::Store& store_;
+  store::ObjectStore& store_;
 };
 
 }  // namespace rampart::delivery

@@ -756,6 +756,8 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
         co_return;
       }
     }
+    // RFC 3685 section 4 (Sieve virustest): 1 is "tested, nothing found".
+    if (scan.kind == filter::ClamavVerdict::Kind::Clean) envelope.virus_score = 1;
   }
   // Received names a recipient only when there is just one: one copy serves them all.
   std::string received =
