@@ -140,6 +140,39 @@ class SenderChecks(unittest.TestCase):
         self.assertIn(b"forged.example", refused.exception.smtp_error)
         self.assertEqual(self.fetch("INBOX", "forged"), [])
 
+    def dns_txt(self, name, timeout=5):
+        return self.kdig_txt(name.decode() if isinstance(name, bytes) else name)
+
+    def arc_sealed(self, subject):
+        """A message from plain.example (no records: SPF none, no DKIM) that a forwarder,
+        good.example, sealed with dkimpy's arc_sign: its ARC set vouches for what it saw."""
+        raw = (f"From: alice@plain.example\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
+               f"Message-ID: <{subject}@plain.example>\r\n"
+               "Authentication-Results: good.example; spf=pass smtp.mailfrom=alice@plain.example\r\n"
+               f"\r\nForwarded to you.\r\n").encode()
+        arc_set = dkim.arc_sign(raw, b"s1", b"good.example", self.private, srv_id=b"good.example",
+                                include_headers=[b"from", b"to", b"subject", b"message-id"])
+        return b"".join(arc_set) + raw
+
+    def test_an_arc_chain_is_validated_as_dkimpy_validates_it(self):
+        sealed = self.arc_sealed("forwarded")
+        self.assertEqual(dkim.arc_verify(sealed, dnsfunc=self.dns_txt)[0], dkim.CV_Pass)
+        self.send("alice@plain.example", sealed)
+        [delivered] = self.fetch("INBOX", "forwarded")
+        [field] = [f for f in self.results_of(delivered) if "mail.test;" in f]
+        self.assertRegex(field, r"arc=pass \(1 sets, the last sealed by good\.example\)")
+        # Changed after the seal: dkimpy and Rampart both say fail.
+        changed = self.arc_sealed("tampered").replace(b"Forwarded to you", b"Wire the money")
+        self.assertEqual(dkim.arc_verify(changed, dnsfunc=self.dns_txt)[0], dkim.CV_Fail)
+        self.send("alice@plain.example", changed)
+        [delivered] = self.fetch("INBOX", "tampered")
+        [field] = [f for f in self.results_of(delivered) if "mail.test;" in f]
+        self.assertIn("arc=fail (ARC-Message-Signature i=1: body hash did not verify)", field)
+        # No chain: none.
+        self.send("alice@plain.example", self.message("alice@plain.example", "unforwarded"))
+        [delivered] = self.fetch("INBOX", "unforwarded")
+        self.assertIn("arc=none", self.results_of(delivered)[0])
+
     def test_dmarc_quarantine_lands_in_junk(self):
         self.send("news@doubtful.example", self.message("news@doubtful.example", "doubtful"))
         self.assertEqual(self.fetch("INBOX", "doubtful"), [])
