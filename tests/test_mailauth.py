@@ -7,6 +7,9 @@ Authentication-Results field claiming to be ours is removed."""
 
 import base64
 import imaplib
+import os
+import sqlite3
+import time
 import smtplib
 import subprocess
 import urllib.request
@@ -16,6 +19,7 @@ import dkim
 
 from harness import Instance
 from knot_zone import KnotZones
+from test_sieve import Sieve
 
 PASSWORD = "correct horse battery"
 
@@ -62,7 +66,7 @@ class SenderChecks(unittest.TestCase):
         cls.dns = KnotZones(zones).__enter__()
         extra = (cls.dns.delivery_config() + "[filter]\nsender_checks = true\n"
                  '[http]\nmetrics_accounts = ["bob@example.test"]\n')
-        cls.instance = Instance(["smtp", "imap", "http"], extra=extra)
+        cls.instance = Instance(["smtp", "imap", "http", "managesieve"], extra=extra)
         cls.instance.add_account("bob@example.test", PASSWORD)
         cls.instance.start()
 
@@ -172,6 +176,42 @@ class SenderChecks(unittest.TestCase):
         self.send("alice@plain.example", self.message("alice@plain.example", "unforwarded"))
         [delivered] = self.fetch("INBOX", "unforwarded")
         self.assertIn("arc=none", self.results_of(delivered)[0])
+
+    def test_a_redirected_message_is_arc_sealed_for_the_next_hop(self):
+        # bob's script sends everything on to another server: the copy that leaves gets
+        # this server's ARC set (i=2 on a chain that passed), which dkimpy validates
+        # with the key `rampart dns-records` publishes.
+        sieve = Sieve(self.instance.ports["managesieve"])
+        self.addCleanup(sieve.close)
+        sieve.login("bob@example.test", PASSWORD)
+        sieve.put("forward", 'redirect "carol@elsewhere.example";\r\n')
+        self.addCleanup(sieve.command, 'SETACTIVE ""')
+        self.send("alice@plain.example", self.arc_sealed("sealed again"))
+        published = {}
+        for line in self.instance.cli("dns-records", "example.test").stdout.splitlines():
+            name, _, kind, value = line.split("\t", 3)
+            if kind == "TXT" and "._domainkey." in name:
+                published[name] = "".join(value.split('"')[1::2]).encode()
+
+        def lookup(name, timeout=5):
+            name = name.decode() if isinstance(name, bytes) else name
+            return published.get(name) or self.dns_txt(name)
+
+        end = time.monotonic() + 20
+        while True:
+            with sqlite3.connect(os.path.join(self.instance.data, "rampart.db")) as db:
+                rows = db.execute("SELECT q.blob_id FROM queue q JOIN queue_recipients r ON r.queue = q.id"
+                                  " WHERE r.address = 'carol@elsewhere.example'").fetchall()
+            if rows or time.monotonic() > end:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(rows), 1)
+        forwarded = self.instance.read_blob(rows[0][0])
+        self.assertTrue(forwarded.startswith(b"ARC-Seal: i=2; a=rsa-sha256;"), forwarded[:1500])
+        self.assertIn(b"ARC-Authentication-Results: i=2; mail.test;", forwarded)
+        cv, results, comment = dkim.arc_verify(forwarded, dnsfunc=lookup)
+        self.assertEqual(cv, dkim.CV_Pass, comment)
+        self.assertEqual([r["instance"] for r in results], [2, 1])
 
     def test_dmarc_quarantine_lands_in_junk(self):
         self.send("news@doubtful.example", self.message("news@doubtful.example", "doubtful"))

@@ -1,6 +1,7 @@
 #include "delivery/delivery.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "audit/trail.h"
 #include "base/ascii.h"
@@ -9,7 +10,9 @@
 #include "base/metrics.h"
 #include "delivery/vacation.h"
 #include "directory/directory.h"
+#include "dkim/arc.h"
 #include "dkim/signer.h"
+#include "mailauth/auth_results.h"
 #include "mime/header.h"
 #include "mime/message.h"
 
@@ -147,7 +150,7 @@ Result<std::vector<Outcome>> Delivery::submit(const Envelope& envelope, std::str
     if (!delivered) return tl::unexpected(delivered.error());
   }
   if (!outbound.recipients.empty()) {
-    auto queued = enqueue(std::move(message), outbound);
+    auto queued = enqueue(std::move(message), outbound, envelope.arc_sealer);
     if (!queued) return tl::unexpected(queued.error());
   }
   return outcomes;
@@ -245,7 +248,40 @@ Result<void> Delivery::deliver_local(std::string message,
   return {};
 }
 
-Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& entry) {
+std::string Delivery::arc_seal(std::string_view message, const std::string& domain) {
+  const auto keys = keys_ ? keys_->keys(domain) : std::vector<dkim::Key>{};
+  if (keys.empty()) return {};
+  // RSA where there is one: what every ARC validator checks.
+  const auto key = std::find_if(keys.begin(), keys.end(), [](const dkim::Key& candidate) {
+    return candidate.algorithm == dkim::Algorithm::Rsa;
+  });
+  // The results this server recorded when the message arrived, and what they said of
+  // the chain it came with: the only Authentication-Results field in our name (the MX
+  // removes any other that claims it).
+  std::string results = authserv_id_ + "; none";
+  auto chain = dkim::ArcVerdict::Result::None;
+  for (std::string_view value :
+       mime::find_header(mime::header_block(message), "Authentication-Results")) {
+    if (authserv_id_.empty() || mailauth::authserv_id_of(value) != lowercase(authserv_id_))
+      continue;
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    results = std::string(value);
+    // "arc=RESULT", not the end of "dmarc=".
+    for (auto arc = value.find("arc="); arc != std::string_view::npos;
+         arc = value.find("arc=", arc + 1)) {
+      if (arc > 0 && std::isalnum(static_cast<unsigned char>(value[arc - 1]))) continue;
+      if (value.substr(arc + 4).starts_with("pass")) chain = dkim::ArcVerdict::Result::Pass;
+      if (value.substr(arc + 4).starts_with("fail")) chain = dkim::ArcVerdict::Result::Fail;
+    }
+    break;
+  }
+  return dkim::seal_arc(message, domain, key != keys.end() ? *key : keys.front(), results, chain,
+                        unix_seconds());
+}
+
+Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& entry,
+                               const std::string& arc_sealer) {
   if (keys_) {
     // RFC 6376: the signing domain is the From address's (DMARC aligns on it).
     const auto from = mime::find_header(mime::header_block(message), "From");
@@ -255,6 +291,7 @@ Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& ent
     auto ours = domain.empty() ? Result<bool>(false) : is_local_domain(domain);
     const auto keys = ours && *ours ? keys_->keys(domain) : std::vector<dkim::Key>{};
     if (!keys.empty()) message = dkim::sign(message, domain, keys, unix_seconds()) + message;
+    if (!arc_sealer.empty()) message = arc_seal(message, arc_sealer) + message;
   }
   auto queued = store_.enqueue(prepare_message(std::move(message)), entry);
   if (!queued) return tl::unexpected(queued.error());

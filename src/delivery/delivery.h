@@ -55,6 +55,9 @@ struct Envelope {
   // What the MX's filters found, for Sieve's spamtest and virustest (RFC 5235): unset
   // when not tested; spam_score 1..10, spam_percent 0..100, virus_score 1..5.
   std::optional<int> spam_score, spam_percent, virus_score;
+  // The hosted domain whose key seals the message's ARC set (RFC 8617) when it goes to
+  // the queue: set for what an account forwards (a Sieve redirect). Empty: not sealed.
+  std::string arc_sealer;
 };
 
 // What became of each recipient of a submission.
@@ -92,10 +95,15 @@ class Delivery {
  public:
   // `directory` says where a recipient's mail lands and which addresses an account
   // owns; `trail` is where each local delivery is recorded (null: not recorded);
-  // `keys` sign what goes to the outbound queue (null: not signed).
+  // `keys` sign what goes to the outbound queue (null: not signed); `authserv_id` is the
+  // name this server's Authentication-Results fields carry (what an ARC seal records).
   Delivery(store::Store& store, directory::Directory& directory, audit::Trail* trail = nullptr,
-           dkim::KeyStore* keys = nullptr)
-      : store_(store), directory_(directory), trail_(trail), keys_(keys) {}
+           dkim::KeyStore* keys = nullptr, std::string authserv_id = {})
+      : store_(store),
+        directory_(directory),
+        trail_(trail),
+        keys_(keys),
+        authserv_id_(std::move(authserv_id)) {}
 
   // The one way a message goes to its recipients, from SMTP, LMTP, JMAP
   // EmailSubmission, vacation replies and alert mail: each recipient is resolved
@@ -152,8 +160,13 @@ class Delivery {
                  const std::string& message, const Envelope& envelope);
 
   // Puts `message` in the outbound queue for `entry.recipients`, DKIM-signed for the
-  // domain of its From when that domain is ours and has keys; durable on return.
-  Result<void> enqueue(std::string message, const store::QueueEntry& entry);
+  // domain of its From when that domain is ours and has keys, and ARC-sealed by
+  // `arc_sealer` when set (arc_seal); durable on return.
+  Result<void> enqueue(std::string message, const store::QueueEntry& entry,
+                       const std::string& arc_sealer);
+  // The ARC set `domain` adds to a message it forwards (dkim/arc.h), recording this
+  // server's Authentication-Results for it; empty when it has no key or must not seal.
+  std::string arc_seal(std::string_view message, const std::string& domain);
 
   void answer(const store::Account& owner, const AutoReply& reply, std::string_view envelope_sender,
               std::string_view header);
@@ -164,6 +177,7 @@ class Delivery {
   directory::Directory& directory_;
   audit::Trail* trail_;
   dkim::KeyStore* keys_;
+  const std::string authserv_id_;
   std::function<void()> on_queued_;
   std::mutex redirects_mutex_;
   std::map<store::AccountId, std::vector<std::int64_t>> redirect_times_;  // within the hour

@@ -3,6 +3,7 @@
 // the directory and the outbound queue), and the JMAP vacation answer.
 #include <algorithm>
 
+#include "base/address.h"
 #include "base/ascii.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -225,10 +226,13 @@ void Delivery::follow_up(const LocalRecipient& recipient, const Disposition& dis
     std::string_view body = delivered;
     if (body.starts_with("Return-Path:"))
       body.remove_prefix(std::min(body.find("\r\n") + 2, body.size()));
-    const Envelope forward{.mail_from = envelope.mail_from,
-                           .recipients = {{.address = address}},
-                           .ret = {},
-                           .envid = {}};
+    Envelope forward{.mail_from = envelope.mail_from,
+                     .recipients = {{.address = address}},
+                     .ret = {},
+                     .envid = {}};
+    // RFC 8617: forwarding breaks SPF (and often DKIM); the seal vouches for what this
+    // server found when the message arrived.
+    forward.arc_sealer = std::string(domain_of(owner->address));
     auto sent = submit(
         forward, std::string(kRedirectedField) + ": " + owner->address + "\r\n" + std::string(body),
         {.protocol = "sieve",
