@@ -8,6 +8,7 @@ Authentication-Results field claiming to be ours is removed."""
 import base64
 import imaplib
 import os
+import re
 import sqlite3
 import time
 import smtplib
@@ -19,6 +20,7 @@ import dkim
 
 from harness import Instance
 from knot_zone import KnotZones
+from opendmarc_oracle import SPF_FAIL, SPF_NONE, SPF_PASS, OpenDmarc
 from test_sieve import Sieve
 
 PASSWORD = "correct horse battery"
@@ -47,7 +49,8 @@ class SenderChecks(unittest.TestCase):
             "good.example": zone("good.example",
                                  '@ TXT "v=spf1 ip4:127.0.0.1 -all"\n'
                                  f"s1._domainkey TXT {txt(cls.key_record)}\n"
-                                 '_dmarc TXT "v=DMARC1; p=reject"\n'),
+                                 '_dmarc TXT "v=DMARC1; p=reject"\n'
+                                 'bounces TXT "v=spf1 ip4:127.0.0.1 -all"\n'),
             # Not allowed to send from here, no signature, reject: refused.
             "forged.example": zone("forged.example",
                                    '@ TXT "v=spf1 ip4:192.0.2.1 -all"\n'
@@ -62,6 +65,12 @@ class SenderChecks(unittest.TestCase):
                                    'news TXT "v=spf1 -all"\n'),
             # No records at all.
             "plain.example": zone("plain.example", ""),
+            # Strict alignment for both methods.
+            "strict.example": zone("strict.example",
+                                   '@ TXT "v=spf1 ip4:127.0.0.1 -all"\n'
+                                   'bounces TXT "v=spf1 ip4:127.0.0.1 -all"\n'
+                                   f"s1._domainkey TXT {txt(cls.key_record)}\n"
+                                   '_dmarc TXT "v=DMARC1; p=reject; adkim=s; aspf=s"\n'),
         }
         cls.dns = KnotZones(zones).__enter__()
         extra = (cls.dns.delivery_config() + "[filter]\nsender_checks = true\n"
@@ -212,6 +221,73 @@ class SenderChecks(unittest.TestCase):
         cv, results, comment = dkim.arc_verify(forwarded, dnsfunc=lookup)
         self.assertEqual(cv, dkim.CV_Pass, comment)
         self.assertEqual([r["instance"] for r in results], [2, 1])
+
+    def spf_by_pyspf(self, mail_from):
+        """pyspf's SPF result for 127.0.0.1 and `mail_from`, its DNS answered by Knot."""
+        import spf
+
+        def lookup(name, qtype, *args, **kwargs):
+            if qtype != "TXT":
+                return []
+            done = subprocess.run(["kdig", f"@{self.dns.address}", "-p", str(self.dns.port), "+short",
+                                   "TXT", name], capture_output=True, text=True, timeout=30)
+            return [((name, "TXT"), ["".join(line.split('"')[1::2]).encode()])
+                    for line in done.stdout.splitlines() if line.strip()]
+
+        saved = spf.DNSLookup
+        spf.DNSLookup = lookup
+        try:
+            result = spf.check2(i="127.0.0.1", s=mail_from, h="client.test")[0]
+        finally:
+            spf.DNSLookup = saved
+        return {"pass": SPF_PASS, "none": SPF_NONE}.get(result, SPF_FAIL)
+
+    def test_dmarc_verdicts_agree_with_opendmarc(self):
+        # Each case: From, MAIL FROM, the domain that signs (or none). OpenDMARC's
+        # library decides from what pyspf, dkimpy and Knot say; Rampart from its own checks.
+        cases = [
+            ("alice@good.example", "alice@good.example", "good.example"),
+            ("ceo@forged.example", "ceo@forged.example", None),
+            ("x@doubtful.example", "x@doubtful.example", None),
+            ("x@news.parent.example", "x@news.parent.example", None),
+            ("x@plain.example", "x@plain.example", None),
+            ("alice@good.example", "bounce@plain.example", "good.example"),
+            ("alice@good.example", "bounce@plain.example", None),
+            ("alice@good.example", "list@bounces.good.example", None),
+            ("a@mail.strict.example", "a@mail.strict.example", "strict.example"),
+            ("a@strict.example", "a@strict.example", "strict.example"),
+            ("a@strict.example", "list@bounces.strict.example", None),
+            ("a@news.good.example", "a@news.good.example", "good.example"),
+        ]
+        oracle = OpenDmarc()
+        for n, (author, mail_from, signer) in enumerate(cases):
+            subject = f"oracle-{n}"
+            raw = (f"From: {author}\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
+                   f"Message-ID: <{subject}@test>\r\n\r\nCase {n}.\r\n").encode()
+            if signer:
+                raw = dkim.sign(raw, b"s1", signer.encode(), self.private,
+                                include_headers=[b"from", b"to", b"subject", b"message-id"]) + raw
+            passed = [signer] if signer and dkim.verify(raw, dnsfunc=self.dns_txt) else []
+            # The record as DNS has it: the From domain's, else its organizational domain's.
+            from_domain = author.split("@")[1]
+            organizational = ".".join(from_domain.split(".")[-2:])
+            record, record_from = self.kdig_txt(f"_dmarc.{from_domain}"), from_domain
+            if record is None and organizational != from_domain:
+                record, record_from = self.kdig_txt(f"_dmarc.{organizational}"), organizational
+            expected = oracle.policy(
+                from_domain, record.decode() if record else None, from_domain,
+                organizational if record_from != from_domain else None,
+                (mail_from.split("@")[1], self.spf_by_pyspf(mail_from)), passed)
+            try:
+                self.send(mail_from, raw)
+            except smtplib.SMTPDataError as refused:
+                self.assertEqual((n, refused.smtp_code, expected), (n, 550, "reject"))
+                continue
+            [delivered] = self.fetch("Junk" if expected == "quarantine" else "INBOX", subject)
+            [field] = self.results_of(delivered)
+            ours = re.search(r"dmarc=(\w+)( \(p=(\w+))?", field)
+            got = {"pass": "pass", "none": "absent"}.get(ours.group(1), ours.group(3))
+            self.assertEqual((n, got), (n, expected), field)
 
     def test_dmarc_quarantine_lands_in_junk(self):
         self.send("news@doubtful.example", self.message("news@doubtful.example", "doubtful"))
