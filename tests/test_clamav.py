@@ -107,6 +107,10 @@ class Clamav(unittest.TestCase):
     def test_2_a_clean_attachment_is_delivered(self):
         self.send(message("clean", b"just some bytes\n" * 100))
         self.assertEqual(len(self.inbox("clean")), 1)
+        # The delivery record says the message was scanned.
+        records = self.instance.wait_for_audit(
+            lambda r: any(x["kind"] == "delivery" for x in r), "--limit", "1000")
+        self.assertIn("virus=clean", [x for x in records if x["kind"] == "delivery"][-1]["detail"])
 
     def test_2b_sieve_virustest_sees_the_scan(self):
         # RFC 3685: 1 is "tested, no virus found"; a script can act on it.

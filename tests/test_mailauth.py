@@ -325,6 +325,7 @@ class SenderChecks(unittest.TestCase):
                 f"bob@example.test:{PASSWORD}".encode()).decode()}), timeout=30).read().decode()
         self.assertRegex(body, r'rampart_sender_checks_total\{method="spf",result="fail"\} [1-9]')
         self.assertRegex(body, r'rampart_sender_checks_total\{method="dmarc",result="fail"\} [1-9]')
+        self.assertRegex(body, r'rampart_sender_checks_total\{method="arc",result="none"\} [1-9]')
         self.assertRegex(body, r'rampart_smtp_refused_total\{reason="dmarc"\} [1-9]')
 
 
