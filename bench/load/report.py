@@ -19,7 +19,7 @@ Figure = tuple[str, str]
 
 def figures(scenario: str, config: str, result: dict) -> list[tuple[str, str, float | None]]:
     out = []
-    if scenario == "smtp":
+    if scenario in ("smtp", "smtp-checks"):
         out.append((f"{config} msg/s", "+", result.get("messages_per_s")))
         out.append((f"{config} p50 ms", "-", result.get("p50_ms")))
         out.append((f"{config} p99 ms", "-", result.get("p99_ms")))
