@@ -304,13 +304,14 @@ class RspamdFilter(unittest.TestCase):
         self.assertRegex(self.metrics(), r'rampart_rspamd_learn_total\{result="ham"\} [1-9]')
 
     def test_rspamd_down(self):
-        """Down by default: accepted with a header. Set to defer: 451, then delivered
-        once rspamd answers again (here: on the port the instance was given)."""
+        """Down by default: accepted with a header, as is a message over the size limit.
+        Set to defer: 451, then delivered once rspamd answers again (here: on the port
+        the instance was given)."""
         [dead_port] = free_ports(1)
         for accept in ("true", "false"):
             extra = (f'[filter]\nsender_checks = false\n'
                      f'rspamd_url = "http://127.0.0.1:{dead_port}"\n'
-                     f'rspamd_accept_unscanned = {accept}\n')
+                     f'rspamd_accept_unscanned = {accept}\nrspamd_max_size_mib = 1\n')
             instance = Instance(["smtp", "imap"], extra=extra)
             try:
                 instance.add_account("bob@example.test", PASSWORD)
@@ -319,6 +320,11 @@ class RspamdFilter(unittest.TestCase):
                     self.send(message("unscanned", prose(3), "down1"), instance)
                     [raw] = self.fetch("INBOX", "unscanned", instance)
                     self.assertIn(b"X-Spamd-Result: unscanned (rspamd at 127.0.0.1:", raw)
+                    # Over rspamd_max_size_mib: not sent to rspamd at all.
+                    filler = ("x" * 76 + "\r\n") * 16000
+                    self.send(message("oversized", prose(5) + "\r\n" + filler, "big"), instance)
+                    [raw] = self.fetch("INBOX", "oversized", instance)
+                    self.assertIn(b"X-Spamd-Result: unscanned (too big: ", raw)
                     continue
                 with self.assertRaises(smtplib.SMTPDataError) as deferred:
                     self.send(message("deferred", prose(4), "down2"), instance)
