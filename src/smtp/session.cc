@@ -18,7 +18,6 @@
 #include "delivery/delivery.h"
 #include "directory/directory.h"
 #include "filter/clamav.h"
-#include "filter/rspamd.h"
 #include "mailauth/auth_results.h"
 #include "mailauth/inbound.h"
 #include "mime/encode.h"
@@ -28,6 +27,7 @@
 #include "smtp/command_parser.h"
 #include "smtp/data_reader.h"
 #include "smtp/replies.h"
+#include "smtp/spam_internal.h"
 
 namespace rampart::smtp {
 namespace {
@@ -99,11 +99,6 @@ class Session {
   asio::awaitable<bool> refuse_for_memory();
   std::string received_header(std::string_view recipient) const;
   void count_checks(const mailauth::Verdicts& verdicts);
-  // rspamd's verdict on the message, acted on: false when it was refused or deferred
-  // (replied); else `envelope` and `message` as it says and `fields` to add on top.
-  asio::awaitable<bool> filter_spam(const std::vector<Recipient>& recipients, const std::string& id,
-                                    const std::string& checks, std::string& message,
-                                    delivery::Envelope& envelope, std::string& fields);
   // A refused message in the audit trail, once per recipient, and counted.
   void record_refusal(const std::vector<Recipient>& recipients, const std::string& id,
                       const std::string& mail_from, const std::string& why);
@@ -636,79 +631,6 @@ void Session::record_refusal(const std::vector<Recipient>& recipients, const std
   }
 }
 
-// docs/filtering.md, "Spam: rspamd". On submission only a reject counts (an account
-// sending spam, its password likely stolen): mail leaving gets no spam fields.
-asio::awaitable<bool> Session::filter_spam(const std::vector<Recipient>& recipients,
-                                           const std::string& id, const std::string& checks,
-                                           std::string& message, delivery::Envelope& envelope,
-                                           std::string& fields) {
-  const filter::RspamdSettings& rspamd = *services_.rspamd;
-  const bool mx = options_.mode == Mode::Mx;
-  // Not for LMTP (the MTA in front filters): one reply serves the transaction.
-  filter::RspamdEnvelope about{
-      .ip = stream_.peer_address() == "local" ? "" : stream_.peer_address(),
-      .helo = helo_,
-      .mail_from = envelope.mail_from,
-      .recipients = {},
-      .queue_id = id,
-      .user = user_ ? user_->address : ""};
-  for (const Recipient& recipient : recipients) about.recipients.push_back(recipient.address);
-  const std::string_view scanned = message;
-  const std::string_view ours = checks;
-  const filter::RspamdVerdict verdict =
-      co_await filter::check(stream_.executor(), rspamd, about, ours, scanned);
-  std::string result = verdict.kind == filter::RspamdVerdict::Kind::Unscanned
-                           ? (verdict.too_big ? "too_big" : "unavailable")
-                           : std::string(filter::action_name(verdict.action));
-  std::replace(result.begin(), result.end(), ' ', '_');
-  metrics::get("rampart_rspamd_total", metrics::Type::Counter,
-               "Messages scanned by rspamd, by its action, or why not scanned.",
-               "result=\"" + result + "\"")
-      .add();
-  const std::string who = "smtp " + id + " from <" + envelope.mail_from + "> via " +
-                          stream_.peer_address() + ": rspamd ";
-  const std::string said = filter::describe(verdict);
-  if (verdict.kind == filter::RspamdVerdict::Kind::Unscanned) {
-    log::warn(who + said + (rspamd.accept_unscanned ? ", accepted" : ", deferred"));
-    if (!rspamd.accept_unscanned) {
-      reply(451, "4.7.1", "The message could not be scanned for spam, try again later");
-      co_return false;
-    }
-    if (mx) {
-      message = filter::mark_message(message, "");
-      fields = filter::spam_header_fields(verdict);
-    }
-    co_return true;
-  }
-  if (verdict.action == filter::RspamdAction::Reject) {
-    log::warn(who + said + ", refused");
-    record_refusal(recipients, id, envelope.mail_from, "spam: rspamd " + said);
-    reply(550, "5.7.1", "Message refused as spam");
-    co_return false;
-  }
-  if (!mx) {
-    log::info(who + said + ", submitted");
-    co_return true;
-  }
-  if (verdict.action == filter::RspamdAction::SoftReject ||
-      verdict.action == filter::RspamdAction::Greylist) {
-    log::info(who + said + ", deferred");
-    reply(451, "4.7.1", "Try again later");
-    co_return false;
-  }
-  log::info(who + said);
-  if (verdict.action == filter::RspamdAction::AddHeader ||
-      verdict.action == filter::RspamdAction::Junk) {
-    envelope.mailbox = "Junk";
-  }
-  message = filter::mark_message(message, verdict.subject);
-  fields = filter::spam_header_fields(verdict);
-  const filter::SpamTest test = filter::spam_test(verdict);
-  envelope.spam_score = test.score;
-  envelope.spam_percent = test.percent;
-  co_return true;
-}
-
 std::string Session::received_header(std::string_view recipient) const {
   const bool tls = stream_.is_tls();
   const std::string with = options_.mode == Mode::Lmtp ? "LMTP"
@@ -838,10 +760,26 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
       }
     }
   }
+  // rspamd (smtp/spam_internal.h): not for LMTP, whose MTA in front filters.
   std::string spam_fields;
-  if (services_.rspamd && options_.mode != Mode::Lmtp &&
-      !co_await filter_spam(recipients, id, checks, message, envelope, spam_fields)) {
-    co_return;
+  if (services_.rspamd && options_.mode != Mode::Lmtp) {
+    filter::RspamdEnvelope about{
+        .ip = stream_.peer_address() == "local" ? "" : stream_.peer_address(),
+        .helo = helo_,
+        .mail_from = mail_from,
+        .recipients = {},
+        .queue_id = id,
+        .user = user_ ? user_->address : ""};
+    for (const Recipient& recipient : recipients) about.recipients.push_back(recipient.address);
+    const std::string_view ours = checks;
+    const SpamOutcome spam = co_await filter_spam(stream_.executor(), *services_.rspamd,
+                                                  options_.mode, about, ours, message, envelope);
+    if (!spam.refusal.empty()) record_refusal(recipients, id, mail_from, spam.refusal);
+    if (spam.code != 0) {
+      reply(spam.code, spam.enhanced, spam.text);
+      co_return;
+    }
+    spam_fields = spam.fields;
   }
   // Received names a recipient only when there is just one: one copy serves them all.
   std::string received =
