@@ -11,6 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   const auto verdict = rampart::filter::parse_rspamd_reply(bytes);
+  (void)rampart::filter::http_reply_complete(bytes);
   for (char c : verdict.symbols + verdict.detail + verdict.subject) {
     if (c == '\r' || c == '\n' || c == '\0') __builtin_trap();
   }

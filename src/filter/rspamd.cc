@@ -44,16 +44,16 @@ asio::awaitable<Result<std::string>> exchange(asio::any_io_executor executor, En
   }
   std::string reply;
   if (!error) {
-    reply.resize(kMaxRspamdReply + 1);
-    std::size_t got = 0;
-    while (got < reply.size()) {
-      const std::size_t read =
-          co_await socket.async_read_some(asio::buffer(reply.data() + got, reply.size() - got),
-                                          asio::redirect_error(asio::use_awaitable, error));
-      got += read;
-      if (error) break;
+    // Read 16 KiB at a time (a reply is usually a few KiB), up to one byte past the bound.
+    std::array<char, 16 * 1024> chunk;
+    while (reply.size() <= kMaxRspamdReply) {
+      const std::size_t room = std::min(chunk.size(), kMaxRspamdReply + 1 - reply.size());
+      const std::size_t read = co_await socket.async_read_some(
+          asio::buffer(chunk.data(), room), asio::redirect_error(asio::use_awaitable, error));
+      reply.append(chunk.data(), read);
+      // A whole reply is enough: rspamd need not close the connection for us to go on.
+      if (error || http_reply_complete(reply)) break;
     }
-    reply.resize(got);
     if (error == asio::error::eof) error = {};
   }
   deadline.cancel();

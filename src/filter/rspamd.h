@@ -64,6 +64,10 @@ std::string_view action_name(RspamdAction action);
 // action is Unscanned, with the reason in `detail` (printable ASCII only).
 RspamdVerdict parse_rspamd_reply(std::string_view reply);
 
+// Whether `reply` holds a whole HTTP reply already: its header and as many body bytes as
+// its Content-Length says. False without a Content-Length (read until the peer closes).
+bool http_reply_complete(std::string_view reply);
+
 // The status code of an HTTP reply's status line, or nullopt when it has none.
 std::optional<int> http_status(std::string_view reply);
 

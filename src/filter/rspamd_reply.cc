@@ -192,6 +192,26 @@ std::string_view action_name(RspamdAction action) {
   return "no action";
 }
 
+bool http_reply_complete(std::string_view reply) {
+  const std::size_t end = reply.find("\r\n\r\n");
+  if (end == std::string_view::npos || !http_status(reply)) return false;
+  const std::size_t body = reply.size() - (end + 4);
+  std::string_view fields = reply.substr(0, end + 2);
+  while (!fields.empty()) {
+    const std::size_t line_end = fields.find("\r\n");
+    std::string_view line = fields.substr(0, line_end);
+    fields.remove_prefix(line_end + 2);
+    constexpr std::string_view kName = "Content-Length:";
+    if (line.size() < kName.size() || !iequals(line.substr(0, kName.size()), kName)) continue;
+    line.remove_prefix(kName.size());
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    std::size_t length = 0;
+    const auto [at, error] = std::from_chars(line.data(), line.data() + line.size(), length);
+    return error == std::errc() && body >= length;
+  }
+  return false;
+}
+
 std::optional<int> http_status(std::string_view reply) {
   // "HTTP/1.1 200 OK": the version, a space, three digits, then a space or the line end.
   if (reply.size() < 12 || !reply.starts_with("HTTP/1.") || reply[8] != ' ') return std::nullopt;

@@ -99,6 +99,16 @@ TEST(Rspamd, WhatItCannotReadIsUnscanned) {
   EXPECT_EQ(parse_rspamd_reply(huge).kind, Kind::Unscanned);
 }
 
+TEST(Rspamd, KnowsWhenAReplyIsWhole) {
+  EXPECT_TRUE(http_reply_complete("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"));
+  EXPECT_TRUE(http_reply_complete("HTTP/1.1 200 OK\r\ncontent-length:0\r\n\r\n"));
+  EXPECT_FALSE(http_reply_complete("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n{}"));
+  EXPECT_FALSE(http_reply_complete("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"));
+  // Without a length, only the end of the connection ends the body.
+  EXPECT_FALSE(http_reply_complete("HTTP/1.1 200 OK\r\nServer: x\r\n\r\n{}"));
+  EXPECT_FALSE(http_reply_complete("garbage\r\n\r\n"));
+}
+
 TEST(Rspamd, ReadsTheStatusLine) {
   EXPECT_EQ(http_status("HTTP/1.1 200 OK\r\n"), 200);
   EXPECT_EQ(http_status("HTTP/1.0 208\r\n"), 208);
