@@ -27,13 +27,19 @@ void count(std::string_view result) {
 void RspamdLearner::learn(Lesson lesson, std::vector<std::string> blob_ids) {
   if (lesson == Lesson::None || blob_ids.empty()) return;
   asio::post(executor_, [this, lesson, blob_ids = std::move(blob_ids)]() mutable {
+    std::size_t dropped = 0;
     for (std::string& blob_id : blob_ids) {
       if (queued_.size() >= kMaxQueued) {
-        log::warn("rspamd: learning queue full, a message was not learned");
+        ++dropped;
         count("dropped");
         continue;
       }
       queued_.emplace_back(lesson, std::move(blob_id));
+    }
+    // One line for a batch (a MOVE of a whole mailbox), not one per message.
+    if (dropped > 0) {
+      log::warn("rspamd: learning queue full, " + std::to_string(dropped) +
+                " message(s) not learned");
     }
     start_more();
   });

@@ -275,8 +275,9 @@ std::string rspamd_request_head(std::string_view path, const RspamdEnvelope& env
   };
   field("IP", envelope.ip);
   field("Helo", envelope.helo);
-  // The null sender is "<>" to rspamd; absent, it would take the From field's address.
-  if (!envelope.queue_id.empty() || !envelope.recipients.empty()) {
+  // A scan (it has recipients) always names the sender, the null sender as "<>": absent,
+  // rspamd would take the From field's address. A lesson has no envelope.
+  if (!envelope.recipients.empty()) {
     field("From", envelope.mail_from.empty() ? "<>" : envelope.mail_from);
   }
   for (const std::string& recipient : envelope.recipients) field("Rcpt", recipient);
