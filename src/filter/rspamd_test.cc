@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
 #include <string>
 
@@ -205,6 +206,25 @@ TEST(Rspamd, AnRspamdThatIsNotThereLeavesTheMessageUnscanned) {
   const RspamdVerdict result = verdict.get();
   EXPECT_EQ(result.kind, Kind::Unscanned);
   EXPECT_NE(result.detail.find("127.0.0.1:1"), std::string::npos) << result.detail;
+}
+
+TEST(Rspamd, AnRspamdThatDoesNotAnswerInTimeLeavesTheMessageUnscanned) {
+  boost::asio::io_context io;
+  // Connections are taken (the kernel's backlog) but never answered.
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  RspamdSettings settings;
+  settings.scanner =
+      Endpoint{.address = "127.0.0.1", .port = silent.local_endpoint().port(), .unix_path = {}};
+  settings.timeout = std::chrono::seconds(1);
+  const std::string message = "Subject: x\r\n\r\nhi\r\n";
+  const std::string_view fields;
+  const RspamdEnvelope envelope;
+  auto verdict = boost::asio::co_spawn(
+      io, check(io.get_executor(), settings, envelope, fields, message), boost::asio::use_future);
+  io.run();
+  const RspamdVerdict result = verdict.get();
+  EXPECT_EQ(result.kind, Kind::Unscanned);
+  EXPECT_NE(result.detail.find("did not answer within 1 s"), std::string::npos) << result.detail;
 }
 
 TEST(Rspamd, AMessageOverTheLimitIsNotSent) {
