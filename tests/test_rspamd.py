@@ -252,6 +252,12 @@ class RspamdFilter(unittest.TestCase):
         [raw] = self.fetch("INBOX", "quarterly")
         self.assertIn(b"X-Spamd-Result: no action; ", raw)
         self.assertNotIn(b"X-Spam: ", raw)
+        # The delivery's audit record says what rspamd said.
+        records = self.instance.wait_for_audit(
+            lambda r: any(x["kind"] == "delivery" and "rspamd no action" in x["detail"] for x in r),
+            "--limit", "1000")
+        self.assertTrue(any(x["kind"] == "delivery" and "rspamd no action" in x["detail"]
+                            for x in records), records)
 
     def test_submission_is_refused_only_for_reject(self):
         with self.assertRaises(smtplib.SMTPDataError) as refused:

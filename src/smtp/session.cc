@@ -780,6 +780,7 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
       co_return;
     }
     spam_fields = spam.fields;
+    verdict += (verdict.empty() ? "" : " ") + spam.summary;
   }
   // Received names a recipient only when there is just one: one copy serves them all.
   std::string received =

@@ -30,6 +30,7 @@ asio::awaitable<SpamOutcome> filter_spam(asio::any_io_executor executor,
       .add();
   const std::string said = filter::describe(verdict);
   SpamOutcome outcome;
+  outcome.summary = "rspamd " + said;
   if (verdict.kind == filter::RspamdVerdict::Kind::Unscanned) {
     log::warn(who + said + (settings.accept_unscanned ? ", accepted" : ", deferred"));
     if (!settings.accept_unscanned) {

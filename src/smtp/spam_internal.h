@@ -22,6 +22,7 @@ struct SpamOutcome {
   std::string enhanced, text;
   std::string refusal;  // a refusal for the audit trail ("spam: rspamd ..."), or empty
   std::string fields;   // header fields to put on top of the message
+  std::string summary;  // for the delivery's audit record: "rspamd add header 6.00/15.00 ..."
 };
 
 // Scans `message` (with our `checks` fields on top) and, when it is to be delivered, marks
