@@ -1,6 +1,7 @@
-// DKIM-Signature fields and key records take any bytes: the tags found lie inside the
-// input, b='s place lies inside its field, a well-formed signature names a domain and a
-// selector, and signatures() stays within its limit.
+// DKIM-Signature fields, ARC-Message-Signature and ARC-Seal fields and key records take
+// any bytes: the tags found lie inside the input, b='s place lies inside its field, a
+// well-formed signature names a domain and a selector (and an ARC one an instance from 1
+// to 50, a seal its cv=), and signatures() stays within its limit.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -36,6 +37,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (sig.b_begin > sig.b_end || sig.b_end > field.size()) __builtin_trap();
     if (sig.error.empty() && (sig.domain.empty() || sig.selector.empty() || sig.signature.empty() ||
                               sig.identity.find('@') == std::string::npos)) {
+      __builtin_trap();
+    }
+  }
+
+  // As ARC fields (dkim/arc.h reads them with parse_signature).
+  for (const SignatureKind kind : {SignatureKind::ArcMessage, SignatureKind::ArcSeal}) {
+    const Signature sig = parse_signature(bytes, kind);
+    if (sig.b_begin > sig.b_end || sig.b_end > bytes.size()) __builtin_trap();
+    if (sig.error.empty() && (sig.domain.empty() || sig.selector.empty() || sig.instance < 1 ||
+                              sig.instance > 50 ||
+                              (kind == SignatureKind::ArcSeal) == sig.chain_validation.empty())) {
       __builtin_trap();
     }
   }

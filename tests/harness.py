@@ -14,7 +14,8 @@ import time
 import unittest
 
 RAMPART = os.environ.get("RAMPART_BIN", os.path.join(os.path.dirname(__file__), "..", "build", "rampart"))
-SERVICES = ["smtp", "submission", "submissions", "lmtp", "imap", "imaps", "pop3", "pop3s", "http", "https"]
+SERVICES = ["smtp", "submission", "submissions", "lmtp", "imap", "imaps", "pop3", "pop3s", "managesieve", "http",
+            "https"]
 
 
 def free_ports(count):

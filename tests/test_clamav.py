@@ -14,6 +14,7 @@ import time
 import unittest
 
 from harness import Instance
+from test_sieve import Sieve
 
 PASSWORD = "correct horse battery"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -49,7 +50,7 @@ class Clamav(unittest.TestCase):
         cls.clamd = None
         cls.start_clamd()
         extra = f'[filter]\nsender_checks = false\nclamav_socket = "{cls.socket}"\nclamav_timeout = "20s"\n'
-        cls.instance = Instance(["smtp", "imap"], extra=extra)
+        cls.instance = Instance(["smtp", "imap", "managesieve"], extra=extra)
         cls.instance.add_account("bob@example.test", PASSWORD)
         cls.instance.start()
 
@@ -81,10 +82,10 @@ class Clamav(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.instance.ports["smtp"], timeout=60) as client:
             client.sendmail("alice@sender.example", ["bob@example.test"], raw)
 
-    def inbox(self, subject):
+    def inbox(self, subject, mailbox="INBOX"):
         client = imaplib.IMAP4("127.0.0.1", self.instance.ports["imap"], timeout=30)
         client.login("bob@example.test", PASSWORD)
-        client.select("INBOX")
+        client.select(mailbox)
         found = client.search(None, "SUBJECT", subject)[1][0].split()
         client.logout()
         return found
@@ -106,6 +107,23 @@ class Clamav(unittest.TestCase):
     def test_2_a_clean_attachment_is_delivered(self):
         self.send(message("clean", b"just some bytes\n" * 100))
         self.assertEqual(len(self.inbox("clean")), 1)
+        # The delivery record says the message was scanned.
+        records = self.instance.wait_for_audit(
+            lambda r: any(x["kind"] == "delivery" for x in r), "--limit", "1000")
+        self.assertIn("virus=clean", [x for x in records if x["kind"] == "delivery"][-1]["detail"])
+
+    def test_2b_sieve_virustest_sees_the_scan(self):
+        # RFC 3685: 1 is "tested, no virus found"; a script can act on it.
+        sieve = Sieve(self.instance.ports["managesieve"])
+        self.addCleanup(sieve.close)
+        sieve.login("bob@example.test", PASSWORD)
+        sieve.put("scan", 'require ["virustest", "fileinto", "mailbox", "relational",'
+                          ' "comparator-i;ascii-numeric"];\r\n'
+                          'if virustest :value "eq" :comparator "i;ascii-numeric" "1" {'
+                          ' fileinto :create "Scanned"; }\r\n')
+        self.addCleanup(sieve.command, 'SETACTIVE ""')
+        self.send(message("scanned", b"clean bytes\n"))
+        self.assertEqual(len(self.inbox("scanned", "Scanned")), 1)
 
     def test_3_clamd_down_defers_and_stores_nothing(self):
         self.stop_clamd()

@@ -7,6 +7,10 @@ Authentication-Results field claiming to be ours is removed."""
 
 import base64
 import imaplib
+import os
+import re
+import sqlite3
+import time
 import smtplib
 import subprocess
 import urllib.request
@@ -16,6 +20,8 @@ import dkim
 
 from harness import Instance
 from knot_zone import KnotZones
+from opendmarc_oracle import SPF_FAIL, SPF_NONE, SPF_PASS, OpenDmarc
+from test_sieve import Sieve
 
 PASSWORD = "correct horse battery"
 
@@ -43,7 +49,8 @@ class SenderChecks(unittest.TestCase):
             "good.example": zone("good.example",
                                  '@ TXT "v=spf1 ip4:127.0.0.1 -all"\n'
                                  f"s1._domainkey TXT {txt(cls.key_record)}\n"
-                                 '_dmarc TXT "v=DMARC1; p=reject"\n'),
+                                 '_dmarc TXT "v=DMARC1; p=reject"\n'
+                                 'bounces TXT "v=spf1 ip4:127.0.0.1 -all"\n'),
             # Not allowed to send from here, no signature, reject: refused.
             "forged.example": zone("forged.example",
                                    '@ TXT "v=spf1 ip4:192.0.2.1 -all"\n'
@@ -58,11 +65,17 @@ class SenderChecks(unittest.TestCase):
                                    'news TXT "v=spf1 -all"\n'),
             # No records at all.
             "plain.example": zone("plain.example", ""),
+            # Strict alignment for both methods.
+            "strict.example": zone("strict.example",
+                                   '@ TXT "v=spf1 ip4:127.0.0.1 -all"\n'
+                                   'bounces TXT "v=spf1 ip4:127.0.0.1 -all"\n'
+                                   f"s1._domainkey TXT {txt(cls.key_record)}\n"
+                                   '_dmarc TXT "v=DMARC1; p=reject; adkim=s; aspf=s"\n'),
         }
         cls.dns = KnotZones(zones).__enter__()
         extra = (cls.dns.delivery_config() + "[filter]\nsender_checks = true\n"
                  '[http]\nmetrics_accounts = ["bob@example.test"]\n')
-        cls.instance = Instance(["smtp", "imap", "http"], extra=extra)
+        cls.instance = Instance(["smtp", "imap", "http", "managesieve"], extra=extra)
         cls.instance.add_account("bob@example.test", PASSWORD)
         cls.instance.start()
 
@@ -140,6 +153,142 @@ class SenderChecks(unittest.TestCase):
         self.assertIn(b"forged.example", refused.exception.smtp_error)
         self.assertEqual(self.fetch("INBOX", "forged"), [])
 
+    def dns_txt(self, name, timeout=5):
+        return self.kdig_txt(name.decode() if isinstance(name, bytes) else name)
+
+    def arc_sealed(self, subject):
+        """A message from plain.example (no records: SPF none, no DKIM) that a forwarder,
+        good.example, sealed with dkimpy's arc_sign: its ARC set vouches for what it saw."""
+        raw = (f"From: alice@plain.example\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
+               f"Message-ID: <{subject}@plain.example>\r\n"
+               "Authentication-Results: good.example; spf=pass smtp.mailfrom=alice@plain.example\r\n"
+               f"\r\nForwarded to you.\r\n").encode()
+        arc_set = dkim.arc_sign(raw, b"s1", b"good.example", self.private, srv_id=b"good.example",
+                                include_headers=[b"from", b"to", b"subject", b"message-id"])
+        return b"".join(arc_set) + raw
+
+    def test_an_arc_chain_is_validated_as_dkimpy_validates_it(self):
+        sealed = self.arc_sealed("forwarded")
+        self.assertEqual(dkim.arc_verify(sealed, dnsfunc=self.dns_txt)[0], dkim.CV_Pass)
+        self.send("alice@plain.example", sealed)
+        [delivered] = self.fetch("INBOX", "forwarded")
+        [field] = [f for f in self.results_of(delivered) if "mail.test;" in f]
+        self.assertRegex(field, r"arc=pass \(1 sets, the last sealed by good\.example\)")
+        # Changed after the seal: dkimpy and Rampart both say fail.
+        changed = self.arc_sealed("tampered").replace(b"Forwarded to you", b"Wire the money")
+        self.assertEqual(dkim.arc_verify(changed, dnsfunc=self.dns_txt)[0], dkim.CV_Fail)
+        self.send("alice@plain.example", changed)
+        [delivered] = self.fetch("INBOX", "tampered")
+        [field] = [f for f in self.results_of(delivered) if "mail.test;" in f]
+        self.assertIn("arc=fail (ARC-Message-Signature i=1: body hash did not verify)", field)
+        # No chain: none.
+        self.send("alice@plain.example", self.message("alice@plain.example", "unforwarded"))
+        [delivered] = self.fetch("INBOX", "unforwarded")
+        self.assertIn("arc=none", self.results_of(delivered)[0])
+
+    def test_a_redirected_message_is_arc_sealed_for_the_next_hop(self):
+        # bob's script sends everything on to another server: the copy that leaves gets
+        # this server's ARC set (i=2 on a chain that passed), which dkimpy validates
+        # with the key `rampart dns-records` publishes.
+        sieve = Sieve(self.instance.ports["managesieve"])
+        self.addCleanup(sieve.close)
+        sieve.login("bob@example.test", PASSWORD)
+        sieve.put("forward", 'redirect "carol@elsewhere.example";\r\n')
+        self.addCleanup(sieve.command, 'SETACTIVE ""')
+        self.send("alice@plain.example", self.arc_sealed("sealed again"))
+        published = {}
+        for line in self.instance.cli("dns-records", "example.test").stdout.splitlines():
+            name, _, kind, value = line.split("\t", 3)
+            if kind == "TXT" and "._domainkey." in name:
+                published[name] = "".join(value.split('"')[1::2]).encode()
+
+        def lookup(name, timeout=5):
+            name = name.decode() if isinstance(name, bytes) else name
+            return published.get(name) or self.dns_txt(name)
+
+        end = time.monotonic() + 20
+        while True:
+            with sqlite3.connect(os.path.join(self.instance.data, "rampart.db")) as db:
+                rows = db.execute("SELECT q.blob_id FROM queue q JOIN queue_recipients r ON r.queue = q.id"
+                                  " WHERE r.address = 'carol@elsewhere.example'").fetchall()
+            if rows or time.monotonic() > end:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(rows), 1)
+        forwarded = self.instance.read_blob(rows[0][0])
+        self.assertTrue(forwarded.startswith(b"ARC-Seal: i=2; a=rsa-sha256;"), forwarded[:1500])
+        self.assertIn(b"ARC-Authentication-Results: i=2; mail.test;", forwarded)
+        cv, results, comment = dkim.arc_verify(forwarded, dnsfunc=lookup)
+        self.assertEqual(cv, dkim.CV_Pass, comment)
+        self.assertEqual([r["instance"] for r in results], [2, 1])
+
+    def spf_by_pyspf(self, mail_from):
+        """pyspf's SPF result for 127.0.0.1 and `mail_from`, its DNS answered by Knot."""
+        import spf
+
+        def lookup(name, qtype, *args, **kwargs):
+            if qtype != "TXT":
+                return []
+            done = subprocess.run(["kdig", f"@{self.dns.address}", "-p", str(self.dns.port), "+short",
+                                   "TXT", name], capture_output=True, text=True, timeout=30)
+            return [((name, "TXT"), ["".join(line.split('"')[1::2]).encode()])
+                    for line in done.stdout.splitlines() if line.strip()]
+
+        saved = spf.DNSLookup
+        spf.DNSLookup = lookup
+        try:
+            result = spf.check2(i="127.0.0.1", s=mail_from, h="client.test")[0]
+        finally:
+            spf.DNSLookup = saved
+        return {"pass": SPF_PASS, "none": SPF_NONE}.get(result, SPF_FAIL)
+
+    def test_dmarc_verdicts_agree_with_opendmarc(self):
+        # Each case: From, MAIL FROM, the domain that signs (or none). OpenDMARC's
+        # library decides from what pyspf, dkimpy and Knot say; Rampart from its own checks.
+        cases = [
+            ("alice@good.example", "alice@good.example", "good.example"),
+            ("ceo@forged.example", "ceo@forged.example", None),
+            ("x@doubtful.example", "x@doubtful.example", None),
+            ("x@news.parent.example", "x@news.parent.example", None),
+            ("x@plain.example", "x@plain.example", None),
+            ("alice@good.example", "bounce@plain.example", "good.example"),
+            ("alice@good.example", "bounce@plain.example", None),
+            ("alice@good.example", "list@bounces.good.example", None),
+            ("a@mail.strict.example", "a@mail.strict.example", "strict.example"),
+            ("a@strict.example", "a@strict.example", "strict.example"),
+            ("a@strict.example", "list@bounces.strict.example", None),
+            ("a@news.good.example", "a@news.good.example", "good.example"),
+        ]
+        oracle = OpenDmarc()
+        for n, (author, mail_from, signer) in enumerate(cases):
+            subject = f"oracle-{n}"
+            raw = (f"From: {author}\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
+                   f"Message-ID: <{subject}@test>\r\n\r\nCase {n}.\r\n").encode()
+            if signer:
+                raw = dkim.sign(raw, b"s1", signer.encode(), self.private,
+                                include_headers=[b"from", b"to", b"subject", b"message-id"]) + raw
+            passed = [signer] if signer and dkim.verify(raw, dnsfunc=self.dns_txt) else []
+            # The record as DNS has it: the From domain's, else its organizational domain's.
+            from_domain = author.split("@")[1]
+            organizational = ".".join(from_domain.split(".")[-2:])
+            record, record_from = self.kdig_txt(f"_dmarc.{from_domain}"), from_domain
+            if record is None and organizational != from_domain:
+                record, record_from = self.kdig_txt(f"_dmarc.{organizational}"), organizational
+            expected = oracle.policy(
+                from_domain, record.decode() if record else None, from_domain,
+                organizational if record_from != from_domain else None,
+                (mail_from.split("@")[1], self.spf_by_pyspf(mail_from)), passed)
+            try:
+                self.send(mail_from, raw)
+            except smtplib.SMTPDataError as refused:
+                self.assertEqual((n, refused.smtp_code, expected), (n, 550, "reject"))
+                continue
+            [delivered] = self.fetch("Junk" if expected == "quarantine" else "INBOX", subject)
+            [field] = self.results_of(delivered)
+            ours = re.search(r"dmarc=(\w+)( \(p=(\w+))?", field)
+            got = {"pass": "pass", "none": "absent"}.get(ours.group(1), ours.group(3))
+            self.assertEqual((n, got), (n, expected), field)
+
     def test_dmarc_quarantine_lands_in_junk(self):
         self.send("news@doubtful.example", self.message("news@doubtful.example", "doubtful"))
         self.assertEqual(self.fetch("INBOX", "doubtful"), [])
@@ -176,6 +325,7 @@ class SenderChecks(unittest.TestCase):
                 f"bob@example.test:{PASSWORD}".encode()).decode()}), timeout=30).read().decode()
         self.assertRegex(body, r'rampart_sender_checks_total\{method="spf",result="fail"\} [1-9]')
         self.assertRegex(body, r'rampart_sender_checks_total\{method="dmarc",result="fail"\} [1-9]')
+        self.assertRegex(body, r'rampart_sender_checks_total\{method="arc",result="none"\} [1-9]')
         self.assertRegex(body, r'rampart_smtp_refused_total\{reason="dmarc"\} [1-9]')
 
 

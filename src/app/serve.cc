@@ -40,6 +40,7 @@
 #include "jmap/api.h"
 #include "jmap/mail.h"
 #include "mailauth/inbound.h"
+#include "managesieve/session.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "pop3/session.h"
@@ -55,7 +56,7 @@ bool needs_tls(const Config& config) {
   const Config::Listen& listen = config.listen;
   return !(listen.smtp.empty() && listen.submission.empty() && listen.submissions.empty() &&
            listen.imap.empty() && listen.imaps.empty() && listen.pop3.empty() &&
-           listen.pop3s.empty() && listen.https.empty());
+           listen.pop3s.empty() && listen.managesieve.empty() && listen.https.empty());
 }
 
 struct SmtpListener {
@@ -167,6 +168,7 @@ struct Running {
   std::vector<SmtpListener> smtp_listeners;
   imap::SessionOptions imap_options, imaps_options;
   pop3::SessionOptions pop3_options, pop3s_options;
+  managesieve::SessionOptions managesieve_options;
   http::SessionOptions http_options, https_options;
 
   // Alerts by mail need the store, opened after the trail: set before any session runs,
@@ -202,6 +204,7 @@ struct Running {
   std::optional<imap::Services> imap_services;
   pop3::MaildropLocks pop3_locks;  // one POP3 session per maildrop, over both listeners
   std::optional<pop3::Services> pop3_services;
+  std::optional<managesieve::Services> managesieve_services;
   std::optional<admin::Api> admin_api;
   std::optional<http::Services> http_services;
 
@@ -266,6 +269,14 @@ bool bind_listeners(net::Server& server, const Config& config, Running& running)
           })) {
         return false;
       }
+    }
+  }
+  for (const Endpoint& endpoint : config.listen.managesieve) {
+    if (!listen(endpoint, "managesieve", [&running](net::Socket socket) {
+          return managesieve::run_session(std::move(socket), running.managesieve_options,
+                                          *running.managesieve_services);
+        })) {
+      return false;
     }
   }
   running.http_options.header_timeout = std::chrono::seconds(config.http.header_timeout);
@@ -374,7 +385,7 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
   auto& directory = running.directory.emplace(
       stored, &trail, static_cast<std::uint64_t>(config.limits.default_quota_mib) << 20);
   auto& dkim_keys = running.dkim_keys.emplace(config.data_dir / "dkim");
-  auto& delivery = running.delivery.emplace(stored, directory, &trail, &dkim_keys);
+  auto& delivery = running.delivery.emplace(stored, directory, &trail, &dkim_keys, config.hostname);
   auto& blocking = running.blocking.emplace(32);
   const net::TlsReloader* tls = running.tls.get();
   auto& message_budget = running.message_budget.emplace(
@@ -425,6 +436,8 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
                                                trail, running.imap_recent, learner});
   running.pop3_services.emplace(
       pop3::Services{directory, stored, stored, blocking, tls, trail, running.pop3_locks});
+  running.managesieve_services.emplace(
+      managesieve::Services{directory, stored, blocking, tls, trail});
   running.admin_api.emplace(stored, directory, *running.audit_log, dkim_keys, config);
   delivery::OutboundOptions outbound_options{
       .hostname = config.hostname,

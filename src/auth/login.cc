@@ -17,7 +17,8 @@ namespace {
 enum class Outcome { Refused, Success, Failure };
 constexpr std::array<const char*, 3> kOutcomeNames = {"refused", "success", "failure"};
 // The protocols that log in today; another one is still counted, by the slower lookup.
-constexpr std::array<std::string_view, 4> kProtocols = {"imap", "smtp", "http", "pop3"};
+constexpr std::array<std::string_view, 5> kProtocols = {"imap", "smtp", "http", "pop3",
+                                                        "managesieve"};
 
 void count(const char* protocol, Outcome outcome) {
   static metrics::Slots<kProtocols.size() * kOutcomeNames.size()> logins(

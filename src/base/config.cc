@@ -150,6 +150,7 @@ Result<void> parse_listen(std::string_view source, std::string_view name, const 
       {"imaps", &out.imaps},
       {"pop3", &out.pop3},
       {"pop3s", &out.pop3s},
+      {"managesieve", &out.managesieve},
       {"http", &out.http},
       {"https", &out.https}};
   for (const auto& [service_key, service_node] : *listen) {

@@ -35,8 +35,8 @@ struct Config {
 
   // Each list empty = that service off.
   struct Listen {
-    std::vector<Endpoint> smtp, submission, submissions, lmtp, imap, imaps, pop3, pop3s, http,
-        https;
+    std::vector<Endpoint> smtp, submission, submissions, lmtp, imap, imaps, pop3, pop3s,
+        managesieve, http, https;
   } listen;
 
   struct Limits {

@@ -1,6 +1,7 @@
 #include "delivery/delivery.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "audit/trail.h"
 #include "base/ascii.h"
@@ -9,7 +10,9 @@
 #include "base/metrics.h"
 #include "delivery/vacation.h"
 #include "directory/directory.h"
+#include "dkim/arc.h"
 #include "dkim/signer.h"
+#include "mailauth/auth_results.h"
 #include "mime/header.h"
 #include "mime/message.h"
 
@@ -108,7 +111,7 @@ Result<void> Delivery::check_authors(std::string_view message, store::AccountId 
 Result<std::vector<Outcome>> Delivery::submit(const Envelope& envelope, std::string message,
                                               const Origin& origin, store::AccountId account) {
   std::vector<Outcome> outcomes;
-  std::vector<store::AccountId> local;
+  std::vector<LocalRecipient> local;
   store::QueueEntry outbound{.account = account,
                              .sender = envelope.mail_from,
                              .ret = envelope.ret,
@@ -124,7 +127,7 @@ Result<std::vector<Outcome>> Delivery::submit(const Envelope& envelope, std::str
       }
     }
     if (target != 0) {
-      local.push_back(target);
+      local.push_back({target, lowercase(recipient.address)});
       outcomes.push_back(Outcome::Delivered);
       continue;
     }
@@ -143,115 +146,142 @@ Result<std::vector<Outcome>> Delivery::submit(const Envelope& envelope, std::str
   if (!local.empty()) {
     // RFC 5321 §4.4: final delivery records the envelope sender.
     auto delivered = deliver_local("Return-Path: <" + envelope.mail_from + ">\r\n" + message, local,
-                                   origin, envelope.mail_from, envelope.mailbox);
+                                   origin, envelope);
     if (!delivered) return tl::unexpected(delivered.error());
   }
   if (!outbound.recipients.empty()) {
-    auto queued = enqueue(std::move(message), outbound);
+    auto queued = enqueue(std::move(message), outbound, envelope.arc_sealer);
     if (!queued) return tl::unexpected(queued.error());
   }
   return outcomes;
 }
 
 Result<void> Delivery::deliver_local(std::string message,
-                                     const std::vector<store::AccountId>& accounts,
-                                     const Origin& origin, std::string_view envelope_sender,
-                                     const std::string& mailbox) {
-  std::vector<store::AccountId> unique = accounts;
-  std::sort(unique.begin(), unique.end());
-  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-  std::vector<store::DeliveryTarget> targets;
-  for (store::AccountId account : unique) {
-    auto chosen = store_.find_mailbox(account, mailbox);
-    if (!chosen && chosen.error().code == Errc::NotFound && mailbox != "INBOX") {
-      chosen = store_.find_mailbox(account, "INBOX");
+                                     const std::vector<LocalRecipient>& recipients,
+                                     const Origin& origin, const Envelope& envelope) {
+  // One copy per account, for the first of its addresses the message came for.
+  std::vector<LocalRecipient> unique;
+  for (const LocalRecipient& recipient : recipients) {
+    if (std::none_of(unique.begin(), unique.end(),
+                     [&](const auto& seen) { return seen.account == recipient.account; })) {
+      unique.push_back(recipient);
     }
-    if (!chosen) return tl::unexpected(chosen.error());
-    targets.push_back({account, chosen->id});
   }
+  struct Placed {
+    const LocalRecipient* recipient;
+    Disposition disposition;
+    std::vector<store::DeliveryTarget> targets;
+    std::vector<std::string> mailboxes;  // their names, for the audit trail
+  };
+  std::vector<Placed> placed;
+  for (const LocalRecipient& recipient : unique) {
+    Placed& one = placed.emplace_back(Placed{&recipient, dispose(recipient, message, envelope)});
+    for (const Disposition::Copy& copy : one.disposition.copies) {
+      auto chosen = store_.find_mailbox(recipient.account, copy.mailbox);
+      if (!chosen && chosen.error().code == Errc::NotFound && copy.create) {
+        chosen = store_.create_mailbox(recipient.account, copy.mailbox);
+        if (!chosen && chosen.error().code == Errc::Exists) {
+          chosen = store_.find_mailbox(recipient.account, copy.mailbox);
+        }
+      }
+      // RFC 5228 section 4.1: a mailbox that cannot be used is the keep instead.
+      if (!chosen &&
+          (chosen.error().code == Errc::NotFound || chosen.error().code == Errc::BadInput) &&
+          copy.mailbox != "INBOX") {
+        log::info("delivery: no mailbox \"" + copy.mailbox + "\" for " + recipient.address +
+                  ", into INBOX");
+        chosen = store_.find_mailbox(recipient.account, "INBOX");
+      }
+      if (!chosen) return tl::unexpected(chosen.error());
+      if (std::any_of(one.targets.begin(), one.targets.end(),
+                      [&](const auto& target) { return target.mailbox == chosen->id; })) {
+        continue;
+      }
+      one.targets.push_back({recipient.account, chosen->id, copy.flags});
+      one.mailboxes.push_back(chosen->name);
+    }
+  }
+  // The unedited message: every copy in one commit. A message a script edited: its own.
+  std::vector<store::DeliveryTarget> shared;
+  for (const Placed& one : placed) {
+    if (!one.disposition.edited)
+      shared.insert(shared.end(), one.targets.begin(), one.targets.end());
+  }
+  std::size_t stored = 0;
   const std::size_t size = message.size();
-  store::NewMessage prepared = prepare_message(std::move(message));
-  auto delivered = store_.deliver(prepared, targets);
-  if (delivered) {
-    static metrics::Metric& count =
-        metrics::get("rampart_local_deliveries_total", metrics::Type::Counter,
-                     "Messages put in local mailboxes.");
-    count.add(static_cast<std::int64_t>(delivered->size()));
-    for (store::AccountId account : trail_ ? unique : std::vector<store::AccountId>{}) {
-      auto owner = store_.get_account(account);
-      if (!owner) continue;
-      trail_->record({.kind = audit::kDelivery,
-                      .account = owner->address,
-                      .actor = origin.actor,
-                      .address = origin.address,
-                      .protocol = origin.protocol,
-                      .mailbox = mailbox,
-                      .count = 1,
-                      .detail = origin.detail + " to <" + owner->address + ">, " +
-                                std::to_string(size) + " bytes"});
-    }
+  store::NewMessage prepared = prepare_message(message);
+  if (!shared.empty()) {
+    auto delivered = store_.deliver(prepared, shared);
+    if (!delivered) return tl::unexpected(delivered.error());
+    stored += delivered->size();
   }
-  if (!delivered) return tl::unexpected(delivered.error());
-  // No automatic reply to the null sender, nor to what the checks put in Junk.
-  if (envelope_sender.empty() || mailbox != "INBOX") return {};
-  const std::string_view header = mime::header_block(prepared.raw);
-  if (!may_auto_reply(envelope_sender, header)) return {};
-  for (store::AccountId account : unique) answer_vacation(account, envelope_sender, header);
+  for (const Placed& one : placed) {
+    if (!one.disposition.edited || one.targets.empty()) continue;
+    auto delivered = store_.deliver(prepare_message(*one.disposition.edited), one.targets);
+    if (!delivered) return tl::unexpected(delivered.error());
+    stored += delivered->size();
+  }
+  static metrics::Metric& count = metrics::get(
+      "rampart_local_deliveries_total", metrics::Type::Counter, "Messages put in local mailboxes.");
+  count.add(static_cast<std::int64_t>(stored));
+  for (const Placed& one : placed) {
+    if (!trail_) break;
+    auto owner = store_.get_account(one.recipient->account);
+    if (!owner) continue;
+    std::string mailboxes;
+    for (const std::string& name : one.mailboxes) {
+      mailboxes += (mailboxes.empty() ? "" : ", ") + name;
+    }
+    trail_->record(
+        {.kind = audit::kDelivery,
+         .account = owner->address,
+         .actor = origin.actor,
+         .address = origin.address,
+         .protocol = origin.protocol,
+         .mailbox = mailboxes,
+         .count = static_cast<std::int64_t>(one.targets.size()),
+         .detail = origin.detail + " to <" + owner->address + ">, " + std::to_string(size) +
+                   " bytes" +
+                   (one.disposition.summary.empty() ? "" : ", " + one.disposition.summary)});
+  }
+  for (const Placed& one : placed) follow_up(*one.recipient, one.disposition, message, envelope);
   return {};
 }
 
-// Best effort: the delivery has succeeded whatever happens here.
-void Delivery::answer_vacation(store::AccountId account, std::string_view envelope_sender,
-                               std::string_view header) {
-  auto settings = store_.list_objects(account, kVacationType);
-  if (!settings || settings->empty()) return;
-  const Vacation vacation = vacation_from_json(settings->front().data);
-  const std::int64_t now = unix_seconds();
-  if (!vacation_active(vacation, now)) return;
-  const std::string sender = lowercase(envelope_sender);
-  auto owner = store_.get_account(account);
-  if (!owner || owner->address == sender) return;
-  // Only mail addressed to the account, not mail it got as a Bcc or through a list
-  // (RFC 3834 §2; Sieve vacation, RFC 5230 §4.5, does the same).
-  bool addressed = false;
-  for (const char* field : {"To", "Cc", "Bcc"}) {
-    for (auto value : mime::find_header(header, field)) {
-      for (const auto& address : mime::parse_address_list(value)) {
-        if (address.kind != mime::Address::Kind::Mailbox) continue;
-        const std::string spec = lowercase(mime::address_spec(address));
-        addressed |= directory_.owns(spec, account);
-      }
+std::string Delivery::arc_seal(std::string_view message, const std::string& domain) {
+  const auto keys = keys_ ? keys_->keys(domain) : std::vector<dkim::Key>{};
+  if (keys.empty()) return {};
+  // RSA where there is one: what every ARC validator checks.
+  const auto key = std::find_if(keys.begin(), keys.end(), [](const dkim::Key& candidate) {
+    return candidate.algorithm == dkim::Algorithm::Rsa;
+  });
+  // The results this server recorded when the message arrived, and what they said of
+  // the chain it came with: the only Authentication-Results field in our name (the MX
+  // removes any other that claims it).
+  std::string results = authserv_id_ + "; none";
+  auto chain = dkim::ArcVerdict::Result::None;
+  for (std::string_view value :
+       mime::find_header(mime::header_block(message), "Authentication-Results")) {
+    if (authserv_id_.empty() || mailauth::authserv_id_of(value) != lowercase(authserv_id_))
+      continue;
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    results = std::string(value);
+    // "arc=RESULT", not the end of "dmarc=".
+    for (auto arc = value.find("arc="); arc != std::string_view::npos;
+         arc = value.find("arc=", arc + 1)) {
+      if (arc > 0 && std::isalnum(static_cast<unsigned char>(value[arc - 1]))) continue;
+      if (value.substr(arc + 4).starts_with("pass")) chain = dkim::ArcVerdict::Result::Pass;
+      if (value.substr(arc + 4).starts_with("fail")) chain = dkim::ArcVerdict::Result::Fail;
     }
+    break;
   }
-  if (!addressed) return;
-  // Once per sender per interval: one record per sender, its time replaced.
-  auto replied = store_.list_objects(account, kVacationRepliedType);
-  if (!replied) return;
-  std::int64_t record = 0;
-  for (const auto& entry : *replied) {
-    const auto space = entry.data.find(' ');
-    if (space == std::string::npos || entry.data.substr(space + 1) != sender) continue;
-    record = entry.id;
-    const std::int64_t last = std::atoll(entry.data.substr(0, space).c_str());
-    // Answered since the vacation last changed, and within the interval: not again.
-    if (now - last < kVacationInterval && entry.modseq > settings->front().modseq) return;
-  }
-  if (!store_.put_object(account, kVacationRepliedType, record,
-                         std::to_string(now) + " " + sender)) {
-    return;
-  }
-  // From the null sender (RFC 3834 §3.3): nothing answers it in turn.
-  auto sent = submit({.mail_from = "", .recipients = {{.address = sender}}, .ret = {}, .envid = {}},
-                     vacation_reply(vacation, owner->address, sender, header, now),
-                     {.protocol = "vacation",
-                      .actor = owner->address,
-                      .address = {},
-                      .detail = "vacation reply from " + owner->address},
-                     account);
-  if (!sent) log::warn("vacation reply for " + owner->address + ": " + sent.error().detail);
+  return dkim::seal_arc(message, domain, key != keys.end() ? *key : keys.front(), results, chain,
+                        unix_seconds());
 }
 
-Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& entry) {
+Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& entry,
+                               const std::string& arc_sealer) {
   if (keys_) {
     // RFC 6376: the signing domain is the From address's (DMARC aligns on it).
     const auto from = mime::find_header(mime::header_block(message), "From");
@@ -261,6 +291,7 @@ Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& ent
     auto ours = domain.empty() ? Result<bool>(false) : is_local_domain(domain);
     const auto keys = ours && *ours ? keys_->keys(domain) : std::vector<dkim::Key>{};
     if (!keys.empty()) message = dkim::sign(message, domain, keys, unix_seconds()) + message;
+    if (!arc_sealer.empty()) message = arc_seal(message, arc_sealer) + message;
   }
   auto queued = store_.enqueue(prepare_message(std::move(message)), entry);
   if (!queued) return tl::unexpected(queued.error());

@@ -5,12 +5,15 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/result.h"
+#include "delivery/vacation.h"
 #include "store/store.h"
 
 namespace rampart::audit {
@@ -52,6 +55,9 @@ struct Envelope {
   // What the MX's filters found, for Sieve's spamtest and virustest (RFC 5235): unset
   // when not tested; spam_score 1..10, spam_percent 0..100, virus_score 1..5.
   std::optional<int> spam_score, spam_percent, virus_score;
+  // The hosted domain whose key seals the message's ARC set (RFC 8617) when it goes to
+  // the queue: set for what an account forwards (a Sieve redirect). Empty: not sealed.
+  std::string arc_sealer;
 };
 
 // What became of each recipient of a submission.
@@ -67,14 +73,37 @@ enum class Outcome {
 store::NewMessage prepare_message(std::string raw, store::Flags flags = {},
                                   std::int64_t internal_date = 0);
 
+// What an account's Sieve script (or, without one, the default) made of one message
+// for it: where its copies go and what follows once they are stored (Delivery).
+struct Disposition {
+  struct Copy {
+    std::string mailbox;  // by name; a missing one is INBOX unless `create`
+    bool create = false;
+    std::optional<store::Flags> flags;  // imap4flags, instead of none
+  };
+  std::vector<Copy> copies;
+  std::optional<std::string> edited;  // editheader: the message the copies and redirects get
+  std::vector<std::string> redirects;
+  std::optional<std::string> refusal;  // reject/ereject: the reason told to the sender
+  // A vacation answer to consider (RFC 5230): Sieve's, or the JMAP VacationResponse's.
+  std::optional<AutoReply> reply;
+  std::vector<std::pair<std::string, std::int64_t>> duplicates;  // ids to remember, until
+  std::string summary;  // what the script did, for the log and the audit record
+};
+
 class Delivery {
  public:
   // `directory` says where a recipient's mail lands and which addresses an account
   // owns; `trail` is where each local delivery is recorded (null: not recorded);
-  // `keys` sign what goes to the outbound queue (null: not signed).
+  // `keys` sign what goes to the outbound queue (null: not signed); `authserv_id` is the
+  // name this server's Authentication-Results fields carry (what an ARC seal records).
   Delivery(store::Store& store, directory::Directory& directory, audit::Trail* trail = nullptr,
-           dkim::KeyStore* keys = nullptr)
-      : store_(store), directory_(directory), trail_(trail), keys_(keys) {}
+           dkim::KeyStore* keys = nullptr, std::string authserv_id = {})
+      : store_(store),
+        directory_(directory),
+        trail_(trail),
+        keys_(keys),
+        authserv_id_(std::move(authserv_id)) {}
 
   // The one way a message goes to its recipients, from SMTP, LMTP, JMAP
   // EmailSubmission, vacation replies and alert mail: each recipient is resolved
@@ -107,28 +136,51 @@ class Delivery {
   Result<bool> is_full(const store::Account& account);
 
  private:
-  // Delivers `message` to the INBOX of each account (duplicates delivered once) in one
-  // commit. Returns once the message is durable in every one of them, or fails whole;
-  // each delivery is then recorded in the audit trail as coming from `origin`. Then
-  // each account with a vacation reply on answers `envelope_sender` (RFC 3834: once a
-  // week per sender, only when one of the account's addresses is in To, Cc or Bcc,
-  // never to lists or automatic mail; from the null sender).
-  Result<void> deliver_local(std::string message, const std::vector<store::AccountId>& accounts,
-                             const Origin& origin, std::string_view envelope_sender,
-                             const std::string& mailbox);
+  struct LocalRecipient {
+    store::AccountId account = 0;
+    std::string address;  // the address it came for (lowercased)
+  };
+  // Delivers `message` to each account (one copy per account, for its first address)
+  // as its Sieve script says (dispose), or to the envelope's mailbox: every copy of the
+  // unedited message in one commit, each edited one in its own. Returns once the
+  // message is durable where it goes, or fails whole; each delivery is then recorded in
+  // the audit trail as coming from `origin`, and the script's other actions follow
+  // (follow_up): redirects, refusals, vacation answers.
+  Result<void> deliver_local(std::string message, const std::vector<LocalRecipient>& recipients,
+                             const Origin& origin, const Envelope& envelope);
+
+  // What the account's active script, run over `message`, does with it; without a
+  // script (or when it fails) one copy in the envelope's mailbox. The JMAP
+  // VacationResponse, when on, answers whatever the script did not.
+  Disposition dispose(const LocalRecipient& recipient, const std::string& message,
+                      const Envelope& envelope);
+  // After the copies are stored: redirects, the refusal's report, the vacation answer
+  // and the duplicate ids. Best effort: the delivery has succeeded whatever happens.
+  void follow_up(const LocalRecipient& recipient, const Disposition& disposition,
+                 const std::string& message, const Envelope& envelope);
 
   // Puts `message` in the outbound queue for `entry.recipients`, DKIM-signed for the
-  // domain of its From when that domain is ours and has keys; durable on return.
-  Result<void> enqueue(std::string message, const store::QueueEntry& entry);
+  // domain of its From when that domain is ours and has keys, and ARC-sealed by
+  // `arc_sealer` when set (arc_seal); durable on return.
+  Result<void> enqueue(std::string message, const store::QueueEntry& entry,
+                       const std::string& arc_sealer);
+  // The ARC set `domain` adds to a message it forwards (dkim/arc.h), recording this
+  // server's Authentication-Results for it; empty when it has no key or must not seal.
+  std::string arc_seal(std::string_view message, const std::string& domain);
 
-  void answer_vacation(store::AccountId account, std::string_view envelope_sender,
-                       std::string_view header);
+  void answer(const store::Account& owner, const AutoReply& reply, std::string_view envelope_sender,
+              std::string_view header);
+  // Sieve redirects an account may make in an hour; past them, a redirect is a keep.
+  bool allow_redirect(store::AccountId account);
 
   store::Store& store_;
   directory::Directory& directory_;
   audit::Trail* trail_;
   dkim::KeyStore* keys_;
+  const std::string authserv_id_;
   std::function<void()> on_queued_;
+  std::mutex redirects_mutex_;
+  std::map<store::AccountId, std::vector<std::int64_t>> redirect_times_;  // within the hour
 };
 
 }  // namespace rampart::delivery

@@ -103,12 +103,20 @@ bool may_auto_reply(std::string_view envelope_sender, std::string_view header) {
   return true;
 }
 
-std::string vacation_reply(const Vacation& vacation, std::string_view account_address,
-                           std::string_view to, std::string_view original_header,
-                           std::int64_t now) {
+AutoReply reply_of(const Vacation& vacation) {
+  AutoReply reply;
+  reply.handle = "jmap-vacation";
+  reply.subject = vacation.subject;
+  reply.text_body = vacation.text_body;
+  reply.html_body = vacation.html_body;
+  return reply;
+}
+
+std::string auto_reply_message(const AutoReply& reply, std::string_view from, std::string_view to,
+                               std::string_view original_header, std::int64_t now) {
   std::string subject;
-  if (vacation.subject && !vacation.subject->empty()) {
-    subject = *vacation.subject;
+  if (reply.subject && !reply.subject->empty()) {
+    subject = *reply.subject;
   } else {
     const auto original = mime::find_header(original_header, "Subject");
     subject = "Auto: " + (original.empty() ? std::string() : mime::decode_text(original.back()));
@@ -125,25 +133,46 @@ std::string vacation_reply(const Vacation& vacation, std::string_view account_ad
     }
   }
   references += in_reply_to;
-  const auto at = account_address.rfind('@');
-  const std::string domain(at == std::string_view::npos ? "localhost"
-                                                        : account_address.substr(at + 1));
-  std::string out = "Date: " + mime::format_date(now, 0) + "\r\nFrom: <" +
-                    std::string(account_address) + ">\r\nTo: <" + std::string(to) +
+  const auto at = from.rfind('@');
+  const std::string domain(at == std::string_view::npos ? "localhost" : from.substr(at + 1));
+  std::string out = "Date: " + mime::format_date(now, 0) + "\r\nFrom: <" + std::string(from) +
+                    ">\r\nTo: <" + std::string(to) +
                     ">\r\nSubject: " + mime::encode_unstructured(subject) +
                     "\r\nMessage-ID: " + mime::new_message_id(domain) + "\r\n";
   if (!in_reply_to.empty()) {
     out += "In-Reply-To: " + in_reply_to + "\r\nReferences: " + references + "\r\n";
   }
   out += "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n";
-  const std::string text = vacation.text_body.value_or(
-      vacation.html_body ? std::string()
-                         : std::string("I am away and will read your message later."));
-  if (vacation.html_body) {
+  if (reply.mime_body) {
+    // The script wrote the entity, header fields and body: of its fields only the
+    // Content-* ones are kept, so it cannot add a From or a Bcc to the answer.
+    const std::string entity = mime::crlf_lines(*reply.mime_body);
+    const std::string_view header = mime::header_block(entity);
+    bool keep = false;
+    std::size_t at = 0;
+    while (at < header.size()) {
+      std::size_t end = header.find("\r\n", at);
+      end = end == std::string_view::npos ? header.size() : end + 2;
+      const std::string_view line = header.substr(at, end - at);
+      at = end;
+      if (line == "\r\n") break;
+      if (line.front() != ' ' && line.front() != '\t') {
+        keep = line.size() > 8 && iequals(line.substr(0, 8), "content-");
+      }
+      if (keep) out += line;
+    }
+    std::string body = entity.substr(header.size());
+    if (!body.starts_with("\r\n")) body = "\r\n" + body;
+    if (!body.ends_with("\r\n")) body += "\r\n";
+    return out + body;
+  }
+  const std::string text = reply.text_body.value_or(
+      reply.html_body ? std::string() : std::string("I am away and will read your message later."));
+  if (reply.html_body) {
     const std::string boundary = "=_vacation_" + mime::new_token();
     out += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n--" +
            boundary + "\r\n" + text_part("text/plain", text) + "--" + boundary + "\r\n" +
-           text_part("text/html", *vacation.html_body) + "--" + boundary + "--\r\n";
+           text_part("text/html", *reply.html_body) + "--" + boundary + "--\r\n";
   } else {
     out += text_part("text/plain", text);
   }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rampart::delivery {
 
@@ -39,10 +40,26 @@ bool vacation_active(const Vacation& vacation, std::int64_t now);
 // Precedence bulk/list/junk). `header` is the message's header section.
 bool may_auto_reply(std::string_view envelope_sender, std::string_view header);
 
-// The answer from `account_address` to `to`: the setting's subject (or "Auto: " and
-// the original's), its text (and HTML as an alternative), In-Reply-To and References
+// One automatic answer to consider: a Sieve vacation action (RFC 5230) or the JMAP
+// VacationResponse (reply_of). Delivery decides whether it goes (may_auto_reply, the
+// message addressed to the account, once per `interval` per sender and handle).
+struct AutoReply {
+  std::string handle;                         // answers with different handles are apart
+  std::int64_t interval = kVacationInterval;  // seconds between answers to one sender
+  std::vector<std::string> addresses;         // the account's other addresses (:addresses)
+  std::string from;                           // :from, or empty: the account's address
+  std::optional<std::string> subject, text_body, html_body;
+  std::optional<std::string> mime_body;  // :mime: the body is a MIME entity as it is
+  std::uint64_t since = 0;  // the MODSEQ of the setting: answers recorded before it do not count
+};
+
+// The JMAP setting as an answer (handle "jmap-vacation").
+AutoReply reply_of(const Vacation& vacation);
+
+// The answer from `from` to `to`: the reply's subject (or "Auto: " and the original's),
+// its text (and HTML as an alternative) or its MIME entity, In-Reply-To and References
 // pointing at the original, Auto-Submitted: auto-replied.
-std::string vacation_reply(const Vacation& vacation, std::string_view account_address,
-                           std::string_view to, std::string_view original_header, std::int64_t now);
+std::string auto_reply_message(const AutoReply& reply, std::string_view from, std::string_view to,
+                               std::string_view original_header, std::int64_t now);
 
 }  // namespace rampart::delivery

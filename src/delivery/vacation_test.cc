@@ -46,7 +46,8 @@ TEST(Vacation, TheReplyThreadsAndSaysItIsAutomatic) {
                           .subject = {},
                           .text_body = "Parti — back soon",
                           .html_body = "<p>Parti</p>"};
-  const std::string reply = vacation_reply(vacation, "me@y.test", "a@x.test", original, 0);
+  const std::string reply =
+      auto_reply_message(reply_of(vacation), "me@y.test", "a@x.test", original, 0);
   const mime::Message parsed = mime::parse(reply);
   EXPECT_EQ(parsed.envelope.subject, "Auto: Lunch?");
   EXPECT_EQ(parsed.envelope.in_reply_to, "<m1@x.test>");
@@ -64,7 +65,7 @@ TEST(Vacation, NothingInTheSettingOrTheOriginalStartsAHeaderField) {
                           .subject = "Away\r\nBcc: victim@x.test",
                           .text_body = "x",
                           .html_body = {}};
-  const std::string reply = vacation_reply(vacation, "me@y.test", "a@x.test", "", 0);
+  const std::string reply = auto_reply_message(reply_of(vacation), "me@y.test", "a@x.test", "", 0);
   EXPECT_EQ(reply.find("\r\nBcc:"), std::string::npos);
   EXPECT_NE(reply.find("Subject: Away  Bcc: victim@x.test\r\n"), std::string::npos);
   // An encoded subject that decodes to a line break, and a Message-ID with one.
@@ -73,7 +74,8 @@ TEST(Vacation, NothingInTheSettingOrTheOriginalStartsAHeaderField) {
       "Message-ID: <a@b>\r\n\r\n";
   const Vacation automatic{
       .enabled = true, .from = {}, .to = {}, .subject = {}, .text_body = "x", .html_body = {}};
-  const std::string answer = vacation_reply(automatic, "me@y.test", "a@x.test", original, 0);
+  const std::string answer =
+      auto_reply_message(reply_of(automatic), "me@y.test", "a@x.test", original, 0);
   EXPECT_EQ(answer.find("\r\nBcc:"), std::string::npos);
   EXPECT_NE(answer.find("In-Reply-To: <a@b>\r\n"), std::string::npos);
 }

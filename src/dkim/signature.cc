@@ -125,10 +125,15 @@ std::optional<Canonicalization> canonicalization(std::string_view name) {
   return std::nullopt;
 }
 
+std::string check_times(Signature& sig, const std::vector<Tag>& tags);
+
 // The tags that say who signed and how, taken first so that a field with an error still
 // says them; then every other rule of section 3.5. Returns why the field is no valid
 // signature, or nothing.
-std::string check_signature(Signature& sig, const std::vector<Tag>& tags, std::string_view field) {
+std::string check_signature(Signature& sig, const std::vector<Tag>& tags, std::string_view field,
+                            SignatureKind kind) {
+  const bool dkim = kind == SignatureKind::Dkim;
+  const bool seal = kind == SignatureKind::ArcSeal;
   const Tag* a = find_tag(tags, "a");
   if (a) sig.algorithm_name = a->value;
   const Tag* d = find_tag(tags, "d");
@@ -142,7 +147,7 @@ std::string check_signature(Signature& sig, const std::vector<Tag>& tags, std::s
     sig.b_end = sig.b_begin + b->raw.size();
   }
   const Tag* i = find_tag(tags, "i");
-  if (i) {
+  if (i && dkim) {
     sig.identity = i->value;
   } else if (!sig.domain.empty()) {
     sig.identity = "@" + std::string(sig.domain);
@@ -151,8 +156,23 @@ std::string check_signature(Signature& sig, const std::vector<Tag>& tags, std::s
   const Tag* v = find_tag(tags, "v");
   const Tag* bh = find_tag(tags, "bh");
   const Tag* h = find_tag(tags, "h");
-  if (!v || !a || !b || !bh || !d || !h || !s) return "signature missing required tag";
-  if (v->value != "1") return "incompatible version";
+  if (!dkim) {
+    // RFC 8617 section 4.1: i= is the instance, 1 to 50.
+    const auto instance = i ? decimal(i->value, 2) : std::nullopt;
+    if (!instance || *instance < 1 || *instance > 50) return "malformed ARC instance (i=)";
+    sig.instance = static_cast<std::uint32_t>(*instance);
+  }
+  if (seal) {
+    const Tag* cv = find_tag(tags, "cv");
+    if (!a || !b || !d || !s || !cv) return "ARC-Seal missing required tag";
+    if (h) return "ARC-Seal with h=";
+    if (cv->value != "none" && cv->value != "pass" && cv->value != "fail") return "malformed cv=";
+    sig.chain_validation = cv->value;
+    sig.header_canonicalization = Canonicalization::Relaxed;
+  } else if (!a || !b || !bh || !d || !h || !s || (dkim && !v)) {
+    return "signature missing required tag";
+  }
+  if (dkim && v->value != "1") return "incompatible version";
   if (a->value == "rsa-sha256") {
     sig.algorithm = SigningAlgorithm::RsaSha256;
   } else if (a->value == "ed25519-sha256") {
@@ -171,6 +191,7 @@ std::string check_signature(Signature& sig, const std::vector<Tag>& tags, std::s
   auto signature = base64_decode(sig.signature_text);
   if (!signature || signature->empty()) return "malformed b=";
   sig.signature = std::move(*signature);
+  if (seal) return check_times(sig, tags);
   auto body_hash = base64_decode(without_space(bh->value));
   if (!body_hash || body_hash->empty()) return "malformed bh=";
   sig.body_hash = std::move(*body_hash);
@@ -185,7 +206,7 @@ std::string check_signature(Signature& sig, const std::vector<Tag>& tags, std::s
   }
   if (!from) return "From field not signed";
 
-  if (i) {
+  if (i && dkim) {
     const std::size_t at = i->value.rfind('@');
     if (at == std::string_view::npos) return "malformed i=";
     const std::string_view identity_domain = i->value.substr(at + 1);
@@ -211,6 +232,11 @@ std::string check_signature(Signature& sig, const std::vector<Tag>& tags, std::s
     sig.body_length = decimal(l->value, 76);
     if (!sig.body_length) return "malformed l=";
   }
+  return check_times(sig, tags);
+}
+
+// t= and x= (section 3.5).
+std::string check_times(Signature& sig, const std::vector<Tag>& tags) {
   if (const Tag* t = find_tag(tags, "t")) {
     const auto value = decimal(t->value, 12);
     if (!value) return "malformed t=";
@@ -268,7 +294,7 @@ Result<std::vector<Tag>> parse_tag_list(std::string_view text, std::size_t max_t
   }
 }
 
-Signature parse_signature(std::string_view field) {
+Signature parse_signature(std::string_view field, SignatureKind kind) {
   Signature sig;
   const std::size_t colon = field.find(':');
   if (colon == std::string_view::npos) {
@@ -280,7 +306,7 @@ Signature parse_signature(std::string_view field) {
     sig.error = "malformed signature: " + tags.error().detail;
     return sig;
   }
-  sig.error = check_signature(sig, *tags, field);
+  sig.error = check_signature(sig, *tags, field, kind);
   return sig;
 }
 

@@ -70,12 +70,22 @@ struct Signature {
   // Where b='s value lies in the field, white space around it included: it is hashed as
   // empty (section 3.7).
   std::size_t b_begin = 0, b_end = 0;
+  // ARC (RFC 8617) fields only: i=, the set's instance (1 to 50), and an ARC-Seal's cv=
+  // ("none", "pass" or "fail").
+  std::uint32_t instance = 0;
+  std::string_view chain_validation;
 };
+
+// What kind of field parse_signature reads. ARC-Message-Signature (RFC 8617 section
+// 4.1.2) is a DKIM-Signature without v=, whose i= is the instance; ARC-Seal (section
+// 4.1.3) has neither h= nor bh= (nor c=: always relaxed) and has cv=.
+enum class SignatureKind { Dkim, ArcMessage, ArcSeal };
 
 // Parses one DKIM-Signature field ("DKIM-Signature:" and its value, as split_message gives
 // it). Required: v=1, a=, b=, bh=, d=, h= naming From, s=; i= must lie in d=; q= must offer
 // dns/txt; x= must be after t=. rsa-sha1 parses (the verifier refuses it, RFC 8301).
-Signature parse_signature(std::string_view field);
+// The ARC kinds as SignatureKind says; their identity is "@" and d=.
+Signature parse_signature(std::string_view field, SignatureKind kind = SignatureKind::Dkim);
 
 enum class KeyType { Rsa, Ed25519 };
 

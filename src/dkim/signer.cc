@@ -14,6 +14,7 @@
 #include "base/ascii.h"
 #include "base/base64.h"
 #include "dkim/canonical.h"
+#include "dkim/crypto_internal.h"
 
 namespace rampart::dkim {
 
@@ -26,16 +27,11 @@ std::shared_ptr<EVP_PKEY> own(EVP_PKEY* key) {
   return key ? std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free) : nullptr;
 }
 
-std::string sha256(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(digest), size);
-}
+}  // namespace
 
-// rsa-sha256 signs the data (hashed inside); ed25519-sha256 signs its SHA-256 hash
-// (RFC 8463 section 3).
-Result<std::string> signature(const Key& key, std::string_view data) {
+namespace detail {
+
+Result<std::string> sign_data(const Key& key, std::string_view data) {
   MdContext context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   const bool rsa = key.algorithm == Algorithm::Rsa;
   const std::string hashed = rsa ? std::string() : sha256(data);
@@ -57,7 +53,6 @@ Result<std::string> signature(const Key& key, std::string_view data) {
   return out;
 }
 
-// The value folded onto lines of at most 72 characters after a tab.
 std::string folded(std::string_view value) {
   std::string out;
   for (std::size_t i = 0; i < value.size(); i += 72) {
@@ -66,6 +61,34 @@ std::string folded(std::string_view value) {
   }
   return out;
 }
+
+std::pair<std::string, std::string> fields_to_sign(const SplitMessage& split) {
+  // The names, each once per field present, bottom-up (RFC 6376 section 5.4.2), plus
+  // one From more than there are.
+  std::string names;
+  std::string data;
+  for (const char* wanted : kSignedFields) {
+    for (auto field = split.fields.rbegin(); field != split.fields.rend(); ++field) {
+      if (!iequals(field_name(*field), wanted)) continue;
+      names += (names.empty() ? "" : ":") + std::string(wanted);
+      data += relaxed_header(*field) + "\r\n";
+    }
+    if (std::string_view(wanted) == "from")
+      names += (names.empty() ? "" : ":") + std::string("from");
+  }
+  return {names, data};
+}
+
+std::string sha256(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(digest), size);
+}
+
+}  // namespace detail
+
+namespace {
 
 std::string_view prefix(Algorithm algorithm) {
   return algorithm == Algorithm::Rsa ? "rsa-" : "ed-";
@@ -131,20 +154,8 @@ std::string Key::record() const {
 std::string sign(std::string_view message, std::string_view domain, const std::vector<Key>& keys,
                  std::int64_t now) {
   const SplitMessage split = split_message(message);
-  const std::string body_hash = base64_encode(sha256(relaxed_body(split.body)));
-  // The names, each once per field present, bottom-up (RFC 6376 section 5.4.2), plus
-  // one From more than there are.
-  std::string names;
-  std::string signed_fields;
-  for (const char* wanted : kSignedFields) {
-    for (auto field = split.fields.rbegin(); field != split.fields.rend(); ++field) {
-      if (!iequals(field_name(*field), wanted)) continue;
-      names += (names.empty() ? "" : ":") + std::string(wanted);
-      signed_fields += relaxed_header(*field) + "\r\n";
-    }
-    if (std::string_view(wanted) == "from")
-      names += (names.empty() ? "" : ":") + std::string("from");
-  }
+  const std::string body_hash = base64_encode(detail::sha256(relaxed_body(split.body)));
+  const auto [names, signed_fields] = detail::fields_to_sign(split);
   std::string out;
   for (const Key& key : keys) {
     std::string header = std::string("DKIM-Signature: v=1; a=") +
@@ -152,9 +163,9 @@ std::string sign(std::string_view message, std::string_view domain, const std::v
                          "; c=relaxed/relaxed; d=" + std::string(domain) + "; s=" + key.selector +
                          ";\r\n\tt=" + std::to_string(now) + "; h=" + names +
                          ";\r\n\tbh=" + body_hash + ";\r\n\tb=";
-    auto signed_bytes = signature(key, signed_fields + relaxed_header(header));
+    auto signed_bytes = detail::sign_data(key, signed_fields + relaxed_header(header));
     if (!signed_bytes) continue;  // this key cannot sign: the others still do
-    out += header + folded(base64_encode(*signed_bytes)) + "\r\n";
+    out += header + detail::folded(base64_encode(*signed_bytes)) + "\r\n";
   }
   return out;
 }

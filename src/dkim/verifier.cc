@@ -10,6 +10,7 @@
 
 #include "base/ascii.h"
 #include "dkim/canonical.h"
+#include "dkim/crypto_internal.h"
 
 namespace rampart::dkim {
 
@@ -18,34 +19,17 @@ namespace {
 using PublicKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 using MdContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
-std::string sha256(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(digest), size);
-}
-
 bool same_bytes(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
-
-// The outcome of trying one key record; higher ranks win when there are several.
-struct Outcome {
-  Verdict::Result result;
-  std::string reason;
-  bool testing = false;
-};
 
 int rank(Verdict::Result result) {
   return result == Verdict::Result::Pass ? 2 : result == Verdict::Result::Fail ? 1 : 0;
 }
 
-// The body hash (section 6.1.3), checked only once a key is found usable.
-struct BodyCheck {
-  bool matches = false;
-  std::string reason;
-  std::size_t signed_length = 0, unsigned_length = 0;  // of the canonicalized body
-};
+}  // namespace
+
+namespace detail {
 
 BodyCheck check_body(const Signature& sig, std::string_view body) {
   const std::string canonical = sig.body_canonicalization == Canonicalization::Simple
@@ -66,9 +50,6 @@ BodyCheck check_body(const Signature& sig, std::string_view body) {
   return out;
 }
 
-// The data the signature covers (section 3.7): the fields h= names, each the bottom-most
-// not yet taken (section 5.4.2; one not there adds nothing), then this DKIM-Signature field
-// with b='s value empty and no CRLF.
 std::string signed_data(const Signature& sig, const std::vector<std::string_view>& fields,
                         std::string_view signature_field) {
   auto canonical = [&](std::string_view field) {
@@ -91,6 +72,10 @@ std::string signed_data(const Signature& sig, const std::vector<std::string_view
   data += canonical(without_b);
   return data;
 }
+
+}  // namespace detail
+
+namespace {
 
 // The key in p=: RSA as SubjectPublicKeyInfo (what signers publish, as RFC 6376 appendix
 // C makes it) or a bare RSAPublicKey (the words of section 3.6.1), Ed25519 as its 32 bytes
@@ -120,7 +105,7 @@ PublicKey load_key(KeyType type, const std::string& bytes) {
 bool signature_holds(const Signature& sig, EVP_PKEY* key, std::string_view data) {
   MdContext context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   const bool rsa = sig.algorithm == SigningAlgorithm::RsaSha256;
-  const std::string hashed = rsa ? std::string() : sha256(data);
+  const std::string hashed = rsa ? std::string() : detail::sha256(data);
   const std::string_view input = rsa ? data : std::string_view(hashed);
   return context &&
          EVP_DigestVerifyInit(context.get(), nullptr, rsa ? EVP_sha256() : nullptr, nullptr, key) ==
@@ -131,7 +116,10 @@ bool signature_holds(const Signature& sig, EVP_PKEY* key, std::string_view data)
                           reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
 }
 
-// Section 6.1.2 from step 5 on, then 6.1.3, for one key record.
+}  // namespace
+
+namespace detail {
+
 Outcome try_key(const Signature& sig, std::string_view record, const BodyCheck& body,
                 std::string_view data) {
   using enum Verdict::Result;
@@ -168,11 +156,12 @@ Outcome try_key(const Signature& sig, std::string_view record, const BodyCheck& 
   return outcome(Pass, {});
 }
 
-}  // namespace
+}  // namespace detail
 
 Verdict verify(std::string_view message, std::size_t index,
                const std::vector<std::string>& key_records, std::int64_t now) {
   using enum Verdict::Result;
+  using namespace detail;
   Verdict verdict;
   auto done = [&](Verdict::Result result, std::string reason) {
     verdict.result = result;

@@ -1,5 +1,6 @@
 #include "mailauth/inbound.h"
 
+#include <map>
 #include <random>
 
 #include "base/address.h"
@@ -26,6 +27,8 @@ std::string Verdicts::summary() const {
   if (dmarc.outcome == DmarcResult::Outcome::Fail) {
     text += "(" + std::string(to_string(dmarc.disposition)) + ")";
   }
+  text += " arc=" + std::string(dkim::arc_result_name(arc.result));
+  if (arc.result == dkim::ArcVerdict::Result::Pass) text += "(" + arc.sealer + ")";
   return text;
 }
 
@@ -78,6 +81,16 @@ asio::awaitable<Verdicts> Inbound::check_message(std::string_view message, SpfOu
     }
     verdicts.dkim.push_back(dkim::verify(message, signature.index, records, now));
   }
+  // The ARC chain (RFC 8617 section 5.2), its keys looked up the same way. A key that
+  // cannot be looked up fails the chain: ARC has no temporary result.
+  std::map<dkim::ArcKey, std::vector<std::string>> arc_records;
+  for (const dkim::ArcKey& key : dkim::arc_keys(message)) {
+    const std::string name = key.second + "._domainkey." + key.first;
+    const dns::Type txt = dns::Type::Txt;
+    auto answer = co_await resolver_.query(name, txt);
+    if (dns::answered(answer)) arc_records[key] = dns::txt_records(*answer);
+  }
+  verdicts.arc = dkim::verify_arc(message, arc_records, now);
   // DMARC for the one From domain (RFC 7489 section 6.6.1).
   const std::string_view header = mime::header_block(message);
   std::vector<std::string> from_domains;
@@ -171,6 +184,18 @@ asio::awaitable<Verdicts> Inbound::check_message(std::string_view message, SpfOu
     dmarc_result.properties.emplace_back("header.from", verdicts.from_domain);
   }
   results.push_back(std::move(dmarc_result));
+  // RFC 8617 section 10.1 registers no property this server knows for a chain (its
+  // header.oldest-pass is optional): how long the chain is and who sealed it last go in
+  // the comment.
+  const dkim::ArcVerdict& arc = verdicts.arc;
+  MethodResult arc_result{
+      .method = "arc",
+      .result = std::string(dkim::arc_result_name(arc.result)),
+      .reason = arc.result == dkim::ArcVerdict::Result::Pass
+                    ? std::to_string(arc.instances) + " sets, the last sealed by " + arc.sealer
+                    : arc.reason,
+      .properties = {}};
+  results.push_back(std::move(arc_result));
   verdicts.header = authentication_results(authserv_id_, results);
   co_return verdicts;
 }

@@ -1,10 +1,10 @@
 // What an MX finds out about who sent a message (docs/filtering.md): SPF for the MAIL
 // FROM domain (or the HELO name for the null sender) when MAIL FROM is given, then at
-// the end of DATA every DKIM signature verified and DMARC evaluated for the From
-// domain, and the one Authentication-Results field (RFC 8601) that reports them. The
-// lookups go through the delivery service's resolver (DNSSEC-validating libunbound),
-// resumed on the caller's executor; the protocol logic is in the pure modules
-// (spf/, dkim/verifier.h, mailauth/dmarc.h).
+// the end of DATA every DKIM signature verified, DMARC evaluated for the From domain and
+// the ARC chain validated, and the one Authentication-Results field (RFC 8601) that reports them.
+// The lookups go through the delivery service's resolver (DNSSEC-validating libunbound), resumed on
+// the caller's executor; the protocol logic is in the pure modules (spf/, dkim/verifier.h,
+// mailauth/dmarc.h).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dkim/arc.h"
 #include "dkim/verifier.h"
 #include "mailauth/dmarc.h"
 #include "mailauth/public_suffix.h"
@@ -36,8 +37,9 @@ struct Verdicts {
   std::vector<dkim::Verdict> dkim;
   std::string from_domain;  // empty: no single From domain
   DmarcResult dmarc;
-  std::string header;  // the Authentication-Results field, CRLF-ended
-  // "spf=pass dkim=pass dmarc=pass": for the log and the audit trail.
+  dkim::ArcVerdict arc;  // the ARC chain the message came with (RFC 8617)
+  std::string header;    // the Authentication-Results field, CRLF-ended
+  // "spf=pass dkim=pass dmarc=pass arc=none": for the log and the audit trail.
   std::string summary() const;
 };
 

@@ -607,6 +607,7 @@ void Session::count_checks(const mailauth::Verdicts& verdicts) {
   for (const dkim::Verdict& verdict : verdicts.dkim)
     count("dkim", dkim::result_name(verdict.result));
   count("dmarc", mailauth::to_string(verdicts.dmarc.outcome));
+  count("arc", dkim::arc_result_name(verdicts.arc.result));
 }
 
 void Session::record_refusal(const std::vector<Recipient>& recipients, const std::string& id,
@@ -758,6 +759,12 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
         reply_all(451, "4.7.1", "The message could not be scanned for viruses, try again later");
         co_return;
       }
+      verdict += std::string(verdict.empty() ? "" : " ") + "virus=unscanned";
+    }
+    // RFC 3685 section 4 (Sieve virustest): 1 is "tested, nothing found".
+    if (scan.kind == filter::ClamavVerdict::Kind::Clean) {
+      envelope.virus_score = 1;
+      verdict += std::string(verdict.empty() ? "" : " ") + "virus=clean";
     }
   }
   // rspamd (smtp/spam_internal.h): not for LMTP, whose MTA in front filters.

@@ -43,6 +43,9 @@ inline constexpr std::pair<std::string_view, Role> kDefaultMailboxes[] = {
 struct DeliveryTarget {
   AccountId account = 0;
   MailboxId mailbox = 0;
+  // The flags this copy gets instead of the message's (a Sieve script's imap4flags);
+  // any that is not a valid flag or keyword is left out.
+  std::optional<Flags> flags;
 };
 
 struct Appended {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "mime/encode.h"
+#include "store/names_internal.h"
 #include "store/sqlite/roles_internal.h"
 #include "store/sqlite/rows_internal.h"
 #include "store/sqlite/schema_internal.h"
@@ -75,6 +76,22 @@ Result<std::string> Database::read_blob(std::string_view blob_id) {
   return blobs_.read(blob_id);
 }
 
+namespace {
+
+// The flags of `flags` that are valid, normalized; the others left out.
+Flags valid_flags(const Flags& flags) {
+  Flags valid;
+  for (const std::string& flag : flags) {
+    if (auto normalized = normalize_flags({flag}); normalized) {
+      valid.insert(valid.end(), normalized->begin(), normalized->end());
+    }
+  }
+  auto normalized = normalize_flags(valid);
+  return normalized ? *normalized : Flags{};
+}
+
+}  // namespace
+
 Result<std::vector<Appended>> Database::add_message(const NewMessage& message,
                                                     const std::vector<DeliveryTarget>& targets) {
   auto meta = meta_of(message);
@@ -84,7 +101,9 @@ Result<std::vector<Appended>> Database::add_message(const NewMessage& message,
                          [&](Transaction& transaction) -> Result<std::vector<Appended>> {
                            std::vector<Appended> appended;
                            for (const auto& target : targets) {
-                             auto added = insert_message(transaction, target, *meta, &message);
+                             MessageMeta copy = *meta;
+                             if (target.flags) copy.flags = valid_flags(*target.flags);
+                             auto added = insert_message(transaction, target, copy, &message);
                              if (!added) return tl::unexpected(added.error());
                              appended.push_back(*added);
                            }
