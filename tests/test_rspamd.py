@@ -7,7 +7,8 @@ Junk marked, the rewrite-subject variant gets rspamd's Subject, a clean message 
 INBOX with its score. With rspamd down, the default accepts the message with a header
 saying so; an instance set to defer answers 451 and delivers the message once rspamd
 answers again. Filing teaches rspamd: IMAP MOVE into Junk learns spam, JMAP Email/set
-out of Junk learns ham, as the controller's /stat and the classifier's counts show."""
+out of Junk learns ham, as the controller's /stat and the classifier's counts show. A
+user's Sieve script reads rspamd's score through spamtest."""
 
 import base64
 import http.client
@@ -26,6 +27,7 @@ import time
 import unittest
 import urllib.request
 
+import test_sieve  # its ManageSieve client (the module, so its tests are not run here)
 from harness import Instance, free_ports
 
 PASSWORD = "correct horse battery"
@@ -187,7 +189,7 @@ class RspamdFilter(unittest.TestCase):
                  f'rspamd_controller_url = "http://127.0.0.1:{cls.rspamd.controller_port}/"\n'
                  f'rspamd_password = "{CONTROLLER_PASSWORD}"\nrspamd_timeout = "60s"\n'
                  f'[http]\nmetrics_accounts = ["bob@example.test"]\n')
-        cls.instance = Instance(["smtp", "submission", "imap", "http"], extra=extra)
+        cls.instance = Instance(["smtp", "submission", "imap", "http", "managesieve"], extra=extra)
         cls.instance.add_account("bob@example.test", PASSWORD)
         cls.instance.start()
 
@@ -308,6 +310,24 @@ class RspamdFilter(unittest.TestCase):
         jmap.close()
         self.wait(lambda: self.rspamd.learns("ham") > ham, "learned as ham")
         self.assertRegex(self.metrics(), r'rampart_rspamd_learn_total\{result="ham"\} [1-9]')
+
+    def test_sieve_spamtest_reads_rspamds_score(self):
+        """The add-header GTUBE scores 6 of 15: spamtest 5 (RFC 5235), which the user's
+        script files; a clean message scores 1 and is kept."""
+        client = test_sieve.Sieve(self.instance.ports["managesieve"])
+        try:
+            client.login("bob@example.test", PASSWORD)
+            client.put("spam", 'require ["spamtest", "relational", "comparator-i;ascii-numeric",'
+                               ' "fileinto", "mailbox"];\r\n'
+                               'if spamtest :value "ge" :comparator "i;ascii-numeric" "5" {\r\n'
+                               '  fileinto :create "Spamtest";\r\n}\r\n')
+            self.send(message("scored five", "Y" + GTUBE, "spamtest1"))
+            self.send(message("scored one", prose(6), "spamtest2"))
+            self.assertEqual(len(self.fetch("Spamtest", "scored five")), 1)
+            self.assertEqual(len(self.fetch("INBOX", "scored one")), 1)
+        finally:
+            client.command('SETACTIVE ""')
+            client.close()
 
     def test_rspamd_down(self):
         """Down by default: accepted with a header, as is a message over the size limit.
