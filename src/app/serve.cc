@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -31,6 +32,8 @@
 #include "dkim/signer.h"
 #include "dns/resolver.h"
 #include "filter/clamav.h"
+#include "filter/rspamd.h"
+#include "filter/rspamd_learner.h"
 #include "http/server.h"
 #include "imap/recent.h"
 #include "imap/session.h"
@@ -185,6 +188,11 @@ struct Running {
   std::unique_ptr<dns::Resolver> resolver;
   std::optional<mailauth::Inbound> sender_checks;  // the MX's SPF, DKIM and DMARC
   std::optional<filter::ClamavSettings> clamav;    // virus scanning, when configured
+  std::optional<filter::RspamdSettings> rspamd;    // spam filtering, when configured
+  // Teaches rspamd what users file in or out of Junk, on the delivery service's thread,
+  // which its work guard keeps running when the queue has nothing to do (queue_only).
+  std::optional<filter::RspamdLearner> rspamd_learner;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> learner_work;
   std::optional<delivery::Outbound> outbound;
   std::thread outbound_thread;
   std::optional<MemoryBudget> message_budget;  // what SMTP messages in transit hold
@@ -406,10 +414,26 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
                                .timeout = std::chrono::seconds(config.filter.clamav_timeout),
                                .accept_when_unavailable = config.filter.clamav_accept_unscanned});
   }
+  const filter::RspamdSettings* rspamd = nullptr;
+  filter::Learner* learner = nullptr;
+  if (config.filter.rspamd) {
+    rspamd = &running.rspamd.emplace(filter::RspamdSettings{
+        .scanner = *config.filter.rspamd,
+        .controller = config.filter.rspamd_controller,
+        .password = config.filter.rspamd_password,
+        .timeout = std::chrono::seconds(config.filter.rspamd_timeout),
+        .max_size = static_cast<std::size_t>(config.filter.rspamd_max_size_mib) << 20,
+        .accept_unscanned = config.filter.rspamd_accept_unscanned});
+    if (rspamd->controller) {
+      learner = &running.rspamd_learner.emplace(running.outbound_io.get_executor(), blocking,
+                                                stored, *rspamd);
+      running.learner_work.emplace(running.outbound_io.get_executor());
+    }
+  }
   running.smtp_services.emplace(smtp::Services{directory, delivery, blocking, tls, &message_budget,
-                                               sender_checks, clamav, &trail});
-  running.imap_services.emplace(
-      imap::Services{directory, stored, stored, stored, blocking, tls, trail, running.imap_recent});
+                                               sender_checks, clamav, &trail, rspamd});
+  running.imap_services.emplace(imap::Services{directory, stored, stored, stored, blocking, tls,
+                                               trail, running.imap_recent, learner});
   running.pop3_services.emplace(
       pop3::Services{directory, stored, stored, blocking, tls, trail, running.pop3_locks});
   running.managesieve_services.emplace(
@@ -450,7 +474,7 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
   running.outbound_thread = std::thread([&io = running.outbound_io] { io.run(); });
   jmap::Dispatcher& jmap = running.jmap;
   jmap::add_core_methods(jmap);
-  jmap::add_mail_methods(jmap, stored, config.hostname);
+  jmap::add_mail_methods(jmap, stored, config.hostname, learner);
   jmap::add_submission_methods(jmap, stored, directory, delivery);
   jmap.describe(
       jmap::kWebSocketCapability,

@@ -364,6 +364,23 @@ Result<void> parse_delivery(std::string_view source, std::string_view name, cons
   return {};
 }
 
+// "http://IP:port", with or without a final "/": where rspamd listens. An IP literal, so
+// no name is looked up on the path of a message.
+Result<Endpoint> parse_rspamd_url(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (!url.starts_with(kScheme)) return fail(Errc::BadInput, "expected \"http://IP:port\"");
+  url.remove_prefix(kScheme.size());
+  if (url.ends_with("/")) url.remove_suffix(1);
+  auto endpoint = parse_endpoint(url);
+  unsigned char address[16];
+  if (!endpoint || !endpoint->unix_path.empty() ||
+      (::inet_pton(AF_INET, endpoint->address.c_str(), address) != 1 &&
+       ::inet_pton(AF_INET6, endpoint->address.c_str(), address) != 1)) {
+    return fail(Errc::BadInput, "expected \"http://IP:port\" with an IP address and a port");
+  }
+  return *endpoint;
+}
+
 // [filter].
 Result<void> parse_filter(std::string_view source, std::string_view name, const toml::node& node,
                           Config& config) {
@@ -381,15 +398,38 @@ Result<void> parse_filter(std::string_view source, std::string_view name, const 
       if (!value) return tl::unexpected(value.error());
       (key.str() == "clamav_socket" ? config.filter.clamav_socket
                                     : config.filter.public_suffix_list) = *value;
-    } else if (key.str() == "clamav_accept_unscanned") {
+    } else if (key.str() == "clamav_accept_unscanned" || key.str() == "rspamd_accept_unscanned") {
       auto value = value_node.is_boolean() ? value_node.value<bool>() : std::nullopt;
       if (!value)
         return tl::unexpected(bad_key(source, value_node, full, "expected true or false"));
-      config.filter.clamav_accept_unscanned = *value;
-    } else if (key.str() == "clamav_timeout") {
-      const IntegerKey timeout[] = {{"clamav_timeout", &config.filter.clamav_timeout, 1, 3600}};
-      auto set = duration_key(source, "filter.", key.str(), value_node, timeout);
+      (key.str() == "clamav_accept_unscanned" ? config.filter.clamav_accept_unscanned
+                                              : config.filter.rspamd_accept_unscanned) = *value;
+    } else if (key.str() == "clamav_timeout" || key.str() == "rspamd_timeout") {
+      const IntegerKey timeouts[] = {{"clamav_timeout", &config.filter.clamav_timeout, 1, 3600},
+                                     {"rspamd_timeout", &config.filter.rspamd_timeout, 1, 3600}};
+      auto set = duration_key(source, "filter.", key.str(), value_node, timeouts);
       if (!set) return tl::unexpected(set.error());
+    } else if (key.str() == "rspamd_max_size_mib") {
+      const IntegerKey sizes[] = {
+          {"rspamd_max_size_mib", &config.filter.rspamd_max_size_mib, 1, 1024}};
+      auto set = integer_key(source, "filter.", key.str(), value_node, sizes);
+      if (!set) return tl::unexpected(set.error());
+    } else if (key.str() == "rspamd_url" || key.str() == "rspamd_controller_url") {
+      auto value = string_value(source, value_node, full);
+      if (!value) return tl::unexpected(value.error());
+      auto endpoint = parse_rspamd_url(*value);
+      if (!endpoint) {
+        return tl::unexpected(bad_key(source, value_node, full, endpoint.error().detail));
+      }
+      (key.str() == "rspamd_url" ? config.filter.rspamd : config.filter.rspamd_controller) =
+          *endpoint;
+    } else if (key.str() == "rspamd_password") {
+      auto value = string_value(source, value_node, full);
+      if (!value) return tl::unexpected(value.error());
+      if (value->find_first_of("\r\n") != std::string::npos) {
+        return tl::unexpected(bad_key(source, value_node, full, "no line breaks in a password"));
+      }
+      config.filter.rspamd_password = *value;
     } else {
       return tl::unexpected(bad_key(source, value_node, full, "unknown key"));
     }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,6 +122,15 @@ struct Config {
     std::filesystem::path clamav_socket;
     std::int64_t clamav_timeout = 30;
     bool clamav_accept_unscanned = false;
+    // rspamd's normal worker ("http://IP:port"; absent: no spam filtering) and controller
+    // (absent: no learning from Junk), the controller's password, how long one exchange
+    // may take (seconds), the largest message scanned (MiB), and whether a message that
+    // is not scanned (rspamd down, slow, the message too big) is accepted (else 451).
+    std::optional<Endpoint> rspamd, rspamd_controller;
+    std::string rspamd_password;
+    std::int64_t rspamd_timeout = 15;
+    std::int64_t rspamd_max_size_mib = 20;
+    bool rspamd_accept_unscanned = true;
   } filter;
 
   // Both empty: a self-signed pair is made in data_dir on first start.

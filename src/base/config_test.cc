@@ -109,6 +109,44 @@ TEST(Config, RefusesResolversThatAreNotAddresses) {
   }
 }
 
+TEST(Config, ReadsTheRspamdSettings) {
+  auto config = parse_config(R"([filter]
+rspamd_url = "http://127.0.0.1:11333"
+rspamd_controller_url = "http://[::1]:11334/"
+rspamd_password = "q1"
+rspamd_timeout = "30s"
+rspamd_max_size_mib = 5
+rspamd_accept_unscanned = false
+)",
+                             "t.toml");
+  ASSERT_TRUE(config) << config.error().detail;
+  ASSERT_TRUE(config->filter.rspamd);
+  EXPECT_EQ(config->filter.rspamd->text(), "127.0.0.1:11333");
+  ASSERT_TRUE(config->filter.rspamd_controller);
+  EXPECT_EQ(config->filter.rspamd_controller->text(), "[::1]:11334");
+  EXPECT_EQ(config->filter.rspamd_password, "q1");
+  EXPECT_EQ(config->filter.rspamd_timeout, 30);
+  EXPECT_EQ(config->filter.rspamd_max_size_mib, 5);
+  EXPECT_FALSE(config->filter.rspamd_accept_unscanned);
+  auto defaults = parse_config("", "t.toml");
+  ASSERT_TRUE(defaults);
+  EXPECT_FALSE(defaults->filter.rspamd);
+  EXPECT_TRUE(defaults->filter.rspamd_accept_unscanned);
+}
+
+TEST(Config, RefusesRspamdUrlsThatAreNotAnAddressAndPort) {
+  for (const char* line :
+       {"rspamd_url = \"https://127.0.0.1:11333\"", "rspamd_url = \"http://rspamd.local:11333\"",
+        "rspamd_url = \"http://127.0.0.1\"", "rspamd_url = \"127.0.0.1:11333\"",
+        "rspamd_controller_url = \"http://127.0.0.1:11334/learn\"", "rspamd_max_size_mib = 0",
+        "rspamd_timeout = 15", "rspamd_password = \"a\\nb\"", "rspamd_url = 1"}) {
+    auto config = parse_config(std::string("[filter]\n") + line, "t.toml");
+    ASSERT_FALSE(config) << line;
+    EXPECT_NE(config.error().detail.find("t.toml:2: filter."), std::string::npos)
+        << config.error().detail;
+  }
+}
+
 TEST(Config, RefusesBadAuditSettings) {
   for (const char* line :
        {"alert_webhook = \"https://relay/x\"", "failed_logins = 0", "window_seconds = \"1h\"",

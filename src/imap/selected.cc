@@ -7,6 +7,7 @@
 
 #include "audit/trail.h"
 #include "base/ascii.h"
+#include "filter/learning.h"
 #include "imap/responses_internal.h"
 #include "imap/session_internal.h"
 
@@ -433,20 +434,36 @@ asio::awaitable<void> Session::copy(const Command& command, bool move) {
     store::MailboxId target = 0;
     std::uint32_t uidvalidity = 0;
     std::vector<store::Appended> appended;
+    filter::Lesson lesson = filter::Lesson::None;
+    std::vector<std::string> blob_ids;  // for the lesson
   };
+  const store::Role from_role = selected_->mailbox.role;
   auto copied = co_await blocking([&]() -> Result<Copied> {
     auto target = services_.store.find_mailbox(account_.id, *name);
     if (!target) return tl::unexpected(target.error());
+    Copied out{target->id, target->uidvalidity, {}, filter::Lesson::None, {}};
+    // Filed into or out of Junk: the spam filter learns from it (filter/learning.h).
+    if (services_.learner) out.lesson = filter::lesson_for(from_role, target->role);
+    if (out.lesson != filter::Lesson::None) {
+      auto messages = services_.store.get_messages(from, *uids);
+      if (messages) {
+        for (const store::MessageMeta& message : *messages) out.blob_ids.push_back(message.blob_id);
+      }
+    }
     auto appended = move ? services_.store.move_messages(from, *uids, target->id)
                          : services_.store.copy_messages(from, *uids, target->id);
     if (!appended) return tl::unexpected(appended.error());
-    return Copied{target->id, target->uidvalidity, std::move(*appended)};
+    out.appended = std::move(*appended);
+    return out;
   });
   if (!copied) {
     reply(command, copied.error().code == Errc::NotFound
                        ? "NO [TRYCREATE] No such mailbox"
                        : no_for(copied.error().code, command.name + " failed"));
     co_return;
+  }
+  if (!copied->appended.empty() && copied->lesson != filter::Lesson::None) {
+    services_.learner->learn(copied->lesson, std::move(copied->blob_ids));
   }
   if (!copied->appended.empty()) {
     std::vector<std::uint32_t> sources;

@@ -25,6 +25,9 @@ class Trail;
 namespace rampart::directory {
 class Directory;
 }
+namespace rampart::filter {
+class Learner;
+}
 namespace rampart::store {
 class BlobStore;
 class DirectoryStore;
@@ -57,6 +60,8 @@ struct Services {
   const net::TlsReloader* tls;  // null: no STARTTLS, no implicit TLS
   audit::Trail& trail;          // every mailbox access is recorded
   RecentClaims& recent;         // which IMAP4rev1 session sees a message as \Recent
+  // Told of messages moved or copied into or out of Junk (filter/learning.h); null: none.
+  filter::Learner* learner = nullptr;
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,

@@ -13,6 +13,10 @@
 #include "jmap/errors.h"
 #include "store/store.h"
 
+namespace rampart::filter {
+class Learner;
+}
+
 namespace rampart::jmap {
 
 // The Email properties Email/get returns when "properties" is not given.
@@ -50,13 +54,14 @@ struct Stored {
 Stored store_email(store::Store& store, Context& context, const json::object& object,
                    std::string raw, const std::vector<store::Mailbox>& mailboxes);
 
-// The methods, one file each (Email/set with `hostname` for the Message-IDs it makes).
+// The methods, one file each (Email/set with `hostname` for the Message-IDs it makes,
+// and the learner told of moves into and out of Junk, or null).
 MethodResult email_get(store::Store& store, const json::object& arguments, Context& context);
 MethodResult email_changes(store::Store& store, const json::object& arguments, Context& context);
 MethodResult email_query(store::Store& store, const json::object& arguments, Context& context);
 MethodResult email_query_changes(store::Store& store, const json::object& arguments,
                                  Context& context);
-MethodResult email_set(store::Store& store, const std::string& hostname,
+MethodResult email_set(store::Store& store, const std::string& hostname, filter::Learner* learner,
                        const json::object& arguments, Context& context);
 MethodResult email_import(store::Store& store, const json::object& arguments, Context& context);
 MethodResult email_parse(store::Store& store, const json::object& arguments, Context& context);

@@ -10,6 +10,7 @@
 #include "base/ascii.h"
 #include "base/clock.h"
 #include "delivery/delivery.h"
+#include "filter/learning.h"
 #include "jmap/compose.h"
 #include "jmap/email_format.h"
 #include "jmap/email_internal.h"
@@ -214,11 +215,33 @@ std::optional<json::object> apply_email_patch(store::Store& store, const store::
   return std::nullopt;
 }
 
+// What moves into and out of Junk teach the spam filter (filter/learning.h).
+struct Lessons {
+  std::vector<std::string> spam, ham;
+  void add(const store::MessageMeta& meta, store::MailboxId to,
+           const std::vector<store::Mailbox>& mailboxes) {
+    auto role = [&mailboxes](store::MailboxId id) {
+      for (const store::Mailbox& mailbox : mailboxes) {
+        if (mailbox.id == id) return mailbox.role;
+      }
+      return store::Role::None;
+    };
+    const filter::Lesson lesson = filter::lesson_for(role(meta.mailbox), role(to));
+    if (lesson == filter::Lesson::Spam) spam.push_back(meta.blob_id);
+    if (lesson == filter::Lesson::Ham) ham.push_back(meta.blob_id);
+  }
+  void teach(filter::Learner& learner) {
+    learner.learn(filter::Lesson::Spam, std::move(spam));
+    learner.learn(filter::Lesson::Ham, std::move(ham));
+  }
+};
+
 // Email/set update; the Emails changed, for the audit trail, or a method error.
 Checked<std::vector<store::MessageMeta>> update_emails(store::Store& store,
                                                        const json::object& update,
                                                        const std::vector<store::Mailbox>& mailboxes,
-                                                       const Context& context, SetOutcome& out) {
+                                                       const Context& context, SetOutcome& out,
+                                                       filter::Learner* learner) {
   auto mailbox_key = [&](std::string_view id) -> std::optional<std::string> {
     auto number = resolve_id(kMailboxPrefix, id, context);
     if (!number || std::none_of(mailboxes.begin(), mailboxes.end(),
@@ -232,6 +255,7 @@ Checked<std::vector<store::MessageMeta>> update_emails(store::Store& store,
     return lowercase(keyword);
   };
   std::vector<store::MessageMeta> changed;
+  Lessons lessons;
   for (const auto& [id, value] : update) {
     auto number = resolve_id(kEmailPrefix, id, context);
     auto found = number ? store.find_messages(context.account, {*number})
@@ -258,7 +282,9 @@ Checked<std::vector<store::MessageMeta>> update_emails(store::Store& store,
     }
     out.updated[id] = nullptr;
     changed.push_back(meta);
+    if (learner) lessons.add(meta, std::get<Patched>(patched).mailbox, mailboxes);
   }
+  if (learner) lessons.teach(*learner);
   return changed;
 }
 
@@ -291,7 +317,7 @@ Checked<std::vector<store::MessageMeta>> destroy_emails(store::Store& store,
 
 }  // namespace
 
-MethodResult email_set(store::Store& store, const std::string& hostname,
+MethodResult email_set(store::Store& store, const std::string& hostname, filter::Learner* learner,
                        const json::object& arguments, Context& context) {
   auto begun = begin_set(store, arguments, context);
   if (!begun) return begun.error();
@@ -303,7 +329,7 @@ MethodResult email_set(store::Store& store, const std::string& hostname,
   }
   std::vector<store::MessageMeta> changed, removed;
   if (const json::value* update = argument(arguments, "update")) {
-    auto updated = update_emails(store, update->get_object(), *mailboxes, context, out);
+    auto updated = update_emails(store, update->get_object(), *mailboxes, context, out, learner);
     if (!updated) return updated.error();
     changed = std::move(*updated);
   }

@@ -26,6 +26,9 @@ class Directory;
 namespace rampart::delivery {
 class Delivery;
 }
+namespace rampart::filter {
+class Learner;
+}
 
 namespace rampart::jmap {
 
@@ -33,8 +36,10 @@ inline constexpr char kMailCapability[] = "urn:ietf:params:jmap:mail";
 inline constexpr char kSubmissionCapability[] = "urn:ietf:params:jmap:submission";
 inline constexpr char kVacationCapability[] = "urn:ietf:params:jmap:vacationresponse";
 
-// `hostname` names the server in the Message-IDs it makes.
-void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname);
+// `hostname` names the server in the Message-IDs it makes; `learner` (null: none) is
+// told of Emails moved into or out of Junk (filter/learning.h).
+void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname,
+                      filter::Learner* learner = nullptr);
 
 // VacationResponse/get and /set (§8) keep the setting delivery/vacation.h answers
 // with; Identity/* and EmailSubmission/* (RFC 8621 §6-7): identities are addresses the

@@ -9,7 +9,8 @@
 
 namespace rampart::jmap {
 
-void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname) {
+void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string hostname,
+                      filter::Learner* learner) {
   dispatcher.describe(
       kMailCapability, json::object{},
       json::object{{"maxMailboxesPerEmail", 1},
@@ -25,8 +26,8 @@ void add_mail_methods(Dispatcher& dispatcher, store::Store& store, std::string h
   dispatcher.add("Email/query", kMailCapability, with_store(store, email_query));
   dispatcher.add("Email/queryChanges", kMailCapability, with_store(store, email_query_changes));
   dispatcher.add("Email/set", kMailCapability,
-                 [&store, hostname](const json::object& arguments, Context& context) {
-                   return email_set(store, hostname, arguments, context);
+                 [&store, hostname, learner](const json::object& arguments, Context& context) {
+                   return email_set(store, hostname, learner, arguments, context);
                  });
   dispatcher.add("Email/import", kMailCapability, with_store(store, email_import));
   dispatcher.add("Email/parse", kMailCapability, with_store(store, email_parse));

@@ -27,6 +27,7 @@
 #include "smtp/command_parser.h"
 #include "smtp/data_reader.h"
 #include "smtp/replies.h"
+#include "smtp/spam_internal.h"
 
 namespace rampart::smtp {
 namespace {
@@ -613,7 +614,9 @@ void Session::record_refusal(const std::vector<Recipient>& recipients, const std
                              const std::string& mail_from, const std::string& why) {
   metrics::get("rampart_smtp_refused_total", metrics::Type::Counter,
                "Messages refused for what they hold, by reason.",
-               why.starts_with("virus") ? R"(reason="virus")" : R"(reason="dmarc")")
+               why.starts_with("virus")  ? R"(reason="virus")"
+               : why.starts_with("spam") ? R"(reason="spam")"
+                                         : R"(reason="dmarc")")
       .add();
   if (!services_.trail) return;
   for (const Recipient& recipient : recipients) {
@@ -764,9 +767,31 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
       verdict += std::string(verdict.empty() ? "" : " ") + "virus=clean";
     }
   }
+  // rspamd (smtp/spam_internal.h): not for LMTP, whose MTA in front filters.
+  std::string spam_fields;
+  if (services_.rspamd && options_.mode != Mode::Lmtp) {
+    filter::RspamdEnvelope about{
+        .ip = stream_.peer_address() == "local" ? "" : stream_.peer_address(),
+        .helo = helo_,
+        .mail_from = mail_from,
+        .recipients = {},
+        .queue_id = id,
+        .user = user_ ? user_->address : ""};
+    for (const Recipient& recipient : recipients) about.recipients.push_back(recipient.address);
+    const std::string_view ours = checks;
+    const SpamOutcome spam = co_await filter_spam(stream_.executor(), *services_.rspamd,
+                                                  options_.mode, about, ours, message, envelope);
+    if (!spam.refusal.empty()) record_refusal(recipients, id, mail_from, spam.refusal);
+    if (spam.code != 0) {
+      reply(spam.code, spam.enhanced, spam.text);
+      co_return;
+    }
+    spam_fields = spam.fields;
+    verdict += (verdict.empty() ? "" : " ") + spam.summary;
+  }
   // Received names a recipient only when there is just one: one copy serves them all.
   std::string received =
-      checks + received_header(recipients.size() == 1 ? recipients[0].address : "");
+      spam_fields + checks + received_header(recipients.size() == 1 ? recipients[0].address : "");
   const std::size_t message_size = received.size() + message.size();
   auto stored = co_await net::offload(services_.blocking, [&] {
     return services_.delivery.submit(

@@ -40,7 +40,8 @@ class Inbound;
 }
 namespace rampart::filter {
 struct ClamavSettings;
-}
+struct RspamdSettings;
+}  // namespace rampart::filter
 
 namespace rampart::smtp {
 
@@ -73,6 +74,8 @@ struct Services {
   const filter::ClamavSettings* clamav = nullptr;
   // Where refused messages are recorded (a virus, a DMARC reject); null: not recorded.
   audit::Trail* trail = nullptr;
+  // Spam filtering through rspamd (MX: every action; submission: reject only); null: none.
+  const filter::RspamdSettings* rspamd = nullptr;
 };
 
 boost::asio::awaitable<void> run_session(net::Socket socket, const SessionOptions& options,
