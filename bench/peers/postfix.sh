@@ -35,6 +35,7 @@ POSTFIX_MILTERS=${POSTFIX_MILTERS:-}
 POSTFIX_DNS=${POSTFIX_DNS:-127.0.0.3}
 OPENDKIM_PORT=${OPENDKIM_PORT:-12891}
 OPENDMARC_PORT=${OPENDMARC_PORT:-12892}
+POSTFIX_EXTRA_MILTERS=${POSTFIX_EXTRA_MILTERS:-}   # more milters after those, e.g. rspamd's proxy
 DOVECOT_LMTP_PORT=${DOVECOT_LMTP_PORT:-11024}
 
 peer_install() {
@@ -145,7 +146,7 @@ UserID opendmarc
 Syslog false
 EOF
   cat >>"$dir/etc/main.cf" <<EOF
-smtpd_milters = inet:127.0.0.1:$OPENDKIM_PORT, inet:127.0.0.1:$OPENDMARC_PORT
+smtpd_milters = inet:127.0.0.1:$OPENDKIM_PORT, inet:127.0.0.1:$OPENDMARC_PORT${POSTFIX_EXTRA_MILTERS:+, $POSTFIX_EXTRA_MILTERS}
 milter_default_action = tempfail
 EOF
 }
