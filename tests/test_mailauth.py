@@ -10,6 +10,7 @@ import imaplib
 import os
 import re
 import sqlite3
+import tempfile
 import time
 import smtplib
 import subprocess
@@ -288,6 +289,28 @@ class SenderChecks(unittest.TestCase):
             ours = re.search(r"dmarc=(\w+)( \(p=(\w+))?", field)
             got = {"pass": "pass", "none": "absent"}.get(ours.group(1), ours.group(3))
             self.assertEqual((n, got), (n, expected), field)
+
+    def test_a_message_signed_by_opendkim_with_rsa_sha1_is_refused_as_rfc_8301_says(self):
+        # OpenDKIM's own signer (opendkim-testmsg) signs with rsa-sha1. dkimpy still
+        # passes that; RFC 8301 section 3.1 says verifiers must not, and Rampart does not:
+        # the signature is a permerror, and DMARC passes by SPF alone.
+        with tempfile.NamedTemporaryFile(suffix=".pem") as key:
+            key.write(self.private)
+            key.flush()
+            unsigned = (b"From: alice@good.example\nTo: bob@example.test\nSubject: opendkim\n"
+                        b"Date: Fri, 04 Dec 2026 10:00:00 +0000\nMessage-ID: <opendkim@good.example>\n"
+                        b"\nSigned by OpenDKIM.\n")
+            signed = subprocess.run(["opendkim-testmsg", "-C", "-d", "good.example", "-s", "s1",
+                                     "-k", key.name], input=unsigned, capture_output=True,
+                                    check=True, timeout=30).stdout
+        raw = signed.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        self.assertIn(b"a=rsa-sha1;", raw)
+        self.assertTrue(dkim.verify(raw, dnsfunc=self.dns_txt))
+        self.send("alice@good.example", raw)
+        [delivered] = self.fetch("INBOX", "opendkim")
+        [field] = self.results_of(delivered)
+        self.assertIn(r"dkim=permerror (rsa-sha1 is not accepted \(RFC 8301\))", field)
+        self.assertIn("dmarc=pass", field)
 
     def test_dmarc_quarantine_lands_in_junk(self):
         self.send("news@doubtful.example", self.message("news@doubtful.example", "doubtful"))
