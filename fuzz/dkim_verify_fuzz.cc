@@ -45,9 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const SignatureKind kind : {SignatureKind::ArcMessage, SignatureKind::ArcSeal}) {
     const Signature sig = parse_signature(bytes, kind);
     if (sig.b_begin > sig.b_end || sig.b_end > bytes.size()) __builtin_trap();
-    if (sig.error.empty() && (sig.domain.empty() || sig.selector.empty() || sig.instance < 1 ||
-                              sig.instance > 50 ||
-                              (kind == SignatureKind::ArcSeal) == sig.chain_validation.empty())) {
+    if (sig.error.empty() &&
+        (sig.domain.empty() || sig.selector.empty() || sig.instance < 1 || sig.instance > 50 ||
+         (kind == SignatureKind::ArcSeal) == sig.chain_validation.empty())) {
       __builtin_trap();
     }
   }
