@@ -62,6 +62,36 @@ std::size_t Stream::readable_bytes() {
   return error ? 0 : bytes;
 }
 
+// Plain co_await form (pop3/connection.cc says why): every co_await a statement of its
+// own, its arguments named locals.
+asio::awaitable<bool> Stream::read_more(std::string& input, std::chrono::seconds timeout) {
+  if (input.empty()) {
+    // Between commands a connection holds no read buffer.
+    std::string().swap(input);
+    const bool readable = co_await wait_readable(timeout);
+    if (!readable) {
+      co_return false;
+    }
+  }
+  const std::size_t chunk = 16 * 1024;
+  const bool read = co_await read_some(input, chunk, timeout);
+  co_return read;
+}
+
+asio::awaitable<bool> Stream::flush(std::string& output) {
+  if (output.empty()) {
+    co_return true;
+  }
+  const std::chrono::seconds timeout{120};
+  const std::string_view bytes = output;
+  const bool written = co_await write(bytes, timeout);
+  output.clear();
+  if (output.capacity() > 4 * 1024) {
+    std::string().swap(output);
+  }
+  co_return written;
+}
+
 asio::awaitable<bool> Stream::write(std::string_view bytes, std::chrono::seconds timeout) {
   boost::system::error_code error;
   arm(write_deadline_, timeout);

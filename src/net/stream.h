@@ -38,6 +38,13 @@ class Stream {
   std::size_t readable_bytes();
   // False on error or timeout (the connection is then closed).
   boost::asio::awaitable<bool> write(std::string_view bytes, std::chrono::seconds timeout);
+
+  // A line protocol's input and output buffers (POP3, ManageSieve). read_more: when
+  // `input` is empty, frees it and waits for the client (wait_readable), then appends at
+  // most 16 KiB. flush: writes `output` (within 120 s) and empties it, freeing more than
+  // 4 KiB of capacity. False when the connection failed or timed out.
+  boost::asio::awaitable<bool> read_more(std::string& input, std::chrono::seconds timeout);
+  boost::asio::awaitable<bool> flush(std::string& output);
   // Server-side TLS handshake; false (connection closed) when it fails.
   boost::asio::awaitable<bool> start_tls(std::chrono::seconds timeout);
   // Client-side TLS handshake naming `server_name` (SNI) with the context given at

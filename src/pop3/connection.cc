@@ -6,9 +6,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::size_t kReadChunk = 16 * 1024;
-constexpr std::size_t kKeptOutput = 4 * 1024;
-constexpr std::chrono::seconds kWriteTimeout{120};
 constexpr std::chrono::seconds kTlsHandshakeTimeout{30};
 
 }  // namespace
@@ -25,30 +22,12 @@ Connection::Connection(net::Socket socket, const SessionOptions& options,
 // into read_some) and on STLS.
 
 asio::awaitable<bool> Connection::read_more(std::chrono::seconds timeout) {
-  if (input_.empty()) {
-    // Between commands a connection holds no read buffer.
-    std::string().swap(input_);
-    const bool readable = co_await stream_.wait_readable(timeout);
-    if (!readable) {
-      co_return false;
-    }
-  }
-  const std::size_t chunk = kReadChunk;
-  const bool read = co_await stream_.read_some(input_, chunk, timeout);
+  const bool read = co_await stream_.read_more(input_, timeout);
   co_return read;
 }
 
 asio::awaitable<bool> Connection::flush() {
-  if (output_.empty()) {
-    co_return true;
-  }
-  const auto timeout = kWriteTimeout;
-  const std::string_view bytes = output_;
-  const bool written = co_await stream_.write(bytes, timeout);
-  output_.clear();
-  if (output_.capacity() > kKeptOutput) {
-    std::string().swap(output_);
-  }
+  const bool written = co_await stream_.flush(output_);
   co_return written;
 }
 
