@@ -20,6 +20,7 @@ imap = ["0.0.0.0:143"]
 imaps = ["0.0.0.0:993"]
 pop3 = ["0.0.0.0:110"]
 pop3s = ["0.0.0.0:995"]
+managesieve = ["0.0.0.0:4190"]
 http = ["0.0.0.0:80"]
 https = ["0.0.0.0:443"]
 [limits]
@@ -64,6 +65,7 @@ key = "/etc/rampart/key.pem"
   EXPECT_EQ(config->listen.submission[1].text(), "[::1]:587");
   EXPECT_EQ(config->listen.https[0].port, 443);
   EXPECT_EQ(config->listen.pop3s[0].port, 995);
+  EXPECT_EQ(config->listen.managesieve[0].port, 4190);
   EXPECT_EQ(config->tls.key, "/etc/rampart/key.pem");
   EXPECT_EQ(config->limits.connections_per_ip, 500);
   EXPECT_EQ(config->audit.alert_webhook, "http://127.0.0.1:9000/alerts");
