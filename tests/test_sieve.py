@@ -346,6 +346,7 @@ class SieveDeliveryTest(SieveTest):
             lambda rs: any("Invoices" in r["mailbox"] for r in rs), "--account", USER)
         delivery = [r for r in record if r["kind"] == "delivery" and "Invoices" in r["mailbox"]]
         self.assertIn("sieve: fileinto Money/Invoices", delivery[0]["detail"])
+        self.instance.wait_for_log(f"delivery: {USER}: sieve: discard")
 
     def test_reject_redirect_and_vacation_answer_a_local_sender(self):
         self.sieve().put("main", (

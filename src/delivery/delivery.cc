@@ -225,6 +225,12 @@ Result<void> Delivery::deliver_local(std::string message,
       "rampart_local_deliveries_total", metrics::Type::Counter, "Messages put in local mailboxes.");
   count.add(static_cast<std::int64_t>(stored));
   for (const Placed& one : placed) {
+    // What a script did shows in the log too (the audit record below has it as well).
+    if (!one.disposition.summary.empty()) {
+      log::info("delivery: " + one.recipient->address + ": " + one.disposition.summary);
+    }
+  }
+  for (const Placed& one : placed) {
     if (!trail_) break;
     auto owner = store_.get_account(one.recipient->account);
     if (!owner) continue;

@@ -170,6 +170,13 @@ Disposition Delivery::dispose(const LocalRecipient& recipient, const std::string
       }
       sieve_actions(done.back().substr(0, done.back().find(' '))).add();
     }
+    // The interpreter gives no action for discard: no copy and nothing else is one.
+    if (!outcome.error && out.copies.empty() && out.redirects.empty() && !out.refusal &&
+        std::none_of(done.begin(), done.end(),
+                     [](const std::string& step) { return step == "discard"; })) {
+      done.push_back("discard");
+      sieve_actions("discard").add();
+    }
     if (!outcome.error) {
       for (const std::string& step : done)
         out.summary += (out.summary.empty() ? "sieve: " : ", ") + step;
