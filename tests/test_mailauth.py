@@ -75,6 +75,7 @@ class SenderChecks(unittest.TestCase):
         }
         cls.dns = KnotZones(zones).__enter__()
         extra = (cls.dns.delivery_config() + "[filter]\nsender_checks = true\n"
+                 'arc_trusted_sealers = ["good.example"]\n'
                  '[http]\nmetrics_accounts = ["bob@example.test"]\n')
         cls.instance = Instance(["smtp", "imap", "http", "managesieve"], extra=extra)
         cls.instance.add_account("bob@example.test", PASSWORD)
@@ -311,6 +312,27 @@ class SenderChecks(unittest.TestCase):
         [field] = self.results_of(delivered)
         self.assertIn(r"dkim=permerror (rsa-sha1 is not accepted \(RFC 8301\))", field)
         self.assertIn("dmarc=pass", field)
+
+    def test_a_trusted_sealer_overrides_a_dmarc_failure(self):
+        # forged.example's p=reject fails here (its SPF does not allow 127.0.0.1), but a
+        # forwarder sealed it after seeing it pass. good.example is trusted by the config;
+        # strict.example, whose key is as good, is not.
+        def sealed_by(sealer, subject):
+            raw = (f"From: ceo@forged.example\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
+                   f"Message-ID: <{subject}@forged.example>\r\n"
+                   f"Authentication-Results: {sealer}; dmarc=pass header.from=forged.example\r\n"
+                   "\r\nThrough the list.\r\n").encode()
+            return b"".join(dkim.arc_sign(raw, b"s1", sealer.encode(), self.private,
+                                          srv_id=sealer.encode())) + raw
+
+        self.send("ceo@forged.example", sealed_by("good.example", "trusted-list"))
+        [delivered] = self.fetch("INBOX", "trusted-list")
+        [field] = [f for f in self.results_of(delivered) if "mail.test;" in f]
+        self.assertIn("dmarc=fail (p=reject, overridden by the ARC seal of good.example)", field)
+        self.assertIn("arc=pass", field)
+        with self.assertRaises(smtplib.SMTPDataError) as refused:
+            self.send("ceo@forged.example", sealed_by("strict.example", "untrusted-list"))
+        self.assertEqual(refused.exception.smtp_code, 550)
 
     def test_dmarc_quarantine_lands_in_junk(self):
         self.send("news@doubtful.example", self.message("news@doubtful.example", "doubtful"))

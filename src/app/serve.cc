@@ -404,8 +404,8 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
       log::warn("filter: no public suffix list at " + config.filter.public_suffix_list.string() +
                 ": DMARC aligns on the last two labels");
     }
-    sender_checks =
-        &running.sender_checks.emplace(*running.resolver, config.hostname, std::move(suffixes));
+    sender_checks = &running.sender_checks.emplace(
+        *running.resolver, config.hostname, std::move(suffixes), config.filter.arc_trusted_sealers);
   }
   const filter::ClamavSettings* clamav = nullptr;
   if (!config.filter.clamav_socket.empty()) {

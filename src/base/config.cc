@@ -423,6 +423,16 @@ Result<void> parse_filter(std::string_view source, std::string_view name, const 
       }
       (key.str() == "rspamd_url" ? config.filter.rspamd : config.filter.rspamd_controller) =
           *endpoint;
+    } else if (key.str() == "arc_trusted_sealers") {
+      const toml::array* list = value_node.as_array();
+      if (!list) return tl::unexpected(bad_key(source, value_node, full, "expected a list"));
+      for (const auto& item : *list) {
+        auto domain = item.value<std::string>();
+        if (!domain || domain->empty() || domain->find_first_of("@ \t\r\n") != std::string::npos) {
+          return tl::unexpected(bad_key(source, item, full, "expected domain names"));
+        }
+        config.filter.arc_trusted_sealers.push_back(lowercase(*domain));
+      }
     } else if (key.str() == "rspamd_password") {
       auto value = string_value(source, value_node, full);
       if (!value) return tl::unexpected(value.error());

@@ -131,6 +131,10 @@ struct Config {
     std::int64_t rspamd_timeout = 15;
     std::int64_t rspamd_max_size_mib = 20;
     bool rspamd_accept_unscanned = true;
+    // Forwarders (mailing lists, other hops) whose ARC seal this server trusts: a message
+    // failing DMARC whose chain passes, sealed last by one of these domains, which
+    // recorded dmarc=pass, is not refused or put in Junk for it (lowercase).
+    std::vector<std::string> arc_trusted_sealers;
   } filter;
 
   // Both empty: a self-signed pair is made in data_dir on first start.

@@ -119,6 +119,7 @@ rspamd_password = "q1"
 rspamd_timeout = "30s"
 rspamd_max_size_mib = 5
 rspamd_accept_unscanned = false
+arc_trusted_sealers = ["Lists.Example.org"]
 )",
                              "t.toml");
   ASSERT_TRUE(config) << config.error().detail;
@@ -130,6 +131,7 @@ rspamd_accept_unscanned = false
   EXPECT_EQ(config->filter.rspamd_timeout, 30);
   EXPECT_EQ(config->filter.rspamd_max_size_mib, 5);
   EXPECT_FALSE(config->filter.rspamd_accept_unscanned);
+  EXPECT_EQ(config->filter.arc_trusted_sealers, std::vector<std::string>{"lists.example.org"});
   auto defaults = parse_config("", "t.toml");
   ASSERT_TRUE(defaults);
   EXPECT_FALSE(defaults->filter.rspamd);
@@ -141,7 +143,8 @@ TEST(Config, RefusesRspamdUrlsThatAreNotAnAddressAndPort) {
        {"rspamd_url = \"https://127.0.0.1:11333\"", "rspamd_url = \"http://rspamd.local:11333\"",
         "rspamd_url = \"http://127.0.0.1\"", "rspamd_url = \"127.0.0.1:11333\"",
         "rspamd_controller_url = \"http://127.0.0.1:11334/learn\"", "rspamd_max_size_mib = 0",
-        "rspamd_timeout = 15", "rspamd_password = \"a\\nb\"", "rspamd_url = 1"}) {
+        "rspamd_timeout = 15", "rspamd_password = \"a\\nb\"", "rspamd_url = 1",
+        "arc_trusted_sealers = \"a.example\"", "arc_trusted_sealers = [\"a@b.example\"]"}) {
     auto config = parse_config(std::string("[filter]\n") + line, "t.toml");
     ASSERT_FALSE(config) << line;
     EXPECT_NE(config.error().detail.find("t.toml:2: filter."), std::string::npos)

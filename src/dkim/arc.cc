@@ -204,6 +204,8 @@ ArcVerdict verify_arc(std::string_view message,
     }
   }
   verdict.result = ArcVerdict::Result::Pass;
+  const std::string_view newest = split.fields[sets.fields.back()[kResults]];
+  verdict.newest_results = std::string(newest.substr(newest.find(';') + 1));
   return verdict;
 }
 

@@ -45,6 +45,9 @@ struct ArcVerdict {
   std::uint32_t instances = 0;  // the sets found (the newest's i=)
   std::string reason;           // why it failed; no message bytes
   std::string sealer;           // d= of the newest ARC-Seal
+  // Pass only: what the newest sealer recorded (its ARC-Authentication-Results after
+  // "i=N;"), for a local policy that trusts that sealer.
+  std::string newest_results;
 };
 
 // Section 5.2: no ARC field: None. Fail when a field is malformed, a set is missing or

@@ -60,6 +60,7 @@ TEST_F(Arc, SealsAndVerifiesOneAndTwoHops) {
   EXPECT_EQ(verdict.result, ArcVerdict::Result::Pass) << verdict.reason;
   EXPECT_EQ(verdict.instances, 1u);
   EXPECT_EQ(verdict.sealer, "forwarder.test");
+  EXPECT_EQ(verdict.newest_results, " forwarder.test; spf=pass smtp.mailfrom=origin.test");
 
   // The second hop (Ed25519 this time) adds i=2 with cv=pass.
   const std::string twice =

@@ -1,5 +1,6 @@
 #include "mailauth/inbound.h"
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -26,14 +27,21 @@ std::string Verdicts::summary() const {
   text += " dmarc=" + std::string(to_string(dmarc.outcome));
   if (dmarc.outcome == DmarcResult::Outcome::Fail) {
     text += "(" + std::string(to_string(dmarc.disposition)) + ")";
+    if (arc_overridden != DmarcRecord::Policy::None) {
+      text += "(" + std::string(to_string(arc_overridden)) + " overridden by ARC)";
+    }
   }
   text += " arc=" + std::string(dkim::arc_result_name(arc.result));
   if (arc.result == dkim::ArcVerdict::Result::Pass) text += "(" + arc.sealer + ")";
   return text;
 }
 
-Inbound::Inbound(dns::Resolver& resolver, std::string authserv_id, PublicSuffixList suffixes)
-    : resolver_(resolver), authserv_id_(std::move(authserv_id)), suffixes_(std::move(suffixes)) {}
+Inbound::Inbound(dns::Resolver& resolver, std::string authserv_id, PublicSuffixList suffixes,
+                 std::vector<std::string> trusted_sealers)
+    : resolver_(resolver),
+      authserv_id_(std::move(authserv_id)),
+      suffixes_(std::move(suffixes)),
+      trusted_sealers_(std::move(trusted_sealers)) {}
 
 // Plain co_await form (src/pop3/connection.cc explains why).
 asio::awaitable<SpfOutcome> Inbound::check_spf(std::string client_ip, std::string mail_from,
@@ -147,6 +155,18 @@ asio::awaitable<Verdicts> Inbound::check_message(std::string_view message, SpfOu
   } else if (from_domains.size() > 1) {
     verdicts.dmarc.outcome = DmarcResult::Outcome::PermError;  // several authors
   }
+  // Local policy (RFC 7489 section 7.2, RFC 8617 section 7.2): a forwarder this server
+  // trusts saw the message pass DMARC before forwarding broke it.
+  const dkim::ArcVerdict& chain = verdicts.arc;
+  if (verdicts.dmarc.outcome == DmarcResult::Outcome::Fail &&
+      verdicts.dmarc.disposition != DmarcRecord::Policy::None &&
+      chain.result == dkim::ArcVerdict::Result::Pass &&
+      std::find(trusted_sealers_.begin(), trusted_sealers_.end(), lowercase(chain.sealer)) !=
+          trusted_sealers_.end() &&
+      contains_folded(chain.newest_results, "dmarc=pass")) {
+    verdicts.arc_overridden = verdicts.dmarc.disposition;
+    verdicts.dmarc.disposition = DmarcRecord::Policy::None;
+  }
   // The one Authentication-Results field.
   std::vector<MethodResult> results;
   if (verdicts.spf.checked) {
@@ -179,6 +199,10 @@ asio::awaitable<Verdicts> Inbound::check_message(std::string_view message, SpfOu
   if (verdicts.dmarc.outcome == DmarcResult::Outcome::Fail) {
     dmarc_result.reason = std::string("p=") + to_string(verdicts.dmarc.disposition) +
                           (verdicts.dmarc.sampled_out ? ", sampled out by pct" : "");
+    if (verdicts.arc_overridden != DmarcRecord::Policy::None) {
+      dmarc_result.reason = std::string("p=") + to_string(verdicts.arc_overridden) +
+                            ", overridden by the ARC seal of " + chain.sealer;
+    }
   }
   if (!verdicts.from_domain.empty()) {
     dmarc_result.properties.emplace_back("header.from", verdicts.from_domain);

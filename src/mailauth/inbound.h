@@ -38,7 +38,10 @@ struct Verdicts {
   std::string from_domain;  // empty: no single From domain
   DmarcResult dmarc;
   dkim::ArcVerdict arc;  // the ARC chain the message came with (RFC 8617)
-  std::string header;    // the Authentication-Results field, CRLF-ended
+  // A DMARC failure whose policy a trusted sealer's ARC set overrode (RFC 7489 section
+  // 7.2, local policy): the policy it had, else None.
+  DmarcRecord::Policy arc_overridden = DmarcRecord::Policy::None;
+  std::string header;  // the Authentication-Results field, CRLF-ended
   // "spf=pass dkim=pass dmarc=pass arc=none": for the log and the audit trail.
   std::string summary() const;
 };
@@ -46,7 +49,9 @@ struct Verdicts {
 class Inbound {
  public:
   // `authserv_id` names this server in Authentication-Results (its host name).
-  Inbound(dns::Resolver& resolver, std::string authserv_id, PublicSuffixList suffixes);
+  // `trusted_sealers`: [filter] arc_trusted_sealers.
+  Inbound(dns::Resolver& resolver, std::string authserv_id, PublicSuffixList suffixes,
+          std::vector<std::string> trusted_sealers = {});
 
   boost::asio::awaitable<SpfOutcome> check_spf(std::string client_ip, std::string mail_from,
                                                std::string helo);
@@ -60,6 +65,7 @@ class Inbound {
   dns::Resolver& resolver_;
   std::string authserv_id_;
   PublicSuffixList suffixes_;
+  std::vector<std::string> trusted_sealers_;
 };
 
 }  // namespace rampart::mailauth
