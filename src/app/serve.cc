@@ -385,7 +385,7 @@ bool start_services(const Config& config, const std::filesystem::path& config_pa
   auto& directory = running.directory.emplace(
       stored, &trail, static_cast<std::uint64_t>(config.limits.default_quota_mib) << 20);
   auto& dkim_keys = running.dkim_keys.emplace(config.data_dir / "dkim");
-  auto& delivery = running.delivery.emplace(stored, directory, &trail, &dkim_keys, config.hostname);
+  auto& delivery = running.delivery.emplace(stored, directory, &trail, &dkim_keys);
   auto& blocking = running.blocking.emplace(32);
   const net::TlsReloader* tls = running.tls.get();
   auto& message_budget = running.message_budget.emplace(

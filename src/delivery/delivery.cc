@@ -1,7 +1,6 @@
 #include "delivery/delivery.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "audit/trail.h"
 #include "base/ascii.h"
@@ -12,7 +11,6 @@
 #include "directory/directory.h"
 #include "dkim/arc.h"
 #include "dkim/signer.h"
-#include "mailauth/auth_results.h"
 #include "mime/header.h"
 #include "mime/message.h"
 
@@ -150,7 +148,7 @@ Result<std::vector<Outcome>> Delivery::submit(const Envelope& envelope, std::str
     if (!delivered) return tl::unexpected(delivered.error());
   }
   if (!outbound.recipients.empty()) {
-    auto queued = enqueue(std::move(message), outbound, envelope.arc_sealer);
+    auto queued = enqueue(std::move(message), outbound, envelope);
     if (!queued) return tl::unexpected(queued.error());
   }
   return outcomes;
@@ -169,13 +167,18 @@ Result<void> Delivery::deliver_local(std::string message,
   }
   struct Placed {
     const LocalRecipient* recipient;
+    std::optional<store::Account> owner;  // read once: the script, the trail, what follows
     Disposition disposition;
     std::vector<store::DeliveryTarget> targets;
     std::vector<std::string> mailboxes;  // their names, for the audit trail
   };
   std::vector<Placed> placed;
   for (const LocalRecipient& recipient : unique) {
-    Placed& one = placed.emplace_back(Placed{&recipient, dispose(recipient, message, envelope)});
+    auto owner = store_.get_account(recipient.account);
+    Placed& one = placed.emplace_back(
+        Placed{&recipient, owner ? std::optional(std::move(*owner)) : std::nullopt, Disposition{}});
+    one.disposition =
+        dispose(recipient, one.owner ? one.owner->address : std::string(), message, envelope);
     for (const Disposition::Copy& copy : one.disposition.copies) {
       auto chosen = store_.find_mailbox(recipient.account, copy.mailbox);
       if (!chosen && chosen.error().code == Errc::NotFound && copy.create) {
@@ -209,7 +212,9 @@ Result<void> Delivery::deliver_local(std::string message,
   }
   std::size_t stored = 0;
   const std::size_t size = message.size();
-  store::NewMessage prepared = prepare_message(message);
+  // The message moves into the store's form; what follows reads it there.
+  store::NewMessage prepared = prepare_message(std::move(message));
+  const std::string& raw = prepared.raw;
   if (!shared.empty()) {
     auto delivered = store_.deliver(prepared, shared);
     if (!delivered) return tl::unexpected(delivered.error());
@@ -225,69 +230,52 @@ Result<void> Delivery::deliver_local(std::string message,
       "rampart_local_deliveries_total", metrics::Type::Counter, "Messages put in local mailboxes.");
   count.add(static_cast<std::int64_t>(stored));
   for (const Placed& one : placed) {
-    // What a script did shows in the log too (the audit record below has it as well).
+    // What a script did shows in the log too (the audit record has it as well).
     if (!one.disposition.summary.empty()) {
       log::info("delivery: " + one.recipient->address + ": " + one.disposition.summary);
     }
-  }
-  for (const Placed& one : placed) {
-    if (!trail_) break;
-    auto owner = store_.get_account(one.recipient->account);
-    if (!owner) continue;
+    if (!one.owner) continue;
+    const store::Account& owner = *one.owner;
     std::string mailboxes;
     for (const std::string& name : one.mailboxes) {
       mailboxes += (mailboxes.empty() ? "" : ", ") + name;
     }
-    trail_->record(
-        {.kind = audit::kDelivery,
-         .account = owner->address,
-         .actor = origin.actor,
-         .address = origin.address,
-         .protocol = origin.protocol,
-         .mailbox = mailboxes,
-         .count = static_cast<std::int64_t>(one.targets.size()),
-         .detail = origin.detail + " to <" + owner->address + ">, " + std::to_string(size) +
-                   " bytes" +
-                   (one.disposition.summary.empty() ? "" : ", " + one.disposition.summary)});
+    if (trail_) {
+      trail_->record(
+          {.kind = audit::kDelivery,
+           .account = owner.address,
+           .actor = origin.actor,
+           .address = origin.address,
+           .protocol = origin.protocol,
+           .mailbox = mailboxes,
+           .count = static_cast<std::int64_t>(one.targets.size()),
+           .detail = origin.detail + " to <" + owner.address + ">, " + std::to_string(size) +
+                     " bytes" +
+                     (one.disposition.summary.empty() ? "" : ", " + one.disposition.summary)});
+    }
+    follow_up(owner, *one.recipient, one.disposition, raw, envelope);
   }
-  for (const Placed& one : placed) follow_up(*one.recipient, one.disposition, message, envelope);
   return {};
 }
 
-std::string Delivery::arc_seal(std::string_view message, const std::string& domain) {
-  const auto keys = keys_ ? keys_->keys(domain) : std::vector<dkim::Key>{};
+std::string Delivery::arc_seal(std::string_view message, const Envelope& envelope) {
+  const auto keys = keys_ ? keys_->keys(envelope.arc_sealer) : std::vector<dkim::Key>{};
   if (keys.empty()) return {};
   // RSA where there is one: what every ARC validator checks.
   const auto key = std::find_if(keys.begin(), keys.end(), [](const dkim::Key& candidate) {
     return candidate.algorithm == dkim::Algorithm::Rsa;
   });
-  // The results this server recorded when the message arrived, and what they said of
-  // the chain it came with: the only Authentication-Results field in our name (the MX
-  // removes any other that claims it).
-  std::string results = authserv_id_ + "; none";
-  auto chain = dkim::ArcVerdict::Result::None;
-  for (std::string_view value :
-       mime::find_header(mime::header_block(message), "Authentication-Results")) {
-    if (authserv_id_.empty() || mailauth::authserv_id_of(value) != lowercase(authserv_id_))
-      continue;
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-      value.remove_prefix(1);
-    results = std::string(value);
-    // "arc=RESULT", not the end of "dmarc=".
-    for (auto arc = value.find("arc="); arc != std::string_view::npos;
-         arc = value.find("arc=", arc + 1)) {
-      if (arc > 0 && std::isalnum(static_cast<unsigned char>(value[arc - 1]))) continue;
-      if (value.substr(arc + 4).starts_with("pass")) chain = dkim::ArcVerdict::Result::Pass;
-      if (value.substr(arc + 4).starts_with("fail")) chain = dkim::ArcVerdict::Result::Fail;
-    }
-    break;
-  }
-  return dkim::seal_arc(message, domain, key != keys.end() ? *key : keys.front(), results, chain,
-                        unix_seconds());
+  // Not checked (LMTP, checks off): the sealer records that it found nothing.
+  const std::string results =
+      envelope.auth_results.empty() ? envelope.arc_sealer + "; none" : envelope.auth_results;
+  return dkim::seal_arc(
+      message, envelope.arc_sealer, key != keys.end() ? *key : keys.front(), results,
+      envelope.arc_passed ? dkim::ArcVerdict::Result::Pass : dkim::ArcVerdict::Result::None,
+      unix_seconds());
 }
 
 Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& entry,
-                               const std::string& arc_sealer) {
+                               const Envelope& envelope) {
   if (keys_) {
     // RFC 6376: the signing domain is the From address's (DMARC aligns on it).
     const auto from = mime::find_header(mime::header_block(message), "From");
@@ -297,7 +285,7 @@ Result<void> Delivery::enqueue(std::string message, const store::QueueEntry& ent
     auto ours = domain.empty() ? Result<bool>(false) : is_local_domain(domain);
     const auto keys = ours && *ours ? keys_->keys(domain) : std::vector<dkim::Key>{};
     if (!keys.empty()) message = dkim::sign(message, domain, keys, unix_seconds()) + message;
-    if (!arc_sealer.empty()) message = arc_seal(message, arc_sealer) + message;
+    if (!envelope.arc_sealer.empty()) message = arc_seal(message, envelope) + message;
   }
   auto queued = store_.enqueue(prepare_message(std::move(message)), entry);
   if (!queued) return tl::unexpected(queued.error());

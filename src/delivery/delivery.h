@@ -55,6 +55,11 @@ struct Envelope {
   // What the MX's filters found, for Sieve's spamtest and virustest (RFC 5235): unset
   // when not tested; spam_score 1..10, spam_percent 0..100, virus_score 1..5.
   std::optional<int> spam_score, spam_percent, virus_score;
+  // What the MX's checks found (mailauth/inbound.h): this server's Authentication-Results
+  // value (from its authserv-id on; empty: not checked) and whether the ARC chain the
+  // message came with validated. An ARC seal records them.
+  std::string auth_results;
+  bool arc_passed = false;
   // The hosted domain whose key seals the message's ARC set (RFC 8617) when it goes to
   // the queue: set for what an account forwards (a Sieve redirect). Empty: not sealed.
   std::string arc_sealer;
@@ -85,8 +90,7 @@ struct Disposition {
   std::optional<std::string> edited;  // editheader: the message the copies and redirects get
   std::vector<std::string> redirects;
   std::optional<std::string> refusal;  // reject/ereject: the reason told to the sender
-  // A vacation answer to consider (RFC 5230): Sieve's, or the JMAP VacationResponse's.
-  std::optional<AutoReply> reply;
+  std::optional<AutoReply> reply;      // the script's vacation answer to consider (RFC 5230)
   std::vector<std::pair<std::string, std::int64_t>> duplicates;  // ids to remember, until
   std::string summary;  // what the script did, for the log and the audit record
 };
@@ -95,15 +99,10 @@ class Delivery {
  public:
   // `directory` says where a recipient's mail lands and which addresses an account
   // owns; `trail` is where each local delivery is recorded (null: not recorded);
-  // `keys` sign what goes to the outbound queue (null: not signed); `authserv_id` is the
-  // name this server's Authentication-Results fields carry (what an ARC seal records).
+  // `keys` sign what goes to the outbound queue (null: not signed).
   Delivery(store::Store& store, directory::Directory& directory, audit::Trail* trail = nullptr,
-           dkim::KeyStore* keys = nullptr, std::string authserv_id = {})
-      : store_(store),
-        directory_(directory),
-        trail_(trail),
-        keys_(keys),
-        authserv_id_(std::move(authserv_id)) {}
+           dkim::KeyStore* keys = nullptr)
+      : store_(store), directory_(directory), trail_(trail), keys_(keys) {}
 
   // The one way a message goes to its recipients, from SMTP, LMTP, JMAP
   // EmailSubmission, vacation replies and alert mail: each recipient is resolved
@@ -150,23 +149,26 @@ class Delivery {
                              const Origin& origin, const Envelope& envelope);
 
   // What the account's active script, run over `message`, does with it; without a
-  // script (or when it fails) one copy in the envelope's mailbox. The JMAP
-  // VacationResponse, when on, answers whatever the script did not.
-  Disposition dispose(const LocalRecipient& recipient, const std::string& message,
-                      const Envelope& envelope);
+  // script (or when it fails) one copy in the envelope's mailbox. `owner` is the
+  // account's address (empty when it could not be read).
+  Disposition dispose(const LocalRecipient& recipient, std::string_view owner,
+                      const std::string& message, const Envelope& envelope);
   // After the copies are stored: redirects, the refusal's report, the vacation answer
-  // and the duplicate ids. Best effort: the delivery has succeeded whatever happens.
-  void follow_up(const LocalRecipient& recipient, const Disposition& disposition,
-                 const std::string& message, const Envelope& envelope);
+  // (the script's, else the JMAP VacationResponse's when on, for what the script did not
+  // refuse or throw away) and the duplicate ids. Best effort: the delivery has
+  // succeeded whatever happens.
+  void follow_up(const store::Account& owner, const LocalRecipient& recipient,
+                 const Disposition& disposition, const std::string& message,
+                 const Envelope& envelope);
 
   // Puts `message` in the outbound queue for `entry.recipients`, DKIM-signed for the
-  // domain of its From when that domain is ours and has keys, and ARC-sealed by
-  // `arc_sealer` when set (arc_seal); durable on return.
+  // domain of its From when that domain is ours and has keys, and ARC-sealed by the
+  // envelope's `arc_sealer` when set (arc_seal); durable on return.
   Result<void> enqueue(std::string message, const store::QueueEntry& entry,
-                       const std::string& arc_sealer);
-  // The ARC set `domain` adds to a message it forwards (dkim/arc.h), recording this
-  // server's Authentication-Results for it; empty when it has no key or must not seal.
-  std::string arc_seal(std::string_view message, const std::string& domain);
+                       const Envelope& envelope);
+  // The ARC set the envelope's `arc_sealer` adds to a message it forwards (dkim/arc.h),
+  // recording the envelope's checks; empty when it has no key or must not seal.
+  std::string arc_seal(std::string_view message, const Envelope& envelope);
 
   void answer(const store::Account& owner, const AutoReply& reply, std::string_view envelope_sender,
               std::string_view header);
@@ -177,7 +179,6 @@ class Delivery {
   directory::Directory& directory_;
   audit::Trail* trail_;
   dkim::KeyStore* keys_;
-  const std::string authserv_id_;
   std::function<void()> on_queued_;
   std::mutex redirects_mutex_;
   std::map<store::AccountId, std::vector<std::int64_t>> redirect_times_;  // within the hour

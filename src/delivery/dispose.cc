@@ -46,10 +46,22 @@ std::pair<std::int64_t, std::string> duplicate_record(std::string_view data) {
           std::string(data.substr(space + 1))};
 }
 
+// The account's JMAP VacationResponse as an answer, when it is on.
+std::optional<AutoReply> vacation_response(store::ObjectStore& store, store::AccountId account,
+                                           std::int64_t now) {
+  auto settings = store.list_objects(account, kVacationType);
+  if (!settings || settings->empty()) return std::nullopt;
+  const Vacation vacation = vacation_from_json(settings->front().data);
+  if (!vacation_active(vacation, now)) return std::nullopt;
+  AutoReply reply = reply_of(vacation);
+  reply.since = settings->front().modseq;
+  return reply;
+}
+
 }  // namespace
 
-Disposition Delivery::dispose(const LocalRecipient& recipient, const std::string& message,
-                              const Envelope& envelope) {
+Disposition Delivery::dispose(const LocalRecipient& recipient, std::string_view owner,
+                              const std::string& message, const Envelope& envelope) {
   Disposition out;
   const Disposition::Copy keep{.mailbox = envelope.mailbox, .create = false, .flags = {}};
   const std::int64_t now = unix_seconds();
@@ -80,9 +92,8 @@ Disposition Delivery::dispose(const LocalRecipient& recipient, const std::string
                        .virus_score = envelope.virus_score,
                        .now = now,
                        .zone_minutes = 0};
-    if (auto owner = store_.get_account(recipient.account);
-        owner && owner->address != recipient.address) {
-      input.recipient_addresses.push_back(owner->address);
+    if (!owner.empty() && owner != recipient.address) {
+      input.recipient_addresses.emplace_back(owner);
     }
     std::optional<std::vector<store::StoredObject>> seen;  // read once, if asked
     sieve::Callbacks callbacks;
@@ -182,18 +193,6 @@ Disposition Delivery::dispose(const LocalRecipient& recipient, const std::string
         out.summary += (out.summary.empty() ? "sieve: " : ", ") + step;
     }
   }
-  // The JMAP VacationResponse answers what the script did not (and what it did not
-  // refuse or throw away).
-  if (!out.reply && !out.refusal && !out.copies.empty()) {
-    auto settings = store_.list_objects(recipient.account, kVacationType);
-    if (settings && !settings->empty()) {
-      const Vacation vacation = vacation_from_json(settings->front().data);
-      if (vacation_active(vacation, now)) {
-        out.reply = reply_of(vacation);
-        out.reply->since = settings->front().modseq;
-      }
-    }
-  }
   return out;
 }
 
@@ -207,10 +206,9 @@ bool Delivery::allow_redirect(store::AccountId account) {
   return true;
 }
 
-void Delivery::follow_up(const LocalRecipient& recipient, const Disposition& disposition,
-                         const std::string& message, const Envelope& envelope) {
-  auto owner = store_.get_account(recipient.account);
-  if (!owner) return;
+void Delivery::follow_up(const store::Account& owner, const LocalRecipient& recipient,
+                         const Disposition& disposition, const std::string& message,
+                         const Envelope& envelope) {
   const std::string& delivered = disposition.edited ? *disposition.edited : message;
   const std::string_view header = mime::header_block(delivered);
   const std::int64_t now = unix_seconds();
@@ -218,10 +216,10 @@ void Delivery::follow_up(const LocalRecipient& recipient, const Disposition& dis
   for (const std::string& address : disposition.redirects) {
     bool looped = false;
     for (std::string_view value : mime::find_header(header, kRedirectedField)) {
-      looped |= lowercase(mime::decode_text(value)) == owner->address;
+      looped |= lowercase(mime::decode_text(value)) == owner.address;
     }
-    if (looped || address == lowercase(envelope.mail_from) || !allow_redirect(owner->id)) {
-      log::warn("delivery: redirect of " + owner->address + " to " + address + " not made (" +
+    if (looped || address == lowercase(envelope.mail_from) || !allow_redirect(owner.id)) {
+      log::warn("delivery: redirect of " + owner.address + " to " + address + " not made (" +
                 (looped                                     ? "a loop"
                  : address == lowercase(envelope.mail_from) ? "back to the sender"
                                                             : "over the hourly limit") +
@@ -239,22 +237,24 @@ void Delivery::follow_up(const LocalRecipient& recipient, const Disposition& dis
                      .envid = {}};
     // RFC 8617: forwarding breaks SPF (and often DKIM); the seal vouches for what this
     // server found when the message arrived.
-    forward.arc_sealer = std::string(domain_of(owner->address));
+    forward.auth_results = envelope.auth_results;
+    forward.arc_passed = envelope.arc_passed;
+    forward.arc_sealer = std::string(domain_of(owner.address));
     auto sent = submit(
-        forward, std::string(kRedirectedField) + ": " + owner->address + "\r\n" + std::string(body),
+        forward, std::string(kRedirectedField) + ": " + owner.address + "\r\n" + std::string(body),
         {.protocol = "sieve",
-         .actor = owner->address,
+         .actor = owner.address,
          .address = {},
-         .detail = "redirect by " + owner->address + " to <" + address + ">"},
-        owner->id);
+         .detail = "redirect by " + owner.address + " to <" + address + ">"},
+        owner.id);
     if (!sent) log::warn("delivery: redirect to " + address + ": " + sent.error().detail);
   }
 
   if (disposition.refusal && !envelope.mail_from.empty()) {
     // RFC 5429 section 2.1: refused after the message was accepted, the sender hears
     // it in a delivery status notification.
-    const auto at = owner->address.rfind('@');
-    const Dsn report{.reporting_mta = owner->address.substr(at + 1),
+    const auto at = owner.address.rfind('@');
+    const Dsn report{.reporting_mta = owner.address.substr(at + 1),
                      .to = envelope.mail_from,
                      .envid = envelope.envid,
                      .arrival = now,
@@ -272,19 +272,25 @@ void Delivery::follow_up(const LocalRecipient& recipient, const Disposition& dis
                        {.protocol = "dsn",
                         .actor = {},
                         .address = {},
-                        .detail = "Sieve reject by " + owner->address},
+                        .detail = "Sieve reject by " + owner.address},
                        0);
     if (!sent)
       log::warn("delivery: reject report to " + envelope.mail_from + ": " + sent.error().detail);
   }
 
-  if (disposition.reply && !envelope.mail_from.empty() && envelope.mailbox == "INBOX" &&
+  if (!envelope.mail_from.empty() && envelope.mailbox == "INBOX" &&
       may_auto_reply(envelope.mail_from, header)) {
-    answer(*owner, *disposition.reply, envelope.mail_from, header);
+    std::optional<AutoReply> reply = disposition.reply;
+    // The JMAP VacationResponse answers what the script did not (and what it did not
+    // refuse or throw away).
+    if (!reply && !disposition.refusal && !disposition.copies.empty()) {
+      reply = vacation_response(store_, owner.id, now);
+    }
+    if (reply) answer(owner, *reply, envelope.mail_from, header);
   }
 
   if (!disposition.duplicates.empty()) {
-    auto records = store_.list_objects(owner->id, kDuplicateType);
+    auto records = store_.list_objects(owner.id, kDuplicateType);
     if (!records) return;
     for (const auto& [key, period] : disposition.duplicates) {
       // A negative period is :last: it counts from this delivery even if seen before.
@@ -304,7 +310,7 @@ void Delivery::follow_up(const LocalRecipient& recipient, const Disposition& dis
       if (id == 0 && records->size() >= kMaxDuplicateIds) id = oldest;
       const std::int64_t until = now + (period < 0 ? -period : period);
       auto kept =
-          store_.put_object(owner->id, kDuplicateType, id, std::to_string(until) + " " + key);
+          store_.put_object(owner.id, kDuplicateType, id, std::to_string(until) + " " + key);
       if (kept && id == 0) records->push_back(*kept);
     }
   }

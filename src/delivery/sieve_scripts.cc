@@ -114,40 +114,45 @@ Result<std::optional<SieveScript>> SieveScripts::active(store::AccountId account
   return std::optional<SieveScript>{};
 }
 
-Result<void> SieveScripts::have_space(store::AccountId account, std::string_view name,
-                                      std::size_t size) {
+Result<std::int64_t> SieveScripts::slot(const std::vector<Stored>& stored, std::string_view name,
+                                        std::size_t size) {
   if (!valid_name(name)) return fail(Errc::BadInput, "not a valid script name");
   if (size > kMaxScriptBytes) {
     return fail(Errc::TooBig,
                 "a script may have at most " + std::to_string(kMaxScriptBytes) + " bytes");
   }
-  auto stored = load(account);
-  if (!stored) return tl::unexpected(stored.error());
-  const bool replaces = std::any_of(stored->begin(), stored->end(),
-                                    [&](const Stored& entry) { return entry.script.name == name; });
-  if (!replaces && stored->size() >= kMaxScripts) {
+  for (const Stored& entry : stored) {
+    if (entry.script.name == name) return entry.id;
+  }
+  if (stored.size() >= kMaxScripts) {
     return fail(Errc::TooBig,
                 "an account may have at most " + std::to_string(kMaxScripts) + " scripts");
   }
+  return 0;
+}
+
+Result<void> SieveScripts::have_space(store::AccountId account, std::string_view name,
+                                      std::size_t size) {
+  auto stored = load(account);
+  if (!stored) return tl::unexpected(stored.error());
+  auto id = slot(*stored, name, size);
+  if (!id) return tl::unexpected(id.error());
   return {};
 }
 
 Result<void> SieveScripts::put(store::AccountId account, std::string_view name,
                                std::string_view content) {
-  std::lock_guard lock(write_mutex());
-  if (auto space = have_space(account, name, content.size()); !space) return space;
   sieve::SieveLimits limits;
   limits.max_script_bytes = kMaxScriptBytes;
   if (auto parsed = sieve::parse_script(content, limits); !parsed) {
     return tl::unexpected(parsed.error());
   }
+  std::lock_guard lock(write_mutex());
   auto stored = load(account);
   if (!stored) return tl::unexpected(stored.error());
-  std::int64_t id = 0;
-  for (const Stored& entry : *stored) {
-    if (entry.script.name == name) id = entry.id;
-  }
-  auto kept = store_.put_object(account, kSieveScriptType, id, to_json(name, content));
+  auto id = slot(*stored, name, content.size());
+  if (!id) return tl::unexpected(id.error());
+  auto kept = store_.put_object(account, kSieveScriptType, *id, to_json(name, content));
   if (!kept) return tl::unexpected(kept.error());
   return {};
 }

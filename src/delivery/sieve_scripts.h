@@ -45,8 +45,9 @@ class SieveScripts {
   // Whether a script of `size` bytes named `name` would fit (TooBig: too large or too
   // many scripts) and the name is one (BadInput: empty, too long, control characters).
   Result<void> have_space(store::AccountId account, std::string_view name, std::size_t size);
-  // Stores the script (replacing one of the same name) once it parses; BadInput or
-  // TooBig with the parser's "line N: ..." otherwise.
+  // Stores the script (replacing one of the same name) once it parses: BadInput with the
+  // parser's "line N: ..." when it does not (its words are about the caller's text), or
+  // BadInput for the name and TooBig as have_space.
   Result<void> put(store::AccountId account, std::string_view name, std::string_view content);
   // Makes `name` the active script; an empty name deactivates whichever is.
   Result<void> activate(store::AccountId account, std::string_view name);
@@ -64,6 +65,10 @@ class SieveScripts {
     SieveScript script;
   };
   Result<std::vector<Stored>> load(store::AccountId account);
+  // The id of the record a script of `size` bytes named `name` goes in (0: a new one),
+  // or why it cannot (have_space).
+  static Result<std::int64_t> slot(const std::vector<Stored>& stored, std::string_view name,
+                                   std::size_t size);
   // The active record's id (0: none) and the name it holds.
   Result<std::pair<std::int64_t, std::string>> load_active(store::AccountId account,
                                                            store::ModSeq* modseq = nullptr);

@@ -97,10 +97,11 @@ std::string describe(const RspamdVerdict& verdict);
 // X-Spamd-Result saying why.
 std::string spam_header_fields(const RspamdVerdict& verdict);
 
-// `message` with the X-Spamd-Result, X-Spamd-Bar, X-Spam and X-Spam-* fields that came
-// with it removed (a sender must not forge our verdict), and with `subject`, when not
-// empty, in place of its Subject (added when it has none; encoded as RFC 2047 asks).
-std::string mark_message(std::string_view message, std::string_view subject);
+// Removes from `message` the X-Spamd-Result, X-Spamd-Bar, X-Spam and X-Spam-* fields that
+// came with it (a sender must not forge our verdict), and puts `subject`, when not empty,
+// in place of its Subject (added when it has none; encoded as RFC 2047 asks). A message
+// with nothing to change is left as it is, not copied.
+void mark_message(std::string& message, std::string_view subject);
 
 // Sieve's spamtest (RFC 5235 section 3.2) for `verdict`: 1 (tested, clear) up to 10 (as
 // sure as the reject threshold), and the percentage of that threshold, 0 to 100.

@@ -310,17 +310,20 @@ std::string spam_header_fields(const RspamdVerdict& verdict) {
   return field;
 }
 
-std::string mark_message(std::string_view message, std::string_view subject) {
+void mark_message(std::string& text, std::string_view subject) {
+  const std::string_view message = text;
   const std::string_view header = mime::header_block(message);
   std::string out;
-  out.reserve(message.size() + subject.size() + 16);
   std::size_t kept_from = 0;
+  bool changed = false;
   bool replaced = subject.empty();
   for (const mime::HeaderField& field : mime::header_fields(header)) {
     const bool ours = iequals(field.name, "X-Spamd-Result") || iequals(field.name, "X-Spamd-Bar") ||
                       iequals(field.name, "X-Spam") || istarts_with(field.name, "X-Spam-");
     const bool is_subject = !subject.empty() && iequals(field.name, "Subject");
     if (!ours && !is_subject) continue;
+    if (!changed) out.reserve(message.size() + subject.size() + 16);
+    changed = true;
     // The field runs from its line's start to the end of its last line.
     std::size_t end =
         static_cast<std::size_t>(field.value.data() - message.data()) + field.value.size();
@@ -335,11 +338,13 @@ std::string mark_message(std::string_view message, std::string_view subject) {
   }
   if (!replaced) {
     // No Subject field: one at the top.
-    return "Subject: " + mime::encode_unstructured(subject) + "\r\n" + out +
+    text = "Subject: " + mime::encode_unstructured(subject) + "\r\n" + out +
            std::string(message.substr(kept_from));
+    return;
   }
+  if (!changed) return;
   out.append(message.substr(kept_from));
-  return out;
+  text = std::move(out);
 }
 
 SpamTest spam_test(const RspamdVerdict& verdict) {

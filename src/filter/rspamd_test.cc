@@ -155,15 +155,18 @@ TEST(Rspamd, MarkingRemovesForgedVerdictsAndRewritesTheSubject) {
   const std::string message =
       "X-Spam: No\r\nSubject: Hello\r\n there\r\nX-Spamd-Result: no action;\r\n\tFAKE(0)\r\n"
       "X-Spam-Flag: NO\r\nTo: bob@example.test\r\n\r\nX-Spam: body stays\r\n";
-  EXPECT_EQ(mark_message(message, ""),
+  auto marked = [](std::string text, std::string_view subject) {
+    mark_message(text, subject);
+    return text;
+  };
+  EXPECT_EQ(marked(message, ""),
             "Subject: Hello\r\n there\r\nTo: bob@example.test\r\n\r\nX-Spam: body stays\r\n");
   EXPECT_EQ(
-      mark_message(message, "***SPAM*** Hello there"),
+      marked(message, "***SPAM*** Hello there"),
       "Subject: ***SPAM*** Hello there\r\nTo: bob@example.test\r\n\r\nX-Spam: body stays\r\n");
-  EXPECT_EQ(mark_message("To: x\r\n\r\nhi\r\n", "[SPAM]"),
-            "Subject: [SPAM]\r\nTo: x\r\n\r\nhi\r\n");
-  EXPECT_EQ(mark_message("Subject: a\r\n\r\n", "Grüße"),
-            "Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n\r\n");
+  EXPECT_EQ(marked("To: x\r\n\r\nhi\r\n", "[SPAM]"), "Subject: [SPAM]\r\nTo: x\r\n\r\nhi\r\n");
+  EXPECT_EQ(marked("Subject: a\r\n\r\n", "Grüße"), "Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n\r\n");
+  EXPECT_EQ(marked("To: x\r\n\r\nhi\r\n", ""), "To: x\r\n\r\nhi\r\n");
 }
 
 TEST(Rspamd, SpamtestScalesToTheRejectThreshold) {

@@ -221,6 +221,9 @@ asio::awaitable<Verdicts> Inbound::check_message(std::string_view message, SpfOu
       .properties = {}};
   results.push_back(std::move(arc_result));
   verdicts.header = authentication_results(authserv_id_, results);
+  constexpr std::string_view kName = "Authentication-Results: ";
+  verdicts.results =
+      verdicts.header.substr(kName.size(), verdicts.header.size() - kName.size() - 2);
   co_return verdicts;
 }
 

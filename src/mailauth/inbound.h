@@ -42,6 +42,8 @@ struct Verdicts {
   // 7.2, local policy): the policy it had, else None.
   DmarcRecord::Policy arc_overridden = DmarcRecord::Policy::None;
   std::string header;  // the Authentication-Results field, CRLF-ended
+  // Its value, from the authserv-id on, without the final CRLF: what an ARC seal records.
+  std::string results;
   // "spf=pass dkim=pass dmarc=pass arc=none": for the log and the audit trail.
   std::string summary() const;
 };

@@ -61,16 +61,11 @@ Reply failure(const Error& error, std::string_view name) {
   }
 }
 
-// Checks what PUTSCRIPT and CHECKSCRIPT send: the size, then the script itself; the
-// parser's words ("line 3: ...") are about the client's own text.
-std::optional<Reply> check_script(const std::string& content) {
-  if (content.size() > SieveScripts::kMaxScriptBytes) {
-    return no("QUOTA/MAXSIZE", "A script may have at most " +
-                                   std::to_string(SieveScripts::kMaxScriptBytes) + " octets");
-  }
-  auto parsed = sieve::parse_script(content);
-  if (!parsed) return no("", parsed.error().detail);
-  return std::nullopt;
+// A script of `size` octets is past what an account may keep.
+std::optional<Reply> too_big(std::uint64_t size) {
+  if (size <= SieveScripts::kMaxScriptBytes) return std::nullopt;
+  return no("QUOTA/MAXSIZE", "A script may have at most " +
+                                 std::to_string(SieveScripts::kMaxScriptBytes) + " octets");
 }
 
 // One script command of a logged-in account, on the blocking pool.
@@ -79,22 +74,24 @@ Reply manage(SieveScripts& scripts, store::AccountId account, const Command& com
   switch (command.verb) {
     case Verb::Havespace: {
       if (!SieveScripts::valid_name(name)) return no("", "Not a valid script name");
-      if (command.number > SieveScripts::kMaxScriptBytes) {
-        return no("QUOTA/MAXSIZE", "A script may have at most " +
-                                       std::to_string(SieveScripts::kMaxScriptBytes) + " octets");
-      }
+      if (auto refused = too_big(command.number)) return *refused;
       auto space = scripts.have_space(account, name, static_cast<std::size_t>(command.number));
       if (!space) return failure(space.error(), name);
       return {};
     }
     case Verb::Checkscript: {
-      if (auto refused = check_script(command.strings[0])) return *refused;
+      if (auto refused = too_big(command.strings[0].size())) return *refused;
+      // The parser's words ("line 3: ...") are about the client's own text.
+      auto parsed = sieve::parse_script(command.strings[0]);
+      if (!parsed) return no("", parsed.error().detail);
       return {};
     }
     case Verb::Putscript: {
       if (!SieveScripts::valid_name(name)) return no("", "Not a valid script name");
-      if (auto refused = check_script(command.strings[1])) return *refused;
+      if (auto refused = too_big(command.strings[1].size())) return *refused;
       auto put = scripts.put(account, name, command.strings[1]);
+      // The name is valid: a BadInput is the parser's, about the client's own script.
+      if (!put && put.error().code == Errc::BadInput) return no("", put.error().detail);
       if (!put) return failure(put.error(), name);
       return {.ok = true,
               .code = {},

@@ -737,6 +737,8 @@ asio::awaitable<void> Session::finish_message(std::string message, bool too_big)
       envelope.mailbox = "Junk";
     }
     checks = verdicts.header;
+    envelope.auth_results = verdicts.results;
+    envelope.arc_passed = verdicts.arc.result == dkim::ArcVerdict::Result::Pass;
   }
   if (services_.clamav && options_.mode != Mode::Lmtp) {
     const filter::ClamavSettings& clamav = *services_.clamav;

@@ -37,7 +37,7 @@ asio::awaitable<SpamOutcome> filter_spam(asio::any_io_executor executor,
       outcome = {
           451, "4.7.1", "The message could not be scanned for spam, try again later", {}, {}};
     } else if (mx) {
-      message = filter::mark_message(message, "");
+      filter::mark_message(message, "");
       outcome.fields = filter::spam_header_fields(verdict);
     }
     co_return outcome;
@@ -60,7 +60,7 @@ asio::awaitable<SpamOutcome> filter_spam(asio::any_io_executor executor,
       verdict.action == filter::RspamdAction::Junk) {
     envelope.mailbox = "Junk";
   }
-  message = filter::mark_message(message, verdict.subject);
+  filter::mark_message(message, verdict.subject);
   outcome.fields = filter::spam_header_fields(verdict);
   const filter::SpamTest test = filter::spam_test(verdict);
   envelope.spam_score = test.score;

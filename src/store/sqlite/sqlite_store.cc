@@ -97,18 +97,22 @@ Result<std::vector<Appended>> Database::add_message(const NewMessage& message,
   auto meta = meta_of(message);
   if (!meta) return tl::unexpected(meta.error());
   if (targets.empty()) return std::vector<Appended>{};
-  return write_with_blob(message, meta->blob_id,
-                         [&](Transaction& transaction) -> Result<std::vector<Appended>> {
-                           std::vector<Appended> appended;
-                           for (const auto& target : targets) {
-                             MessageMeta copy = *meta;
-                             if (target.flags) copy.flags = valid_flags(*target.flags);
-                             auto added = insert_message(transaction, target, copy, &message);
-                             if (!added) return tl::unexpected(added.error());
-                             appended.push_back(*added);
-                           }
-                           return appended;
-                         });
+  return write_with_blob(
+      message, meta->blob_id, [&](Transaction& transaction) -> Result<std::vector<Appended>> {
+        std::vector<Appended> appended;
+        for (const auto& target : targets) {
+          // A copy of its own only for a target with its own flags.
+          std::optional<MessageMeta> flagged;
+          if (target.flags) {
+            flagged = *meta;
+            flagged->flags = valid_flags(*target.flags);
+          }
+          auto added = insert_message(transaction, target, flagged ? *flagged : *meta, &message);
+          if (!added) return tl::unexpected(added.error());
+          appended.push_back(*added);
+        }
+        return appended;
+      });
 }
 
 Result<std::vector<Appended>> Database::add_messages(const std::vector<NewMessage>& messages,
