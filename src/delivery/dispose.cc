@@ -24,6 +24,8 @@ constexpr char kDuplicateType[] = "SieveDuplicate";
 // Duplicate ids an account remembers (RFC 7352); past this, the oldest is forgotten.
 constexpr std::size_t kMaxDuplicateIds = 1000;
 constexpr std::size_t kMaxRedirectsPerHour = 100;
+// Senders an account remembers having answered (vacation, RFC 3834 section 2).
+constexpr std::size_t kMaxRepliedSenders = 10000;
 // A redirected copy says who redirected it; a message that already passed an account's
 // redirect is not redirected by it again (a loop between two scripts ends at once).
 constexpr char kRedirectedField[] = "X-Sieve-Redirected-From";
@@ -341,15 +343,19 @@ void Delivery::answer(const store::Account& owner, const AutoReply& reply,
   const std::string key = reply.handle == "jmap-vacation" ? sender : sender + " " + reply.handle;
   auto replied = store_.list_objects(owner.id, kVacationRepliedType);
   if (!replied) return;
-  std::int64_t record = 0;
+  std::int64_t record = 0, oldest = 0, oldest_time = INT64_MAX;
   for (const auto& entry : *replied) {
     const auto space = entry.data.find(' ');
+    const std::int64_t last = std::atoll(entry.data.substr(0, space).c_str());
+    if (last < oldest_time) oldest_time = last, oldest = entry.id;
     if (space == std::string::npos || entry.data.substr(space + 1) != key) continue;
     record = entry.id;
-    const std::int64_t last = std::atoll(entry.data.substr(0, space).c_str());
     // Answered since the setting last changed, and within the interval: not again.
     if (now - last < reply.interval && entry.modseq > reply.since) return;
   }
+  // Past kMaxRepliedSenders the oldest record is reused: a flood of senders cannot make
+  // the account keep more (that one sender may then be answered again early).
+  if (record == 0 && replied->size() >= kMaxRepliedSenders) record = oldest;
   if (!store_.put_object(owner.id, kVacationRepliedType, record, std::to_string(now) + " " + key)) {
     return;
   }
