@@ -24,31 +24,37 @@ def not_after(cert_path):
 
 class TestSslTest(unittest.TestCase):
     """testssl.sh against each TLS listener (STARTTLS ones through their protocol);
-    any finding of severity MEDIUM or above fails."""
+    any finding of severity MEDIUM or above fails.
 
-    # (service, testssl's STARTTLS protocol or None for implicit TLS)
-    LISTENERS = [("smtp", "smtp"), ("submission", "smtp"), ("submissions", None),
-                 ("imap", "imap"), ("imaps", None), ("pop3", "pop3"), ("pop3s", None),
-                 ("https", None)]
+    Every listener serves the one TLS context (net/tls.cc), so the whole scan (about 150 s
+    of CPU each) runs on one STARTTLS listener, one implicit-TLS mail listener and HTTPS;
+    the others are checked for the protocols they offer, which is what their own
+    handshake path could change."""
+
+    # (service, testssl's STARTTLS protocol or None for implicit TLS, whole scan)
+    LISTENERS = [("smtp", "smtp", True), ("submission", "smtp", False),
+                 ("submissions", None, False), ("imap", "imap", False), ("imaps", None, True),
+                 ("pop3", "pop3", False), ("pop3s", None, False), ("https", None, True)]
 
     def test_no_finding_of_medium_or_above_on_any_listener(self):
         work = tempfile.TemporaryDirectory(prefix="rampart-testssl-")
         self.addCleanup(work.cleanup)
         ca, cert, key = make_ca_signed_pair(work.name)
         readable_by_server(cert, key)
-        instance = Instance([service for service, _ in self.LISTENERS],
+        instance = Instance([service for service, _, _ in self.LISTENERS],
                             extra=f'[tls]\ncert = "{cert}"\nkey = "{key}"')
         self.addCleanup(instance.close)
         instance.start()
 
         def scan(listener):
-            service, starttls = listener
+            service, starttls, whole = listener
             report = os.path.join(work.name, f"{service}.json")
             # Protocols, cipher categories, forward secrecy, certificate and server
             # defaults, cipher order and the known vulnerabilities; not the per-cipher
             # listing or client simulation, which rate nothing.
+            checks = ["-p", "-s", "-f", "-S", "-P", "-U"] if whole else ["-p"]
             command = ["testssl", "--quiet", "--warnings", "off", "--color", "0",
-                       "--add-ca", ca, "--ip", "127.0.0.1", "-p", "-s", "-f", "-S", "-P", "-U",
+                       "--add-ca", ca, "--ip", "127.0.0.1", *checks,
                        "--severity", "MEDIUM", "--jsonfile", report]
             if starttls:
                 command += ["-t", starttls]
