@@ -7,6 +7,7 @@
 //   BlobStore       message bytes by hash, JMAP uploads
 //   QueueStore      the outbound queue
 //   ObjectStore     small per-account records (JMAP Identity, EmailSubmission, ...)
+//   DavStore        calendars and address books, and the objects in them
 //   AuditLog        the audit trail's records (store/audit_log.h, a database of its own)
 //
 // `Store` is all of them over one database. One backend per deployment (embedded
@@ -38,6 +39,7 @@
 
 #include "base/result.h"
 #include "store/blob_store.h"
+#include "store/dav_store.h"
 #include "store/directory_store.h"
 #include "store/mail_store.h"
 #include "store/object_store.h"
@@ -51,7 +53,8 @@ class Store : public virtual DirectoryStore,
               public virtual MailStore,
               public virtual BlobStore,
               public virtual QueueStore,
-              public virtual ObjectStore {
+              public virtual ObjectStore,
+              public virtual DavStore {
  public:
   ~Store() override = default;
 };

@@ -138,4 +138,34 @@ class SqliteObjectStore : public virtual ObjectStore {
   Database& db_;
 };
 
+// Calendars and address books: sqlite/dav_store.cc.
+class SqliteDavStore : public virtual DavStore {
+ public:
+  explicit SqliteDavStore(Database& database) : db_(database) {}
+
+  Result<std::vector<DavCollection>> list_collections(AccountId account,
+                                                      CollectionKind kind) override;
+  Result<DavCollection> find_collection(AccountId account, CollectionKind kind,
+                                        std::string_view name) override;
+  Result<DavCollection> create_collection(const DavCollection& collection) override;
+  Result<DavCollection> update_collection(const DavCollection& collection) override;
+  Result<void> delete_collection(CollectionId id) override;
+  Result<DavPut> put_dav_object(CollectionId collection, std::string_view name,
+                                std::string_view uid, std::string_view data, const DavIndex& index,
+                                const DavCondition& condition) override;
+  Result<bool> delete_dav_object(CollectionId collection, std::string_view name,
+                                 const std::optional<std::string>& if_match) override;
+  Result<std::vector<DavObject>> get_dav_objects(CollectionId collection,
+                                                 const std::vector<std::string>& names,
+                                                 bool with_data) override;
+  Result<std::vector<DavObject>> dav_objects_in_range(CollectionId collection, std::int64_t start,
+                                                      std::int64_t end) override;
+  Result<std::optional<DavObject>> find_dav_uid(AccountId account, CollectionKind kind,
+                                                std::string_view uid) override;
+  Result<DavChanges> dav_changes(CollectionId collection, ModSeq since) override;
+
+ private:
+  Database& db_;
+};
+
 }  // namespace rampart::store::sqlite

@@ -171,7 +171,14 @@ Usage load_usage(Connection& connection, AccountId account) {
               "FROM mailboxes WHERE account = ?",
               account);
   query.next();
-  return {.bytes = query.get<std::uint64_t>(0), .messages = query.get<std::uint64_t>(1)};
+  // Calendars and address books count against the quota too.
+  Query dav(connection,
+            "SELECT coalesce(sum(o.size), 0) FROM dav_objects o JOIN dav_collections c ON "
+            "c.id = o.collection WHERE c.account = ?",
+            account);
+  dav.next();
+  return {.bytes = query.get<std::uint64_t>(0) + dav.get<std::uint64_t>(0),
+          .messages = query.get<std::uint64_t>(1)};
 }
 
 Result<void> check_quota(Connection& connection, MailboxId mailbox, std::uint64_t adding) {

@@ -231,6 +231,43 @@ CREATE TABLE tls_results (
     R"sql(
 ALTER TABLE blobs ADD COLUMN content BLOB;
 )sql",
+    // v16: calendars and address books (store/dav_store.h): collections of an account,
+    // and the iCalendar and vCard objects in them with the fields queries need; a
+    // deleted object stays as a tombstone (data NULL) for sync-collection.
+    R"sql(
+CREATE TABLE dav_collections (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  kind INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  color TEXT NOT NULL DEFAULT '',
+  components TEXT NOT NULL DEFAULT '',
+  timezone TEXT NOT NULL DEFAULT '',
+  properties TEXT NOT NULL DEFAULT '',
+  modseq INTEGER NOT NULL,
+  sync_floor INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (account, kind, name)
+);
+
+CREATE TABLE dav_objects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  collection INTEGER NOT NULL REFERENCES dav_collections (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  data TEXT,
+  size INTEGER NOT NULL,
+  component INTEGER NOT NULL,
+  first_start INTEGER NOT NULL,
+  last_end INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  UNIQUE (collection, name)
+);
+CREATE INDEX dav_objects_by_uid ON dav_objects (collection, uid);
+CREATE INDEX dav_objects_by_modseq ON dav_objects (collection, modseq);
+)sql",
 };
 
 }  // namespace

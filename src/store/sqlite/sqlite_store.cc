@@ -191,7 +191,8 @@ class SqliteStore final : public Store,
                           public SqliteMailStore,
                           public SqliteBlobStore,
                           public SqliteQueueStore,
-                          public SqliteObjectStore {
+                          public SqliteObjectStore,
+                          public SqliteDavStore {
  public:
   // The roles hold a reference to the database, which lives as long as the store.
   explicit SqliteStore(std::unique_ptr<Database> database)
@@ -200,6 +201,7 @@ class SqliteStore final : public Store,
         SqliteBlobStore(*database),
         SqliteQueueStore(*database),
         SqliteObjectStore(*database),
+        SqliteDavStore(*database),
         database_(std::move(database)) {}
 
  private:
