@@ -75,7 +75,7 @@ bool is_name_char(char c) {
          c == '_';
 }
 
-// RFC 6868 §3.1: ^n is a line feed, ^^ a caret, ^' a double quote; a caret before
+// RFC 6868 §3: ^n is a line feed, ^^ a caret, ^' a double quote; a caret before
 // anything else stays, with what follows it.
 std::string decode_caret(std::string_view raw) {
   std::string out;
@@ -214,7 +214,7 @@ Result<void> check_encoding(const Property& property) {
       if ((name == "ENCODING" || name == "TYPE") && iequals(value, "QUOTED-PRINTABLE")) {
         return bad(
             "QUOTED-PRINTABLE is vCard 2.1's and not supported: send vCard 3.0 or 4.0 in UTF-8 "
-            "(RFC 2426 §5 knows only ENCODING=b)");
+            "(RFC 2426 §5: only ENCODING=b remains)");
       }
       if (name == "CHARSET" && !iequals(value, "UTF-8")) {
         return bad("CHARSET=" + value + ": a vCard is UTF-8 only (RFC 6350 §3.1)");
@@ -358,7 +358,7 @@ class Parser {
       const std::string_view version = trim(property.value);
       if (!card.version.empty()) return bad("a second VERSION (RFC 6350 §6.7.9)");
       if (version == "2.1") {
-        return bad("vCard 2.1 is not supported: CardDAV takes vCard 3.0 and 4.0 (RFC 6352 §5.1)");
+        return bad("vCard 2.1 is not supported: CardDAV takes vCard 3.0 and 4.0");
       }
       if (version != "3.0" && version != "4.0") {
         return bad("VERSION:" + std::string(version) + ": vCard 3.0 or 4.0 expected");
@@ -380,7 +380,8 @@ class Parser {
     } else if (name == "TEL") {
       card.phones.push_back(unescape_text(property.value));
     } else if (name == "KIND" || name == "X-ADDRESSBOOKSERVER-KIND") {
-      card.kind = lowercase(trim(unescape_text(property.value)));
+      const std::string kind = lowercase(trim(unescape_text(property.value)));
+      if (!kind.empty()) card.kind = kind;
     } else if (name == "MEMBER" || name == "X-ADDRESSBOOKSERVER-MEMBER") {
       card.members.push_back(property.value);
     }

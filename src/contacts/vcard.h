@@ -105,7 +105,8 @@ std::string unescape_text(std::string_view value);
 // found by its name whatever its group.
 enum class MatchType { Equals, Contains, StartsWith, EndsWith };
 
-// Whether `text` matches `needle` (RFC 4790 §4.2 with the collation above). An empty
+// Whether `text` matches `needle` as RFC 6352 §10.5.4's match-type says, with the
+// collation above. An empty
 // needle is contained in, starts and ends every text, and equals only an empty one.
 bool text_matches(std::string_view text, std::string_view needle, MatchType type);
 

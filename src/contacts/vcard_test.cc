@@ -264,6 +264,7 @@ TEST(Vcard, ReadsAVcard4Group) {
   EXPECT_EQ(card.kind, "group");
   EXPECT_EQ(card.members.size(), 2u);
   EXPECT_TRUE(card.names.empty());
+  EXPECT_EQ(parsed(card_with("KIND:\r\n")).kind, "individual");
 }
 
 TEST(Vcard, GivesTheSameCardWhereverALineIsFolded) {
