@@ -106,17 +106,17 @@ std::string unescape_text(std::string_view value);
 enum class MatchType { Equals, Contains, StartsWith, EndsWith };
 
 // Whether `text` matches `needle` as RFC 6352 §10.5.4's match-type says, with the
-// collation above. An empty
-// needle is contained in, starts and ends every text, and equals only an empty one.
+// collation above. An empty needle is contained in, starts and ends every text, and
+// equals only an empty one.
 bool text_matches(std::string_view text, std::string_view needle, MatchType type);
 
 // text-match on one property instance (§10.5.4): its unescaped value matches, or, with
 // `negate` (negate-condition="yes"), does not.
 bool text_match(const Property& property, std::string_view needle, MatchType type, bool negate);
 // text-match under a prop-filter: some instance of the property matches, or, with
-// `negate`, none does (Sabre's reading: a TEL filter negated on "555" passes a card none
-// of whose numbers holds 555); false either way when the card has no such property
-// (is-not-defined is !has_property).
+// `negate`, none does (a TEL filter negated on "555" passes a card none of whose numbers
+// holds 555, not one with a second number that lacks it); false either way when the card
+// has no such property (is-not-defined is !has_property).
 bool text_match(const Card& card, std::string_view property_name, std::string_view needle,
                 MatchType type, bool negate);
 bool has_property(const Card& card, std::string_view property_name);
