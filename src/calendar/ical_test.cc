@@ -107,6 +107,18 @@ TEST(ParseObject, KeepsTheTextVerbatim) {
   EXPECT_EQ(object->summary, "long line");
 }
 
+TEST(ParseObject, AcceptsEmptyValuesItDoesNotRead) {
+  // libical drops them with an error; RFC 5545 allows them, and Google's exports hold them.
+  ParsedCalendar c =
+      parsed(calendar({"X-WR-CALDESC:", "BEGIN:VEVENT", "UID:1", "DTSTART:20240101T000000Z",
+                       "SUMMARY:", "DESCRIPTION:", "END:VEVENT"}));
+  EXPECT_EQ(c.index().summary, "");
+  EXPECT_EQ(refusal(event({"DTSTART:20240101T000000Z", "DTEND:"})),
+            "BadInput: calendar data: No value for DTEND property. Removing entire property:");
+  EXPECT_EQ(refusal(event({"DTSTART:20240101T000000Z", "ATTENDEE:"})),
+            "BadInput: calendar data: No value for ATTENDEE property. Removing entire property:");
+}
+
 TEST(ParseObject, RefusesWhatIsNotOneCalendar) {
   EXPECT_EQ(refusal(""), "BadInput: calendar data: not iCalendar");
   EXPECT_EQ(refusal("hello"), "BadInput: calendar data: a line outside the VCALENDAR");

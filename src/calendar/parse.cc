@@ -94,6 +94,23 @@ Result<void> check_text(std::string_view text, const Limits& limits) {
   return {};
 }
 
+// An empty value is valid iCalendar (DESCRIPTION:, X-WR-CALDESC:, which Google's
+// exports hold), but libical drops the property with a VALUE-PARSE-ERROR reading "No
+// value for DESCRIPTION property. ...". Empty is harmless where nothing here reads the
+// value; these are the properties whose absence would change an answer.
+bool is_read_here(std::string_view error) {
+  constexpr std::string_view kPrefix = "No value for ";
+  if (error.substr(0, kPrefix.size()) != kPrefix) return true;  // not an empty value
+  error.remove_prefix(kPrefix.size());
+  const std::string_view name = error.substr(0, error.find(' '));
+  constexpr std::string_view kRead[] = {
+      "DTSTART", "DTEND",  "DUE",           "DURATION",  "RRULE",     "RDATE",
+      "EXDATE",  "EXRULE", "RECURRENCE-ID", "UID",       "COMPLETED", "CREATED",
+      "STATUS",  "TRANSP", "ORGANIZER",     "ATTENDEE",  "VERSION",   "PRODID",
+      "METHOD",  "TZID",   "TZOFFSETFROM",  "TZOFFSETTO"};
+  return std::find(std::begin(kRead), std::end(kRead), name) != std::end(kRead);
+}
+
 // libical does not fail a parse: it replaces what it cannot read with X-LIC-ERROR
 // properties. A value it cannot read (a DTSTART, an RRULE) would be silently missing
 // from the index, so those are refused; a property or parameter name it does not know
@@ -114,8 +131,9 @@ Result<void> check_libical_errors(icalcomponent* component, std::size_t depth,
       continue;
     }
     const char* what = icalproperty_get_xlicerror(p);
-    return fail(Errc::BadInput,
-                "calendar data: " + std::string(what ? what : "unreadable").substr(0, 200));
+    const std::string error = what ? what : "unreadable";
+    if (kind == ICAL_XLICERRORTYPE_VALUEPARSEERROR && !is_read_here(error)) continue;
+    return fail(Errc::BadInput, "calendar data: " + error.substr(0, 200));
   }
   for (icalcomponent* c = icalcomponent_get_first_component(component, ICAL_ANY_COMPONENT); c;
        c = icalcomponent_get_next_component(component, ICAL_ANY_COMPONENT)) {
