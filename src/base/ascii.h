@@ -27,6 +27,13 @@ inline bool is_ascii(std::string_view text) {
   return true;
 }
 
+// Without leading and trailing spaces and tabs (HTTP's OWS, DMARC's WSP).
+inline std::string_view trim_blanks(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
 inline std::string lowercase(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = ascii_lower(c);

@@ -22,6 +22,7 @@
 #include "base/base64.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "dav/handler.h"
 #include "delivery/mta_sts.h"
 #include "directory/directory.h"
 #include "http/server_internal.h"
@@ -54,6 +55,12 @@ const char* reason(int status) {
       return "OK";
     case 201:
       return "Created";
+    case 204:
+      return "No Content";
+    case 207:
+      return "Multi-Status";
+    case 301:
+      return "Moved Permanently";
     case 307:
       return "Temporary Redirect";
     case 400:
@@ -68,10 +75,18 @@ const char* reason(int status) {
       return "Method Not Allowed";
     case 408:
       return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "Precondition Failed";
     case 413:
       return "Content Too Large";
     case 414:
       return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 424:
+      return "Failed Dependency";
     case 429:
       return "Too Many Requests";
     case 431:
@@ -82,6 +97,8 @@ const char* reason(int status) {
       return "Service Unavailable";
     case 505:
       return "HTTP Version Not Supported";
+    case 507:
+      return "Insufficient Storage";
   }
   return "Error";
 }
@@ -99,7 +116,8 @@ using StreamHandler = boost::asio::awaitable<void> (*)(net::Stream&, const Reque
 
 // One route: a path, the methods it answers, and whether it needs an account. Default
 // deny: a route is anonymous only when it says so. `parameters`: how many segments
-// follow the path (the handler reads them from the target), exactly.
+// follow the path (the handler reads them from the target), exactly; `subtree`: the
+// path and anything below it (the handler resolves it: /dav).
 struct Route {
   std::string_view path;
   std::initializer_list<bhttp::verb> methods;
@@ -107,6 +125,7 @@ struct Route {
   Handler handle;
   std::size_t parameters = 0;
   StreamHandler stream = nullptr;  // instead of `handle`
+  bool subtree = false;
 };
 
 Response health(const Request&, const Target&, const Caller&, Services&) {
@@ -321,6 +340,58 @@ Response metrics_page(const Request&, const Target&, const Caller& caller, Servi
           .body = std::move(out)};
 }
 
+// RFC 6764 section 5: the well-known CalDAV and CardDAV locations lead to /dav, whose
+// PROPFIND names the caller's principal (after authentication).
+Response well_known_dav(const Request&, const Target&, const Caller&, Services&) {
+  Response response = plain(301, "see /dav/");
+  response.extra_headers = "Location: /dav/\r\n";
+  return response;
+}
+
+std::string_view header_value(const Request& request, std::string_view name) {
+  const auto value = request[name];
+  return {value.data(), value.size()};
+}
+
+// /dav and below: CalDAV and CardDAV (dav/handler.h), audited as protocol "dav".
+Response dav_route(const Request& request, const Target& target, const Caller& caller,
+                   Services& services) {
+  auto resource = dav::resolve(target.segments);
+  if (!resource) return plain(404, "not found");
+  const auto method = request.method_string();
+  const dav::Request dav_request{.method = {method.data(), method.size()},
+                                 .resource = std::move(*resource),
+                                 .depth = header_value(request, "Depth"),
+                                 .if_match = header_value(request, "If-Match"),
+                                 .if_none_match = header_value(request, "If-None-Match"),
+                                 .content_type = header_value(request, "Content-Type"),
+                                 .body = request.body()};
+  dav::Context context{.store = services.store,
+                       .account = *caller.account,
+                       .audit = [&services, &caller](const char* kind, std::string collection,
+                                                     std::int64_t count, std::string detail) {
+                         services.trail.record({.kind = kind,
+                                                .account = caller.account->address,
+                                                .actor = caller.account->address,
+                                                .address = caller.address,
+                                                .protocol = "dav",
+                                                .mailbox = std::move(collection),
+                                                .count = count,
+                                                .detail = std::move(detail)});
+                       }};
+  dav::Response answer = dav::handle(dav_request, context);
+  return {.status = answer.status,
+          .content_type = std::move(answer.content_type),
+          .body = std::move(answer.body),
+          .allow = {},
+          .extra_headers = std::move(answer.headers)};
+}
+
+constexpr std::initializer_list<bhttp::verb> kDavVerbs = {
+    bhttp::verb::options,    bhttp::verb::get,      bhttp::verb::head,      bhttp::verb::put,
+    bhttp::verb::delete_,    bhttp::verb::propfind, bhttp::verb::proppatch, bhttp::verb::mkcol,
+    bhttp::verb::mkcalendar, bhttp::verb::report};
+
 const Route kRoutes[] = {
     {"/health", {bhttp::verb::get, bhttp::verb::head}, true, health},
     {"/.well-known/jmap", {bhttp::verb::get}, true, well_known_jmap},
@@ -332,10 +403,19 @@ const Route kRoutes[] = {
     {"/jmap/eventsource", {bhttp::verb::get}, false, nullptr, 0, jmap_event_source},
     {"/jmap/ws", {bhttp::verb::get}, false, nullptr, 0, jmap_websocket},
     {"/metrics", {bhttp::verb::get}, false, metrics_page},
+    {"/.well-known/caldav", kDavVerbs, true, well_known_dav},
+    {"/.well-known/carddav", kDavVerbs, true, well_known_dav},
+    {"/dav", kDavVerbs, false, dav_route, 0, nullptr, true},
 };
 
 const Route* find_route(const Target& target) {
   for (const Route& route : kRoutes) {
+    if (route.subtree) {
+      if (target.path == route.path || target.path.starts_with(std::string(route.path) + "/")) {
+        return &route;
+      }
+      continue;
+    }
     if (route.parameters == 0) {
       if (route.path == target.path) return &route;
       continue;
@@ -361,9 +441,12 @@ Response unauthorized(std::string text) {
 
 std::string serialize(const Response& response, bool head, bool keep_alive) {
   std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
-                    "\r\nContent-Type: " + response.content_type +
-                    "\r\nContent-Length: " + std::to_string(response.body.size()) +
-                    "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
+                    "\r\nContent-Type: " + response.content_type + "\r\n";
+  // RFC 9110 section 8.6: a 204 has no content and no Content-Length.
+  if (response.status != 204) {
+    out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  }
+  out += "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
   if (!response.allow.empty()) out += "Allow: " + response.allow + "\r\n";
   out += response.extra_headers;
   out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";

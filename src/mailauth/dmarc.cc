@@ -10,12 +10,6 @@ namespace {
 
 constexpr std::size_t kMaxRecord = 2048;
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 std::optional<DmarcRecord::Policy> policy_of(std::string_view value) {
   if (iequals(value, "none")) return DmarcRecord::Policy::None;
   if (iequals(value, "quarantine")) return DmarcRecord::Policy::Quarantine;
@@ -69,7 +63,7 @@ std::optional<DmarcRecord> parse_dmarc_record(std::string_view text) {
   while (start <= text.size()) {
     auto end = text.find(';', start);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view part = trim(text.substr(start, end - start));
+    const std::string_view part = trim_blanks(text.substr(start, end - start));
     start = end + 1;
     if (part.empty()) {
       if (first) return std::nullopt;
@@ -80,8 +74,8 @@ std::optional<DmarcRecord> parse_dmarc_record(std::string_view text) {
       if (first) return std::nullopt;
       continue;  // not a tag: ignored as an unknown one
     }
-    const std::string tag = lowercase(trim(part.substr(0, equals)));
-    const std::string_view value = trim(part.substr(equals + 1));
+    const std::string tag = lowercase(trim_blanks(part.substr(0, equals)));
+    const std::string_view value = trim_blanks(part.substr(equals + 1));
     if (first) {
       // "v=DMARC1" exactly, first (section 6.3).
       if (tag != "v" || value != "DMARC1") return std::nullopt;
@@ -111,7 +105,7 @@ std::optional<DmarcRecord> parse_dmarc_record(std::string_view text) {
       while (from <= value.size()) {
         auto comma = value.find(',', from);
         if (comma == std::string_view::npos) comma = value.size();
-        const std::string_view uri = trim(value.substr(from, comma - from));
+        const std::string_view uri = trim_blanks(value.substr(from, comma - from));
         if (!uri.empty()) record.rua.emplace_back(uri);
         from = comma + 1;
       }
