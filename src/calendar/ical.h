@@ -26,16 +26,18 @@
 // process on one mutex of its own: a limit on throughput, not on correctness.
 //
 // Files read at run time, all within the server's Landlock read rules (/usr and
-// /etc/localtime, docs/security.md), seen with strace on calendar_test:
+// /etc/localtime, docs/security.md), as strace shows them on calendar_test:
 // /usr/share/zoneinfo/zone.tab (once, at the first use of any zone),
 // /usr/share/zoneinfo/<Area/City> (once per builtin zone used), /etc/localtime (glibc's
-// tzset, as libical converts a tzdata file) and, probed by Debian's ICU (libical's recurrence
-// arithmetic) and absent on Debian 12, /usr/share/zoneinfo-icu/44/le/*.res; ICU's own
-// data is in libicudata.so. libical builds the path of a zone missing from zone.tab
-// from the TZID as written, "../" included, so only names of letters, digits, "_", "-"
-// and "+" in "/"-separated parts reach it. libical prints some complaints about odd
-// input to stderr (an unknown VALUE type); BEGIN/END mismatches, the common one, are
-// refused before it sees them.
+// tzset, as libical converts a tzdata file) and /usr/share/zoneinfo-icu/44/le/*.res,
+// which Debian's ICU (libical's recurrence arithmetic) probes for and Debian 12 lacks;
+// ICU's own data is in libicudata.so. libical builds the path of a zone missing from
+// zone.tab from the TZID as written, "../" included, so only names of letters, digits,
+// "_", "-" and "+" in "/"-separated parts, outside posix/ and right/, reach it. libical
+// keeps each builtin zone it loads for the life of the process: a client naming all
+// 600 costs about 35 MB, once. libical prints some complaints about odd input to
+// stderr (an unknown VALUE type); BEGIN/END mismatches, the common one, are refused
+// before it sees them.
 #pragma once
 
 #include <cstddef>
@@ -63,8 +65,9 @@ struct Limits {
 };
 
 // What the store keeps beside the text to find it. For every range [s, e) that
-// matches_time_range() accepts, first_start <= e and s <= last_end, so a store may
-// preselect with that test and ask matches_time_range() only of what it finds.
+// matches_time_range() accepts (but for a truncated answer), first_start <= e and
+// s <= last_end, so a store may preselect with that test and ask matches_time_range()
+// only of what it finds.
 struct CalendarObject {
   std::string uid;
   Component kind = Component::Event;
