@@ -111,10 +111,13 @@ struct BusyPeriod {
 // client in use writes it, and CalDAV servers commonly refuse it. An iteration stops at
 // the range's end and after max_instances steps; past that bound an answer is
 // incomplete: `truncated` says so, and matches_time_range() answers true (a REPORT
-// lists the object rather than losing it). Rules libical only iterates slowly are
+// lists the object rather than losing it). libical looks for a rule's next instance
+// one FREQ step at a time, up to the year 2582, so rules it iterates slowly are
 // refused at parse(): SECONDLY, MINUTELY and HOURLY rules with a BY part that limits
-// (BYMONTH, BYDAY, BYSETPOS...), whose instances can lie years of steps apart, and
-// RSCALE (RFC 7529).
+// (BYMONTH, BYDAY, BYSETPOS...), whose instances can lie years of steps apart; rules
+// without an instance within eight years of DTSTART (eight intervals when longer),
+// like FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30, which costs half a second to find empty;
+// and RSCALE (RFC 7529). Past those, a question's own range bounds each search.
 //
 // Time zones: a TZID names a VTIMEZONE of the object, else one of libical's builtin
 // zones (the system's tzdata); an unknown one is refused. A VTIMEZONE's observances must

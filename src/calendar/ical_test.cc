@@ -660,10 +660,30 @@ TEST(Recurrence, StopsAtMaxInstances) {
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
 }
 
-TEST(Recurrence, ARuleNoDateSatisfiesHasOnlyItsStart) {
-  ParsedCalendar c =
-      parsed(event({"DTSTART:20240101T100000Z", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"}));
-  EXPECT_EQ(starts(c, INT64_MIN, INT64_MAX), (std::vector<std::int64_t>{utc(2024, 1, 1, 10)}));
+TEST(Recurrence, RefusesRulesWithoutAnInstanceInEightYears) {
+  // libical would search every day to 2582 for the next instance, on every question.
+  const char* expected =
+      "BadInput: calendar object: an RRULE with no instance within eight years of DTSTART";
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(
+      refusal(event({"DTSTART:20240101T100000Z", "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"})),
+      expected);
+  EXPECT_EQ(refusal(event(
+                {"DTSTART:20240101T100000Z", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=5"})),
+            expected);
+  EXPECT_EQ(refusal(event({"DTSTART:20240102T100000Z", "RRULE:FREQ=DAILY;INTERVAL=7;BYDAY=MO"})),
+            expected);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(1));
+  // Sparse but real: leap days, every 4 years (8 around 2100); one that ends first.
+  ParsedCalendar leap =
+      parsed(event({"DTSTART:20240229T100000Z", "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29"}));
+  EXPECT_EQ(starts(leap, utc(2096, 1, 1), utc(2105, 1, 1)),
+            (std::vector<std::int64_t>{utc(2096, 2, 29, 10), utc(2104, 2, 29, 10)}));
+  EXPECT_EQ(refusal(event({"DTSTART:20240102T100000Z",
+                           "RRULE:FREQ=DAILY;INTERVAL=7;BYDAY=MO;UNTIL=20240301T000000Z"})),
+            "accepted");
+  EXPECT_EQ(refusal(event({"DTSTART:20240101T100000Z", "RRULE:FREQ=YEARLY;INTERVAL=20"})),
+            "accepted");
 }
 
 // --- RFC 4791 section 9.9 --------------------------------------------------------------
