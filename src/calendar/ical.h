@@ -71,8 +71,8 @@ struct Limits {
 struct CalendarObject {
   std::string uid;
   Component kind = Component::Event;
-  // Cover every instance. last_end is INT64_MAX when a recurrence has no end (or more
-  // instances than max_instances to count); a VTODO with no dates covers everything; a
+  // Cover every instance. last_end is INT64_MAX when a recurrence has no end (or its
+  // COUNT is not reached within max_instances steps); a VTODO with no dates covers everything; a
   // VJOURNAL without DTSTART matches no range, and has first_start > last_end.
   std::int64_t first_start = 0;
   std::int64_t last_end = 0;
@@ -84,10 +84,10 @@ struct CalendarObject {
 };
 
 // One instance: start and end as RFC 4791 section 9.9 reads them (a VEVENT's DTSTART and
-// DTEND, or DTSTART+DURATION, or DTSTART+P1D for an all-day one; a VTODO's DTSTART (its
-// DUE without one) and DUE or DTSTART+DURATION; a VJOURNAL's DTSTART and, for a DATE,
-// DTSTART+P1D; a missing end is the start). recurrence_id is the instance's original
-// start (its RECURRENCE-ID), 0 when the object does not recur.
+// DTEND, or DTSTART+DURATION, or DTSTART+P1D for an all-day one; a VTODO's DTSTART
+// (without one its DUE, else COMPLETED or CREATED) and DUE or DTSTART+DURATION; a VJOURNAL's
+// DTSTART and, for a DATE, DTSTART+P1D; a missing end is the start). recurrence_id is the
+// instance's original start (its RECURRENCE-ID), 0 when the object does not recur.
 struct Instance {
   std::int64_t start = 0;
   std::int64_t end = 0;
@@ -104,8 +104,8 @@ struct BusyPeriod {
 
 // A calendar object resource parsed and checked, holding libical's tree of it.
 //
-// Recurrence: DTSTART, then RRULE (all of them), RDATE (DATE, DATE-TIME or PERIOD),
-// minus EXDATE; an overridden instance (RECURRENCE-ID) replaces the master's instance
+// Recurrence: DTSTART, then RRULE (one; EXRULE is refused), RDATE (DATE, DATE-TIME or
+// PERIOD), minus EXDATE; an overridden instance (RECURRENCE-ID) replaces the master's instance
 // at that time wherever it moves, and an object may hold overridden instances without a
 // master (RFC 4791 section 4.1). RANGE=THISANDFUTURE is read as a single instance: no
 // client in use writes it, and CalDAV servers commonly refuse it. An iteration stops at
@@ -121,7 +121,9 @@ struct BusyPeriod {
 //
 // Time zones: a TZID names a VTIMEZONE of the object, else one of libical's builtin
 // zones (the system's tzdata); an unknown one is refused. A VTIMEZONE's observances must
-// recur yearly, within max_instances transitions up to the year 2582 (libical's last).
+// recur yearly, within max_instances transitions up to the year 2582 (libical's last);
+// they are read from the year before the object's earliest time on (Outlook's start in
+// 1601 would cost a walk through every year on every parse).
 class ParsedCalendar {
  public:
   // Errc::TooBig past a limit; Errc::BadInput naming the broken rule, in words the DAV
@@ -164,10 +166,11 @@ class ParsedCalendar {
 
   // The busy time a free-busy-query takes from this object (RFC 4791 section 7.10):
   // VEVENT instances without TRANSP:TRANSPARENT or STATUS:CANCELLED, of non-zero length,
-  // clipped to [start, end); BusyTentative for STATUS:TENTATIVE. By start time.
+  // clipped to [start, end); BusyTentative for STATUS:TENTATIVE. By start time; a
+  // truncated expansion gives the busy time it found.
   std::vector<BusyPeriod> busy_periods(std::int64_t start, std::int64_t end) const;
 
-  struct State;
+  struct State;  // libical's tree and what was read from it (ical_internal.h)
 
  private:
   explicit ParsedCalendar(std::unique_ptr<State> state);
