@@ -26,16 +26,18 @@
 // process on one mutex of its own: a limit on throughput, not on correctness.
 //
 // Files read at run time, all within the server's Landlock read rules (/usr and
-// /etc/localtime, docs/security.md), seen with strace on calendar_test:
+// /etc/localtime, docs/security.md), as strace shows them on calendar_test:
 // /usr/share/zoneinfo/zone.tab (once, at the first use of any zone),
 // /usr/share/zoneinfo/<Area/City> (once per builtin zone used), /etc/localtime (glibc's
-// tzset, as libical converts a tzdata file) and, probed by Debian's ICU (libical's recurrence
-// arithmetic) and absent on Debian 12, /usr/share/zoneinfo-icu/44/le/*.res; ICU's own
-// data is in libicudata.so. libical builds the path of a zone missing from zone.tab
-// from the TZID as written, "../" included, so only names of letters, digits, "_", "-"
-// and "+" in "/"-separated parts reach it. libical prints some complaints about odd
-// input to stderr (an unknown VALUE type); BEGIN/END mismatches, the common one, are
-// refused before it sees them.
+// tzset, as libical converts a tzdata file) and /usr/share/zoneinfo-icu/44/le/*.res,
+// which Debian's ICU (libical's recurrence arithmetic) probes for and Debian 12 lacks;
+// ICU's own data is in libicudata.so. libical builds the path of a zone missing from
+// zone.tab from the TZID as written, "../" included, so only names of letters, digits,
+// "_", "-" and "+" in "/"-separated parts, outside posix/ and right/, reach it. libical
+// keeps each builtin zone it loads for the life of the process: a client naming all
+// 600 costs about 35 MB, once. libical prints some complaints about odd input to
+// stderr (an unknown VALUE type); BEGIN/END mismatches, the common one, are refused
+// before it sees them.
 #pragma once
 
 #include <cstddef>
@@ -63,13 +65,14 @@ struct Limits {
 };
 
 // What the store keeps beside the text to find it. For every range [s, e) that
-// matches_time_range() accepts, first_start <= e and s <= last_end, so a store may
-// preselect with that test and ask matches_time_range() only of what it finds.
+// matches_time_range() accepts (but for a truncated answer), first_start <= e and
+// s <= last_end, so a store may preselect with that test and ask matches_time_range()
+// only of what it finds.
 struct CalendarObject {
   std::string uid;
   Component kind = Component::Event;
-  // Cover every instance. last_end is INT64_MAX when a recurrence has no end (or more
-  // instances than max_instances to count); a VTODO with no dates covers everything; a
+  // Cover every instance. last_end is INT64_MAX when a recurrence has no end (or its
+  // COUNT is not reached within max_instances steps); a VTODO with no dates covers everything; a
   // VJOURNAL without DTSTART matches no range, and has first_start > last_end.
   std::int64_t first_start = 0;
   std::int64_t last_end = 0;
@@ -81,10 +84,10 @@ struct CalendarObject {
 };
 
 // One instance: start and end as RFC 4791 section 9.9 reads them (a VEVENT's DTSTART and
-// DTEND, or DTSTART+DURATION, or DTSTART+P1D for an all-day one; a VTODO's DTSTART (its
-// DUE without one) and DUE or DTSTART+DURATION; a VJOURNAL's DTSTART and, for a DATE,
-// DTSTART+P1D; a missing end is the start). recurrence_id is the instance's original
-// start (its RECURRENCE-ID), 0 when the object does not recur.
+// DTEND, or DTSTART+DURATION, or DTSTART+P1D for an all-day one; a VTODO's DTSTART
+// (without one its DUE, else COMPLETED or CREATED) and DUE or DTSTART+DURATION; a VJOURNAL's
+// DTSTART and, for a DATE, DTSTART+P1D; a missing end is the start). recurrence_id is the
+// instance's original start (its RECURRENCE-ID), 0 when the object does not recur.
 struct Instance {
   std::int64_t start = 0;
   std::int64_t end = 0;
@@ -101,21 +104,26 @@ struct BusyPeriod {
 
 // A calendar object resource parsed and checked, holding libical's tree of it.
 //
-// Recurrence: DTSTART, then RRULE (all of them), RDATE (DATE, DATE-TIME or PERIOD),
-// minus EXDATE; an overridden instance (RECURRENCE-ID) replaces the master's instance
+// Recurrence: DTSTART, then RRULE (one; EXRULE is refused), RDATE (DATE, DATE-TIME or
+// PERIOD), minus EXDATE; an overridden instance (RECURRENCE-ID) replaces the master's instance
 // at that time wherever it moves, and an object may hold overridden instances without a
 // master (RFC 4791 section 4.1). RANGE=THISANDFUTURE is read as a single instance: no
 // client in use writes it, and CalDAV servers commonly refuse it. An iteration stops at
 // the range's end and after max_instances steps; past that bound an answer is
 // incomplete: `truncated` says so, and matches_time_range() answers true (a REPORT
-// lists the object rather than losing it). Rules libical only iterates slowly are
+// lists the object rather than losing it). libical looks for a rule's next instance
+// one FREQ step at a time, up to the year 2582, so rules it iterates slowly are
 // refused at parse(): SECONDLY, MINUTELY and HOURLY rules with a BY part that limits
-// (BYMONTH, BYDAY, BYSETPOS...), whose instances can lie years of steps apart, and
-// RSCALE (RFC 7529).
+// (BYMONTH, BYDAY, BYSETPOS...), whose instances can lie years of steps apart; rules
+// without an instance within eight years of DTSTART (eight intervals when longer),
+// like FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30, which costs half a second to find empty;
+// and RSCALE (RFC 7529). Past those, a question's own range bounds each search.
 //
 // Time zones: a TZID names a VTIMEZONE of the object, else one of libical's builtin
 // zones (the system's tzdata); an unknown one is refused. A VTIMEZONE's observances must
-// recur yearly, within max_instances transitions up to the year 2582 (libical's last).
+// recur yearly, within max_instances transitions up to the year 2582 (libical's last);
+// they are read from the year before the object's earliest time on (Outlook's start in
+// 1601 would cost a walk through every year on every parse).
 class ParsedCalendar {
  public:
   // Errc::TooBig past a limit; Errc::BadInput naming the broken rule, in words the DAV
@@ -158,10 +166,11 @@ class ParsedCalendar {
 
   // The busy time a free-busy-query takes from this object (RFC 4791 section 7.10):
   // VEVENT instances without TRANSP:TRANSPARENT or STATUS:CANCELLED, of non-zero length,
-  // clipped to [start, end); BusyTentative for STATUS:TENTATIVE. By start time.
+  // clipped to [start, end); BusyTentative for STATUS:TENTATIVE. By start time; a
+  // truncated expansion gives the busy time it found.
   std::vector<BusyPeriod> busy_periods(std::int64_t start, std::int64_t end) const;
 
-  struct State;
+  struct State;  // libical's tree and what was read from it (ical_internal.h)
 
  private:
   explicit ParsedCalendar(std::unique_ptr<State> state);

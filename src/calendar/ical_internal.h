@@ -132,6 +132,11 @@ icaltimetype utc_time(std::int64_t utc);
 
 // Whether the rule is one this module iterates (see ical.h); the error says why not.
 Result<void> check_rule(const icalrecurrencetype& rule);
+// Whether the rule has an instance after DTSTART within eight years (eight intervals
+// when longer), or ends first. libical searches for the next instance one FREQ step at
+// a time until 2582: FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30 takes half a second to find
+// none, on every question; past this check, a question's own range bounds the search.
+Result<void> check_rule_reach(const icalrecurrencetype& rule, const Moment& dtstart);
 // The instances of the object that overlap [start, end) by section 9.9, overridden
 // instances in their place; stops at the range's end and after max_instances steps.
 Occurrences occurrences(const ParsedCalendar::State& state, std::int64_t start, std::int64_t end);

@@ -370,6 +370,9 @@ TEST(Times, RefusesUnknownAndPathLikeZones) {
             "BadInput: calendar data: unknown TZID ../../../etc/passwd");
   EXPECT_EQ(refusal(event({"DTSTART;TZID=/etc/localtime:20240101T090000"})),
             "BadInput: calendar data: unknown TZID /etc/localtime");
+  // Copies of every zone, which libical would keep too.
+  EXPECT_EQ(refusal(event({"DTSTART;TZID=posix/Europe/Berlin:20240101T090000"})),
+            "BadInput: calendar data: unknown TZID posix/Europe/Berlin");
 }
 
 // Outlook's VTIMEZONE for Berlin: rules from 1601.
@@ -441,6 +444,27 @@ TEST(Times, BoundsTheTransitionsOfVTIMEZONEs) {
       "END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=Big:20240101T000000\r\n"
       "END:VEVENT\r\nEND:VCALENDAR\r\n";
   EXPECT_EQ(refusal(text), "TooBig: calendar data: VTIMEZONEs of more than 10000 transitions");
+  // A zone's whole history, one observance per change (tzurl.org's "full" zones): fine.
+  std::string history =
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:Long\r\n";
+  for (int year = 1900; year < 2380; ++year) {
+    const std::string y = std::to_string(year);
+    history += "BEGIN:DAYLIGHT\r\nDTSTART:" + y + "0330T020000\r\nRDATE:" + y +
+               "0330T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\n"
+               "BEGIN:STANDARD\r\nDTSTART:" +
+               y +
+               "1026T030000\r\nTZOFFSETFROM:+0200\r\n"
+               "TZOFFSETTO:+0100\r\nEND:STANDARD\r\n";
+  }
+  history +=
+      "END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=Long:20240701T120000\r\n"
+      "RRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  const auto began = std::chrono::steady_clock::now();
+  ParsedCalendar c = parsed(history);
+  EXPECT_EQ(c.index().first_start, utc(2024, 7, 1, 10));
+  EXPECT_EQ(starts(c, utc(2370, 1, 1), utc(2371, 1, 1)),
+            (std::vector<std::int64_t>{utc(2370, 7, 1, 10)}));
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
   EXPECT_EQ(
       refusal(calendar({"BEGIN:VTIMEZONE", "TZID:Odd", "BEGIN:STANDARD", "DTSTART:19700101T000000",
                         "TZOFFSETFROM:+0000", "TZOFFSETTO:+0100", "RRULE:FREQ=SECONDLY",
@@ -636,10 +660,30 @@ TEST(Recurrence, StopsAtMaxInstances) {
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
 }
 
-TEST(Recurrence, ARuleNoDateSatisfiesHasOnlyItsStart) {
-  ParsedCalendar c =
-      parsed(event({"DTSTART:20240101T100000Z", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"}));
-  EXPECT_EQ(starts(c, INT64_MIN, INT64_MAX), (std::vector<std::int64_t>{utc(2024, 1, 1, 10)}));
+TEST(Recurrence, RefusesRulesWithoutAnInstanceInEightYears) {
+  // libical would search every day to 2582 for the next instance, on every question.
+  const char* expected =
+      "BadInput: calendar object: an RRULE with no instance within eight years of DTSTART";
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(
+      refusal(event({"DTSTART:20240101T100000Z", "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"})),
+      expected);
+  EXPECT_EQ(refusal(event(
+                {"DTSTART:20240101T100000Z", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=5"})),
+            expected);
+  EXPECT_EQ(refusal(event({"DTSTART:20240102T100000Z", "RRULE:FREQ=DAILY;INTERVAL=7;BYDAY=MO"})),
+            expected);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(1));
+  // Sparse but real: leap days, every 4 years (8 around 2100); one that ends first.
+  ParsedCalendar leap =
+      parsed(event({"DTSTART:20240229T100000Z", "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29"}));
+  EXPECT_EQ(starts(leap, utc(2096, 1, 1), utc(2105, 1, 1)),
+            (std::vector<std::int64_t>{utc(2096, 2, 29, 10), utc(2104, 2, 29, 10)}));
+  EXPECT_EQ(refusal(event({"DTSTART:20240102T100000Z",
+                           "RRULE:FREQ=DAILY;INTERVAL=7;BYDAY=MO;UNTIL=20240301T000000Z"})),
+            "accepted");
+  EXPECT_EQ(refusal(event({"DTSTART:20240101T100000Z", "RRULE:FREQ=YEARLY;INTERVAL=20"})),
+            "accepted");
 }
 
 // --- RFC 4791 section 9.9 --------------------------------------------------------------

@@ -14,6 +14,52 @@ bool limits_days(const icalrecurrencetype& rule) {
          has(rule.by_week_no) || has(rule.by_month) || has(rule.by_set_pos);
 }
 
+constexpr std::int64_t kLastUtc = 19313251200;  // 2583-01-01: libical iterates no further
+
+std::int64_t until_utc(const icalrecurrencetype& rule, const Moment& dtstart) {
+  return to_utc(rule.until, icaltime_is_utc(rule.until) ? utc_zone() : dtstart.zone);
+}
+
+// The rule, ending by `last` (UTC) at the latest. libical tests UNTIL at each step of
+// its search for the next instance, so a rule whose next instance is far away stops
+// searching where the question does, not in 2582.
+icalrecurrencetype until_at_most(icalrecurrencetype rule, const Moment& dtstart,
+                                 std::int64_t last) {
+  if (last >= kLastUtc) return rule;
+  if (!icaltime_is_null_time(rule.until) && until_utc(rule, dtstart) <= last) return rule;
+  rule.until = dtstart.is_date ? from_utc(last, dtstart.zone, true) : utc_time(last);
+  return rule;
+}
+
+// How far apart an accepted rule's instances may lie (check_rule_reach): eight years,
+// or eight of its steps when those are longer (FREQ=YEARLY;INTERVAL=10).
+std::int64_t horizon(const icalrecurrencetype& rule) {
+  std::int64_t unit = 366 * kDay;
+  switch (rule.freq) {
+    case ICAL_SECONDLY_RECURRENCE:
+      unit = 1;
+      break;
+    case ICAL_MINUTELY_RECURRENCE:
+      unit = 60;
+      break;
+    case ICAL_HOURLY_RECURRENCE:
+      unit = 3600;
+      break;
+    case ICAL_DAILY_RECURRENCE:
+      unit = kDay;
+      break;
+    case ICAL_WEEKLY_RECURRENCE:
+      unit = 7 * kDay;
+      break;
+    case ICAL_MONTHLY_RECURRENCE:
+      unit = 31 * kDay;
+      break;
+    default:
+      break;
+  }
+  return std::max<std::int64_t>(8 * 366 * kDay, 8 * unit * rule.interval);
+}
+
 // Days between two dates, for a DATE DTEND (or DUE) read against a DATE DTSTART.
 int days_between(const icaltimetype& from, const icaltimetype& to) {
   return static_cast<int>((to_utc(to, nullptr) - to_utc(from, nullptr)) / kDay);
@@ -125,7 +171,9 @@ void expand_master(const ParsedCalendar::State& state, std::int64_t start, std::
     consider(date.start.local, date.start.utc, date.end);
   }
   if (master.rule) {
-    const icalrecurrencetype& rule = *master.rule;
+    // No instance starts after `to`, nor after the object's last end.
+    const icalrecurrencetype rule =
+        until_at_most(*master.rule, dtstart, std::min(to, state.index.last_end));
     icalrecur_iterator* iterator = icalrecur_iterator_new(rule, dtstart.local);
     // Skip to the range rather than step from DTSTART: not with COUNT (it counts from
     // DTSTART; libical refuses), nor for an INTERVAL of hours, minutes or seconds
@@ -201,6 +249,33 @@ Result<void> check_rule(const icalrecurrencetype& rule) {
                 "calendar object: a SECONDLY, MINUTELY or HOURLY RRULE with a limiting BY part");
   }
   return {};
+}
+
+Result<void> check_rule_reach(const icalrecurrencetype& rule, const Moment& dtstart) {
+  // libical iterates nothing from past 2582, and says so at once.
+  if (rule.count == 1 || dtstart.local.year > kLastYear) return {};
+  const std::string refusal =
+      "calendar object: an RRULE with no instance within eight years of DTSTART";
+  const std::int64_t limit = add(dtstart.utc, horizon(rule));
+  icalrecur_iterator* iterator =
+      icalrecur_iterator_new(until_at_most(rule, dtstart, limit), dtstart.local);
+  // No iterator: libical found no first instance by the year 20000, after a search as
+  // long as a bad rule's next one.
+  if (!iterator) return fail(Errc::BadInput, refusal);
+  bool found = false;
+  for (int i = 0; i < 2 && !found; ++i) {
+    icaltimetype next = icalrecur_iterator_next(iterator);
+    if (icaltime_is_null_time(next)) break;
+    next.zone = dtstart.local.zone;
+    found = to_utc(next, dtstart.zone) > dtstart.utc;
+  }
+  icalrecur_iterator_free(iterator);
+  // A rule its own UNTIL (or 2582) ends by then costs no more than that.
+  if (found || limit >= kLastUtc ||
+      (!icaltime_is_null_time(rule.until) && until_utc(rule, dtstart) <= limit)) {
+    return {};
+  }
+  return fail(Errc::BadInput, refusal);
 }
 
 Occurrence single(const Item& item) {
@@ -299,20 +374,25 @@ std::pair<std::int64_t, std::int64_t> cover(const ParsedCalendar::State& state) 
     icaltimezone* zone = icaltime_is_utc(until) ? utc_zone() : master.start->zone;
     return {lowest, std::max(highest, add(to_utc(until, zone), master.reach))};
   }
-  // COUNT: step to the last instance, within the same budget as a question.
-  icalrecur_iterator* iterator = icalrecur_iterator_new(rule, master.start->local);
-  std::size_t budget = state.limits.max_instances;
-  while (iterator) {
-    if (budget-- == 0) {
-      highest = INT64_MAX;
-      break;
-    }
+  // COUNT: step to the last instance, within the same budget as a question and a
+  // horizon per instance; short of COUNT instances, the end is unknown.
+  const std::int64_t steps = std::min<std::int64_t>(rule.count, state.limits.max_instances);
+  std::int64_t limit;
+  if (__builtin_mul_overflow(steps, horizon(rule), &limit)) limit = INT64_MAX;
+  const icalrecurrencetype bounded =
+      until_at_most(rule, *master.start, add(master.start->utc, limit));
+  icalrecur_iterator* iterator = icalrecur_iterator_new(bounded, master.start->local);
+  int produced = 0;
+  while (iterator && produced < rule.count) {
+    if (produced == steps) break;
     icaltimetype next = icalrecur_iterator_next(iterator);
     if (icaltime_is_null_time(next)) break;
+    ++produced;
     next.zone = master.start->local.zone;
     take(at(master, next, to_utc(next, master.start->zone)));
   }
   if (iterator) icalrecur_iterator_free(iterator);
+  if (produced < rule.count) highest = INT64_MAX;
   return {lowest, highest};
 }
 

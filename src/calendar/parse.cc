@@ -295,6 +295,8 @@ Result<Item> read_item(icalcomponent* component, Component kind, const Zones& zo
       auto until = read_moment(rule.until, nullptr, zones);
       if (!until) return tl::unexpected(until.error());
     }
+    auto reaches = check_rule_reach(rule, *item.start);
+    if (!reaches) return tl::unexpected(reaches.error());
     item.rule = rule;
   }
   for (icalproperty* p = master ? icalcomponent_get_first_property(component, ICAL_RDATE_PROPERTY)

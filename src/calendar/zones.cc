@@ -26,9 +26,12 @@ void load_zone_table() {
 
 // libical opens /usr/share/zoneinfo/ + the name for a name missing from zone.tab,
 // "../" and all. tzdata's names are letters, digits, "_", "-" and "+" in parts
-// separated by "/" (Etc/GMT+5, America/Port-au-Prince).
+// separated by "/" (Etc/GMT+5, America/Port-au-Prince). libical keeps every zone it
+// loads for the life of the process; posix/ and right/ (leap seconds) hold copies of
+// every zone, and would triple what a client can make it keep.
 bool is_zone_file_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
+  if (name.starts_with("posix/") || name.starts_with("right/")) return false;
   bool part_empty = true;
   for (char c : name) {
     if (c == '/') {
