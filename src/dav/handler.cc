@@ -16,6 +16,16 @@ namespace rampart::dav {
 
 XmlWriter new_writer() { return XmlWriter(); }
 
+void write_truncated(XmlWriter& out, const Resource& request) {
+  out.open(kDav, "response");
+  out.leaf(kDav, "href", href(request));
+  out.leaf(kDav, "status", "HTTP/1.1 507 Insufficient Storage");
+  out.open(kDav, "error");
+  out.empty(kDav, "number-of-matches-within-limits");
+  out.close();
+  out.close();
+}
+
 Response plain(int status, std::string text) {
   return {.status = status,
           .content_type = "text/plain; charset=utf-8",

@@ -33,6 +33,7 @@ struct Node {
   Resource resource;
   const store::DavCollection* collection = nullptr;  // collections and their objects
   const store::DavObject* object = nullptr;          // objects (with data in reports)
+  std::vector<XmlElement> dead;  // a collection's dead properties, read once per answer
 };
 
 struct PropName {
@@ -64,6 +65,10 @@ void write_response(XmlWriter& out, const Node& node, const std::vector<PropName
                     Context& context, const DataRequest* data = nullptr);
 // The requested names of a DAV:prop element.
 std::vector<PropName> prop_names(const XmlElement& prop);
+
+// The DAV:response that says an answer was cut short at a server limit (RFC 4791
+// section 7.8.1, RFC 6352 section 8.6.1): 507 with number-of-matches-within-limits.
+void write_truncated(XmlWriter& out, const Resource& request);
 
 XmlWriter new_writer();
 Response multistatus(XmlWriter& writer);

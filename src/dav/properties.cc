@@ -214,8 +214,8 @@ bool property(const Node& node, const PropName& name, Context& context, XmlWrite
     return text(collection->color);
   }
   // Dead properties.
-  if (is_collection_node && collection) {
-    for (const auto& dead : dead_properties(*collection)) {
+  if (is_collection_node) {
+    for (const auto& dead : node.dead) {
       if (dead.ns == name.ns && dead.name == name.name) {
         if (out) out->element(dead);
         return true;
@@ -255,11 +255,7 @@ std::vector<PropName> all_properties(const Node& node) {
     names.push_back({std::string(kDav), "getcontenttype"});
     names.push_back({std::string(kDav), "getcontentlength"});
   }
-  if (node.collection && (kind == Kind::Calendar || kind == Kind::AddressBook)) {
-    for (const auto& dead : dead_properties(*node.collection)) {
-      names.push_back({dead.ns, dead.name});
-    }
-  }
+  for (const auto& dead : node.dead) names.push_back({dead.ns, dead.name});
   return names;
 }
 
@@ -378,7 +374,14 @@ Response propfind(const Request& request, Context& context) {
 
   XmlWriter out = new_writer();
   out.open(kDav, "multistatus");
+  // At most kMaxHrefs responses, then one 507 for the request.
+  std::size_t answered = 0;
   auto answer = [&](const Node& node) {
+    if (answered > kMaxHrefs) return;
+    if (answered++ == kMaxHrefs) {
+      write_truncated(out, resource);
+      return;
+    }
     if (mode == Mode::PropName) {
       write_names(out, node);
       return;
@@ -396,7 +399,8 @@ Response propfind(const Request& request, Context& context) {
   if (resource.is_collection()) {
     answer({.resource = resource,
             .collection = collection ? &*collection : nullptr,
-            .object = nullptr});
+            .object = nullptr,
+            .dead = collection ? dead_properties(*collection) : std::vector<XmlElement>()});
   }
   if (depth == "1" || !resource.is_collection()) {
     for (const auto& child : collections) {
@@ -405,7 +409,10 @@ Response propfind(const Request& request, Context& context) {
           .owner = resource.owner,
           .collection = child.name,
           .object = {}};
-      answer({.resource = child_resource, .collection = &child, .object = nullptr});
+      answer({.resource = child_resource,
+              .collection = &child,
+              .object = nullptr,
+              .dead = dead_properties(child)});
     }
     for (const auto& object : objects) {
       Resource child_resource = resource;

@@ -242,13 +242,7 @@ class Answer {
     if (truncated_) return;
     if (bytes_ + object.size > kMaxReportBytes || count_ >= kMaxHrefs) {
       truncated_ = true;
-      out_.open(kDav, "response");
-      out_.leaf(kDav, "href", href(request_.resource));
-      out_.leaf(kDav, "status", "HTTP/1.1 507 Insufficient Storage");
-      out_.open(kDav, "error");
-      out_.empty(kDav, "number-of-matches-within-limits");
-      out_.close();
-      out_.close();
+      write_truncated(out_, request_.resource);
       return;
     }
     bytes_ += object.size;
@@ -459,14 +453,7 @@ Response addressbook_query(const Request& request, Context& context, const XmlEl
     if (!keep) continue;
     if (given == limit) {
       // RFC 6352 section 8.6.1: the answer says it was cut short.
-      Answer& a = answer;
-      a.writer().open(kDav, "response");
-      a.writer().leaf(kDav, "href", href(request.resource));
-      a.writer().leaf(kDav, "status", "HTTP/1.1 507 Insufficient Storage");
-      a.writer().open(kDav, "error");
-      a.writer().empty(kDav, "number-of-matches-within-limits");
-      a.writer().close();
-      a.writer().close();
+      write_truncated(answer.writer(), request.resource);
       break;
     }
     ++given;
