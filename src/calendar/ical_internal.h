@@ -111,6 +111,8 @@ struct ParsedCalendar::State {
 
 // zones.cc
 
+// How many properties of `kind` the component holds.
+std::size_t count_properties(icalcomponent* component, icalproperty_kind kind);
 icaltimezone* utc_zone();
 // A builtin zone by name (under the process-wide lock), or nullptr; names that could
 // leave /usr/share/zoneinfo are refused first.

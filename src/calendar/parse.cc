@@ -146,15 +146,6 @@ Result<void> check_libical_errors(icalcomponent* component, std::size_t depth,
   return {};
 }
 
-std::size_t count(icalcomponent* component, icalproperty_kind kind) {
-  std::size_t n = 0;
-  for (icalproperty* p = icalcomponent_get_first_property(component, kind); p;
-       p = icalcomponent_get_next_property(component, kind)) {
-    ++n;
-  }
-  return n;
-}
-
 const char* tzid_of(icalproperty* property) {
   icalparameter* tzid = icalproperty_get_first_parameter(property, ICAL_TZID_PARAMETER);
   return tzid ? icalparameter_get_tzid(tzid) : nullptr;
@@ -221,7 +212,7 @@ Result<Item> read_item(icalcomponent* component, Component kind, const Zones& zo
   for (icalproperty_kind once :
        {ICAL_DTSTART_PROPERTY, ICAL_DTEND_PROPERTY, ICAL_DUE_PROPERTY, ICAL_DURATION_PROPERTY,
         ICAL_RECURRENCEID_PROPERTY, ICAL_UID_PROPERTY, ICAL_RRULE_PROPERTY}) {
-    if (count(component, once) > 1) {
+    if (count_properties(component, once) > 1) {
       return fail(Errc::BadInput, std::string("calendar object: two ") +
                                       icalproperty_kind_to_string(once) + " in a " + name);
     }
@@ -393,10 +384,10 @@ Result<ParsedCalendar> ParsedCalendar::parse(std::string_view text, const Limits
   icalproperty* version = icalcomponent_get_first_property(root, ICAL_VERSION_PROPERTY);
   const char* version_text = version ? icalproperty_get_version(version) : nullptr;
   if (!version_text || std::string_view(version_text) != "2.0" ||
-      count(root, ICAL_VERSION_PROPERTY) != 1) {
+      count_properties(root, ICAL_VERSION_PROPERTY) != 1) {
     return fail(Errc::BadInput, "calendar data: VERSION is not 2.0");
   }
-  if (count(root, ICAL_PRODID_PROPERTY) != 1) {
+  if (count_properties(root, ICAL_PRODID_PROPERTY) != 1) {
     return fail(Errc::BadInput, "calendar data: not one PRODID");
   }
   if (icalcomponent_get_first_property(root, ICAL_METHOD_PROPERTY)) {

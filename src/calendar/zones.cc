@@ -86,15 +86,6 @@ std::size_t yearly_transitions(const icalrecurrencetype& rule) {
   return days * times;
 }
 
-std::size_t count_properties(icalcomponent* component, icalproperty_kind kind) {
-  std::size_t n = 0;
-  for (icalproperty* p = icalcomponent_get_first_property(component, kind); p;
-       p = icalcomponent_get_next_property(component, kind)) {
-    ++n;
-  }
-  return n;
-}
-
 // Checks one STANDARD or DAYLIGHT observance, moves its yearly rule's start up to
 // `first_year`, and returns how many transitions libical will expand it to.
 Result<std::size_t> prepare_observance(icalcomponent* observance, int first_year) {
@@ -133,6 +124,15 @@ Result<std::size_t> prepare_observance(icalcomponent* observance, int first_year
 }
 
 }  // namespace
+
+std::size_t count_properties(icalcomponent* component, icalproperty_kind kind) {
+  std::size_t n = 0;
+  for (icalproperty* p = icalcomponent_get_first_property(component, kind); p;
+       p = icalcomponent_get_next_property(component, kind)) {
+    ++n;
+  }
+  return n;
+}
 
 icaltimezone* utc_zone() {
   load_zone_table();
