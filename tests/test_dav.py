@@ -523,7 +523,8 @@ class Dav(unittest.TestCase):
         calendar = self.calendar("audited")
         calendar.save_event(event("audit-1", "20270101T100000Z", "20270101T110000Z"))
         records = self.instance.wait_for_audit(
-            lambda rs: any(r.get("protocol") == "dav" and "put" in r.get("detail", "") for r in rs),
+            lambda rs: any(r.get("protocol") == "dav" and r.get("mailbox") == "audited" and
+                           "put" in r.get("detail", "") for r in rs),
             "--account", USER)
         self.assertTrue(any(r.get("protocol") == "dav" and r.get("mailbox") == "audited" for r in records))
 

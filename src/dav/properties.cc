@@ -334,7 +334,12 @@ Response propfind(const Request& request, Context& context) {
     }
   }
 
-  if (resource.kind != Kind::Root) ensure_defaults(context);
+  // Where a client discovers collections, the defaults exist from the first look (two
+  // reads); a request inside a collection needs none.
+  if (resource.kind == Kind::Principal || resource.kind == Kind::CalendarHome ||
+      resource.kind == Kind::AddressBookHome) {
+    ensure_defaults(context);
+  }
   // The resources answered for, and what the store holds for them.
   std::vector<Resource> resources{resource};
   std::vector<store::DavCollection> collections;
